@@ -1,0 +1,27 @@
+# leonet: `make demo` runs the main job, `make test` the whole suite. Both set up .venv first.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test bench venv clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/leonet demo
+
+test: $(STAMP)
+	$(PY) -m pytest -q -n auto --dist loadfile
+
+bench: $(STAMP)
+	$(PY) bench/propagation.py
+
+clean:
+	rm -rf $(VENV) out .pytest_cache

@@ -1,0 +1,1 @@
+"""The ``leonet`` command line."""

@@ -1,0 +1,98 @@
+"""Shared CLI plumbing: consoles, progress bars, source options and error reporting."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from leonet.constellation import Constellation
+from leonet.errors import InputError, LeonetError
+
+err_console = Console(stderr=True)
+out_console = Console()
+
+
+def source_options(f: Callable) -> Callable:
+    """FILE... arguments (files, URLs, celestrak:GROUP) or --preset NAME, plus load options."""
+    f = click.option("--cache-dir", type=click.Path(file_okay=False), help="Download cache (default $LEONET_CACHE_DIR or ~/.cache/leonet).")(f)
+    f = click.option("--repair-checksums", is_flag=True, help="Fix wrong TLE checksums (reported) instead of rejecting the record.")(f)
+    f = click.option("--preset", help="A filed constellation instead of files: starlink-gen1, starlink-gen2, kuiper, oneweb.")(f)
+    f = click.argument("sources", nargs=-1, metavar="FILE...")(f)
+    return f
+
+
+def load_sources(sources: tuple[str, ...], preset: str | None, repair: bool, cache_dir: str | None, epoch: str | int | None = None, quiet: bool = False) -> Constellation:
+    from leonet.sources.load import load
+    from leonet.sources.walker import DEFAULT_EPOCH, preset_constellation
+
+    if preset and sources:
+        raise InputError("give element-set FILEs or --preset, not both")
+    if not preset and not sources:
+        raise InputError("no satellites: give element-set FILE(s) (TLE/OMM, URL or celestrak:GROUP) or --preset NAME (see leonet shells)")
+    if preset:
+        c = preset_constellation(preset, epoch=epoch if epoch is not None else DEFAULT_EPOCH)
+    else:
+        c = load(list(sources), repair_checksums=repair, cache_dir=cache_dir)
+    if not quiet:
+        report_load(c)
+    if not len(c):
+        raise InputError("no usable satellites were loaded (see the rejections above)")
+    return c
+
+
+def report_load(c: Constellation, max_rejections: int = 10) -> None:
+    r = c.report
+    err_console.print(f"[bold]{c.label or 'constellation'}[/]: {r.summary()}")
+    for rej in r.rejected[:max_rejections]:
+        err_console.print(f"  [yellow]rejected[/] {rej}", highlight=False, markup=False)
+    if len(r.rejected) > max_rejections:
+        err_console.print(f"  ... and {len(r.rejected) - max_rejections} more rejections (leonet info lists them all)")
+    if r.duplicates:
+        err_console.print(f"  {len(r.duplicates)} duplicate catalogue numbers: newest epoch kept (leonet info lists them)")
+    for rep in r.repaired[:max_rejections]:
+        err_console.print(f"  [cyan]repaired[/] {rep}", highlight=False)
+
+
+@contextmanager
+def progress_bar(description: str, total: int, unit: str = "states") -> Iterator[Callable[[int], None]]:
+    """A rich progress bar on stderr; yields ``advance(n)``. Hidden when stderr is no terminal."""
+    columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn(unit), TimeElapsedColumn(), TimeRemainingColumn()]
+    with Progress(*columns, console=err_console, transient=False, disable=not err_console.is_terminal) as prog:
+        task = prog.add_task(description, total=total)
+        yield lambda n: prog.advance(task, n)
+
+
+def handle_errors(f: Callable) -> Callable:
+    @functools.wraps(f)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return f(*args, **kwargs)
+        except LeonetError as exc:
+            err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+            sys.exit(2)
+
+    return wrapper
+
+
+def parse_id_list(text: str | None) -> list[int] | None:
+    if text is None:
+        return None
+    out = []
+    for part in text.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            out.append(int(part))
+        except ValueError:
+            raise InputError(f"--sats takes catalogue numbers separated by commas, e.g. 44714,44715; {part!r} is not one") from None
+    if not out:
+        raise InputError("--sats is empty; give catalogue numbers separated by commas")
+    return out

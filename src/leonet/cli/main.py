@@ -1,0 +1,183 @@
+"""``leonet``: the command line over the library. Every command has ``--help``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+import numpy as np
+from rich.table import Table
+
+from leonet import __version__
+from leonet.cli.common import (
+    err_console,
+    handle_errors,
+    load_sources,
+    out_console,
+    parse_id_list,
+    progress_bar,
+    source_options,
+)
+from leonet.errors import InputError
+from leonet.times import TimeGrid, format_time, parse_time
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="leonet")
+def cli() -> None:
+    """leonet: a digital twin of Starlink-scale satellite constellations.
+
+    Element sets are TLE/OMM files (2- or 3-line TLE; OMM JSON, XML or CSV), http(s) URLs or
+    celestrak:GROUP (downloaded and cached), or filed shells with --preset.
+    Reference data is read from $LEONET_DATA_DIR (default ../shared/data).
+    """
+
+
+@cli.command()
+@source_options
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--all-rejections", is_flag=True, help="List every rejected record and duplicate.")
+@handle_errors
+def info(sources: tuple[str, ...], preset: str | None, repair_checksums: bool, cache_dir: str | None, as_json: bool, all_rejections: bool) -> None:
+    """Counts, epoch range, satellites by shell and rejected records of element sets."""
+    c = load_sources(sources, preset, repair_checksums, cache_dir, quiet=True)
+    bands = c.shell_bands(min_count=max(5, len(c) // 500))
+    summary = c.summary() | {
+        "sources": c.report.sources,
+        "shells": bands,
+        "rejections": [str(r) for r in c.report.rejected],
+        "duplicates": [d.__dict__ for d in c.report.duplicates],
+        "repaired": c.report.repaired,
+        "notes": c.report.notes,
+    }
+    if as_json:
+        click.echo(json.dumps(summary, indent=2, default=str))
+        return
+    r = c.report
+    out_console.print(f"[bold]{', '.join(r.sources)}[/]")
+    out_console.print(f"  records read {r.read}, accepted {r.accepted}, rejected {len(r.rejected)}, duplicates {len(r.duplicates)} (newest epoch kept)")
+    first, last = c.epoch_range()
+    out_console.print(f"  satellites {len(c)}, epochs {first} .. {last}")
+    for note in r.notes:
+        out_console.print(f"  note: {note}", highlight=False)
+    t = Table(title="Satellites by shell (inclination / mean altitude bands)", title_justify="left")
+    for col in ("inclination deg", "mean altitude km", "satellites"):
+        t.add_column(col, justify="right")
+    t.add_column("")
+    for b in bands:
+        inc = "" if b["inclination_deg"] is None else f"{b['inclination_deg']:.1f}"
+        alt = "" if b["altitude_km"] is None else f"{b['altitude_km']:.0f}"
+        t.add_row(inc, alt, str(b["satellites"]), b.get("note", ""))
+    out_console.print(t)
+    limit = None if all_rejections else 20
+    for rej in r.rejected[:limit]:
+        out_console.print(f"rejected {rej}", highlight=False, markup=False)
+    if limit and len(r.rejected) > limit:
+        out_console.print(f"... {len(r.rejected) - limit} more (use --all-rejections)")
+    for d in r.duplicates[:limit]:
+        out_console.print(f"duplicate {d.norad_id}: kept {d.kept} (epoch {format_time(d.kept_epoch_ns, 's')}), dropped {d.dropped}", highlight=False)
+    for rep in r.repaired[:limit]:
+        out_console.print(f"repaired {rep}", highlight=False)
+
+
+@cli.command()
+def shells() -> None:
+    """List the filed-shell presets (Walker-delta) and their shells."""
+    from leonet.sources.walker import PRESET_DESCRIPTIONS, PRESETS
+
+    t = Table(title="Filed shells (use --preset NAME)", title_justify="left")
+    for col in ("preset", "shell", "planes", "sats/plane", "satellites", "altitude km", "inclination deg", "F", "RAAN spread"):
+        t.add_column(col, justify="right" if col not in ("preset", "shell") else "left")
+    for name, shells_ in PRESETS.items():
+        for k, s in enumerate(shells_):
+            t.add_row(name if k == 0 else "", s.name, str(s.planes), str(s.sats_per_plane), str(s.total), f"{s.altitude_km:.0f}", f"{s.inclination_deg:.1f}", str(s.phasing), f"{s.raan_spread_deg:.0f}")
+        t.add_row("", f"[dim]{PRESET_DESCRIPTIONS[name]}: {sum(s.total for s in shells_)} total[/]", "", "", "", "", "", "", "", end_section=True)
+    out_console.print(t)
+
+
+@cli.command()
+@source_options
+@click.option("--start", required=True, help="First instant, ISO-8601 UTC (e.g. 2024-10-23T00:00:00Z).")
+@click.option("--duration", required=True, help="Span after --start, e.g. 90min, 1h, P1D (end excluded).")
+@click.option("--step", required=True, help="Time step, e.g. 60s.")
+@click.option("--frame", type=click.Choice(["itrf", "teme", "geodetic"]), default="itrf", show_default=True)
+@click.option("--sats", "sats", help="Only these catalogue numbers, comma-separated.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), required=True)
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Output file.")
+@click.option("--workers", type=int, help="Processes for SGP4 (default: all cores).")
+@handle_errors
+def propagate(sources, preset, repair_checksums, cache_dir, start, duration, step, frame, sats, fmt, output, workers) -> None:
+    """SGP4 states, one row per (satellite, time): norad_id,time_utc,x_km,y_km,z_km
+    (itrf, teme) or norad_id,time_utc,lat_deg,lon_deg,alt_km (geodetic), plus an `error`
+    column that is empty unless SGP4 failed for that row."""
+    from leonet.export.states import write_states
+    from leonet.orbits.propagate import propagate as run
+
+    grid = TimeGrid.from_span(start, duration, step)
+    c = load_sources(sources, preset, repair_checksums, cache_dir, epoch=grid.start_ns)
+    ids = parse_id_list(sats)
+    if ids is not None:
+        c = c.select(norad_ids=ids)
+    total = len(c) * grid.count
+    with progress_bar("propagating", total) as advance:
+        states = run(c.satrecs, grid.t_ns, frame="teme" if frame == "teme" else "itrf", workers=workers, velocities=False, progress=advance)
+    err_console.print(states.error_summary())
+    with err_console.status(f"writing {total:,} rows"):
+        rows = write_states(states, c.norad_id, output, fmt, frame)
+    err_console.print(f"wrote {rows:,} rows to {output}")
+
+
+@cli.command()
+@source_options
+@click.option("--lat", type=float, required=True, help="Latitude, degrees north (WGS84).")
+@click.option("--lon", type=float, required=True, help="Longitude, degrees east.")
+@click.option("--alt-m", type=float, default=0.0, show_default=True, help="Height above the WGS84 ellipsoid, m.")
+@click.option("--time", "when", required=True, help="Instant, ISO-8601 UTC, or 'now'.")
+@click.option("--min-elevation-deg", type=float, default=25.0, show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@handle_errors
+def overhead(sources, preset, repair_checksums, cache_dir, lat, lon, alt_m, when, min_elevation_deg, fmt) -> None:
+    """Satellites above the elevation mask at one instant, highest first."""
+    from leonet.coverage.overhead import overhead as find
+
+    if not -90.0 <= lat <= 90.0 or not -180.0 <= lon <= 360.0:
+        raise InputError(f"--lat {lat} must be in [-90, 90] and --lon {lon} in [-180, 360]")
+    t_ns = parse_time(when)
+    c = load_sources(sources, preset, repair_checksums, cache_dir, epoch=t_ns, quiet=fmt != "table")
+    rows = find(c, lat, lon, alt_m / 1000.0, t_ns, min_elevation_deg)
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if fmt == "csv":
+        keys = ["norad_id", "name", "azimuth_deg", "elevation_deg", "range_km", "altitude_km"]
+        click.echo(",".join(keys))
+        for r in rows:
+            click.echo(",".join(str(r[k]) for k in keys))
+        return
+    t = Table(title=f"{len(rows)} satellites above {min_elevation_deg:g} deg at {lat:.4f}, {lon:.4f} ({format_time(t_ns)})", title_justify="left")
+    for col in ("norad_id", "name", "azimuth deg", "elevation deg", "range km", "altitude km"):
+        t.add_column(col, justify="left" if col == "name" else "right")
+    for r in rows:
+        t.add_row(str(r["norad_id"]), r["name"], f"{r['azimuth_deg']:.2f}", f"{r['elevation_deg']:.2f}", f"{r['range_km']:.1f}", f"{r['altitude_km']:.1f}")
+    out_console.print(t)
+
+
+@cli.command()
+@click.option("--data-dir", type=click.Path(file_okay=False), help="Reference data folder (default $LEONET_DATA_DIR or ../shared/data).")
+@click.option("--time", "when", help="Instant (default: the newest epoch of the snapshot).")
+@click.option("--min-elevation-deg", type=float, default=25.0, show_default=True)
+@handle_errors
+def demo(data_dir: str | None, when: str | None, min_elevation_deg: float) -> None:
+    """The main job on embedded defaults (see README)."""
+    from leonet.demo import run_demo
+
+    run_demo(data_dir=Path(data_dir) if data_dir else None, when=when, min_elevation_deg=min_elevation_deg)
+
+
+def main() -> None:
+    cli(prog_name="leonet")
+
+
+if __name__ == "__main__":
+    main()

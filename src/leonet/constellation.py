@@ -1,0 +1,326 @@
+"""The ``Constellation``: SGP4 element sets plus per-satellite metadata, as parallel arrays.
+
+A constellation is immutable; selections and concatenations return new ones. Real element
+sets (TLE/OMM) and generated Walker shells give the same object and take the same SGP4 path.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+from sgp4.api import WGS72, Satrec, SatrecArray
+
+from leonet.errors import InputError
+from leonet.sources.records import LoadReport, ParsedRecord
+from leonet.times import format_time, jd2_to_ns
+
+EARTH_RADIUS_WGS72_KM = WGS72_RADIUS_KM = 6378.135  # SGP4's Earth radius
+
+
+@dataclass(frozen=True, eq=False)
+class Constellation:
+    """Satellites as parallel arrays of length ``n``.
+
+    ``satrecs``: SGP4 models; ``norad_id`` (n,) int64; ``name``, ``intl_designator`` (e.g.
+    '2019-029A'), ``classification`` (n,) str; ``epoch_ns`` (n,) int64 UTC ns. Derived orbit
+    figures are properties (``inclination_deg``, ``mean_altitude_km``, ``period_min`` ...).
+    ``report`` says how the set was loaded.
+    """
+
+    satrecs: tuple[Satrec, ...]
+    norad_id: np.ndarray
+    name: np.ndarray
+    intl_designator: np.ndarray
+    classification: np.ndarray
+    epoch_ns: np.ndarray
+    report: LoadReport = field(default_factory=LoadReport)
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        n = len(self.satrecs)
+        for attr in ("norad_id", "name", "intl_designator", "classification", "epoch_ns"):
+            if len(getattr(self, attr)) != n:
+                raise ValueError(f"Constellation.{attr} has {len(getattr(self, attr))} entries for {n} satellites")
+
+    # ---- construction -------------------------------------------------------------------
+    @classmethod
+    def from_records(cls, records: Sequence[ParsedRecord], report: LoadReport | None = None, label: str = "") -> "Constellation":
+        """Build from parsed records, keeping the newest epoch per catalogue number (reported)."""
+        from leonet.sources.records import Duplicate
+
+        report = report or LoadReport()
+        best: dict[int, int] = {}
+        epochs = [int(jd2_to_ns(r.satrec.jdsatepoch, r.satrec.jdsatepochF)) for r in records]
+        for k, rec in enumerate(records):
+            num = int(rec.satrec.satnum)
+            if num not in best:
+                best[num] = k
+                continue
+            j = best[num]
+            keep, drop = (k, j) if epochs[k] > epochs[j] else (j, k)
+            best[num] = keep
+            report.duplicates.append(
+                Duplicate(
+                    num,
+                    f"{records[keep].source}:{records[keep].line}",
+                    f"{records[drop].source}:{records[drop].line}",
+                    epochs[keep],
+                    epochs[drop],
+                )
+            )
+        order = sorted(best.values())
+        recs = [records[k] for k in order]
+        return cls(
+            satrecs=tuple(r.satrec for r in recs),
+            norad_id=np.array([r.satrec.satnum for r in recs], dtype=np.int64),
+            name=np.array([r.name for r in recs], dtype=object),
+            intl_designator=np.array([r.intl_designator for r in recs], dtype=object),
+            classification=np.array([r.classification for r in recs], dtype=object),
+            epoch_ns=np.array([epochs[k] for k in order], dtype=np.int64),
+            report=report,
+            label=label,
+        )
+
+    @classmethod
+    def empty(cls) -> "Constellation":
+        e = np.array([], dtype=object)
+        return cls((), np.array([], dtype=np.int64), e, e.copy(), e.copy(), np.array([], dtype=np.int64))
+
+    def __len__(self) -> int:
+        return len(self.satrecs)
+
+    def __repr__(self) -> str:
+        return f"<Constellation {self.label or ''} {len(self)} satellites>".replace("  ", " ")
+
+    # ---- SGP4 access --------------------------------------------------------------------
+    @cached_property
+    def sat_array(self) -> SatrecArray:
+        """All satellites as one ``sgp4.api.SatrecArray``."""
+        return SatrecArray(list(self.satrecs))
+
+    # ---- derived orbit figures ----------------------------------------------------------
+    def _attr(self, name: str) -> np.ndarray:
+        return np.array([getattr(s, name) for s in self.satrecs], dtype=np.float64)
+
+    @cached_property
+    def inclination_deg(self) -> np.ndarray:
+        return np.degrees(self._attr("inclo"))
+
+    @cached_property
+    def raan_deg(self) -> np.ndarray:
+        """Right ascension of the ascending node at each satellite's epoch (TEME), degrees."""
+        return np.degrees(self._attr("nodeo"))
+
+    @cached_property
+    def eccentricity(self) -> np.ndarray:
+        return self._attr("ecco")
+
+    @cached_property
+    def arg_perigee_deg(self) -> np.ndarray:
+        return np.degrees(self._attr("argpo"))
+
+    @cached_property
+    def mean_anomaly_deg(self) -> np.ndarray:
+        return np.degrees(self._attr("mo"))
+
+    @cached_property
+    def mean_motion_rev_day(self) -> np.ndarray:
+        """Kozai mean motion as written in the element set, rev/day."""
+        return self._attr("no_kozai") * 1440.0 / (2.0 * np.pi)
+
+    @cached_property
+    def semi_major_axis_km(self) -> np.ndarray:
+        """SGP4's (Brouwer) mean semi-major axis, km."""
+        return self._attr("a") * WGS72_RADIUS_KM
+
+    @cached_property
+    def mean_altitude_km(self) -> np.ndarray:
+        """Mean semi-major axis minus SGP4's Earth radius (6378.135 km)."""
+        return self.semi_major_axis_km - WGS72_RADIUS_KM
+
+    @cached_property
+    def perigee_altitude_km(self) -> np.ndarray:
+        return self._attr("altp") * WGS72_RADIUS_KM
+
+    @cached_property
+    def apogee_altitude_km(self) -> np.ndarray:
+        return self._attr("alta") * WGS72_RADIUS_KM
+
+    @cached_property
+    def period_min(self) -> np.ndarray:
+        """Anomalistic period from the Brouwer mean motion, minutes."""
+        return 2.0 * np.pi / self._attr("no_unkozai")
+
+    @cached_property
+    def launch_year(self) -> np.ndarray:
+        """From the international designator; -1 where unknown."""
+        return np.array([_designator_part(d, 0) for d in self.intl_designator], dtype=np.int64)
+
+    @cached_property
+    def launch_number(self) -> np.ndarray:
+        """Launch of the year from the international designator; -1 where unknown."""
+        return np.array([_designator_part(d, 1) for d in self.intl_designator], dtype=np.int64)
+
+    @cached_property
+    def piece(self) -> np.ndarray:
+        return np.array([d[9:] if len(d) > 9 else "" for d in self.intl_designator], dtype=object)
+
+    @property
+    def launch_id(self) -> np.ndarray:
+        """'YYYY-NNN' per satellite ('' where unknown)."""
+        return np.array([d[:8] if _DESIGNATOR.match(d or "") else "" for d in self.intl_designator], dtype=object)
+
+    # ---- selection ----------------------------------------------------------------------
+    def take(self, index: np.ndarray | Sequence[int] | slice) -> "Constellation":
+        """Satellites at integer positions or a boolean mask, in that order."""
+        idx = np.arange(len(self))[index] if not isinstance(index, np.ndarray) or index.dtype != bool else np.flatnonzero(index)
+        idx = np.atleast_1d(np.asarray(idx, dtype=np.int64))
+        return Constellation(
+            satrecs=tuple(self.satrecs[i] for i in idx),
+            norad_id=self.norad_id[idx],
+            name=self.name[idx],
+            intl_designator=self.intl_designator[idx],
+            classification=self.classification[idx],
+            epoch_ns=self.epoch_ns[idx],
+            report=self.report,
+            label=self.label,
+        )
+
+    def select(
+        self,
+        *,
+        name: str | None = None,
+        norad_ids: Sequence[int] | None = None,
+        inclination_deg: tuple[float, float] | None = None,
+        altitude_km: tuple[float, float] | None = None,
+        launch: str | None = None,
+        launch_year: int | tuple[int, int] | None = None,
+        strict: bool = True,
+    ) -> "Constellation":
+        """Satellites matching every given criterion.
+
+        ``name``: shell-style pattern, case-insensitive ('STARLINK-1*'); ``norad_ids``: catalogue
+        numbers (with ``strict``, asking for one that is absent is an error); ``inclination_deg``
+        and ``altitude_km``: inclusive (low, high) bands on inclination and mean altitude;
+        ``launch``: 'YYYY-NNN'; ``launch_year``: a year or an inclusive (first, last) range.
+        """
+        mask = np.ones(len(self), dtype=bool)
+        if name is not None:
+            pat = re.compile(fnmatch.translate(name.upper()))
+            mask &= np.array([bool(pat.match(str(n).upper())) for n in self.name], dtype=bool)
+        if norad_ids is not None:
+            want = np.asarray(list(norad_ids), dtype=np.int64)
+            missing = np.setdiff1d(want, self.norad_id)
+            if strict and missing.size:
+                shown = ", ".join(map(str, missing[:10])) + (" ..." if missing.size > 10 else "")
+                raise InputError(f"catalogue number(s) {shown} are not in this constellation of {len(self)} satellites")
+            mask &= np.isin(self.norad_id, want)
+        if inclination_deg is not None:
+            lo, hi = inclination_deg
+            mask &= (self.inclination_deg >= lo) & (self.inclination_deg <= hi)
+        if altitude_km is not None:
+            lo, hi = altitude_km
+            mask &= (self.mean_altitude_km >= lo) & (self.mean_altitude_km <= hi)
+        if launch is not None:
+            if not re.fullmatch(r"\d{4}-\d{3}", launch):
+                raise InputError(f"launch {launch!r} must look like '2019-074' (year and launch number)")
+            mask &= self.launch_id == launch
+        if launch_year is not None:
+            lo, hi = (launch_year, launch_year) if isinstance(launch_year, int) else launch_year
+            mask &= (self.launch_year >= lo) & (self.launch_year <= hi)
+        return self.take(mask)
+
+    def __add__(self, other: "Constellation") -> "Constellation":
+        return concat([self, other])
+
+    # ---- summaries ----------------------------------------------------------------------
+    def epoch_range(self) -> tuple[str, str]:
+        if not len(self):
+            return ("", "")
+        return (str(format_time(int(self.epoch_ns.min()), "s")), str(format_time(int(self.epoch_ns.max()), "s")))
+
+    def shell_bands(self, inclination_step_deg: float = 0.5, altitude_step_km: float = 10.0, min_count: int = 1) -> list[dict]:
+        """Counts per (inclination band, mean-altitude band), largest first.
+
+        Satellites with perigee below 300 km or eccentricity above 0.01 are grouped as
+        'raising/deorbiting or eccentric' rather than banded.
+        """
+        odd = (self.perigee_altitude_km < 300.0) | (self.eccentricity > 0.01)
+        inc_band = np.round(self.inclination_deg / inclination_step_deg) * inclination_step_deg
+        alt_band = np.round(self.mean_altitude_km / altitude_step_km) * altitude_step_km
+        keys = np.stack([inc_band[~odd], alt_band[~odd]], -1)
+        rows: list[dict] = []
+        if len(keys):
+            uniq, counts = np.unique(keys, axis=0, return_counts=True)
+            for (inc, alt), c in zip(uniq, counts):
+                if c >= min_count:
+                    rows.append({"inclination_deg": float(inc), "altitude_km": float(alt), "satellites": int(c)})
+            rows.sort(key=lambda r: -r["satellites"])
+            small = int(counts[counts < min_count].sum())
+            if small:
+                rows.append({"inclination_deg": None, "altitude_km": None, "satellites": small, "note": f"bands of fewer than {min_count}"})
+        if odd.any():
+            rows.append({"inclination_deg": None, "altitude_km": None, "satellites": int(odd.sum()), "note": "raising/deorbiting or eccentric"})
+        return rows
+
+    def summary(self) -> dict:
+        first, last = self.epoch_range()
+        return {
+            "label": self.label,
+            "satellites": len(self),
+            "epoch_first_utc": first,
+            "epoch_last_utc": last,
+            "records_read": self.report.read,
+            "rejected": len(self.report.rejected),
+            "duplicates": len(self.report.duplicates),
+            "mean_altitude_km_median": float(np.median(self.mean_altitude_km)) if len(self) else None,
+        }
+
+
+_DESIGNATOR = re.compile(r"^(\d{4})-(\d{3})")
+
+
+def _designator_part(d: str, k: int) -> int:
+    m = _DESIGNATOR.match(d or "")
+    return int(m.group(k + 1)) if m else -1
+
+
+def concat(parts: Sequence[Constellation], dedupe: bool = True) -> Constellation:
+    """Join constellations; with ``dedupe`` a catalogue number seen twice keeps its newest epoch
+    and the drop is reported (as for files)."""
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return Constellation.empty()
+    report = LoadReport()
+    for p in parts:
+        report = report.merge(p.report)
+    records = [
+        ParsedRecord(s, str(n), str(d), str(c), p.label or "constellation", i + 1)
+        for p in parts
+        for i, (s, n, d, c) in enumerate(zip(p.satrecs, p.name, p.intl_designator, p.classification))
+    ]
+    label = "+".join(p.label for p in parts if p.label)
+    if dedupe:
+        # Duplicates across parts are new information; the parts' own reports are kept.
+        out = Constellation.from_records(records, LoadReport(), label)
+        report.duplicates.extend(out.report.duplicates)
+        report.read = report.read if report.read else len(records)
+        return Constellation(out.satrecs, out.norad_id, out.name, out.intl_designator, out.classification, out.epoch_ns, report, label)
+    return Constellation(
+        tuple(s for p in parts for s in p.satrecs),
+        np.concatenate([p.norad_id for p in parts]),
+        np.concatenate([p.name for p in parts]),
+        np.concatenate([p.intl_designator for p in parts]),
+        np.concatenate([p.classification for p in parts]),
+        np.concatenate([p.epoch_ns for p in parts]),
+        report,
+        label,
+    )
+
+
+__all__ = ["Constellation", "concat", "WGS72", "EARTH_RADIUS_WGS72_KM"]

@@ -1,0 +1,1 @@
+"""Coverage: which satellites can serve which places over time."""

@@ -1,0 +1,1 @@
+"""Exports: tables (CSV, Parquet) and later DuckDB, CZML, GeoJSON."""

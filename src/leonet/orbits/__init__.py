@@ -1,0 +1,5 @@
+"""Orbits: vectorised SGP4, TEME -> ITRF -> geodetic frames and look angles.
+
+Kernels here take and return arrays with documented shapes (``(sats, times, 3)`` in km and
+km/s); they know nothing of files or the CLI.
+"""

@@ -1,0 +1,1 @@
+"""Sources: element sets (TLE, OMM, CelesTrak) and filed Walker shells."""

@@ -1,0 +1,155 @@
+"""CCSDS Orbit Mean-Elements Messages in CelesTrak's JSON, XML and CSV forms.
+
+Fields are the OMM keywords (``NORAD_CAT_ID``, ``EPOCH``, ``MEAN_MOTION`` ...). Each record is
+checked field by field; a bad record is rejected with its position and the field at fault.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import xml.etree.ElementTree as ET
+from datetime import datetime, timezone
+from typing import Any, Iterable
+
+from sgp4.api import WGS72, Satrec
+
+from leonet.sources.records import LoadReport, ParsedRecord, Rejection
+
+REQUIRED = (
+    "NORAD_CAT_ID", "EPOCH", "MEAN_MOTION", "ECCENTRICITY", "INCLINATION", "RA_OF_ASC_NODE",
+    "ARG_OF_PERICENTER", "MEAN_ANOMALY", "BSTAR", "MEAN_MOTION_DOT", "MEAN_MOTION_DDOT",
+)
+_EPOCH0 = datetime(1949, 12, 31, tzinfo=timezone.utc)
+_DEG = math.pi / 180.0
+_NDOT_UNITS = 1036800.0 / math.pi  # rev/day^2 -> rad/min^2 as in SGP4.cpp
+_NDDOT_UNITS = 2985984000.0 / 2.0 / math.pi
+
+
+def _epoch_days(text: str) -> float:
+    """OMM EPOCH (ISO, UTC, with or without fraction or 'Z') to days since 1949-12-31 00:00."""
+    s = text.strip().rstrip("Zz")
+    for fmt in ("%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S"):
+        try:
+            dt = datetime.strptime(s, fmt).replace(tzinfo=timezone.utc)
+            break
+        except ValueError:
+            continue
+    else:
+        raise ValueError(f"EPOCH {text!r} is not an ISO-8601 UTC time like 2025-08-16T10:15:46.460448")
+    delta = dt - _EPOCH0
+    return delta.days + (delta.seconds + delta.microseconds / 1e6) / 86400.0
+
+
+def _number(fields: dict[str, Any], key: str) -> float:
+    value = fields.get(key)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise ValueError(f"field {key} is missing")
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"field {key} is {value!r}, not a number") from None
+    if not math.isfinite(x):
+        raise ValueError(f"field {key} is {value!r}, not a finite number")
+    return x
+
+
+def record_from_fields(fields: dict[str, Any], source: str, index: int) -> ParsedRecord:
+    """Build one record; raises ValueError naming the field at fault."""
+    missing = [k for k in REQUIRED if k not in fields]
+    if missing:
+        raise ValueError(f"missing OMM field(s) {', '.join(missing)}")
+    satnum_f = _number(fields, "NORAD_CAT_ID")
+    if satnum_f != int(satnum_f) or not 0 < satnum_f <= 339999:
+        raise ValueError(f"NORAD_CAT_ID {fields['NORAD_CAT_ID']!r} must be an integer 1..339999")
+    ecc = _number(fields, "ECCENTRICITY")
+    mean_motion = _number(fields, "MEAN_MOTION")
+    if not 0.0 <= ecc < 1.0:
+        raise ValueError(f"ECCENTRICITY {ecc} must be in [0, 1)")
+    if mean_motion <= 0.0:
+        raise ValueError(f"MEAN_MOTION {mean_motion} rev/day must be positive")
+    epoch = _epoch_days(str(fields["EPOCH"]))
+    sat = Satrec()
+    sat.sgp4init(
+        WGS72, "i", int(satnum_f), epoch,
+        _number(fields, "BSTAR"),
+        _number(fields, "MEAN_MOTION_DOT") / _NDOT_UNITS,
+        _number(fields, "MEAN_MOTION_DDOT") / _NDDOT_UNITS,
+        ecc,
+        _number(fields, "ARG_OF_PERICENTER") * _DEG,
+        _number(fields, "INCLINATION") * _DEG,
+        _number(fields, "MEAN_ANOMALY") * _DEG,
+        mean_motion / 720.0 * math.pi,
+        _number(fields, "RA_OF_ASC_NODE") * _DEG,
+    )
+    if sat.error:
+        raise ValueError(f"SGP4 rejected the elements (error {sat.error})")
+    cls = str(fields.get("CLASSIFICATION_TYPE") or "U").strip() or "U"
+    return ParsedRecord(
+        satrec=sat,
+        name=str(fields.get("OBJECT_NAME") or "").strip(),
+        intl_designator=str(fields.get("OBJECT_ID") or "").strip(),
+        classification=cls,
+        source=source,
+        line=index,
+    )
+
+
+def _collect(rows: Iterable[tuple[int, dict[str, Any]]], source: str) -> tuple[list[ParsedRecord], LoadReport]:
+    report = LoadReport(sources=[source])
+    records: list[ParsedRecord] = []
+    for index, fields in rows:
+        report.read += 1
+        try:
+            if not isinstance(fields, dict):
+                raise ValueError(f"expected an object of OMM fields, found {type(fields).__name__}")
+            records.append(record_from_fields(fields, source, index))
+        except ValueError as exc:
+            name = fields.get("OBJECT_NAME", "") if isinstance(fields, dict) else ""
+            report.rejected.append(Rejection(source, index, f"{exc}; required fields: {', '.join(REQUIRED)}", str(name)))
+    return records, report
+
+
+def parse_omm_json(text: str, source: str = "<json>") -> tuple[list[ParsedRecord], LoadReport]:
+    """CelesTrak ``FORMAT=json``: a list of OMM objects (a single object is accepted too).
+    Positions in the report are 1-based record indices."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        from leonet.errors import InputError
+
+        raise InputError(f"{source}: not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+    if isinstance(data, dict):
+        data = [data]
+    if not isinstance(data, list):
+        from leonet.errors import InputError
+
+        raise InputError(f"{source}: OMM JSON must be a list of objects with fields such as NORAD_CAT_ID and EPOCH")
+    return _collect(enumerate(data, 1), source)
+
+
+def parse_omm_csv(text: str, source: str = "<csv>") -> tuple[list[ParsedRecord], LoadReport]:
+    """CelesTrak ``FORMAT=csv``: a header row of OMM keywords. Positions are file line numbers."""
+    reader = csv.DictReader(io.StringIO(text))
+    return _collect(((reader.line_num, row) for row in reader), source)
+
+
+def parse_omm_xml(text: str, source: str = "<xml>") -> tuple[list[ParsedRecord], LoadReport]:
+    """CCSDS OMM XML (CelesTrak ``FORMAT=xml``): one ``segment`` per object."""
+    try:
+        root = ET.fromstring(text)
+    except ET.ParseError as exc:
+        from leonet.errors import InputError
+
+        raise InputError(f"{source}: not well-formed XML ({exc})") from None
+    rows = []
+    for k, segment in enumerate(root.iter("segment"), 1):
+        fields: dict[str, Any] = {}
+        for part in ("metadata", "data/meanElements", "data/tleParameters"):
+            node = segment.find(part)
+            if node is not None:
+                fields.update((child.tag, child.text) for child in node)
+        rows.append((k, fields))
+    return _collect(rows, source)

@@ -1,0 +1,192 @@
+"""Time at the edges: ISO-8601 instants and durations in, integer nanoseconds inside.
+
+Inside leonet an instant is an ``int64`` count of nanoseconds since 1970-01-01T00:00:00 UTC
+(POSIX style: leap seconds are not counted, as in ``numpy.datetime64``), and kernels that need
+Julian dates get the exact two-part form ``(jd, fr)`` from :func:`ns_to_jd2`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import numpy as np
+
+from leonet.errors import InputError
+
+NS_PER_S = 1_000_000_000
+NS_PER_DAY = 86_400 * NS_PER_S
+JD_UNIX_EPOCH = 2440587.5  # Julian date of 1970-01-01T00:00:00 UTC
+
+_UNITS_NS = {
+    "ns": 1,
+    "us": 1_000,
+    "ms": 1_000_000,
+    "s": NS_PER_S,
+    "sec": NS_PER_S,
+    "m": 60 * NS_PER_S,
+    "min": 60 * NS_PER_S,
+    "h": 3_600 * NS_PER_S,
+    "hr": 3_600 * NS_PER_S,
+    "d": NS_PER_DAY,
+    "day": NS_PER_DAY,
+    "days": NS_PER_DAY,
+    "w": 7 * NS_PER_DAY,
+}
+_SIMPLE_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*([a-z]+)")
+_ISO_DURATION = re.compile(
+    r"^P(?:(?P<w>\d+(?:\.\d+)?)W)?(?:(?P<d>\d+(?:\.\d+)?)D)?"
+    r"(?:T(?:(?P<h>\d+(?:\.\d+)?)H)?(?:(?P<m>\d+(?:\.\d+)?)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$"
+)
+_DURATION_HELP = "write it like '90s', '15min', '1h30m', '2d', 'P1D' or 'PT1H30M'"
+_TIME_HELP = "write it as ISO-8601, e.g. '2024-10-23T12:00:00Z', '2024-10-23 12:00' (UTC) or 'now'"
+
+
+def parse_duration(text: str | int | float) -> int:
+    """Parse a duration to integer nanoseconds.
+
+    Accepts '90s', '1.5h', '15min', '1h30m', '2d', ISO-8601 ('P1D', 'PT1H30M', 'P1DT12H') and
+    bare numbers, read as seconds. Negative or zero durations are rejected.
+    """
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        ns = int(round(float(text) * NS_PER_S))
+    else:
+        s = str(text).strip()
+        ns = _parse_duration_str(s)
+    if ns <= 0:
+        raise InputError(f"duration {text!r} must be positive; {_DURATION_HELP}")
+    return ns
+
+
+def _parse_duration_str(s: str) -> int:
+    if not s:
+        raise InputError(f"empty duration; {_DURATION_HELP}")
+    try:
+        return int(round(float(s) * NS_PER_S))
+    except ValueError:
+        pass
+    m = _ISO_DURATION.match(s.upper())
+    if m and any(m.groupdict().values()):
+        g = {k: float(v) if v else 0.0 for k, v in m.groupdict().items()}
+        seconds = (((g["w"] * 7 + g["d"]) * 24 + g["h"]) * 60 + g["m"]) * 60 + g["s"]
+        return int(round(seconds * NS_PER_S))
+    low = s.lower().replace(" ", "")
+    pos, total = 0, 0.0
+    for part in _SIMPLE_PART.finditer(low):
+        if part.start() != pos or part.group(2) not in _UNITS_NS:
+            break
+        total += float(part.group(1)) * _UNITS_NS[part.group(2)]
+        pos = part.end()
+    else:
+        if pos == len(low) and pos > 0:
+            return int(round(total))
+    raise InputError(f"cannot read duration {s!r}; {_DURATION_HELP}")
+
+
+def parse_time(text: str | datetime | int | np.datetime64) -> int:
+    """Parse an instant to integer nanoseconds since 1970 (UTC).
+
+    Strings are ISO-8601; a trailing 'Z' or an offset such as '+08:00' is honoured and a time
+    without a zone is read as UTC. ``'now'`` is the current time. An ``int`` is taken as
+    nanoseconds already.
+    """
+    if isinstance(text, bool):
+        raise InputError(f"time {text!r} is not a time; {_TIME_HELP}")
+    if isinstance(text, (int, np.integer)):
+        return int(text)
+    if isinstance(text, np.datetime64):
+        return int(text.astype("datetime64[ns]").astype(np.int64))
+    if isinstance(text, datetime):
+        dt = text if text.tzinfo else text.replace(tzinfo=timezone.utc)
+        return _datetime_to_ns(dt)
+    s = str(text).strip()
+    if s.lower() == "now":
+        return _datetime_to_ns(datetime.now(timezone.utc))
+    iso = s[:-1] + "+00:00" if s.endswith(("Z", "z")) else s
+    # Keep sub-microsecond digits that datetime cannot hold.
+    frac_ns = 0
+    m = re.search(r"\.(\d{7,9})", iso)
+    if m:
+        digits = m.group(1).ljust(9, "0")
+        frac_ns = int(digits[6:])
+        iso = iso[: m.start()] + "." + digits[:6] + iso[m.end() :]
+    try:
+        dt = datetime.fromisoformat(iso)
+    except ValueError:
+        raise InputError(f"cannot read time {s!r}; {_TIME_HELP}") from None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return _datetime_to_ns(dt) + frac_ns
+
+
+def _datetime_to_ns(dt: datetime) -> int:
+    delta = dt - datetime(1970, 1, 1, tzinfo=timezone.utc)
+    return (delta.days * 86_400 + delta.seconds) * NS_PER_S + delta.microseconds * 1_000
+
+
+def format_time(t_ns: int | np.ndarray, unit: str | None = None) -> str | np.ndarray:
+    """ISO-8601 strings with 'Z' for instants in ns. ``unit`` defaults to the coarsest of
+    s/ms/us/ns that shows every value exactly."""
+    arr = np.asarray(t_ns, dtype=np.int64)
+    if unit is None:
+        unit = "s"
+        for u, q in (("s", NS_PER_S), ("ms", 1_000_000), ("us", 1_000), ("ns", 1)):
+            unit = u
+            if not np.any(arr % q):
+                break
+    out = np.char.add(np.datetime_as_string(arr.astype("datetime64[ns]"), unit=unit), "Z")
+    return str(out) if out.ndim == 0 else out
+
+
+def ns_to_jd2(t_ns: int | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Exact two-part Julian date ``(jd, fr)`` of UTC instants: ``jd`` ends in .5, ``0 <= fr < 1``."""
+    arr = np.asarray(t_ns, dtype=np.int64)
+    days, rem = np.divmod(arr, NS_PER_DAY)
+    return days.astype(np.float64) + JD_UNIX_EPOCH, rem.astype(np.float64) / NS_PER_DAY
+
+
+def jd2_to_ns(jd: float | np.ndarray, fr: float | np.ndarray) -> np.ndarray:
+    """Integer nanoseconds of a two-part Julian date (rounded to the nearest ns)."""
+    jd = np.asarray(jd, dtype=np.float64)
+    fr = np.asarray(fr, dtype=np.float64)
+    whole = np.floor(jd - JD_UNIX_EPOCH)
+    frac = (jd - JD_UNIX_EPOCH - whole) + fr
+    extra = np.floor(frac)
+    days = (whole + extra).astype(np.int64)
+    return days * NS_PER_DAY + np.round((frac - extra) * NS_PER_DAY).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class TimeGrid:
+    """Evenly spaced instants ``start_ns + step_ns * k`` for ``k = 0 .. count-1``."""
+
+    start_ns: int
+    step_ns: int
+    count: int
+
+    def __post_init__(self) -> None:
+        if self.step_ns <= 0:
+            raise InputError(f"time step must be positive, got {self.step_ns} ns")
+        if self.count <= 0:
+            raise InputError(f"a time grid needs at least one instant, got count={self.count}")
+
+    @classmethod
+    def from_span(cls, start: str | int, duration: str | int, step: str | int) -> "TimeGrid":
+        """Grid over ``[start, start + duration)``; e.g. 1 day at 60 s gives 1,440 instants.
+
+        A duration shorter than one step gives the single instant ``start``.
+        """
+        start_ns = parse_time(start)
+        duration_ns = parse_duration(duration) if not isinstance(duration, int) else duration
+        step_ns = parse_duration(step) if not isinstance(step, int) else step
+        count = max(1, -(-duration_ns // step_ns))
+        return cls(start_ns, step_ns, count)
+
+    @property
+    def t_ns(self) -> np.ndarray:
+        """Instants, shape ``(count,)``, int64 ns since 1970 UTC."""
+        return self.start_ns + self.step_ns * np.arange(self.count, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return self.count
