@@ -51,29 +51,11 @@ class Constellation:
     @classmethod
     def from_records(cls, records: Sequence[ParsedRecord], report: LoadReport | None = None, label: str = "") -> "Constellation":
         """Build from parsed records, keeping the newest epoch per catalogue number (reported)."""
-        from leonet.sources.records import Duplicate
-
-        report = report or LoadReport()
-        best: dict[int, int] = {}
+        report = report if report is not None else LoadReport()
         epochs = [int(jd2_to_ns(r.satrec.jdsatepoch, r.satrec.jdsatepochF)) for r in records]
-        for k, rec in enumerate(records):
-            num = int(rec.satrec.satnum)
-            if num not in best:
-                best[num] = k
-                continue
-            j = best[num]
-            keep, drop = (k, j) if epochs[k] > epochs[j] else (j, k)
-            best[num] = keep
-            report.duplicates.append(
-                Duplicate(
-                    num,
-                    f"{records[keep].source}:{records[keep].line}",
-                    f"{records[drop].source}:{records[drop].line}",
-                    epochs[keep],
-                    epochs[drop],
-                )
-            )
-        order = sorted(best.values())
+        order = _newest_per_id(
+            [int(r.satrec.satnum) for r in records], epochs, [f"{r.source}:{r.line}" for r in records], report
+        )
         recs = [records[k] for k in order]
         return cls(
             satrecs=tuple(r.satrec for r in recs),
@@ -153,8 +135,9 @@ class Constellation:
 
     @cached_property
     def period_min(self) -> np.ndarray:
-        """Anomalistic period from the Brouwer mean motion, minutes."""
-        return 2.0 * np.pi / self._attr("no_unkozai")
+        """Keplerian period from SGP4's Brouwer mean motion (``2 pi / n``, with ``n = xke a^-1.5``,
+        ``a`` in Earth radii), minutes. J2 makes the node-to-node period differ by about 0.1 %."""
+        return 2.0 * np.pi * self._attr("a") ** 1.5 / self._attr("xke")
 
     @cached_property
     def launch_year(self) -> np.ndarray:
@@ -178,7 +161,15 @@ class Constellation:
     # ---- selection ----------------------------------------------------------------------
     def take(self, index: np.ndarray | Sequence[int] | slice) -> "Constellation":
         """Satellites at integer positions or a boolean mask, in that order."""
-        idx = np.arange(len(self))[index] if not isinstance(index, np.ndarray) or index.dtype != bool else np.flatnonzero(index)
+        if isinstance(index, np.ndarray) and index.dtype == bool:
+            if index.shape != (len(self),):
+                raise InputError(f"a boolean mask for {len(self)} satellites must have shape ({len(self)},), not {index.shape}")
+            idx = np.flatnonzero(index)
+        else:
+            try:
+                idx = np.arange(len(self))[index]
+            except IndexError as exc:
+                raise InputError(f"cannot take {index!r} from {len(self)} satellites: {exc}") from None
         idx = np.atleast_1d(np.asarray(idx, dtype=np.int64))
         return Constellation(
             satrecs=tuple(self.satrecs[i] for i in idx),
@@ -214,24 +205,25 @@ class Constellation:
             pat = re.compile(fnmatch.translate(name.upper()))
             mask &= np.array([bool(pat.match(str(n).upper())) for n in self.name], dtype=bool)
         if norad_ids is not None:
-            want = np.asarray(list(norad_ids), dtype=np.int64)
+            want = np.atleast_1d(np.asarray(norad_ids, dtype=np.int64))
             missing = np.setdiff1d(want, self.norad_id)
             if strict and missing.size:
                 shown = ", ".join(map(str, missing[:10])) + (" ..." if missing.size > 10 else "")
                 raise InputError(f"catalogue number(s) {shown} are not in this constellation of {len(self)} satellites")
             mask &= np.isin(self.norad_id, want)
         if inclination_deg is not None:
-            lo, hi = inclination_deg
+            lo, hi = _band(inclination_deg, "inclination_deg")
             mask &= (self.inclination_deg >= lo) & (self.inclination_deg <= hi)
         if altitude_km is not None:
-            lo, hi = altitude_km
+            lo, hi = _band(altitude_km, "altitude_km")
             mask &= (self.mean_altitude_km >= lo) & (self.mean_altitude_km <= hi)
         if launch is not None:
             if not re.fullmatch(r"\d{4}-\d{3}", launch):
                 raise InputError(f"launch {launch!r} must look like '2019-074' (year and launch number)")
             mask &= self.launch_id == launch
         if launch_year is not None:
-            lo, hi = (launch_year, launch_year) if isinstance(launch_year, int) else launch_year
+            single = isinstance(launch_year, (int, np.integer)) and not isinstance(launch_year, bool)
+            lo, hi = (launch_year, launch_year) if single else _band(launch_year, "launch_year")
             mask &= (self.launch_year >= lo) & (self.launch_year <= hi)
         return self.take(mask)
 
@@ -285,6 +277,35 @@ class Constellation:
 _DESIGNATOR = re.compile(r"^(\d{4})-(\d{3})")
 
 
+def _band(value: object, what: str) -> tuple[float, float]:
+    """An inclusive (low, high) pair, checked."""
+    try:
+        lo, hi = value  # type: ignore[misc]
+        lo, hi = float(lo), float(hi)
+    except (TypeError, ValueError):
+        raise InputError(f"{what}={value!r} must be an inclusive (low, high) pair, e.g. (52.5, 53.5)") from None
+    if not lo <= hi:
+        raise InputError(f"{what}=({lo:g}, {hi:g}): low must not exceed high")
+    return lo, hi
+
+
+def _newest_per_id(ids: Sequence[int], epochs: Sequence[int], where: Sequence[str], report: LoadReport) -> list[int]:
+    """Positions to keep, in input order: one per catalogue number, the newest epoch (the first
+    seen on a tie). Every dropped one is recorded in ``report.duplicates``."""
+    from leonet.sources.records import Duplicate
+
+    best: dict[int, int] = {}
+    for k, num in enumerate(ids):
+        if num not in best:
+            best[num] = k
+            continue
+        j = best[num]
+        keep, drop = (k, j) if epochs[k] > epochs[j] else (j, k)
+        best[num] = keep
+        report.duplicates.append(Duplicate(num, where[keep], where[drop], epochs[keep], epochs[drop]))
+    return sorted(best.values())
+
+
 def _designator_part(d: str, k: int) -> int:
     m = _DESIGNATOR.match(d or "")
     return int(m.group(k + 1)) if m else -1
@@ -293,24 +314,35 @@ def _designator_part(d: str, k: int) -> int:
 def concat(parts: Sequence[Constellation], dedupe: bool = True) -> Constellation:
     """Join constellations; with ``dedupe`` a catalogue number seen twice keeps its newest epoch
     and the drop is reported (as for files)."""
-    parts = [p for p in parts if len(p)]
-    if not parts:
-        return Constellation.empty()
+    parts = list(parts)
+    # Every part's report is kept, an empty part's too: its rejections must not vanish.
     report = LoadReport()
     for p in parts:
         report = report.merge(p.report)
-    records = [
-        ParsedRecord(s, str(n), str(d), str(c), p.label or "constellation", i + 1)
-        for p in parts
-        for i, (s, n, d, c) in enumerate(zip(p.satrecs, p.name, p.intl_designator, p.classification))
-    ]
+        if not p.report.read:  # built by hand: its satellites are what was read
+            report.read += len(p)
     label = "+".join(p.label for p in parts if p.label)
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        out = Constellation.empty()
+        return Constellation(out.satrecs, out.norad_id, out.name, out.intl_designator, out.classification, out.epoch_ns, report, label)
     if dedupe:
         # Duplicates across parts are new information; the parts' own reports are kept.
-        out = Constellation.from_records(records, LoadReport(), label)
-        report.duplicates.extend(out.report.duplicates)
-        report.read = report.read if report.read else len(records)
-        return Constellation(out.satrecs, out.norad_id, out.name, out.intl_designator, out.classification, out.epoch_ns, report, label)
+        ids = [int(x) for p in parts for x in p.norad_id]
+        epochs = [int(x) for p in parts for x in p.epoch_ns]
+        where = [f"{p.label or 'constellation'}:{i + 1}" for p in parts for i in range(len(p))]
+        keep = np.asarray(_newest_per_id(ids, epochs, where, report), dtype=np.int64)
+        satrecs = [s for p in parts for s in p.satrecs]
+        return Constellation(
+            tuple(satrecs[k] for k in keep),
+            np.concatenate([p.norad_id for p in parts])[keep],
+            np.concatenate([p.name for p in parts])[keep],
+            np.concatenate([p.intl_designator for p in parts])[keep],
+            np.concatenate([p.classification for p in parts])[keep],
+            np.concatenate([p.epoch_ns for p in parts])[keep],
+            report,
+            label,
+        )
     return Constellation(
         tuple(s for p in parts for s in p.satrecs),
         np.concatenate([p.norad_id for p in parts]),

@@ -7,6 +7,7 @@ Julian dates get the exact two-part form ``(jd, fr)`` from :func:`ns_to_jd2`.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -49,28 +50,38 @@ def parse_duration(text: str | int | float) -> int:
     Accepts '90s', '1.5h', '15min', '1h30m', '2d', ISO-8601 ('P1D', 'PT1H30M', 'P1DT12H') and
     bare numbers, read as seconds. Negative or zero durations are rejected.
     """
-    if isinstance(text, (int, float)) and not isinstance(text, bool):
-        ns = int(round(float(text) * NS_PER_S))
+    if isinstance(text, (int, float, np.integer, np.floating)) and not isinstance(text, (bool, np.bool_)):
+        ns = _seconds_to_ns(float(text), text)
     else:
         s = str(text).strip()
+        if s.startswith("-"):
+            raise InputError(f"duration {text!r} must be positive; {_DURATION_HELP}")
         ns = _parse_duration_str(s)
     if ns <= 0:
         raise InputError(f"duration {text!r} must be positive; {_DURATION_HELP}")
     return ns
 
 
+def _seconds_to_ns(seconds: float, text: object) -> int:
+    if not math.isfinite(seconds):
+        raise InputError(f"duration {text!r} is not a finite number of seconds; {_DURATION_HELP}")
+    return int(round(seconds * NS_PER_S))
+
+
 def _parse_duration_str(s: str) -> int:
     if not s:
         raise InputError(f"empty duration; {_DURATION_HELP}")
     try:
-        return int(round(float(s) * NS_PER_S))
+        seconds = float(s)
     except ValueError:
         pass
+    else:
+        return _seconds_to_ns(seconds, s)
     m = _ISO_DURATION.match(s.upper())
     if m and any(m.groupdict().values()):
         g = {k: float(v) if v else 0.0 for k, v in m.groupdict().items()}
         seconds = (((g["w"] * 7 + g["d"]) * 24 + g["h"]) * 60 + g["m"]) * 60 + g["s"]
-        return int(round(seconds * NS_PER_S))
+        return _seconds_to_ns(seconds, s)
     low = s.lower().replace(" ", "")
     pos, total = 0, 0.0
     for part in _SIMPLE_PART.finditer(low):
@@ -96,6 +107,8 @@ def parse_time(text: str | datetime | int | np.datetime64) -> int:
     if isinstance(text, (int, np.integer)):
         return int(text)
     if isinstance(text, np.datetime64):
+        if np.isnat(text):
+            raise InputError(f"time {text!r} is not a time (NaT); {_TIME_HELP}")
         return int(text.astype("datetime64[ns]").astype(np.int64))
     if isinstance(text, datetime):
         dt = text if text.tzinfo else text.replace(tzinfo=timezone.utc)
@@ -157,6 +170,22 @@ def jd2_to_ns(jd: float | np.ndarray, fr: float | np.ndarray) -> np.ndarray:
     return days * NS_PER_DAY + np.round((frac - extra) * NS_PER_DAY).astype(np.int64)
 
 
+def _span_ns(value: str | int, what: str) -> int:
+    """A grid's duration or step: text via :func:`parse_duration`, integers as nanoseconds."""
+    if isinstance(value, (bool, np.bool_)):
+        raise InputError(f"time {what} {value!r} is not a duration; {_DURATION_HELP}")
+    if isinstance(value, (int, np.integer)):
+        if value <= 0:
+            raise InputError(f"time {what} {value} ns must be positive; {_DURATION_HELP}")
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        raise InputError(
+            f"time {what} {value!r}: give text such as '60s' or '1d', or integer nanoseconds "
+            "(a bare float could mean seconds or nanoseconds)"
+        )
+    return parse_duration(value)
+
+
 @dataclass(frozen=True)
 class TimeGrid:
     """Evenly spaced instants ``start_ns + step_ns * k`` for ``k = 0 .. count-1``."""
@@ -175,11 +204,13 @@ class TimeGrid:
     def from_span(cls, start: str | int, duration: str | int, step: str | int) -> "TimeGrid":
         """Grid over ``[start, start + duration)``; e.g. 1 day at 60 s gives 1,440 instants.
 
-        A duration shorter than one step gives the single instant ``start``.
+        ``duration`` and ``step`` are text ('1d', '60s', 'PT1H') or integer nanoseconds, as
+        ``start`` may be; a bare float is refused because it is unclear whether it means seconds
+        or nanoseconds. A duration shorter than one step gives the single instant ``start``.
         """
         start_ns = parse_time(start)
-        duration_ns = parse_duration(duration) if not isinstance(duration, int) else duration
-        step_ns = parse_duration(step) if not isinstance(step, int) else step
+        duration_ns = _span_ns(duration, "duration")
+        step_ns = _span_ns(step, "step")
         count = max(1, -(-duration_ns // step_ns))
         return cls(start_ns, step_ns, count)
 

@@ -15,8 +15,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from leonet.constellation import Constellation
 from leonet.errors import InputError, LeonetError
 
-err_console = Console(stderr=True)
-out_console = Console()
+# Off a terminal (pipes, logs, tests) tables get room instead of truncated cells, and messages
+# are not hard-wrapped so that they can be searched.
+_WIDE = None if sys.stdout.isatty() else 200
+err_console = Console(stderr=True, width=None if sys.stderr.isatty() else 200, soft_wrap=True)
+out_console = Console(width=_WIDE)
 
 
 def source_options(f: Callable) -> Callable:

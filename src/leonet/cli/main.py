@@ -42,7 +42,7 @@ def cli() -> None:
 def info(sources: tuple[str, ...], preset: str | None, repair_checksums: bool, cache_dir: str | None, as_json: bool, all_rejections: bool) -> None:
     """Counts, epoch range, satellites by shell and rejected records of element sets."""
     c = load_sources(sources, preset, repair_checksums, cache_dir, quiet=True)
-    bands = c.shell_bands(min_count=max(5, len(c) // 500))
+    bands = c.shell_bands(min_count=1 if len(c) < 500 else max(5, len(c) // 500))
     summary = c.summary() | {
         "sources": c.report.sources,
         "shells": bands,
@@ -164,15 +164,120 @@ def overhead(sources, preset, repair_checksums, cache_dir, lat, lon, alt_m, when
 
 
 @cli.command()
-@click.option("--data-dir", type=click.Path(file_okay=False), help="Reference data folder (default $LEONET_DATA_DIR or ../shared/data).")
-@click.option("--time", "when", help="Instant (default: the newest epoch of the snapshot).")
+@source_options
+@click.option("--lat", type=float, required=True, help="Latitude, degrees north (WGS84).")
+@click.option("--lon", type=float, required=True, help="Longitude, degrees east.")
+@click.option("--alt-m", type=float, default=0.0, show_default=True, help="Height above the WGS84 ellipsoid, m.")
+@click.option("--start", required=True, help="Window start, ISO-8601 UTC (e.g. 2024-10-23T00:00:00Z).")
+@click.option("--duration", required=True, help="Window length after --start, e.g. 6h, 90min, P1D.")
 @click.option("--min-elevation-deg", type=float, default=25.0, show_default=True)
+@click.option("--sats", "sats", help="Only these catalogue numbers, comma-separated.")
+@click.option("--coarse-step", help="Step of the first search, e.g. 20s (default: from the fastest satellite, 5-30 s).")
+@click.option("--format", "fmt", type=click.Choice(["csv"]), required=True)
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Output file.")
 @handle_errors
-def demo(data_dir: str | None, when: str | None, min_elevation_deg: float) -> None:
-    """The main job on embedded defaults (see README)."""
-    from leonet.demo import run_demo
+def passes(sources, preset, repair_checksums, cache_dir, lat, lon, alt_m, start, duration, min_elevation_deg, sats, coarse_step, fmt, output) -> None:
+    """Passes over a ground point above the elevation mask, one row per pass sorted by rise time:
+    norad_id,rise_utc,culminate_utc,set_utc,max_elevation_deg (times to the ms, refined to 0.01 s).
+    A pass already above the mask at --start rises at --start; one still above it at the end of
+    the window sets there (its culmination is then the highest point inside the window)."""
+    from leonet.coverage.passes import default_coarse_step_s, find_passes
+    from leonet.times import NS_PER_S, parse_duration
 
-    run_demo(data_dir=Path(data_dir) if data_dir else None, when=when, min_elevation_deg=min_elevation_deg)
+    if not -90.0 <= lat <= 90.0 or not -180.0 <= lon <= 360.0:
+        raise InputError(f"--lat {lat} must be in [-90, 90] and --lon {lon} in [-180, 360]")
+    t0 = parse_time(start)
+    t1 = t0 + parse_duration(duration)
+    step_s = parse_duration(coarse_step) / NS_PER_S if coarse_step is not None else None
+    c = load_sources(sources, preset, repair_checksums, cache_dir, epoch=t0)
+    ids = parse_id_list(sats)
+    if ids is not None:
+        c = c.select(norad_ids=ids)
+    if step_s is None:
+        step_s = default_coarse_step_s(c.satrecs, alt_m / 1000.0)
+    step_ns = int(round(step_s * NS_PER_S))
+    with progress_bar("searching", len(c) * (-(-(t1 - t0) // step_ns) + 1)) as advance:
+        found = find_passes(c.satrecs, lat, lon, alt_m / 1000.0, t0, t1, min_elevation_deg, step_s, progress=advance)
+    norad = c.norad_id[found.sat_index]
+    order = np.lexsort((norad, found.rise_ns))  # by rise time (as found), ties by catalogue number
+    rise, cul, sets = (format_time(a[order], "ms") for a in (found.rise_ns, found.culminate_ns, found.set_ns))
+    with open(output, "w", encoding="utf-8", newline="") as fh:
+        fh.write("norad_id,rise_utc,culminate_utc,set_utc,max_elevation_deg\n")
+        fh.writelines(f"{n},{r},{m},{s},{e:.4f}\n" for n, r, m, s, e in zip(norad[order], rise, cul, sets, found.max_elevation_deg[order]))
+    err_console.print(
+        f"{len(found):,} passes of {len(np.unique(found.sat_index)):,} of {len(c):,} satellites above "
+        f"{min_elevation_deg:g} deg at {lat:.4f}, {lon:.4f} from {format_time(t0)} to {format_time(t1)} "
+        f"({int(found.rise_at_start.sum())} in progress at the start, {int(found.set_at_end.sum())} unfinished at the end); "
+        f"wrote {output}",
+        highlight=False,
+    )
+
+
+@cli.command()
+@click.option("-o", "--output-dir", type=click.Path(file_okay=False), help="Where to write (default out/taiwan).")
+@handle_errors
+def demo(output_dir: str | None) -> None:
+    """The main job: Starlink over Taiwan and its neighbours for 24 h at 60 s, with service
+    over Taiwan not activated, against service active everywhere (examples/taiwan.toml).
+    Writes Parquet tables, a DuckDB database and an HTML report with maps."""
+    from leonet.jobs import demo_scenario_path, run_file
+
+    run_file(demo_scenario_path(), Path(output_dir) if output_dir else None)
+
+
+@cli.command()
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option("-o", "--output-dir", type=click.Path(file_okay=False), help="Override [output] dir.")
+@handle_errors
+def run(scenario: str, output_dir: str | None) -> None:
+    """Run a scenario file (TOML; see examples/taiwan.toml and `leonet.scenario` for the keys)."""
+    from leonet.jobs import run_file
+
+    run_file(scenario, Path(output_dir) if output_dir else None)
+
+
+@cli.command()
+@source_options
+@click.option("--region", "regions", required=True, help="Country codes (ISO 3166 alpha-2/3 or numeric), comma-separated.")
+@click.option("--h3-res", type=click.IntRange(0, 15), default=5, show_default=True, help="H3 resolution of the service cells.")
+@click.option("--start", required=True, help="First instant, ISO-8601 UTC.")
+@click.option("--duration", required=True, help="Span after --start (end excluded), e.g. 24h.")
+@click.option("--step", required=True, help="Time step, e.g. 60s.")
+@click.option("--min-elevation-deg", type=click.FloatRange(0, 90), default=25.0, show_default=True)
+@click.option("--max-range-km", type=click.FloatRange(min=0, min_open=True), help="Also require slant range at most this.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), required=True)
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False))
+@handle_errors
+def coverage(sources, preset, repair_checksums, cache_dir, regions, h3_res, start, duration, step, min_elevation_deg, max_range_km, fmt, output) -> None:
+    """Satellites in view over regions: one row per (time, region) with columns
+    time_utc,region,cells,cells_covered,sats_in_view_min,sats_in_view_mean,sats_in_view_max,sats_overhead
+    (sats_overhead: satellites whose sub-satellite point lies inside the region)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    from leonet.coverage.regional import build_area, run_regional
+    from leonet.policy.model import Region, ServicePolicy
+
+    grid = TimeGrid.from_span(start, duration, step)
+    codes = [c.strip() for c in regions.split(",") if c.strip()]
+    if not codes:
+        raise InputError("--region needs at least one country code, e.g. --region TWN or --region TW,JP")
+    targets = tuple(Region.country(code) for code in codes)
+    c = load_sources(sources, preset, repair_checksums, cache_dir, epoch=grid.start_ns)
+    with err_console.status("finding the regions' cells"):
+        area = build_area(targets, h3_res, 0.0)
+    err_console.print(f"{len(area):,} cells, {grid.count:,} instants, {len(c):,} satellites")
+    with progress_bar("coverage", grid.count, "instants") as advance:
+        res = run_regional(c, area, grid.t_ns, ServicePolicy.active_everywhere(), min_elevation_deg, max_range_km, progress=advance)
+    ts = res.timeseries()
+    cols = ["region", "cells", "cells_covered", "sats_in_view_min", "sats_in_view_mean", "sats_in_view_max", "sats_overhead"]
+    table = pa.table({"time_utc": format_time(ts["t_ns"]), **{k: ts[k] for k in cols}})
+    if fmt == "csv":
+        pacsv.write_csv(table, output)
+    else:
+        pq.write_table(table, output)
+    err_console.print(f"{res.sgp4_failures}; wrote {table.num_rows:,} rows to {output}")
 
 
 def main() -> None:

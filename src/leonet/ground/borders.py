@@ -138,6 +138,8 @@ class Regions:
         Codes (``''`` where none) and names as the source spells them (default: ``names``).
     label : str
         What the set is called in error messages, e.g. ``'countries-50m'``.
+    check_valid : bool
+        Reject invalid geometries (skipped for the shipped data, checked when it is built).
 
     Attributes
     ----------
@@ -156,6 +158,7 @@ class Regions:
         source_names: Sequence[str] | None = None,
         *,
         label: str = "regions",
+        check_valid: bool = True,
     ) -> None:
         n = len(geometries)
         blank = [""] * n
@@ -176,6 +179,16 @@ class Regions:
         geoms[:] = list(geometries)
         if n and not np.all(np.isin(shapely.get_type_id(geoms), (3, 6))):
             raise InputError(f"{label}: every region must be a Polygon or MultiPolygon")
+        if check_valid and n:
+            invalid = np.flatnonzero(~shapely.is_valid(geoms))
+            if invalid.size:
+                i = int(invalid[0])
+                reason = shapely.is_valid_reason(geoms[i])
+                raise InputError(
+                    f"{label}: {invalid.size} region geometries are invalid (first: "
+                    f"{columns['names'][i]!r}: {reason}); repair them with shapely.make_valid "
+                    "or build them with polygon_from_rings"
+                )
         self.label = label
         self.geometries: NDArray[np.object_] = geoms
         self.names = np.asarray(columns["names"], dtype=str)
@@ -265,7 +278,14 @@ class Regions:
                 f"{self.label}: {code_or_name!r} matches several regions ({labels}); "
                 "look them up by a code or a fuller name instead"
             )
-        close = difflib.get_close_matches(key, list(self._keys), n=8, cutoff=0.6)
+        if numeric is not None:
+            raise InputError(
+                f"{self.label}: no region has ISO 3166-1 numeric code {numeric!r}; check the "
+                "code, or give an alpha-2 ('TW'), alpha-3 ('TWN') code or a name ('Taiwan')"
+            )
+        # Compare codes with codes and names with names: 'XX' should not suggest 'Chad'.
+        pool = [k for k in self._keys if (len(k) <= 3) == (len(key) <= 3) and not k.isdigit()]
+        close = difflib.get_close_matches(key, pool, n=8, cutoff=0.6)
         labels = list(dict.fromkeys(self.records[self._keys[c]].label for c in close))[:5]
         hint = f"close matches: {', '.join(labels)}" if labels else "no close matches"
         raise InputError(
@@ -333,12 +353,76 @@ class Regions:
 
     def name_of(self, lat_deg: ArrayLike, lon_deg: ArrayLike) -> NDArray[np.str_]:
         """Name of the region containing each point, ``''`` where none; see :meth:`index_of`."""
-        return self._column_at(self.names, self.index_of(lat_deg, lon_deg))
+        return self.values_at("names", self.index_of(lat_deg, lon_deg))
 
-    @staticmethod
-    def _column_at(column: NDArray[np.str_], idx: NDArray[np.int64]) -> NDArray[np.str_]:
-        padded = np.append(column, np.array([""], dtype=column.dtype))
-        return padded[np.where(idx >= 0, idx, len(column))]
+    def values_at(
+        self, column: Literal["names", "iso_a2", "iso_a3", "iso_n3"], idx: ArrayLike
+    ) -> NDArray[np.str_]:
+        """``column`` at region indexes ``idx`` (any shape), ``''`` where ``idx`` is -1."""
+        if column not in ("names", "iso_a2", "iso_a3", "iso_n3"):
+            raise InputError(f"column must be names, iso_a2, iso_a3 or iso_n3, got {column!r}")
+        values: NDArray[np.str_] = getattr(self, column)
+        idx = np.asarray(idx, dtype=np.int64)
+        padded = np.append(values, np.array([""], dtype=values.dtype))
+        return padded[np.where(idx >= 0, idx, len(values))]
+
+    # -- geometry queries ---------------------------------------------------------------------
+    def box_hits(self, geoms: ArrayLike) -> NDArray[np.bool_]:
+        """Whether each geometry's bounding box meets the box of any region polygon.
+
+        A cheap pre-filter (one STRtree query in C); shape of ``geoms``.
+        """
+        arr = np.asarray(geoms, dtype=object)
+        flat = arr.ravel()
+        hits = np.zeros(flat.size, dtype=bool)
+        if flat.size:
+            hits[np.unique(self._tree.query(flat)[0])] = True
+        return hits.reshape(arr.shape)
+
+    def overlapping(self, geoms: ArrayLike) -> NDArray[np.int64]:
+        """Index of the region each geometry overlaps most, -1 where it meets none.
+
+        Parameters
+        ----------
+        geoms : array_like of shapely geometries, shape S
+            Flat lon/lat degrees, typically small (e.g. H3 cell outlines).
+
+        Returns
+        -------
+        ndarray of int64, shape S
+            Where several regions meet a geometry, the one with the largest shared lon/lat
+            area wins (proportional to true area over a small geometry); ties go to the lowest
+            index.
+        """
+        arr = np.asarray(geoms, dtype=object)
+        flat = arr.ravel()
+        out = np.full(flat.size, -1, dtype=np.int64)
+        if flat.size == 0:
+            return out.reshape(arr.shape)
+        geom_i, part_i = self._tree.query(flat)
+        # Prepared region polygons make this exact test cheap even for long coastlines.
+        hit = shapely.intersects(self._parts[part_i], flat[geom_i])
+        geom_i, owner = geom_i[hit], self._part_owner[part_i[hit]]
+        part_i = part_i[hit]
+        if geom_i.size == 0:
+            return out.reshape(arr.shape)
+        # Areas only where a geometry meets more than one region: overlay is the costly step.
+        pair_key = np.unique(np.column_stack([geom_i, owner]), axis=0)
+        n_regions = np.bincount(pair_key[:, 0], minlength=flat.size)
+        contested = n_regions[geom_i] > 1
+        area = np.zeros(geom_i.size)
+        if contested.any():
+            # GEOS clips the big region polygon to the small geometry's envelope first.
+            g = flat[geom_i[contested]]
+            area[contested] = shapely.area(shapely.intersection(self._parts[part_i[contested]], g))
+        # Sum the areas per (geometry, region), then keep each geometry's largest.
+        key, inverse = np.unique(np.column_stack([geom_i, owner]), axis=0, return_inverse=True)
+        total = np.bincount(inverse.ravel(), weights=area, minlength=len(key))
+        order = np.lexsort((key[:, 1], -total, key[:, 0]))
+        first = np.concatenate(([True], key[order][1:, 0] != key[order][:-1, 0]))
+        best = key[order][first]
+        out[best[:, 0]] = best[:, 1]
+        return out.reshape(arr.shape)
 
 
 class Countries(Regions):
@@ -360,7 +444,7 @@ class Countries(Regions):
         ndarray of str (``<U3``), shape S
             ``''`` at sea and on land with no ISO code (e.g. Somaliland); see :meth:`index_of`.
         """
-        return self._column_at(self.iso_a3, self.index_of(lat_deg, lon_deg))
+        return self.values_at("iso_a3", self.index_of(lat_deg, lon_deg))
 
 
 # ---------------------------------------------------------------------------------------
@@ -385,7 +469,6 @@ def _data_file(resolution: str) -> Path:
     return path
 
 
-@functools.cache
 def load_countries(resolution: str = "50m") -> Countries:
     """Load the shipped country borders (cached per process; treat the result as read-only).
 
@@ -402,7 +485,11 @@ def load_countries(resolution: str = "50m") -> Countries:
     DataNotFoundError
         The data file for that resolution is not installed.
     """
-    path = _data_file(resolution)
+    return _load_countries(_data_file(resolution), resolution)
+
+
+@functools.cache  # keyed on the file, so load_countries() and load_countries("50m") share it
+def _load_countries(path: Path, resolution: str) -> Countries:
     with gzip.open(path, "rt", encoding="utf-8") as fh:
         collection = json.load(fh)
     features = collection["features"]
@@ -417,6 +504,7 @@ def load_countries(resolution: str = "50m") -> Countries:
         [p["iso_n3"] for p in props],
         [p.get("ne_name", p["name"]) for p in props],
         label=f"countries-{resolution}",
+        check_valid=False,
         resolution=resolution,
     )
 
@@ -526,7 +614,9 @@ def load_regions_geojson(
         where = f"{label}: feature {i} ({name!r})"
         geometry = feat.get("geometry")
         if not isinstance(geometry, Mapping):
-            raise InputError(f"{where} has no geometry; every region needs a Polygon or MultiPolygon")
+            raise InputError(
+                f"{where} has no geometry; every region needs a Polygon or MultiPolygon"
+            )
         geom = _geometry_from_geojson(geometry, convention, where)
         if geom.is_empty:
             raise InputError(f"{where} has an empty or zero-area geometry; check its coordinates")
@@ -539,7 +629,9 @@ def load_regions_geojson(
     return Regions(geoms, names, a2, a3, n3, label=label)
 
 
-def _geometry_from_geojson(geometry: Mapping[str, Any], convention: RingConvention, where: str) -> shapely.Geometry:
+def _geometry_from_geojson(
+    geometry: Mapping[str, Any], convention: RingConvention, where: str
+) -> shapely.Geometry:
     """GeoJSON Polygon/MultiPolygon/GeometryCollection mapping -> flat valid (Multi)Polygon."""
     kind = geometry.get("type")
     coords = geometry.get("coordinates")
@@ -564,7 +656,8 @@ def _geometry_from_geojson(geometry: Mapping[str, Any], convention: RingConventi
     for j, rings in enumerate(polygons):
         if not isinstance(rings, list) or not rings:
             raise InputError(f"{where}: polygon {j} must be a non-empty list of linear rings")
-        pieces.append(polygon_from_rings(rings, convention=convention, where=f"{where}, polygon {j}"))
+        context = f"{where}, polygon {j}"
+        pieces.append(polygon_from_rings(rings, convention=convention, where=context))
     return _polygonal(shapely.union_all(pieces)) if len(pieces) > 1 else pieces[0]
 
 
@@ -623,14 +716,33 @@ def _ring_region(
     arr = _ring_array(ring, where)
     lon, lat = arr[:, 0], arr[:, 1]
     d = np.diff(lon)
-    flat_edge = (np.abs(lat[:-1]) == 90.0) & (lat[:-1] == lat[1:])  # along a pole
+    along_pole = (np.abs(lat[:-1]) == 90.0) & (lat[:-1] == lat[1:])
     if convention == "geojson":
-        flat_edge |= np.abs(d) == 360.0  # the map's full width, e.g. a global band's edge
+        full_width = (np.abs(d) == 360.0) & ~along_pole
+        region = _unwrapped_region(lon, lat, along_pole | full_width, hole, convention, where)
+        if region.is_empty and full_width.any():
+            # Only a ring around a pole drawn from -180 to 180 at one latitude collapses when
+            # its full-width edge is read as flat; read that edge as a crossing instead.
+            region = _unwrapped_region(lon, lat, along_pole, hole, convention, where)
+        return region
+    return _unwrapped_region(lon, lat, along_pole, hole, convention, where)
+
+
+def _unwrapped_region(
+    lon: NDArray[np.float64],
+    lat: NDArray[np.float64],
+    flat_edge: NDArray[np.bool_],
+    hole: bool,
+    convention: RingConvention,
+    where: str,
+) -> shapely.Geometry:
+    """Region of a closed ring; its jumps of > 180 degrees not marked ``flat_edge`` cross the
+    antimeridian."""
     # Integer count of 360-degree wraps per edge keeps the unwrapped ring exactly closed.
-    wraps = np.where(flat_edge, 0.0, np.round(d / 360.0))
+    wraps = np.where(flat_edge, 0.0, np.round(np.diff(lon) / 360.0))
     turns = np.concatenate(([0.0], np.cumsum(wraps)))
     ulon = lon - 360.0 * turns
-    k = -int(turns[-1])
+    k = -int(turns[-1])  # +1: the ring circles a pole travelling east; -1: west
     if abs(k) > 1:
         raise InputError(f"{where}: a ring winds {abs(k)} times around a pole; split it")
     coords = np.column_stack([ulon, lat])

@@ -167,7 +167,14 @@ class _Job:
             v = self.v_out[i:j]
         else:
             v = self._scratch("v", j - i, m)
-        SatrecArray(list(self.satrecs[i:j]))._sgp4(self.jd, self.fr, self.e_out[i:j], r, v)
+        err = self.e_out[i:j]
+        SatrecArray(list(self.satrecs[i:j]))._sgp4(self.jd, self.fr, err, r, v)
+        # The C++ SGP4 leaves NaN only for errors 1-4; for error 6 (decayed, radius below 1
+        # Earth radius) it still returns finite positions. Every failed state is NaN here.
+        failed = err != 0
+        if failed.any():
+            r[failed] = np.nan
+            v[failed] = np.nan
         if self.theta is not None:
             teme_to_itrf(r, v if self.v_out is not None else None, self.theta, self.pm, out_r=r, out_v=v)
         if not direct:

@@ -16,6 +16,7 @@ from typing import Any, Iterable
 
 from sgp4.api import WGS72, Satrec
 
+from leonet.errors import InputError
 from leonet.sources.records import LoadReport, ParsedRecord, Rejection
 
 REQUIRED = (
@@ -26,6 +27,12 @@ _EPOCH0 = datetime(1949, 12, 31, tzinfo=timezone.utc)
 _DEG = math.pi / 180.0
 _NDOT_UNITS = 1036800.0 / math.pi  # rev/day^2 -> rad/min^2 as in SGP4.cpp
 _NDDOT_UNITS = 2985984000.0 / 2.0 / math.pi
+_ANGLE_RANGES = (("INCLINATION", 180.0), ("RA_OF_ASC_NODE", 360.0), ("ARG_OF_PERICENTER", 360.0), ("MEAN_ANOMALY", 360.0))
+
+
+def _strip_bom(text: str) -> str:
+    """Drop a UTF-8 byte-order mark, which some editors write at the start of a file."""
+    return text[1:] if text.startswith("\ufeff") else text
 
 
 def _epoch_days(text: str) -> float:
@@ -47,6 +54,8 @@ def _number(fields: dict[str, Any], key: str) -> float:
     value = fields.get(key)
     if value is None or (isinstance(value, str) and not value.strip()):
         raise ValueError(f"field {key} is missing")
+    if isinstance(value, bool):
+        raise ValueError(f"field {key} is {value!r}, not a number")
     try:
         x = float(value)
     except (TypeError, ValueError):
@@ -70,6 +79,10 @@ def record_from_fields(fields: dict[str, Any], source: str, index: int) -> Parse
         raise ValueError(f"ECCENTRICITY {ecc} must be in [0, 1)")
     if mean_motion <= 0.0:
         raise ValueError(f"MEAN_MOTION {mean_motion} rev/day must be positive")
+    for key, hi in _ANGLE_RANGES:
+        angle = _number(fields, key)
+        if not 0.0 <= angle <= hi:
+            raise ValueError(f"{key} {angle} deg must be in 0 .. {hi:g}")
     epoch = _epoch_days(str(fields["EPOCH"]))
     sat = Satrec()
     sat.sgp4init(
@@ -116,34 +129,47 @@ def parse_omm_json(text: str, source: str = "<json>") -> tuple[list[ParsedRecord
     """CelesTrak ``FORMAT=json``: a list of OMM objects (a single object is accepted too).
     Positions in the report are 1-based record indices."""
     try:
-        data = json.loads(text)
+        data = json.loads(_strip_bom(text))
+    except RecursionError:
+        raise InputError(f"{source}: JSON nested too deeply to be an OMM list") from None
     except json.JSONDecodeError as exc:
-        from leonet.errors import InputError
-
         raise InputError(f"{source}: not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
     if isinstance(data, dict):
         data = [data]
     if not isinstance(data, list):
-        from leonet.errors import InputError
-
         raise InputError(f"{source}: OMM JSON must be a list of objects with fields such as NORAD_CAT_ID and EPOCH")
     return _collect(enumerate(data, 1), source)
 
 
 def parse_omm_csv(text: str, source: str = "<csv>") -> tuple[list[ParsedRecord], LoadReport]:
     """CelesTrak ``FORMAT=csv``: a header row of OMM keywords. Positions are file line numbers."""
-    reader = csv.DictReader(io.StringIO(text))
-    return _collect(((reader.line_num, row) for row in reader), source)
+    reader = csv.DictReader(io.StringIO(_strip_bom(text), newline=""))
+    rows = []
+    try:
+        for row in reader:
+            rows.append((reader.line_num, row))
+    except csv.Error as exc:
+        raise InputError(f"{source}:{reader.line_num}: not valid CSV ({exc}); expected CelesTrak FORMAT=csv with a header row of OMM keywords") from None
+    absent = [k for k in REQUIRED if k not in (reader.fieldnames or REQUIRED)]
+    if absent:
+        raise InputError(
+            f"{source}:1: the CSV header has no column(s) {', '.join(absent)}; expected CelesTrak FORMAT=csv "
+            f"with a first row naming at least {', '.join(REQUIRED)}"
+        )
+    return _collect(rows, source)
 
 
 def parse_omm_xml(text: str, source: str = "<xml>") -> tuple[list[ParsedRecord], LoadReport]:
     """CCSDS OMM XML (CelesTrak ``FORMAT=xml``): one ``segment`` per object."""
     try:
-        root = ET.fromstring(text)
+        root = ET.fromstring(_strip_bom(text))
     except ET.ParseError as exc:
-        from leonet.errors import InputError
-
         raise InputError(f"{source}: not well-formed XML ({exc})") from None
+    if root.tag not in ("ndm", "omm") and root.find(".//segment") is None:
+        raise InputError(
+            f"{source}: XML root <{root.tag}> holds no OMM <segment>; expected CCSDS OMM XML "
+            "(CelesTrak FORMAT=xml: <ndm><omm><body><segment>...)"
+        )
     rows = []
     for k, segment in enumerate(root.iter("segment"), 1):
         fields: dict[str, Any] = {}

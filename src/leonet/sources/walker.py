@@ -56,6 +56,14 @@ class WalkerShell:
 
     def __post_init__(self) -> None:
         problems = []
+        for key in ("planes", "sats_per_plane", "phasing"):
+            value = getattr(self, key)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+                raise InputError(f"Walker shell {self.name!r}: {key}={value!r} must be a whole number")
+        for key in ("altitude_km", "inclination_deg", "raan_spread_deg", "raan0_deg"):
+            value = getattr(self, key)
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not math.isfinite(value):
+                raise InputError(f"Walker shell {self.name!r}: {key}={value!r} must be a finite number")
         if self.planes < 1:
             problems.append(f"planes={self.planes} must be at least 1")
         if self.sats_per_plane < 1:
@@ -136,6 +144,11 @@ def walker_constellation(
     from ``first_id`` (outside the real catalogue range); names are ``LABEL SHELL Ppp-Sss``."""
     epoch_ns = parse_time(epoch)
     epoch_days = (epoch_ns - _EPOCH_1949_NS) / NS_PER_DAY
+    total = sum(shell.total for shell in shells)
+    if isinstance(first_id, bool) or not isinstance(first_id, (int, np.integer)) or first_id < 1:
+        raise InputError(f"first_id={first_id!r} must be a catalogue number of at least 1")
+    if first_id + total - 1 > 339_999:
+        raise InputError(f"{total} satellites from first_id={first_id} pass SGP4's largest catalogue number 339999; lower first_id")
     satrecs, names = [], []
     num = first_id
     for shell in shells:
@@ -148,8 +161,6 @@ def walker_constellation(
             satrecs.append(sat)
             names.append(f"{label.upper()} {shell.name} P{p:02d}-S{s:02d}")
             num += 1
-    if num - 1 > 339_999:
-        raise InputError(f"{num - first_id} satellites from first_id={first_id} pass SGP4's largest catalogue number 339999")
     count = len(satrecs)
     report = LoadReport(sources=[f"walker:{label}"], read=count)
     empty = np.array([""] * count, dtype=object)

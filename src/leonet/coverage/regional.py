@@ -1,0 +1,286 @@
+"""Regional coverage and effective service: the engine behind ``leonet demo`` / ``run`` / ``coverage``.
+
+For target regions (countries) and, optionally, the land of neighbouring countries within a
+distance, at an H3 resolution: which satellites are in view of each cell at each instant, the
+figures of merit, and the effective service under a :class:`~leonet.policy.ServicePolicy`
+(in view AND active). Work is chunked over time so memory stays bounded for long windows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+from scipy.spatial import cKDTree
+
+from leonet.constellation import Constellation
+from leonet.coverage.fom import FiguresOfMerit, figures_of_merit, weighted_mean
+from leonet.errors import InputError
+from leonet.orbits.frames import itrf_to_geodetic
+from leonet.orbits.propagate import propagate
+from leonet.policy.model import Region, ServicePolicy
+
+EARTH_MEAN_RADIUS_KM = 6371.0088
+TIME_CHUNK = 240  # instants per chunk: (sats x 240 x 3) float64, 37 MB for 6,448 sats; big enough to run SGP4 on all cores
+
+
+@dataclass
+class AnalysisArea:
+    """Cells under study. ``cells`` (C,) uint64; ``lat_deg``/``lon_deg`` (C,) centres;
+    ``region`` (C,) label: the target's code for target cells, else the cell's country code."""
+
+    res: int
+    cells: np.ndarray
+    lat_deg: np.ndarray
+    lon_deg: np.ndarray
+    region: np.ndarray
+    population: np.ndarray
+    targets: tuple[Region, ...]
+
+    def __len__(self) -> int:
+        return len(self.cells)
+
+    def members(self, label: str) -> np.ndarray:
+        return self.region == label
+
+
+def _unit(lat_deg: np.ndarray, lon_deg: np.ndarray) -> np.ndarray:
+    lat, lon = np.radians(lat_deg), np.radians(lon_deg)
+    return np.stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)], -1)
+
+
+def _chord(distance_km: float) -> float:
+    return 2.0 * np.sin(min(distance_km / EARTH_MEAN_RADIUS_KM, np.pi) / 2.0)
+
+
+def build_area(targets: Sequence[Region], res: int = 5, neighbours_within_km: float = 0.0) -> AnalysisArea:
+    """Target regions' cells plus the land cells of other countries within
+    ``neighbours_within_km`` (great-circle, between cell centres) of a target cell."""
+    from leonet.ground.cells import cell_centers, cells_to_country, region_cells
+    from leonet.ground.population import population_for_cells
+
+    if not targets:
+        raise InputError("give at least one target region")
+    target_cells = [r.cells_at(res) for r in targets]
+    for r, c in zip(targets, target_cells):
+        if not c.size:
+            raise InputError(f"region {r.name!r} has no H3 cells at resolution {res}")
+    all_target = np.unique(np.concatenate(target_cells))
+    cells = all_target
+    if neighbours_within_km > 0:
+        geoms = [r.geometry for r in targets if r.geometry is not None]
+        if not geoms:
+            tl, tn = cell_centers(all_target)
+            geoms = [shapely.MultiPoint(np.stack([tn, tl], -1))]
+        # A degree-buffer that surely contains the true distance band (degrees of longitude
+        # shrink with latitude), cut back to the exact distance below.
+        lat_max = max(abs(b) for g in geoms for b in (shapely.bounds(g)[1], shapely.bounds(g)[3]))
+        deg = neighbours_within_km / 111.0 / max(np.cos(np.radians(min(lat_max + neighbours_within_km / 111.0, 89.0))), 0.05)
+        band = shapely.intersection(shapely.union_all(geoms).buffer(deg), shapely.box(-180, -90, 180, 90))
+        cand = region_cells(band, res, contain="center")
+        cand = np.setdiff1d(cand, all_target)
+        if cand.size:
+            cl, cn = cell_centers(cand)
+            tl, tn = cell_centers(all_target)
+            dist, _ = cKDTree(_unit(tl, tn)).query(_unit(cl, cn), distance_upper_bound=_chord(neighbours_within_km))
+            cand = cand[np.isfinite(dist)]
+            country = cells_to_country(cand)
+            cand = cand[country != ""]  # land of a country; open sea is not a service market here
+            cells = np.concatenate([all_target, cand])
+    lat, lon = cell_centers(cells)
+    label = cells_to_country(cells).astype(object)
+    for r in targets:
+        label[r.member_mask(cells, res)] = r.key
+    pop = population_for_cells(cells)
+    return AnalysisArea(res, cells, lat, lon, label.astype(str), np.asarray(pop, dtype=np.float64), tuple(targets))
+
+
+@dataclass
+class RegionalResult:
+    """Everything the reports need. Arrays: ``counts`` (cells, times) satellites in view;
+    ``active`` (cells, times) policy state; ``overhead`` (targets, times) satellites whose
+    sub-satellite point is inside each target region."""
+
+    area: AnalysisArea
+    t_ns: np.ndarray
+    step_s: float
+    counts: np.ndarray
+    active: np.ndarray
+    overhead: np.ndarray
+    policy: ServicePolicy
+    min_elevation_deg: float
+    coverage_fom: FiguresOfMerit
+    service_fom: FiguresOfMerit
+    sgp4_failures: str
+
+    @property
+    def served(self) -> np.ndarray:
+        return (self.counts > 0) & self.active
+
+    def labels(self) -> list[str]:
+        """Targets first, then the other regions by number of cells."""
+        targets = [r.key for r in self.area.targets]
+        others, counts = np.unique(self.area.region[~np.isin(self.area.region, targets)], return_counts=True)
+        return targets + [str(o) for o in others[np.argsort(-counts)]]
+
+    def timeseries(self) -> dict[str, np.ndarray]:
+        """One row per (time, region): the ``leonet coverage`` columns plus ``cells_served``."""
+        rows: dict[str, list] = {k: [] for k in ("t_ns", "region", "cells", "cells_covered", "cells_served",
+                                                 "sats_in_view_min", "sats_in_view_mean", "sats_in_view_max", "sats_overhead")}
+        target_keys = [r.key for r in self.area.targets]
+        served = self.served
+        for label in self.labels():
+            m = self.area.members(label)
+            c = self.counts[m]
+            k = target_keys.index(label) if label in target_keys else -1
+            rows["t_ns"].append(self.t_ns)
+            rows["region"].append(np.full(len(self.t_ns), label, dtype=object))
+            rows["cells"].append(np.full(len(self.t_ns), int(m.sum())))
+            rows["cells_covered"].append((c > 0).sum(axis=0))
+            rows["cells_served"].append(served[m].sum(axis=0))
+            rows["sats_in_view_min"].append(c.min(axis=0))
+            rows["sats_in_view_mean"].append(c.mean(axis=0))
+            rows["sats_in_view_max"].append(c.max(axis=0))
+            rows["sats_overhead"].append(self.overhead[k] if k >= 0 else np.full(len(self.t_ns), -1))
+        order = np.argsort(np.concatenate(rows["t_ns"]), kind="stable")
+        return {key: np.concatenate(v)[order] for key, v in rows.items()}
+
+    def region_summary(self) -> list[dict]:
+        """Per region: cells and population served or not, and mean figures of merit."""
+        out = []
+        served = self.served
+        for label in self.labels():
+            m = self.area.members(label)
+            pop = self.area.population[m]
+            served_any = served[m].any(axis=1)
+            cov = self.coverage_fom
+            srv = self.service_fom
+            out.append({
+                "region": label,
+                "cells": int(m.sum()),
+                "population": float(pop.sum()),
+                "active_time_percent": float(self.active[m].mean() * 100.0),
+                "sats_in_view_mean": float(self.counts[m].mean()),
+                "sats_in_view_min": int(self.counts[m].min()),
+                "sats_in_view_max": int(self.counts[m].max()),
+                "covered_time_percent": float(cov.percent_covered_by_at_least[m, 0].mean()),
+                "covered_time_percent_pop_weighted": weighted_mean(cov.percent_covered_by_at_least[m, 0], pop),
+                "served_time_percent": float(srv.percent_covered_by_at_least[m, 0].mean()),
+                "served_time_percent_pop_weighted": weighted_mean(srv.percent_covered_by_at_least[m, 0], pop),
+                "cells_served": int(served_any.sum()),
+                "cells_not_served": int((~served_any).sum()),
+                "population_not_served": float(pop[~served_any].sum()),
+                "coverage_gap_max_s": float(np.nanmax(cov.gap_max_s[m])) if m.any() else 0.0,
+                "service_gap_max_s": float(np.nanmax(srv.gap_max_s[m])) if m.any() else 0.0,
+            })
+        return out
+
+    def border_effect(self, beam_radius_km: float) -> list[dict]:
+        """For each region inactive at some instant: cells of other regions, active at some
+        instant, that a user beam of radius ``beam_radius_km`` centred on the cell centre would
+        reach into the inactive region. Tested as: centre-to-centre distance at most the beam
+        radius plus the inactive cell's circumradius (the H3 mean edge length at this resolution)."""
+        import h3
+
+        a = self.area
+        out = []
+        xyz = _unit(a.lat_deg, a.lon_deg)
+        reach_km = beam_radius_km + h3.average_hexagon_edge_length(a.res, unit="km")
+        for label in self.labels():
+            m = a.members(label)
+            inactive_any = (~self.active[m]).any(axis=1)
+            if not inactive_any.any():
+                continue
+            tree = cKDTree(xyz[m][inactive_any])
+            dist, _ = tree.query(xyz[~m], distance_upper_bound=_chord(reach_km))
+            near = np.flatnonzero(~m)[np.isfinite(dist)]
+            near = near[self.active[near].any(axis=1)]
+            out.append({
+                "inactive_region": label,
+                "beam_radius_km": beam_radius_km,
+                "reach_km": round(reach_km, 3),
+                "neighbour_cells": int(near.size),
+                "neighbour_population": float(a.population[near].sum()),
+                "by_region": {str(k): int(v) for k, v in zip(*np.unique(a.region[near], return_counts=True))},
+                "cells": a.cells[near],
+            })
+        return out
+
+
+def run_regional(
+    constellation: Constellation,
+    area: AnalysisArea,
+    t_ns: np.ndarray,
+    policy: ServicePolicy,
+    min_elevation_deg: float = 25.0,
+    max_range_km: float | None = None,
+    progress: Callable[[int], None] | None = None,
+    workers: int | None = None,
+) -> RegionalResult:
+    """Propagate, find satellites in view of every cell, apply the policy; see the module doc."""
+    from leonet.coverage.visibility import visibility_counts
+
+    t = np.asarray(t_ns, dtype=np.int64)
+    if t.size < 1:
+        raise InputError("the time grid is empty")
+    step_s = float(np.median(np.diff(t))) / 1e9 if t.size > 1 else 60.0
+    n_cells, n_t = len(area), t.size
+    counts = np.zeros((n_cells, n_t), dtype=np.uint16)
+    overhead = np.zeros((len(area.targets), n_t), dtype=np.int32)
+    target_geoms = [r.geometry for r in area.targets]
+    target_cell_sets = [r.cells_at(area.res) for r in area.targets]
+    failures: dict[int, int] = {}
+    for i in range(0, n_t, TIME_CHUNK):
+        j = min(i + TIME_CHUNK, n_t)
+        st = propagate(constellation.satrecs, t[i:j], frame="itrf", velocities=False, workers=workers)
+        for code, n in st.error_counts().items():
+            failures[code] = failures.get(code, 0) + n
+        counts[:, i:j] = visibility_counts(area.lat_deg, area.lon_deg, np.zeros(n_cells), st.r_km, min_elevation_deg, max_range_km)
+        overhead[:, i:j] = _overhead_counts(st.r_km, target_geoms, target_cell_sets, area.res)
+        if progress:
+            progress(j - i)
+    active = policy.active(area.cells, area.res, t)
+    cov = figures_of_merit(counts, step_s)
+    srv = figures_of_merit(np.where(active, counts, 0), step_s)
+    msg = "all states propagated" if not failures else "; ".join(f"{n} states failed with SGP4 error {c}" for c, n in failures.items())
+    return RegionalResult(area, t, step_s, counts, active, overhead, policy, min_elevation_deg, cov, srv, msg)
+
+
+def _overhead_counts(r_km: np.ndarray, geoms: list, cell_sets: list[np.ndarray], res: int) -> np.ndarray:
+    """Satellites whose sub-satellite point is inside each target ``(targets, times)``.
+
+    ``r_km``: ITRF (sats, times, 3). Geocentric latitude differs from geodetic by at most
+    0.2 deg, so a cheap geocentric box with that margin picks the candidates, and only those
+    get exact geodetic coordinates and a point-in-polygon test (cell sets: the H3 cell of the
+    sub-satellite point).
+    """
+    out = np.zeros((len(geoms), r_km.shape[1]), dtype=np.int32)
+    x, y, z = r_km[..., 0], r_km[..., 1], r_km[..., 2]
+    with np.errstate(invalid="ignore"):
+        gc_lat = np.degrees(np.arctan2(z, np.hypot(x, y)))
+        gc_lon = np.degrees(np.arctan2(y, x))
+    for k, (g, cells) in enumerate(zip(geoms, cell_sets)):
+        if g is not None:
+            x0, y0, x1, y1 = shapely.bounds(g)
+        else:
+            from leonet.ground.cells import cell_centers
+
+            cl, cn = cell_centers(cells)
+            x0, y0, x1, y1 = cn.min() - 1.0, cl.min() - 1.0, cn.max() + 1.0, cl.max() + 1.0
+        margin = 0.25
+        cand = (gc_lon >= x0 - margin) & (gc_lon <= x1 + margin) & (gc_lat >= y0 - margin) & (gc_lat <= y1 + margin)
+        s, tt = np.nonzero(cand)
+        if not s.size:
+            continue
+        lat, lon, _ = itrf_to_geodetic(r_km[s, tt])
+        if g is not None:
+            inside = shapely.contains_xy(g, lon, lat)
+        else:
+            import h3.api.numpy_int as h3n
+
+            idx = np.fromiter((h3n.latlng_to_cell(a, b, res) for a, b in zip(lat, lon)), np.uint64, lat.size)
+            inside = np.isin(idx, cells)
+        np.add.at(out[k], tt[inside], 1)
+    return out

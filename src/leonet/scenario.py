@@ -1,0 +1,201 @@
+"""Scenario files (TOML): every run of the coverage job is one; the demo is examples/taiwan.toml.
+
+Schema (all keys; unknown keys are errors so that typos do not pass silently)::
+
+    [scenario]      name (str), description (str)
+    [constellation] source (file path relative to the data folder, or absolute; URL;
+                    celestrak:GROUP) or preset (starlink-gen1 | starlink-gen2 | kuiper | oneweb);
+                    fallback_preset (used when source is a file that is not there)
+    [time]          start (ISO-8601), duration ('24h'), step ('60s')
+    [coverage]      regions (ISO codes, e.g. ["TWN"]), neighbours_within_km (float >= 0),
+                    h3_res (0..15, default 5), min_elevation_deg (0..90, default 25),
+                    max_range_km (optional), beam_radius_km (default 15)
+    [policy]        default ("active" | "inactive" | "licensed"), and [[policy.rules]] with
+                    region (ISO code), active (bool), optional start / end (ISO-8601)
+    [output]        dir (default "out/<scenario file stem>")
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from leonet.errors import InputError
+from leonet.sources.walker import PRESETS
+from leonet.times import parse_duration, parse_time
+
+_SCHEMA: dict[str, set[str]] = {
+    "scenario": {"name", "description"},
+    "constellation": {"source", "preset", "fallback_preset"},
+    "time": {"start", "duration", "step"},
+    "coverage": {"regions", "neighbours_within_km", "h3_res", "min_elevation_deg", "max_range_km", "beam_radius_km"},
+    "policy": {"default", "rules"},
+    "output": {"dir"},
+}
+_RULE_KEYS = {"region", "active", "start", "end"}
+POLICY_DEFAULTS = ("active", "inactive", "licensed")
+
+
+@dataclass(frozen=True)
+class PolicyRuleSpec:
+    region: str
+    active: bool
+    start: str | None = None
+    end: str | None = None
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    description: str
+    source: str | None
+    preset: str | None
+    fallback_preset: str | None
+    start: str
+    duration: str
+    step: str
+    regions: tuple[str, ...]
+    neighbours_within_km: float = 300.0
+    h3_res: int = 5
+    min_elevation_deg: float = 25.0
+    max_range_km: float | None = None
+    beam_radius_km: float = 15.0
+    policy_default: str = "active"
+    policy_rules: tuple[PolicyRuleSpec, ...] = ()
+    output_dir: str = "out"
+    path: Path | None = field(default=None, compare=False)
+
+
+def _err(where: str, msg: str) -> InputError:
+    return InputError(f"{where}: {msg}")
+
+
+def _get(table: dict, key: str, where: str, kind: type | tuple, default: Any = ..., allowed: str = "") -> Any:
+    if key not in table:
+        if default is ...:
+            raise _err(where, f"missing key '{key}'" + (f" ({allowed})" if allowed else ""))
+        return default
+    value = table[key]
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+        want = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise _err(where, f"key '{key}' must be a {want}, got {value!r}" + (f" ({allowed})" if allowed else ""))
+    return value
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario file; errors name the file, the key and the allowed values."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"scenario file {p} not found (see examples/taiwan.toml for one)")
+    try:
+        doc = tomllib.loads(p.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{p}: not valid TOML: {exc}") from None
+    return parse_scenario(doc, str(p), default_output=f"out/{p.stem}", path=p)
+
+
+def parse_scenario(doc: dict[str, Any], where: str = "scenario", default_output: str = "out/scenario", path: Path | None = None) -> Scenario:
+    for section, value in doc.items():
+        if section not in _SCHEMA:
+            raise _err(where, f"unknown section [{section}]; sections are {', '.join('[' + s + ']' for s in _SCHEMA)}")
+        if not isinstance(value, dict):
+            raise _err(where, f"[{section}] must be a table")
+        unknown = set(value) - _SCHEMA[section]
+        if unknown:
+            raise _err(f"{where} [{section}]", f"unknown key(s) {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(_SCHEMA[section]))}")
+    sc = doc.get("scenario", {})
+    con = doc.get("constellation", {})
+    tm = doc.get("time")
+    cov = doc.get("coverage")
+    pol = doc.get("policy", {})
+    out = doc.get("output", {})
+    if tm is None:
+        raise _err(where, "missing section [time] with start, duration and step")
+    if cov is None:
+        raise _err(where, "missing section [coverage] with at least regions = [\"ISO3\", ...]")
+
+    presets = ", ".join(PRESETS)
+    source = _get(con, "source", f"{where} [constellation]", str, None)
+    preset = _get(con, "preset", f"{where} [constellation]", str, None, allowed=presets)
+    fallback = _get(con, "fallback_preset", f"{where} [constellation]", str, None, allowed=presets)
+    if bool(source) == bool(preset):
+        raise _err(f"{where} [constellation]", f"give exactly one of 'source' (an element-set file, URL or celestrak:GROUP) or 'preset' ({presets})")
+    for key, value in (("preset", preset), ("fallback_preset", fallback)):
+        if value is not None and value not in PRESETS:
+            raise _err(f"{where} [constellation]", f"'{key}' = {value!r} is not one of {presets}")
+
+    start = _get(tm, "start", f"{where} [time]", str, allowed="ISO-8601, e.g. 2024-10-23T00:00:00Z")
+    duration = _get(tm, "duration", f"{where} [time]", str, allowed="e.g. '24h'")
+    step = _get(tm, "step", f"{where} [time]", str, allowed="e.g. '60s'")
+    for key, value, fn in (("start", start, parse_time), ("duration", duration, parse_duration), ("step", step, parse_duration)):
+        try:
+            fn(value)
+        except InputError as exc:
+            raise _err(f"{where} [time] {key}", str(exc)) from None
+
+    regions = _get(cov, "regions", f"{where} [coverage]", list, allowed='ISO codes, e.g. ["TWN"]')
+    if not regions or not all(isinstance(r, str) and r.strip() for r in regions):
+        raise _err(f"{where} [coverage]", "'regions' must be a non-empty list of country codes such as [\"TWN\"]")
+    h3_res = _get(cov, "h3_res", f"{where} [coverage]", int, 5)
+    if not 0 <= h3_res <= 15:
+        raise _err(f"{where} [coverage]", f"'h3_res' = {h3_res} must be in 0..15 (Starlink's service cells are 5)")
+    mask = _get(cov, "min_elevation_deg", f"{where} [coverage]", float, 25.0)
+    if not 0.0 <= mask <= 90.0:
+        raise _err(f"{where} [coverage]", f"'min_elevation_deg' = {mask} must be in 0..90")
+    neighbours = _get(cov, "neighbours_within_km", f"{where} [coverage]", float, 300.0)
+    if neighbours < 0 or neighbours > 3000:
+        raise _err(f"{where} [coverage]", f"'neighbours_within_km' = {neighbours} must be in 0..3000")
+    max_range = _get(cov, "max_range_km", f"{where} [coverage]", float, None)
+    if max_range is not None and max_range <= 0:
+        raise _err(f"{where} [coverage]", f"'max_range_km' = {max_range} must be positive")
+    beam = _get(cov, "beam_radius_km", f"{where} [coverage]", float, 15.0)
+    if not 0 < beam <= 500:
+        raise _err(f"{where} [coverage]", f"'beam_radius_km' = {beam} must be in (0, 500]")
+
+    default = _get(pol, "default", f"{where} [policy]", str, "active", allowed=" | ".join(POLICY_DEFAULTS))
+    if default not in POLICY_DEFAULTS:
+        raise _err(f"{where} [policy]", f"'default' = {default!r} must be one of {', '.join(POLICY_DEFAULTS)}")
+    rules_raw = _get(pol, "rules", f"{where} [policy]", list, [])
+    rules = []
+    for k, r in enumerate(rules_raw, 1):
+        rw = f"{where} [[policy.rules]] #{k}"
+        if not isinstance(r, dict):
+            raise _err(rw, "each rule must be a table with region and active")
+        unknown = set(r) - _RULE_KEYS
+        if unknown:
+            raise _err(rw, f"unknown key(s) {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(_RULE_KEYS))}")
+        region = _get(r, "region", rw, str, allowed="an ISO country code")
+        active = _get(r, "active", rw, bool, allowed="true or false")
+        rs, re_ = _get(r, "start", rw, str, None), _get(r, "end", rw, str, None)
+        for key, value in (("start", rs), ("end", re_)):
+            if value is not None:
+                try:
+                    parse_time(value)
+                except InputError as exc:
+                    raise _err(f"{rw} {key}", str(exc)) from None
+        rules.append(PolicyRuleSpec(region, active, rs, re_))
+
+    return Scenario(
+        name=_get(sc, "name", f"{where} [scenario]", str, Path(where).stem),
+        description=_get(sc, "description", f"{where} [scenario]", str, ""),
+        source=source,
+        preset=preset,
+        fallback_preset=fallback,
+        start=start,
+        duration=duration,
+        step=step,
+        regions=tuple(regions),
+        neighbours_within_km=neighbours,
+        h3_res=h3_res,
+        min_elevation_deg=mask,
+        max_range_km=max_range,
+        beam_radius_km=beam,
+        policy_default=default,
+        policy_rules=tuple(rules),
+        output_dir=_get(out, "dir", f"{where} [output]", str, default_output),
+        path=path,
+    )
