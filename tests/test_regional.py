@@ -1,0 +1,74 @@
+"""The regional engine: service invariants, sub-satellite counts against brute force, outputs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import shapely
+
+from leonet.coverage.regional import build_area, run_regional
+from leonet.coverage.visibility import visibility_brute_force
+from leonet.coverage.visibility import GroundPoints
+from leonet.orbits.frames import itrf_to_geodetic
+from leonet.orbits.propagate import propagate
+from leonet.policy.model import Region, ServicePolicy
+from leonet.sources.walker import preset_constellation
+from leonet.times import TimeGrid
+
+
+@pytest.fixture(scope="module")
+def setup():
+    c = preset_constellation("starlink-gen1", epoch="2025-01-01T00:00:00Z")
+    twn = Region.country("TWN")
+    area = build_area((twn,), res=4, neighbours_within_km=250)
+    grid = TimeGrid.from_span("2025-01-01T00:00:00Z", "2h", "120s")
+    pol = ServicePolicy.active_everywhere().deactivate(twn, start="2025-01-01T01:00:00Z")
+    res = run_regional(c, area, grid.t_ns, pol, min_elevation_deg=25.0)
+    return c, twn, area, grid, res
+
+
+def test_area_has_target_and_neighbours(setup) -> None:
+    _, _, area, _, _ = setup
+    labels = set(area.region.tolist())
+    assert "TWN" in labels and "CHN" in labels
+    assert len(np.unique(area.cells)) == len(area.cells)
+
+
+def test_inactive_region_is_never_served_even_with_satellites_overhead(setup) -> None:
+    _, _, area, grid, res = setup
+    m = area.members("TWN")
+    after = grid.t_ns >= grid.start_ns + 3600 * 10**9
+    assert (res.counts[m][:, after] > 0).any(), "satellites must be in view for the invariant to mean something"
+    assert not res.served[m][:, after].any()
+
+
+def test_active_region_is_served_whenever_a_satellite_is_in_view(setup) -> None:
+    _, _, area, grid, res = setup
+    m = area.members("TWN")
+    before = grid.t_ns < grid.start_ns + 3600 * 10**9
+    np.testing.assert_array_equal(res.served[m][:, before], res.counts[m][:, before] > 0)
+    np.testing.assert_array_equal(res.served[~m], res.counts[~m] > 0)
+
+
+def test_counts_match_brute_force_and_overhead_matches_point_in_polygon(setup) -> None:
+    c, twn, area, grid, res = setup
+    st = propagate(c.satrecs, grid.t_ns, frame="itrf", velocities=False)
+    ref = visibility_brute_force(GroundPoints.from_geodetic(area.lat_deg, area.lon_deg, 0.0), st.r_km, 25.0).counts
+    np.testing.assert_array_equal(res.counts, ref)
+    lat, lon, _ = itrf_to_geodetic(st.r_km)
+    inside = shapely.contains_xy(twn.geometry, lon, lat).sum(axis=0)
+    np.testing.assert_array_equal(res.overhead[0], inside)
+
+
+def test_timeseries_and_summary_are_consistent(setup) -> None:
+    _, _, area, grid, res = setup
+    ts = res.timeseries()
+    twn_rows = ts["region"] == "TWN"
+    assert twn_rows.sum() == grid.count
+    assert (ts["cells"][twn_rows] == area.members("TWN").sum()).all()
+    assert (ts["cells_served"][twn_rows][grid.count // 2 + 1:] == 0).all()
+    summary = {r["region"]: r for r in res.region_summary()}
+    assert summary["TWN"]["served_time_percent"] == pytest.approx(50.0, abs=0.01)
+    assert summary["TWN"]["cells_not_served"] == 0  # served in the first hour
+    border = res.border_effect(15.0)
+    assert border and border[0]["inactive_region"] == "TWN"

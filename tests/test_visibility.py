@@ -1,0 +1,324 @@
+"""Visibility kernel: exact agreement with the brute-force reference, with look angles, and the
+search bound that makes it fast."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+
+from leonet.coverage.visibility import (
+    WGS84_B_KM,
+    GroundPoints,
+    Visibility,
+    footprint_half_angle_rad,
+    iter_visibility,
+    search_radius_rad,
+    visibility,
+    visibility_brute_force,
+    visibility_counts,
+)
+from leonet.errors import InputError
+from leonet.orbits.frames import WGS84_A_KM, enu_basis, geodetic_to_itrf, itrf_to_geodetic, look_angles
+from leonet.orbits.propagate import propagate
+
+SNAPSHOT = "tle/starlink_20241023_celestrak_gp.tle"
+
+
+# ---- helpers ----------------------------------------------------------------------------
+def h3_centers(res: int) -> tuple[np.ndarray, np.ndarray]:
+    """Centres (lat, lon deg) of every H3 cell at ``res``."""
+    try:
+        from leonet.ground.cells import all_cells, cell_centers
+
+        lat, lon = cell_centers(all_cells(res))
+        return np.asarray(lat, float), np.asarray(lon, float)
+    except ImportError:  # cells.py not there: h3 directly
+        import h3
+
+        cells = [c for base in h3.get_res0_cells() for c in h3.cell_to_children(base, res)]
+        ll = np.array([h3.cell_to_latlng(c) for c in cells])
+        return ll[:, 0], ll[:, 1]
+
+
+def random_points(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Uniform points on the sphere plus hard places: the poles, near them, the antimeridian."""
+    lat = np.degrees(np.arcsin(rng.uniform(-1.0, 1.0, n)))
+    lon = rng.uniform(-180.0, 180.0, n)
+    special_lat = [90.0, -90.0, 89.99, -89.99, 88.0, -87.5, 0.0, 0.0, 0.0, 45.1, -45.1, 60.0, -70.0, 53.0]
+    special_lon = [0.0, 123.0, -179.99, 179.99, 180.0, -180.0, 180.0, -180.0, 179.9999, 179.95, -179.95, -179.5, 179.5, 0.0]
+    k = len(special_lat)
+    lat[:k], lon[:k] = special_lat, special_lon
+    lat[k : k + 40] = rng.choice([-1.0, 1.0], 40) * rng.uniform(80.0, 90.0, 40)  # polar caps
+    lon[k + 40 : k + 80] = rng.choice([-1.0, 1.0], 40) * rng.uniform(175.0, 180.0, 40)  # antimeridian
+    alt = rng.uniform(-0.4, 5.0, n)
+    return lat, lon, alt
+
+
+def random_satellites(rng: np.random.Generator, n: int, times: int, alt_km: tuple[float, float] = (300.0, 2000.0)) -> np.ndarray:
+    """``(n, times, 3)`` ITRF km: random directions, some over the poles and the antimeridian."""
+    lat = np.degrees(np.arcsin(rng.uniform(-1.0, 1.0, (n, times))))
+    lon = rng.uniform(-180.0, 180.0, (n, times))
+    m = n // 10
+    lat[:m] = rng.choice([-1.0, 1.0], (m, times)) * rng.uniform(75.0, 90.0, (m, times))
+    lon[m : 2 * m] = rng.choice([-1.0, 1.0], (m, times)) * rng.uniform(170.0, 180.0, (m, times))
+    return geodetic_to_itrf(lat, lon, rng.uniform(*alt_km, (n, times)))
+
+
+def assert_same(a: Visibility, b: Visibility) -> None:
+    """Identical counts, CSR pairs and max elevations (when present)."""
+    np.testing.assert_array_equal(a.counts, b.counts)
+    assert a.counts.dtype == np.uint16
+    if a.offsets is not None or b.offsets is not None:
+        np.testing.assert_array_equal(a.offsets, b.offsets)
+        np.testing.assert_array_equal(a.sat_index, b.sat_index)
+        assert a.sat_index is not None and a.sat_index.dtype == np.int32
+    if a.max_elevation_deg is not None or b.max_elevation_deg is not None:
+        np.testing.assert_array_equal(a.max_elevation_deg, b.max_elevation_deg)
+
+
+def sats_at_elevation(rng: np.random.Generator, lat: np.ndarray, lon: np.ndarray, alt: np.ndarray, el_deg: float, sat_alt_km: np.ndarray) -> np.ndarray:
+    """For each ground point, a satellite ``(points, 3)`` at geodetic elevation ``el_deg``, a
+    random azimuth and about ``sat_alt_km`` above the ellipsoid (slant range solved on a sphere
+    of the point's radius; the exact height comes out of itrf_to_geodetic)."""
+    p = geodetic_to_itrf(lat, lon, alt)
+    enu = enu_basis(lat, lon)
+    az = rng.uniform(0.0, 2.0 * np.pi, lat.size)
+    el = np.radians(el_deg)
+    look = (np.cos(el) * np.sin(az))[:, None] * enu[:, 0] + (np.cos(el) * np.cos(az))[:, None] * enu[:, 1] + np.sin(el) * enu[:, 2]
+    r0 = np.linalg.norm(p, axis=1)
+    pl = np.einsum("ij,ij->i", p, look)
+    target = r0 + sat_alt_km
+    rho = -pl + np.sqrt(pl * pl + target * target - r0 * r0)
+    return p + rho[:, None] * look
+
+
+# ---- the search bound -------------------------------------------------------------------
+@pytest.mark.parametrize("mask_deg", [0.0, 10.0, 25.0, 40.0, 70.0])
+def test_footprint_bound_holds_on_the_ellipsoid(mask_deg: float) -> None:
+    rng = np.random.default_rng(int(mask_deg) + 1)
+    n = 40_000
+    lat = np.degrees(np.arcsin(rng.uniform(-1.0, 1.0, n)))
+    lat[: n // 4] = rng.choice([-1.0, 1.0], n // 4) * rng.uniform(40.0, 90.0, n // 4)  # worst deviation ~45 deg, flattest ~90
+    lon = rng.uniform(-180.0, 180.0, n)
+    alt = np.zeros(n)
+    s = sats_at_elevation(rng, lat, lon, alt, mask_deg, rng.uniform(300.0, 1500.0, n))
+    _, _, h_sat = itrf_to_geodetic(s)
+    p = geodetic_to_itrf(lat, lon, alt)
+    cosang = np.einsum("ij,ij->i", p, s) / (np.linalg.norm(p, axis=1) * np.linalg.norm(s, axis=1))
+    central = np.arccos(np.clip(cosang, -1.0, 1.0))
+    bound = footprint_half_angle_rad(h_sat, mask_deg)
+    assert np.all(central <= bound), f"bound broken by {np.max(central - bound):.3g} rad"
+    assert np.max(central / bound) > 0.98  # and tight: the worst cases come within 2%
+    # The naive spherical formula (mean radius, mask as is) would miss satellites: the test bites.
+    r_mean, e = 6371.0, np.radians(mask_deg)
+    naive = np.arccos(r_mean * np.cos(e) / (r_mean + h_sat)) - e
+    assert np.any(central > naive)
+
+
+@pytest.mark.parametrize("mask_deg", [0.0, 25.0, 40.0])
+def test_kernel_search_radius_holds_and_is_tight(mask_deg: float) -> None:
+    """The radius the kernel searches (from the actual point and satellite radii) contains
+    every satellite at the mask; on its worst case (every point at the latitude where the
+    vertical tilts most, satellites at one radius) it is exact to 0.1%, so any tighter radius
+    would lose satellites."""
+    rng = np.random.default_rng(int(mask_deg) + 100)
+    n = 40_000
+
+    def ratio(lat: np.ndarray, alt: np.ndarray) -> float:
+        lon = rng.uniform(-180.0, 180.0, lat.size)
+        s = sats_at_elevation(rng, lat, lon, alt, mask_deg, np.full(lat.size, 550.0))
+        pts = GroundPoints.from_geodetic(lat, lon, alt)
+        r_sat = np.linalg.norm(s, axis=1)
+        lam = search_radius_rad(pts.r_min_km, pts.r_max_km, r_sat.min(), r_sat.max(), mask_deg, pts.vertical_deviation_rad)
+        p = pts.pos_km.T
+        central = np.arccos(np.clip(np.einsum("ij,ij->i", p, s) / (np.linalg.norm(p, axis=1) * r_sat), -1.0, 1.0))
+        return float(central.max() / lam)
+
+    sign = rng.choice([-1.0, 1.0], n)
+    assert ratio(sign * rng.uniform(0.0, 90.0, n), rng.uniform(-0.4, 5.0, n)) <= 1.0  # anywhere
+    assert 0.999 < ratio(sign * 45.096, np.zeros(n)) <= 1.0  # the worst case
+
+
+def test_footprint_half_angle_values() -> None:
+    # 550 km, 25 deg: ~8.5 deg on a 6371 km sphere; the conservative value is a little larger.
+    lam = np.degrees(footprint_half_angle_rad(550.0, 25.0))
+    assert 8.5 < lam < 9.1
+    assert footprint_half_angle_rad(np.array([[550.0, 1200.0]]), 25.0).shape == (1, 2)
+    assert np.all(np.diff(footprint_half_angle_rad(np.array([300.0, 550.0, 1200.0]), 25.0)) > 0)
+    assert footprint_half_angle_rad(550.0, 90.0) < 0.004  # only the vertical's tilt remains
+    assert search_radius_rad(WGS84_B_KM, WGS84_A_KM, 6000.0, 7000.0, -5.0) == math.pi  # satellites below, negative mask
+
+
+def test_boundary_satellites_are_found() -> None:
+    """Satellites a hair above the mask at every azimuth, on points where the ellipsoid's
+    vertical tilts most (45 deg) or the radius is least (poles): the binning must keep them."""
+    rng = np.random.default_rng(7)
+    n = 3000
+    lat = np.concatenate([rng.choice([-1.0, 1.0], n // 2) * rng.uniform(44.0, 46.0, n // 2), rng.choice([-1.0, 1.0], n - n // 2) * rng.uniform(85.0, 90.0, n - n // 2)])
+    lon = rng.uniform(-180.0, 180.0, n)
+    alt = np.zeros(n)
+    s = sats_at_elevation(rng, lat, lon, alt, 25.0 + 1e-7, np.full(n, 550.0))
+    pts = GroundPoints.from_geodetic(lat, lon, alt)
+    v = visibility(pts, s[:, None, :], 25.0, pairs=True)
+    ref = visibility_brute_force(pts, s[:, None, :], 25.0, pairs=True)
+    assert_same(v, ref)
+    own = np.array([i in v.sats_in_view(i, 0) for i in range(n)])
+    assert own.all()  # each point sees the satellite placed for it
+
+
+# ---- kernel == brute force ----------------------------------------------------------------
+@pytest.mark.parametrize("mask_deg", [0.0, 25.0, 40.0])
+@pytest.mark.parametrize("max_range_km", [None, 1200.0])
+def test_matches_brute_force_random(mask_deg: float, max_range_km: float | None) -> None:
+    rng = np.random.default_rng(11)
+    lat, lon, alt = random_points(rng, 700)
+    r = random_satellites(rng, 2500, 3)
+    r[7, 1] = np.nan  # failed SGP4 states
+    r[9, :, 2] = np.nan
+    pts = GroundPoints.from_geodetic(lat, lon, alt)
+    v = visibility(pts, r, mask_deg, max_range_km, pairs=True, max_elevation=True)
+    ref = visibility_brute_force(pts, r, mask_deg, max_range_km, pairs=True, max_elevation=True, block_pairs=50_000, workers=2)
+    assert_same(v, ref)
+    assert v.counts.sum() > 1000  # the case is not trivially empty
+    assert not np.isin(9, v.sat_index)
+
+
+@pytest.mark.parametrize("mask_deg", [-30.0, 60.0, 89.0])
+def test_matches_brute_force_odd_masks(mask_deg: float) -> None:
+    """Negative masks with satellites below the ground's radius (whole-sphere search) and steep ones."""
+    rng = np.random.default_rng(12)
+    lat, lon, alt = random_points(rng, 400)
+    r = random_satellites(rng, 1500, 2, alt_km=(-50.0, 3000.0))
+    pts = GroundPoints.from_geodetic(lat, lon, alt)
+    assert_same(visibility(pts, r, mask_deg, pairs=True, max_elevation=True), visibility_brute_force(pts, r, mask_deg, pairs=True, max_elevation=True))
+
+
+def test_matches_brute_force_on_real_snapshot(tle_snapshot: Callable) -> None:
+    c = tle_snapshot(SNAPSHOT).constellation
+    t0 = int(np.max(c.epoch_ns))
+    t_ns = t0 + np.array([0, 1800, 5400], dtype=np.int64) * 1_000_000_000
+    r = propagate(c.satrecs, t_ns, velocities=False).r_km
+    lat, lon = h3_centers(2)
+    rng = np.random.default_rng(5)
+    plat, plon, palt = random_points(rng, 300)
+    pts = GroundPoints.from_geodetic(np.concatenate([lat, plat]), np.concatenate([lon, plon]), np.concatenate([np.zeros(lat.size), palt]))
+    for mask_deg, max_range_km, times in [(25.0, None, slice(None)), (0.0, None, slice(0, 1)), (40.0, 1000.0, slice(1, 2)), (25.0, 900.0, slice(2, 3))]:
+        rt = r[:, times]
+        v = visibility(pts, rt, mask_deg, max_range_km, pairs=True, max_elevation=True)
+        assert_same(v, visibility_brute_force(pts, rt, mask_deg, max_range_km, pairs=True, max_elevation=True, workers=2))
+        if mask_deg == 25.0 and max_range_km is None:
+            assert 5.0 < v.counts[: lat.size].mean() < 100.0  # thousands of Starlinks: tens in view
+
+
+# ---- agreement with look angles ----------------------------------------------------------
+def test_agrees_with_look_angles() -> None:
+    rng = np.random.default_rng(3)
+    lat, lon, alt = random_points(rng, 300)
+    r = random_satellites(rng, 2000, 1)
+    mask = 25.0
+    v = visibility(GroundPoints.from_geodetic(lat, lon, alt), r, mask, max_range_km=1500.0, pairs=True, max_elevation=True)
+    _, el, rng_km = look_angles(lat, lon, alt, r)  # (points, sats, 1)
+    el, rng_km = el[..., 0], rng_km[..., 0]
+    seen = np.zeros(el.shape, bool)
+    cells, sats = v.pairs(0)
+    seen[cells, sats] = True
+    # Same verdict as look_angles, except within round-off of the mask or range edge.
+    expect = (el >= mask) & (rng_km <= 1500.0)
+    edge = (np.abs(el - mask) < 1e-9) | (np.abs(rng_km - 1500.0) < 1e-9)
+    assert np.array_equal(seen[~edge], expect[~edge])
+    assert seen.sum() > 500
+    best = np.where(seen, el, -np.inf).max(axis=1)
+    has = seen.any(axis=1)
+    np.testing.assert_allclose(v.max_elevation_deg[has, 0], best[has], atol=1e-4)
+    assert np.isnan(v.max_elevation_deg[~has, 0]).all()
+
+
+# ---- NaN satellites and edge cases ----------------------------------------------------------
+def test_nan_satellites_never_visible() -> None:
+    lat, lon = np.array([10.0, -35.0, 89.0]), np.array([20.0, 150.0, -179.0])
+    up = geodetic_to_itrf(lat, lon, 550.0)  # straight overhead of each point
+    r = np.repeat(up, 4, axis=0)[:, None, :].repeat(2, axis=1)  # 12 sats, 2 times
+    r[0, :] = np.nan
+    r[5, 0, 1] = np.nan  # one component is enough
+    r[:, 1] = np.nan  # second time: everything failed
+    pts = GroundPoints.from_geodetic(lat, lon)
+    v = visibility(pts, r, 25.0, pairs=True, max_elevation=True)
+    assert v.counts[:, 0].tolist() == [3, 3, 4]
+    assert not np.isin([0, 5], v.sat_index).any()
+    assert v.counts[:, 1].tolist() == [0, 0, 0] and np.isnan(v.max_elevation_deg[:, 1]).all()
+    np.testing.assert_allclose(v.max_elevation_deg[:, 0], 90.0, atol=1e-3)
+    assert_same(v, visibility_brute_force(pts, r, 25.0, pairs=True, max_elevation=True))
+
+
+def test_no_satellites_one_cell_and_mask_90() -> None:
+    pts = GroundPoints.from_geodetic(np.array([25.0]), np.array([121.5]), 0.1)
+    v = visibility(pts, np.empty((0, 3, 3)), pairs=True, max_elevation=True)
+    assert v.counts.shape == (1, 3) and not v.counts.any()
+    assert v.offsets is not None and v.offsets.shape == (3, 2) and not v.offsets.any()
+    assert v.sat_index is not None and v.sat_index.size == 0
+    assert np.isnan(v.max_elevation_deg).all()
+    assert_same(v, visibility_brute_force(pts, np.empty((0, 3, 3)), pairs=True, max_elevation=True))
+
+    rng = np.random.default_rng(2)
+    r = random_satellites(rng, 500, 2)
+    r[0, 0] = geodetic_to_itrf(25.0, 121.5, 550.0)
+    one = visibility(pts, r, 25.0, pairs=True)
+    assert one.counts.shape == (1, 2) and one.counts[0, 0] >= 1 and 0 in one.sats_in_view(0, 0)
+    assert_same(one, visibility_brute_force(pts, r, 25.0, pairs=True))
+    steep = visibility(pts, r, 90.0, pairs=True)  # needs d exactly along the vertical
+    assert_same(steep, visibility_brute_force(pts, r, 90.0, pairs=True))
+    assert steep.counts.sum() <= 1
+
+    none = GroundPoints.from_geodetic(np.empty(0), np.empty(0))
+    v0 = visibility(none, r, pairs=True, max_elevation=True)
+    assert v0.counts.shape == (0, 2) and v0.offsets is not None and v0.offsets.shape == (2, 1)
+
+
+# ---- API --------------------------------------------------------------------------------
+def test_pairs_chunks_and_shorthand() -> None:
+    rng = np.random.default_rng(4)
+    lat, lon, alt = random_points(rng, 500)
+    r = random_satellites(rng, 2000, 5)
+    pts = GroundPoints.from_geodetic(lat, lon, alt)
+    v = visibility(pts, r, pairs=True)
+    for t in range(5):
+        cells, sats = v.pairs(t)
+        assert cells.size == sats.size == v.counts[:, t].sum()
+        assert np.all(np.diff(cells) >= 0)
+        for c in rng.choice(len(pts), 20):
+            got = v.sats_in_view(int(c), t)
+            assert np.array_equal(got, sats[cells == c]) and np.all(np.diff(got) > 0)  # ascending, no repeats
+    assert v.offsets is not None and np.all(v.offsets[1:, 0] == v.offsets[:-1, -1])
+    parts = list(iter_visibility(pts, r, 2, pairs=True))
+    assert [t0 for t0, _ in parts] == [0, 2, 4]
+    np.testing.assert_array_equal(np.concatenate([p.counts for _, p in parts], axis=1), v.counts)
+    for t0, p in parts:
+        for k in range(p.counts.shape[1]):
+            np.testing.assert_array_equal(p.pairs(k)[1], v.pairs(t0 + k)[1])
+    np.testing.assert_array_equal(visibility_counts(lat, lon, alt, r), v.counts)
+    with pytest.raises(InputError, match="pairs were not computed"):
+        visibility(pts, r).pairs(0)
+
+
+def test_bad_input() -> None:
+    pts = GroundPoints.from_geodetic(np.array([0.0]), np.array([0.0]))
+    r = np.zeros((2, 1, 3))
+    with pytest.raises(InputError, match="sats, times, 3"):
+        visibility(pts, np.zeros((2, 3)))
+    with pytest.raises(InputError, match="min_elevation_deg"):
+        visibility(pts, r, 91.0)
+    with pytest.raises(InputError, match="max_range_km"):
+        visibility(pts, r, 25.0, max_range_km=0.0)
+    with pytest.raises(InputError, match="latitudes"):
+        GroundPoints.from_geodetic(np.array([91.0]), np.array([0.0]))
+    with pytest.raises(InputError, match="same length"):
+        GroundPoints.from_geodetic(np.array([1.0, 2.0]), np.array([0.0]))
+    with pytest.raises(InputError, match="finite"):
+        GroundPoints.from_geodetic(np.array([np.nan]), np.array([0.0]))
+    with pytest.raises(InputError, match="GroundPoints"):
+        visibility((np.zeros(1), np.zeros(1)), r)  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="times_per_chunk"):
+        next(iter_visibility(pts, r, 0))
