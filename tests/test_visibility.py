@@ -103,13 +103,13 @@ def test_footprint_bound_holds_on_the_ellipsoid(mask_deg: float) -> None:
     lat = np.degrees(np.arcsin(rng.uniform(-1.0, 1.0, n)))
     lat[: n // 4] = rng.choice([-1.0, 1.0], n // 4) * rng.uniform(40.0, 90.0, n // 4)  # worst deviation ~45 deg, flattest ~90
     lon = rng.uniform(-180.0, 180.0, n)
-    alt = np.zeros(n)
+    alt = rng.choice([0.0, -0.4, 2.0], n) * rng.uniform(0.0, 1.0, n)  # Dead Sea to highlands
     s = sats_at_elevation(rng, lat, lon, alt, mask_deg, rng.uniform(300.0, 1500.0, n))
     _, _, h_sat = itrf_to_geodetic(s)
     p = geodetic_to_itrf(lat, lon, alt)
     cosang = np.einsum("ij,ij->i", p, s) / (np.linalg.norm(p, axis=1) * np.linalg.norm(s, axis=1))
     central = np.arccos(np.clip(cosang, -1.0, 1.0))
-    bound = footprint_half_angle_rad(h_sat, mask_deg)
+    bound = footprint_half_angle_rad(h_sat, mask_deg, ground_alt_km=-0.4)
     assert np.all(central <= bound), f"bound broken by {np.max(central - bound):.3g} rad"
     assert np.max(central / bound) > 0.98  # and tight: the worst cases come within 2%
     # The naive spherical formula (mean radius, mask as is) would miss satellites: the test bites.

@@ -19,11 +19,16 @@ agree exactly.
 
 Memory per call, for ``C`` points, ``T`` times and ``P`` visible pairs: counts ``2 C T`` bytes;
 with ``pairs=True`` offsets ``8 T (C + 1)`` and satellite indices ``4 P`` bytes; with
-``max_elevation=True`` ``4 C T`` bytes; temporaries are per step, ``O(C + satellites)``.
-Global H3 res 4 (288,122 cells) with the 10,744-satellite Starlink snapshot of 2026-08-22 at a
-25 deg mask sees ~28 satellites per cell on average: ~8M pairs, ~34 MB per step with offsets.
+``max_elevation=True`` ``4 C T`` bytes (plus ``8 C T`` while it is built); temporaries are per
+step, ``O(C + satellites)``. With the 10,744-satellite Starlink snapshot of 2026-08-22 and a
+25 deg mask a point sees ~47 satellites on average, so one step of global H3 res 4 (288,122
+cells) is ~13.4 M pairs, 54 MB with offsets, and res 5 (2,016,842 cells) ~94 M pairs, 376 MB.
 For long runs feed time chunks (:func:`iter_visibility`) and reduce each chunk's pairs before
 the next.
+
+Speed (2 cores, that snapshot, ``bench/coverage.py``): ~0.04 s per step for counts at res 4,
+~0.15 s with pairs and max elevation; ~7x that at res 5. Pairs cost a second scan: the first
+counts (and so sizes the output), the second writes each point's satellites and sorts them.
 """
 
 from __future__ import annotations
@@ -46,8 +51,9 @@ MAX_VERTICAL_DEVIATION_RAD = math.atan(1.0 / math.sqrt(1.0 - WGS84_E2)) - math.a
 SEARCH_MARGIN_RAD = 1e-7
 BIN_FRACTION = 0.5  # bin size / search radius: smaller bins test fewer far satellites but visit more bins
 MIN_BIN_RAD = math.radians(0.5)  # keeps the grid small (<= 259,200 bins) when the search radius is tiny
-_BLOCK_CELLS = 256  # points per parallel work item
-_SORT_BUCKETS = 64  # counting-sort buckets for ordering each point's satellites
+BLOCK_POINTS = 64  # points per block: they share one gathered candidate list
+_TINY_KM = 1e-300  # floor of the range in sin(elevation) = d.u / |d|: a satellite at the point gives 0, not NaN
+_MORTON_BITS = 20  # per axis of the unit vector, for the spatial order of points
 
 
 def search_radius_rad(
@@ -88,9 +94,14 @@ def footprint_half_angle_rad(altitude_km: np.ndarray | float, min_elevation_deg:
     itself is exact on the ellipsoid and does not use it.
     """
     h = np.asarray(altitude_km, dtype=np.float64)
-    e = math.radians(min_elevation_deg) - MAX_VERTICAL_DEVIATION_RAD
-    # A point at geodetic height hg has |p| >= b cos(dev) + hg; a satellite at height h has |s| <= a + h.
-    r_ground = WGS84_B_KM * math.cos(MAX_VERTICAL_DEVIATION_RAD) + ground_alt_km
+    dev = MAX_VERTICAL_DEVIATION_RAD
+    # A point at geodetic height hg is p = q + hg u for q on the ellipsoid, so |p| >= b cos(dev) + hg
+    # and a satellite at height h has |s| <= a + h. Below the ellipsoid (hg < 0) the vertical
+    # tilts a little more from p: tan(tilt) = |q| sin(dev_q) / (|q| cos(dev_q) + hg).
+    r_ground = WGS84_B_KM * math.cos(dev) + ground_alt_km
+    if ground_alt_km < 0.0:
+        dev = math.atan(WGS84_A_KM * math.sin(dev) / r_ground)
+    e = math.radians(min_elevation_deg) - dev
     x = np.minimum(1.0, r_ground * math.cos(e) / (WGS84_A_KM + h))
     return np.clip(np.arccos(x) - e + SEARCH_MARGIN_RAD, 0.0, math.pi)
 
@@ -101,9 +112,12 @@ class GroundPoints:
 
     ``lat_deg``, ``lon_deg``, ``alt_km``: ``(cells,)`` WGS84 geodetic. ``pos_km``: ``(3, cells)``
     ITRF, ``up``: ``(3, cells)`` geodetic up unit vectors (component-major so the kernel reads
-    contiguous rows). ``gc_lat_rad``, ``gc_lon_rad``: ``(cells,)`` geocentric direction of
-    ``pos_km``. ``r_min_km``/``r_max_km``: extreme geocentric radii; ``vertical_deviation_rad``:
-    largest angle between ``up`` and the geocentric direction (for the search bound).
+    contiguous rows). ``r_min_km``/``r_max_km``: extreme geocentric radii;
+    ``vertical_deviation_rad``: largest angle between ``up`` and the geocentric direction (for
+    the search bound). Blocks of nearby points, whatever the input order: ``perm`` ``(cells,)``
+    lists the points along a 3-D Morton curve of their directions, block ``b`` is
+    ``perm[block_start[b]:block_start[b + 1]]`` (``BLOCK_POINTS`` each), every point of it within
+    ``block_radius_rad[b]`` (central angle) of the unit vector ``block_center[:, b]``.
     """
 
     lat_deg: np.ndarray
@@ -111,18 +125,21 @@ class GroundPoints:
     alt_km: np.ndarray
     pos_km: np.ndarray
     up: np.ndarray
-    gc_lat_rad: np.ndarray
-    gc_lon_rad: np.ndarray
     r_min_km: float
     r_max_km: float
     vertical_deviation_rad: float
+    perm: np.ndarray
+    block_start: np.ndarray
+    block_center: np.ndarray
+    block_radius_rad: np.ndarray
 
     def __len__(self) -> int:
         return int(self.lat_deg.shape[0])
 
     @classmethod
-    def from_geodetic(cls, lat_deg: np.ndarray, lon_deg: np.ndarray, alt_km: np.ndarray | float = 0.0) -> "GroundPoints":
-        """Points from WGS84 latitude/longitude (deg, ``(cells,)``) and altitude (km, scalar or ``(cells,)``)."""
+    def from_geodetic(cls, lat_deg: np.ndarray, lon_deg: np.ndarray, alt_km: np.ndarray | float = 0.0, block_points: int = BLOCK_POINTS) -> "GroundPoints":
+        """Points from WGS84 latitude/longitude (deg, ``(cells,)``) and altitude (km, scalar or
+        ``(cells,)``); ``block_points`` sets the block size (a tuning knob, not a semantic one)."""
         lat = np.asarray(lat_deg, dtype=np.float64)
         lon = np.asarray(lon_deg, dtype=np.float64)
         if lat.ndim != 1 or lon.shape != lat.shape:
@@ -137,26 +154,71 @@ class GroundPoints:
             raise InputError(f"latitudes must lie in [-90, 90] deg; got values up to {np.abs(lat).max():g}")
         if lat.size and alt.min() <= -1000.0:
             raise InputError(f"ground altitudes are in km and must be above -1000 km; got {alt.min():g}")
+        if block_points < 1:
+            raise InputError(f"block_points must be at least 1, got {block_points}")
         pos = geodetic_to_itrf(lat, lon, alt)  # (cells, 3)
         up = enu_basis(lat, lon)[:, 2, :] if lat.size else np.zeros((0, 3))
         r = np.linalg.norm(pos, axis=1)
-        gc_lat = np.arctan2(pos[:, 2], np.hypot(pos[:, 0], pos[:, 1]))
-        gc_lon = np.arctan2(pos[:, 1], pos[:, 0])
-        # Angle between up and the geocentric direction, via atan2(|u x p|, u . p): accurate near 0.
-        cross = np.linalg.norm(np.cross(up, pos), axis=1)
-        dev = np.arctan2(cross, np.einsum("ij,ij->i", up, pos))
+        unit = pos / r[:, None] if lat.size else np.zeros((0, 3))
+        perm, block_start, center, radius = _blocks(unit, block_points)
         return cls(
             lat_deg=lat,
             lon_deg=lon,
             alt_km=alt,
             pos_km=np.ascontiguousarray(pos.T),
             up=np.ascontiguousarray(up.T),
-            gc_lat_rad=gc_lat,
-            gc_lon_rad=gc_lon,
             r_min_km=float(r.min()) if r.size else WGS84_B_KM,
             r_max_km=float(r.max()) if r.size else WGS84_A_KM,
-            vertical_deviation_rad=float(dev.max()) + 1e-12 if r.size else 0.0,
+            vertical_deviation_rad=float(_angle_rad(up, unit).max()) + 1e-12 if r.size else 0.0,
+            perm=perm,
+            block_start=block_start,
+            block_center=np.ascontiguousarray(center.T),
+            block_radius_rad=radius,
         )
+
+
+def _angle_rad(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Angle between rows of ``a`` and ``b`` ``(n, 3)``, via atan2(|a x b|, a . b): accurate near 0."""
+    return np.arctan2(np.linalg.norm(np.cross(a, b), axis=1), np.einsum("ij,ij->i", a, b))
+
+
+def _morton3(q: np.ndarray) -> np.ndarray:
+    """Interleave the bits of ``q`` ``(n, 3)`` uint64 (each < 2**21) into one Morton key per row."""
+    out = np.zeros(q.shape[0], dtype=np.uint64)
+    for d in range(3):
+        v = q[:, d].astype(np.uint64)
+        v = (v | (v << np.uint64(32))) & np.uint64(0x1F00000000FFFF)
+        v = (v | (v << np.uint64(16))) & np.uint64(0x1F0000FF0000FF)
+        v = (v | (v << np.uint64(8))) & np.uint64(0x100F00F00F00F00F)
+        v = (v | (v << np.uint64(4))) & np.uint64(0x10C30C30C30C30C3)
+        v = (v | (v << np.uint64(2))) & np.uint64(0x1249249249249249)
+        out |= v << np.uint64(d)
+    return out
+
+
+def _blocks(unit: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Order unit vectors ``(n, 3)`` along a 3-D Morton curve and cut it into blocks of ``size``.
+
+    Returns ``perm`` ``(n,)`` int64, ``block_start`` ``(blocks + 1,)`` int64, block centres
+    ``(blocks, 3)`` (normalised mean direction) and radii ``(blocks,)`` (rad, the largest angle
+    from the centre to a member, plus a margin for rounding)."""
+    n = unit.shape[0]
+    scale = float(2**_MORTON_BITS - 1)
+    perm = np.argsort(_morton3(np.round((unit + 1.0) * (0.5 * scale)).astype(np.uint64)), kind="stable").astype(np.int64)
+    block_start = np.append(np.arange(0, n, size, dtype=np.int64), np.int64(n))
+    if n == 0:
+        return perm, block_start, np.zeros((0, 3)), np.zeros(0)
+    ordered = unit[perm]
+    sums = np.add.reduceat(ordered, block_start[:-1], axis=0)
+    norm = np.linalg.norm(sums, axis=1)
+    # A block whose members cancel out (only with scattered points) gets any centre and radius pi.
+    degenerate = norm < 1e-9
+    center = np.where(degenerate[:, None], np.array([1.0, 0.0, 0.0]), sums / np.where(degenerate, 1.0, norm)[:, None])
+    counts = np.diff(block_start)
+    ang = _angle_rad(ordered, np.repeat(center, counts, axis=0))
+    radius = np.maximum.reduceat(ang, block_start[:-1]) + SEARCH_MARGIN_RAD
+    radius[degenerate] = math.pi
+    return perm, block_start, center, radius
 
 
 @dataclass(frozen=True, eq=False)
@@ -223,12 +285,12 @@ def _to_degrees(max_sin: np.ndarray) -> np.ndarray:
 
 # ---- numba kernels ---------------------------------------------------------------------------
 @njit(cache=True)
-def _bin_satellites(r_sat: np.ndarray, n_lat: int, n_lon: int):  # pragma: no cover - compiled
+def _bin_satellites(r_sat: np.ndarray, n_lat: int, n_lon: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled
     """Counting sort of the finite satellites of ``r_sat`` ``(sats, 3)`` by geocentric lat/lon bin.
 
     Returns ``start`` ``(n_lat * n_lon + 1,)`` (bin b holds sorted rows ``start[b]:start[b+1]``,
-    bins row-major by latitude), ``order`` (sorted row -> satellite row, ascending in a bin) and
-    the sorted x, y, z (km)."""
+    bins row-major by latitude), ``order`` (sorted row -> satellite row, ascending in a bin),
+    ``xyz`` ``(3, m)`` sorted positions (km) and ``unit`` ``(3, m)`` their directions."""
     n = r_sat.shape[0]
     dlat = math.pi / n_lat
     dlon = 2.0 * math.pi / n_lon
@@ -251,38 +313,118 @@ def _bin_satellites(r_sat: np.ndarray, n_lat: int, n_lon: int):  # pragma: no co
     m = start[n_lat * n_lon]
     fill = start[:-1].copy()
     order = np.empty(m, np.int32)
-    xs = np.empty(m)
-    ys = np.empty(m)
-    zs = np.empty(m)
+    xyz = np.empty((3, m))
+    unit = np.empty((3, m))
     for k in range(n):
         b = bin_of[k]
         if b >= 0:
             p = fill[b]
             fill[b] = p + 1
             order[p] = k
-            xs[p] = r_sat[k, 0]
-            ys[p] = r_sat[k, 1]
-            zs[p] = r_sat[k, 2]
-    return start, order, xs, ys, zs
+            r = math.sqrt(r_sat[k, 0] ** 2 + r_sat[k, 1] ** 2 + r_sat[k, 2] ** 2)
+            for d in range(3):
+                xyz[d, p] = r_sat[k, d]
+                unit[d, p] = r_sat[k, d] / r if r > 0.0 else 0.0
+    return start, order, xyz, unit
+
+
+@njit(cache=True)
+def _gather(
+    start: np.ndarray, order: np.ndarray, xyz: np.ndarray, unit: np.ndarray, n_lat: int, n_lon: int,
+    cx: float, cy: float, cz: float, radius: float, by_row: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """Satellites within central angle ``radius`` of the unit vector ``(cx, cy, cz)``: the bins
+    the cap touches (every longitude for a cap over a pole; two runs across the antimeridian),
+    then an exact dot-product test. Returns their x, y, z (km) and rows, ascending by row when
+    ``by_row``."""
+    half_pi = 0.5 * math.pi
+    dlat = math.pi / n_lat
+    dlon = 2.0 * math.pi / n_lon
+    lat_c = math.asin(min(1.0, max(-1.0, cz)))
+    lon_c = math.atan2(cy, cx)
+    whole = radius >= math.pi
+    cos_r = math.cos(radius) if not whole else -2.0
+    i0, i1, a, z = 0, n_lat - 1, 0, n_lon - 1
+    if not whole:
+        lat0 = lat_c - radius
+        lat1 = lat_c + radius
+        i0 = max(0, int(math.floor((lat0 + half_pi) / dlat)))
+        i1 = min(n_lat - 1, int(math.floor((lat1 + half_pi) / dlat)))
+        # Longitude half-width of a spherical cap is asin(sin r / cos lat); over a pole, all.
+        if lat0 > -half_pi and lat1 < half_pi:
+            s = math.sin(radius) / math.cos(lat_c)
+            if s < 1.0:
+                w = math.asin(s)
+                j0 = int(math.floor((lon_c - w + math.pi) / dlon))
+                j1 = int(math.floor((lon_c + w + math.pi) / dlon))
+                if j1 - j0 + 1 < n_lon:
+                    a = j0 % n_lon
+                    z = j1 % n_lon
+    size = 0
+    for i in range(i0, i1 + 1):
+        row = i * n_lon
+        if a <= z:
+            size += start[row + z + 1] - start[row + a]
+        else:  # the cap wraps the antimeridian: two runs
+            size += start[row + n_lon] - start[row + a] + start[row + z + 1] - start[row]
+    gi = np.empty(size, np.int32)
+    gk = np.empty(size, np.int64)
+    m = 0
+    for i in range(i0, i1 + 1):
+        row = i * n_lon
+        for part in range(1 if a <= z else 2):
+            if part == 0:
+                lo = start[row + a]
+                hi = start[row + (z if a <= z else n_lon - 1) + 1]
+            else:
+                lo = start[row]
+                hi = start[row + z + 1]
+            for k in range(lo, hi):
+                if unit[0, k] * cx + unit[1, k] * cy + unit[2, k] * cz >= cos_r:
+                    gi[m] = order[k]
+                    gk[m] = k
+                    m += 1
+    sel = np.argsort(gi[:m]) if by_row else np.arange(m)
+    gx = np.empty(m)
+    gy = np.empty(m)
+    gz = np.empty(m)
+    rows = np.empty(m, np.int32)
+    for q in range(m):
+        k = gk[sel[q]]
+        gx[q] = xyz[0, k]
+        gy[q] = xyz[1, k]
+        gz[q] = xyz[2, k]
+        rows[q] = order[k]
+    return gx, gy, gz, rows
+
+
+@njit(cache=True, fastmath={"nnan", "nsz"})
+def _max_reduce(a: np.ndarray, n: int) -> float:  # pragma: no cover - compiled
+    """Largest of ``a[:n]`` (-2 when empty). The fast-math flags only let LLVM vectorise the
+    reduction; the values are finite and a max is exact, so the result is unchanged."""
+    best = -2.0
+    for k in range(n):
+        best = max(best, a[k])
+    return best
 
 
 @njit(parallel=True, cache=True)
 def _scan(
     pos: np.ndarray,
     up: np.ndarray,
-    gc_lat: np.ndarray,
-    gc_lon: np.ndarray,
+    perm: np.ndarray,
+    block_start: np.ndarray,
+    block_center: np.ndarray,
+    block_radius: np.ndarray,
     start: np.ndarray,
     order: np.ndarray,
-    xs: np.ndarray,
-    ys: np.ndarray,
-    zs: np.ndarray,
+    xyz: np.ndarray,
+    unit: np.ndarray,
     n_lat: int,
     n_lon: int,
     lam: float,
     sin_m: float,
     max_range2: float,
-    block: int,
     stride: int,
     fill: bool,
     counts: np.ndarray,
@@ -290,113 +432,68 @@ def _scan(
     want_max: bool,
     offsets: np.ndarray,
     sat_out: np.ndarray,
-    n_sats_total: int,
 ) -> None:  # pragma: no cover - compiled
-    """One time step. Count pass (``fill`` False): ``counts[c]`` and, with ``want_max``,
-    ``max_sin[c]`` (-2 when none). Fill pass: write the satellite rows each point sees into
-    ``sat_out[offsets[c]:offsets[c] + counts[c]]``, ascending."""
-    n = pos.shape[1]
-    nblocks = (n + block - 1) // block
-    sort_shift = 0  # rows >> sort_shift < _SORT_BUCKETS
-    while (n_sats_total - 1) >> sort_shift >= _SORT_BUCKETS:
-        sort_shift += 1
-    dlat = math.pi / n_lat
-    dlon = 2.0 * math.pi / n_lon
-    half_pi = 0.5 * math.pi
-    sin_lam = math.sin(lam)
+    """One time step over blocks of nearby points (``perm[block_start[b]:block_start[b + 1]]``,
+    within ``block_radius[b]`` of unit vector ``block_center[:, b]``). Every satellite visible
+    from a point of the block lies within ``lam + block_radius[b]`` of the centre, so the block
+    gathers those once into contiguous arrays and each point scans them in one long,
+    vectorisable loop.
+
+    Count pass (``fill`` False): ``counts[c]`` and, with ``want_max``, ``max_sin[c]`` (-2 when
+    none). Fill pass: the satellite rows each point sees into ``sat_out[offsets[c]:offsets[c + 1]]``
+    (``offsets`` from the count pass, which makes the same floating-point decisions); ascending
+    because the block's candidates are sorted by row."""
+    nblocks = block_start.shape[0] - 1
     for kb in prange(nblocks):
         # Coprime stride: each thread's share of blocks is spread over the whole point list,
         # which balances dense (mid-latitude) and sparse regions between threads.
         b = (kb * stride) % nblocks
-        # Per-block scratch for the fill pass: candidates are written unconditionally and the
-        # cursor advances only on a hit (branch-free; hits are ~1/3 of candidates, unpredictable).
-        buf = np.empty(order.shape[0] + 1 if fill else 1, np.int32)
-        hist = np.zeros(_SORT_BUCKETS + 1, np.int64)
-        for c in range(b * block, min(n, (b + 1) * block)):
+        gx, gy, gz, rows = _gather(start, order, xyz, unit, n_lat, n_lon, block_center[0, b], block_center[1, b],
+                                   block_center[2, b], lam + block_radius[b], fill)
+        m = rows.shape[0]
+        buf = np.empty(m + 1 if fill else 1, np.int32)
+        sv = np.empty(m if want_max else 1)
+        for q in range(block_start[b], block_start[b + 1]):
+            c = perm[q]
             px, py, pz = pos[0, c], pos[1, c], pos[2, c]
             ux, uy, uz = up[0, c], up[1, c], up[2, c]
-            lat0 = gc_lat[c] - lam
-            lat1 = gc_lat[c] + lam
-            i0 = max(0, int(math.floor((lat0 + half_pi) / dlat)))
-            i1 = min(n_lat - 1, int(math.floor((lat1 + half_pi) / dlat)))
-            # Longitude half-width of a spherical cap is asin(sin lam / cos lat); over a pole it is all.
-            a = 0
-            z = n_lon - 1
-            if lat0 > -half_pi and lat1 < half_pi:
-                s = sin_lam / math.cos(gc_lat[c])
-                if s < 1.0:
-                    w = math.asin(s)
-                    j0 = int(math.floor((gc_lon[c] - w + math.pi) / dlon))
-                    j1 = int(math.floor((gc_lon[c] + w + math.pi) / dlon))
-                    if j1 - j0 + 1 < n_lon:
-                        a = j0 % n_lon
-                        z = j1 % n_lon
             cnt = 0
-            best = -2.0
-            for i in range(i0, i1 + 1):
-                row = i * n_lon
-                for part in range(1 if a <= z else 2):  # two runs when the cap wraps the antimeridian
-                    if part == 0:
-                        lo = start[row + a]
-                        hi = start[row + (z if a <= z else n_lon - 1) + 1]
-                    else:
-                        lo = start[row]
-                        hi = start[row + z + 1]
-                    if fill:
-                        for k in range(lo, hi):
-                            dx = xs[k] - px
-                            dy = ys[k] - py
-                            dz = zs[k] - pz
-                            du = dx * ux + dy * uy + dz * uz
-                            dd = dx * dx + dy * dy + dz * dz
-                            buf[cnt] = order[k]
-                            cnt += (du >= math.sqrt(dd) * sin_m) & (dd <= max_range2)
-                    elif want_max:
-                        for k in range(lo, hi):
-                            dx = xs[k] - px
-                            dy = ys[k] - py
-                            dz = zs[k] - pz
-                            du = dx * ux + dy * uy + dz * uz
-                            dd = dx * dx + dy * dy + dz * dz
-                            rng = math.sqrt(dd)
-                            ok = (du >= rng * sin_m) & (dd <= max_range2)
-                            cnt += ok
-                            best = max(best, du / rng if ok else -2.0)
-                    else:
-                        for k in range(lo, hi):
-                            dx = xs[k] - px
-                            dy = ys[k] - py
-                            dz = zs[k] - pz
-                            du = dx * ux + dy * uy + dz * uz
-                            dd = dx * dx + dy * dy + dz * dz
-                            cnt += (du >= math.sqrt(dd) * sin_m) & (dd <= max_range2)
             if fill:
-                # Hits come bin by bin, in no index order. Sort them ascending: a counting sort on
-                # the top bits of the row (64 buckets) leaves ~1 hit per bucket, so the insertion
-                # sort that finishes the job moves almost nothing (a plain insertion sort of ~50
-                # random rows cost twice the whole scan).
+                # Branch-free compaction: write every candidate, advance only on a hit.
+                for k in range(m):
+                    dx = gx[k] - px
+                    dy = gy[k] - py
+                    dz = gz[k] - pz
+                    du = dx * ux + dy * uy + dz * uz
+                    dd = dx * dx + dy * dy + dz * dz
+                    buf[cnt] = rows[k]
+                    cnt += (du >= math.sqrt(dd) * sin_m) & (dd <= max_range2)
                 base = offsets[c]
-                hist[:] = 0
-                for p in range(cnt):
-                    hist[(buf[p] >> sort_shift) + 1] += 1
-                for q in range(_SORT_BUCKETS):
-                    hist[q + 1] += hist[q]
-                for p in range(cnt):
-                    v = buf[p]
-                    key = v >> sort_shift
-                    sat_out[base + hist[key]] = v
-                    hist[key] += 1
-                for p in range(base + 1, base + cnt):
-                    v = sat_out[p]
-                    q = p - 1
-                    while q >= base and sat_out[q] > v:
-                        sat_out[q + 1] = sat_out[q]
-                        q -= 1
-                    sat_out[q + 1] = v
-            else:
+                cnt = min(cnt, offsets[c + 1] - base)  # never write past this point's slots
+                for k in range(cnt):
+                    sat_out[base + k] = buf[k]
+            elif want_max:
+                for k in range(m):
+                    dx = gx[k] - px
+                    dy = gy[k] - py
+                    dz = gz[k] - pz
+                    du = dx * ux + dy * uy + dz * uz
+                    dd = dx * dx + dy * dy + dz * dz
+                    rng = math.sqrt(dd)
+                    ok = (du >= rng * sin_m) & (dd <= max_range2)
+                    cnt += ok
+                    sv[k] = du / max(rng, _TINY_KM) if ok else -2.0
                 counts[c] = cnt
-                if want_max:
-                    max_sin[c] = best
+                max_sin[c] = _max_reduce(sv, m)
+            else:
+                for k in range(m):
+                    dx = gx[k] - px
+                    dy = gy[k] - py
+                    dz = gz[k] - pz
+                    du = dx * ux + dy * uy + dz * uz
+                    dd = dx * dx + dy * dy + dz * dz
+                    cnt += (du >= math.sqrt(dd) * sin_m) & (dd <= max_range2)
+                counts[c] = cnt
 
 
 def _grid_for(lam: float) -> tuple[int, int]:
@@ -437,46 +534,53 @@ def visibility(
     time chunks to bound the size of the returned pairs.
     """
     r, sin_m, max_range2 = _check_args(points, r_sat_km, min_elevation_deg, max_range_km)
-    n_cells, n_times = len(points), r.shape[1]
+    n_cells, n_times, n_sats = len(points), r.shape[1], r.shape[0]
     counts = np.zeros((n_cells, n_times), dtype=np.uint16)
     max_sin_all = np.full((n_cells, n_times), -2.0) if max_elevation else None
-    offsets = np.zeros((n_times, n_cells + 1), dtype=np.int64) if pairs else None
-    chunks: list[np.ndarray] = []
-    total = 0
-    nblocks = max(1, -(-n_cells // _BLOCK_CELLS))
-    stride = _block_stride(nblocks)
+    stride = _block_stride(max(1, points.block_start.size - 1))
     step_counts = np.zeros(n_cells, dtype=np.int32)
     step_max = np.full(n_cells, -2.0) if max_elevation else np.empty(0)
     no_offsets = np.zeros(1, dtype=np.int64)
     no_sats = np.empty(0, dtype=np.int32)
-    for t in range(n_times):
+
+    def step_args(t: int) -> tuple | None:
+        """Kernel arguments of step ``t`` (satellites binned); None when nothing can be seen."""
         r_step = np.ascontiguousarray(r[:, t, :], dtype=np.float64)
         lam = _step_search_radius(points, r_step, min_elevation_deg) if n_cells else None
-        if lam is None:  # no satellite has a position (or no points): nothing in view
-            if offsets is not None:
-                offsets[t, :] = total
-            continue
+        if lam is None:  # no satellite has a position (or there are no points)
+            return None
         n_lat, n_lon = _grid_for(lam)
-        start, order, xs, ys, zs = _bin_satellites(r_step, n_lat, n_lon)
-        args = (points.pos_km, points.up, points.gc_lat_rad, points.gc_lon_rad, start, order, xs, ys, zs, n_lat, n_lon, lam, sin_m, max_range2, _BLOCK_CELLS, stride)
-        _scan(*args, False, step_counts, step_max, max_elevation, no_offsets, no_sats, r.shape[0])
-        counts[:, t] = step_counts
-        if max_sin_all is not None:
-            max_sin_all[:, t] = step_max
-        if offsets is not None:
-            offsets[t, 0] = total
-            np.cumsum(step_counts, out=offsets[t, 1:])
-            n_pairs = int(offsets[t, -1])
-            offsets[t, 1:] += total
-            sat_out = np.empty(n_pairs, dtype=np.int32)
-            local = offsets[t, :-1] - total  # this step's pairs go in their own array first
-            _scan(*args, True, step_counts, step_max, False, local, sat_out, r.shape[0])
-            chunks.append(sat_out)
-            total += n_pairs
-    sat_index = None
-    if pairs:
-        sat_index = chunks[0] if len(chunks) == 1 else (np.concatenate(chunks) if chunks else np.empty(0, np.int32))
-    return Visibility(counts, offsets, sat_index, _to_degrees(max_sin_all) if max_sin_all is not None else None)
+        start, order, xyz, unit = _bin_satellites(r_step, n_lat, n_lon)
+        return (points.pos_km, points.up, points.perm, points.block_start, points.block_center, points.block_radius_rad,
+                start, order, xyz, unit, n_lat, n_lon, lam, sin_m, max_range2, stride)
+
+    for t in range(n_times):
+        args = step_args(t)
+        if args is not None:
+            _scan(*args, False, step_counts, step_max, max_elevation, no_offsets, no_sats)
+            counts[:, t] = step_counts
+            if max_sin_all is not None:
+                max_sin_all[:, t] = step_max
+    max_elevation_deg = _to_degrees(max_sin_all) if max_sin_all is not None else None
+    del max_sin_all
+    if not pairs:
+        return Visibility(counts, None, None, max_elevation_deg)
+    # Counts size the output exactly; the fill pass re-bins each step (~1 ms) rather than keep
+    # every step's bins, and writes straight into the one result array.
+    offsets = np.empty((n_times, n_cells + 1), dtype=np.int64)
+    total = 0
+    for t in range(n_times):
+        offsets[t, 0] = total
+        np.cumsum(counts[:, t], dtype=np.int64, out=offsets[t, 1:])
+        offsets[t, 1:] += total
+        total = int(offsets[t, -1])
+    sat_index = np.empty(total, dtype=np.int32)
+    for t in range(n_times):
+        if offsets[t, -1] > offsets[t, 0]:
+            args = step_args(t)
+            assert args is not None
+            _scan(*args, True, step_counts, step_max, False, offsets[t], sat_index)
+    return Visibility(counts, offsets, sat_index, max_elevation_deg)
 
 
 def iter_visibility(points: GroundPoints, r_sat_km: np.ndarray, times_per_chunk: int, **kwargs: object) -> Iterator[tuple[int, Visibility]]:
@@ -540,7 +644,7 @@ def visibility_brute_force(
         vis &= dd <= max_range2
         best = None
         if max_elevation:
-            sv = np.where(vis, du / np.where(vis, rng, 1.0), -2.0)
+            sv = np.where(vis, du / np.maximum(rng, _TINY_KM), -2.0)
             best = sv.max(axis=1) if n_sats else np.full(c1 - c0, -2.0)
         rows = np.nonzero(vis)[1].astype(np.int32) if pairs else None
         return vis.sum(axis=1), best, rows

@@ -36,6 +36,8 @@ def data_dir() -> Path:
 def sniff_format(text: str, name: str = "") -> str:
     """Guess the element-set format from a file name and its first characters."""
     low = name.lower().removesuffix(".gz")
+    if low.endswith((".tle", ".txt", ".3le", ".2le")):
+        return "tle"
     if low.endswith(".json"):
         return "omm-json"
     if low.endswith(".xml"):
@@ -108,7 +110,12 @@ def _load_one(src: str, fmt: str | None, repair: bool, cache_dir: str | Path | N
         from leonet.sources.fetch import fetch
 
         got = fetch(src, cache_dir=cache_dir, refresh=refresh)
-        text = Path(got.path).read_text(encoding="utf-8", errors="replace")
+        raw = Path(got.path).read_bytes()
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = raw[: exc.start].count(b"\n") + 1
+            raise InputError(f"{got.url} (cached at {got.path}), line {line}: byte {raw[exc.start]:#04x} is not UTF-8 text") from None
         records, report = parse_text(text, got.url, fmt, repair)
         if got.stale:
             report.notes.append(f"{got.url}: served from a stale cache copy (download failed)")

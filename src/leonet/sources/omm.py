@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import math
+import re
 import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
 from typing import Any, Iterable
@@ -28,6 +29,9 @@ _DEG = math.pi / 180.0
 _NDOT_UNITS = 1036800.0 / math.pi  # rev/day^2 -> rad/min^2 as in SGP4.cpp
 _NDDOT_UNITS = 2985984000.0 / 2.0 / math.pi
 _ANGLE_RANGES = (("INCLINATION", 180.0), ("RA_OF_ASC_NODE", 360.0), ("ARG_OF_PERICENTER", 360.0), ("MEAN_ANOMALY", 360.0))
+
+
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")  # ASCII only: no '1_000', no 'NaN'
 
 
 def _strip_bom(text: str) -> str:
@@ -54,7 +58,7 @@ def _number(fields: dict[str, Any], key: str) -> float:
     value = fields.get(key)
     if value is None or (isinstance(value, str) and not value.strip()):
         raise ValueError(f"field {key} is missing")
-    if isinstance(value, bool):
+    if isinstance(value, bool) or (isinstance(value, str) and not _DECIMAL.fullmatch(value.strip())):
         raise ValueError(f"field {key} is {value!r}, not a number")
     try:
         x = float(value)

@@ -281,8 +281,9 @@ def _make_record(
         reject(l2_no, f"mean motion {sat.no_kozai} rad/min and eccentricity {sat.ecco} are not an orbit", line2)
         return None
     if sat.error:
-        reject(l1_no, f"SGP4 rejected the elements at their epoch (error code {sat.error})", line1)
-        return None
+        # A well-formed record whose orbit SGP4 cannot propagate is data, not a bad record: it
+        # loads, and propagation reports the error code with NaN states for it.
+        report.notes.append(f"{source}:{l1_no}: SGP4 fails at this record's epoch (error code {sat.error}); it will propagate to NaN")
     report.repaired.extend(repaired)
     return ParsedRecord(
         satrec=sat,
