@@ -105,3 +105,60 @@ def test_coverage_cli_contract(tmp_path: Path) -> None:
     res = CliRunner().invoke(cli, ["coverage", "--preset", "starlink-gen1", "--region", "Narnia", "--start", "2025-01-01",
                                    "--duration", "1h", "--step", "60s", "--format", "csv", "-o", str(out)])
     assert res.exit_code == 2 and "Narnia" in res.output
+
+
+def test_policy_db_drives_coverage_and_run(tmp_path: Path) -> None:
+    """The twin reads the policy in force from the control-plane store at each simulated time."""
+    url = f"sqlite:///{tmp_path / 'control.db'}"
+    run = lambda *a: CliRunner().invoke(cli, list(a), catch_exceptions=False)  # noqa: E731
+    admin = run("db", "init", "--db", url).stdout.strip().splitlines()[-1]
+    op = run("user", "add", "op", "--role", "operator", "--db", url, "--token", admin).stdout.strip().splitlines()[-1]
+    assert run("policy", "add-region", "taiwan", "--country", "TWN", "--db", url, "--token", op).exit_code == 0
+    res = run("policy", "set", "taiwan", "--deactivate", "--reason", "not licensed", "--from", "2025-01-01T00:05:00Z",
+              "--db", url, "--token", op)
+    assert res.exit_code == 0, res.output
+    out = tmp_path / "cov.csv"
+    res = run("coverage", "--preset", "starlink-gen1", "--region", "TWN", "--h3-res", "3", "--start", "2025-01-01T00:00:00Z",
+              "--duration", "10min", "--step", "60s", "--policy-db", url, "--format", "csv", "-o", str(out))
+    assert res.exit_code == 0, res.output
+    rows = list(csv.DictReader(out.open()))
+    covered = [int(r["cells_covered"]) for r in rows]
+    assert all(c > 0 for c in covered[:5]) and all(c == 0 for c in covered[5:])
+    assert all(int(r["sats_in_view_max"]) > 0 for r in rows)  # satellites still pass overhead
+    res = run("run", str(write(tmp_path, SMALL.replace('active = false\nstart = "2025-01-01T00:10:00Z"', 'active = true'))),
+              "-o", str(tmp_path / "o"), "--policy-db", url)
+    assert res.exit_code == 0, res.output
+    con = duckdb.connect(str(tmp_path / "o" / "leonet.duckdb"), read_only=True)
+    assert con.execute("SELECT max(cells_served) FROM timeseries WHERE region='TWN' AND time_utc >= '2025-01-01T00:06:00Z'").fetchone()[0] == 0
+
+
+def test_launch_batch_joins_coverage_when_it_reaches_its_shell(tmp_path: Path) -> None:
+    base = SMALL.replace('preset = "starlink-gen1"', 'preset = "oneweb"').replace('duration = "20min"', 'duration = "12h"').replace(
+        'step = "120s"', 'step = "300s"').split("[policy]")[0]
+    batch = """
+[[launches]]
+name = "test batch"
+satellites = 60
+release = "2025-01-01T00:00:00Z"
+insertion_altitude_km = 500
+shell_altitude_km = 550
+inclination_deg = 24
+raise_rate_km_per_day = 800
+"""
+    plain = CliRunner().invoke(cli, ["run", str(write(tmp_path, base)), "-o", str(tmp_path / "a")], catch_exceptions=False)
+    assert plain.exit_code == 0, plain.output
+    (tmp_path / "s.toml").unlink()
+    joined = CliRunner().invoke(cli, ["run", str(write(tmp_path, base + batch)), "-o", str(tmp_path / "b")], catch_exceptions=False)
+    assert joined.exit_code == 0, joined.output
+    q = "SELECT time_utc, sats_in_view_max FROM timeseries WHERE region='TWN' ORDER BY time_utc"
+    a = duckdb.connect(str(tmp_path / "a" / "leonet.duckdb"), read_only=True).execute(q).fetchall()
+    b = duckdb.connect(str(tmp_path / "b" / "leonet.duckdb"), read_only=True).execute(q).fetchall()
+    arrival = "2025-01-01T01:30:00Z"  # 50 km at 800 km/day
+    assert all(x[1] == y[1] for x, y in zip(a, b) if x[0] < arrival)  # raising satellites serve no one
+    assert any(y[1] > x[1] for x, y in zip(a, b) if x[0] >= arrival)
+
+
+def test_bad_launch_entry_names_the_field(tmp_path: Path) -> None:
+    bad = SMALL + '\n[[launches]]\nname = "b"\nsatellites = 0\nrelease = "2025-01-01"\nshell_altitude_km = 550\ninclination_deg = 53\n'
+    with pytest.raises(InputError, match=r"\[\[launches\]\] #1.*satellites"):
+        load_scenario(write(tmp_path, bad))

@@ -178,12 +178,14 @@ def test_matches_brute_force_random(mask_deg: float, max_range_km: float | None)
     r = random_satellites(rng, 2500, 3)
     r[7, 1] = np.nan  # failed SGP4 states
     r[9, :, 2] = np.nan
-    pts = GroundPoints.from_geodetic(lat, lon, alt)
-    v = visibility(pts, r, mask_deg, max_range_km, pairs=True, max_elevation=True)
-    ref = visibility_brute_force(pts, r, mask_deg, max_range_km, pairs=True, max_elevation=True, block_pairs=50_000, workers=2)
-    assert_same(v, ref)
-    assert v.counts.sum() > 1000  # the case is not trivially empty
-    assert not np.isin(9, v.sat_index)
+    ref = visibility_brute_force(GroundPoints.from_geodetic(lat, lon, alt), r, mask_deg, max_range_km, pairs=True, max_elevation=True, block_pairs=50_000, workers=2)
+    assert ref.counts.sum() > 1000  # the case is not trivially empty
+    assert not np.isin(9, ref.sat_index)
+    # Blocks of one point exercise each point's own cap at the poles and the antimeridian;
+    # the default blocks of these scattered points are wide caps.
+    for block_points in (1, 5, 64):
+        pts = GroundPoints.from_geodetic(lat, lon, alt, block_points=block_points)
+        assert_same(visibility(pts, r, mask_deg, max_range_km, pairs=True, max_elevation=True), ref)
 
 
 @pytest.mark.parametrize("mask_deg", [-30.0, 60.0, 89.0])
@@ -301,6 +303,31 @@ def test_pairs_chunks_and_shorthand() -> None:
     np.testing.assert_array_equal(visibility_counts(lat, lon, alt, r), v.counts)
     with pytest.raises(InputError, match="pairs were not computed"):
         visibility(pts, r).pairs(0)
+
+
+def test_blocks_cover_their_points_and_order_does_not_matter() -> None:
+    lat, lon = h3_centers(2)
+    pts = GroundPoints.from_geodetic(lat, lon)
+    assert np.array_equal(np.sort(pts.perm), np.arange(len(pts)))
+    sizes = np.diff(pts.block_start)
+    assert sizes.sum() == len(pts) and sizes.max() <= 64
+    unit = (pts.pos_km / np.linalg.norm(pts.pos_km, axis=0)).T[pts.perm]
+    center = np.repeat(pts.block_center.T, sizes, axis=0)
+    angle = np.arccos(np.clip(np.einsum("ij,ij->i", unit, center), -1.0, 1.0))
+    assert np.all(angle <= np.repeat(pts.block_radius_rad, sizes) + 1e-7)
+    # Neighbours, not strangers: compared with the cap that holds 64 points' worth of sphere.
+    ideal = np.arccos(1.0 - 2.0 * 64 / len(pts))
+    assert np.median(pts.block_radius_rad) < 2.0 * ideal and pts.block_radius_rad.max() < 4.0 * ideal
+    # The same points shuffled: the same answer point by point.
+    rng = np.random.default_rng(8)
+    r = random_satellites(rng, 1500, 1)
+    shuffle = rng.permutation(len(pts))
+    a = visibility(pts, r, pairs=True, max_elevation=True)
+    b = visibility(GroundPoints.from_geodetic(lat[shuffle], lon[shuffle]), r, pairs=True, max_elevation=True)
+    np.testing.assert_array_equal(a.counts[shuffle], b.counts)
+    np.testing.assert_array_equal(a.max_elevation_deg[shuffle], b.max_elevation_deg)
+    for j in rng.choice(len(pts), 50):
+        np.testing.assert_array_equal(a.sats_in_view(int(shuffle[j]), 0), b.sats_in_view(int(j), 0))
 
 
 def test_bad_input() -> None:

@@ -62,7 +62,8 @@ class RunOutputs:
     seconds: float
 
 
-def run_scenario(sc: Scenario, out_dir: Path | None = None, folder: Path | None = None, quiet: bool = False) -> RunOutputs:
+def run_scenario(sc: Scenario, out_dir: Path | None = None, folder: Path | None = None, quiet: bool = False,
+                 policy_db: str | None = None) -> RunOutputs:
     """Run a coverage scenario under its policy and, for comparison, with service active
     everywhere; write Parquet tables, a DuckDB database and an HTML report."""
     from leonet.export.tables import result_tables, write_tables
@@ -79,8 +80,20 @@ def run_scenario(sc: Scenario, out_dir: Path | None = None, folder: Path | None 
     err_console.print(f"{len(area):,} cells at H3 resolution {sc.h3_res} ({', '.join(sorted(set(area.region)))}); "
                       f"{grid.count:,} instants; {len(c):,} satellites")
     policy = scenario_policy(sc)
+    if policy_db:
+        from leonet.control import load_policy
+
+        # The store's activation states come after the scenario's rules, so they win.
+        policy = load_policy(policy_db, default=policy)
+    extra = None
+    if sc.launches:
+        from leonet.deployment.batch import LaunchBatch, batch_states
+
+        batches = tuple(LaunchBatch(**d) for d in sc.launches)
+        extra = lambda t: batch_states(batches, t).service_positions()  # noqa: E731
+        err_console.print(f"{sum(b.satellites for b in batches)} satellites in {len(batches)} launch batch(es) join as they reach their shells")
     with progress_bar("coverage", grid.count, "instants") as advance:
-        res = run_regional(c, area, grid.t_ns, policy, sc.min_elevation_deg, sc.max_range_km, progress=advance)
+        res = run_regional(c, area, grid.t_ns, policy, sc.min_elevation_deg, sc.max_range_km, progress=advance, extra_positions=extra)
     # The comparison needs no new geometry: the same visibility with every cell active.
     base = RegionalResult(area, res.t_ns, res.step_s, res.counts, res.active | True, res.overhead,
                           ServicePolicy.active_everywhere(), res.min_elevation_deg, res.coverage_fom, res.coverage_fom, res.sgp4_failures)
@@ -126,8 +139,8 @@ def print_summary(sc: Scenario, run: RunOutputs) -> None:
     out_console.print(f"done in {run.seconds:.1f} s")
 
 
-def run_file(path: str | Path, out_dir: Path | None = None) -> RunOutputs:
+def run_file(path: str | Path, out_dir: Path | None = None, policy_db: str | None = None) -> RunOutputs:
     sc = load_scenario(path)
-    run = run_scenario(sc, out_dir)
+    run = run_scenario(sc, out_dir, policy_db=policy_db)
     print_summary(sc, run)
     return run

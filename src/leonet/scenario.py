@@ -13,6 +13,12 @@ Schema (all keys; unknown keys are errors so that typos do not pass silently)::
     [policy]        default ("active" | "inactive" | "licensed"), and [[policy.rules]] with
                     region (ISO code), active (bool), optional start / end (ISO-8601)
     [output]        dir (default "out/<scenario file stem>")
+    [[launches]]    launch batches joining during the run (leonet.deployment.batch.LaunchBatch):
+                    name, satellites, release (ISO-8601), shell_altitude_km, inclination_deg,
+                    optional plane_raan_deg, plane_epoch, insertion_altitude_km (280),
+                    raise_rate_km_per_day (5), hold_days, first_arg_latitude_deg,
+                    arg_latitude_spacing_deg, first_id. Raising satellites serve no one until
+                    they reach their shell.
 """
 
 from __future__ import annotations
@@ -65,6 +71,7 @@ class Scenario:
     policy_default: str = "active"
     policy_rules: tuple[PolicyRuleSpec, ...] = ()
     output_dir: str = "out"
+    launches: tuple[dict, ...] = ()
     path: Path | None = field(default=None, compare=False)
 
 
@@ -99,9 +106,10 @@ def load_scenario(path: str | Path) -> Scenario:
 
 
 def parse_scenario(doc: dict[str, Any], where: str = "scenario", default_output: str = "out/scenario", path: Path | None = None) -> Scenario:
+    launches = _launches(doc.pop("launches", []), where) if "launches" in doc else ()
     for section, value in doc.items():
         if section not in _SCHEMA:
-            raise _err(where, f"unknown section [{section}]; sections are {', '.join('[' + s + ']' for s in _SCHEMA)}")
+            raise _err(where, f"unknown section [{section}]; sections are {', '.join('[' + s + ']' for s in _SCHEMA)} and [[launches]]")
         if not isinstance(value, dict):
             raise _err(where, f"[{section}] must be a table")
         unknown = set(value) - _SCHEMA[section]
@@ -197,5 +205,31 @@ def parse_scenario(doc: dict[str, Any], where: str = "scenario", default_output:
         policy_default=default,
         policy_rules=tuple(rules),
         output_dir=_get(out, "dir", f"{where} [output]", str, default_output),
+        launches=launches,
         path=path,
     )
+
+
+def _launches(raw: Any, where: str) -> tuple[dict, ...]:
+    """Check ``[[launches]]`` entries by building each batch (its own checks name the field)."""
+    from leonet.deployment.batch import LaunchBatch
+
+    if not isinstance(raw, list):
+        raise _err(where, "'launches' must be an array of tables: [[launches]] name = ..., satellites = ...")
+    fields = set(LaunchBatch.__dataclass_fields__)
+    out = []
+    for k, entry in enumerate(raw, 1):
+        lw = f"{where} [[launches]] #{k}"
+        if not isinstance(entry, dict):
+            raise _err(lw, "each launch must be a table")
+        unknown = set(entry) - fields
+        if unknown:
+            raise _err(lw, f"unknown key(s) {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(fields))}")
+        try:
+            LaunchBatch(**entry)
+        except TypeError as exc:
+            raise _err(lw, f"{exc}; required: name, satellites, release, shell_altitude_km, inclination_deg") from None
+        except InputError as exc:
+            raise _err(lw, str(exc)) from None
+        out.append(dict(entry))
+    return tuple(out)

@@ -228,12 +228,13 @@ def demo(output_dir: str | None) -> None:
 @cli.command()
 @click.argument("scenario", type=click.Path(dir_okay=False))
 @click.option("-o", "--output-dir", type=click.Path(file_okay=False), help="Override [output] dir.")
+@click.option("--policy-db", help="Control-plane database URL: apply the policy in force there at each simulated time, over the scenario's own.")
 @handle_errors
-def run(scenario: str, output_dir: str | None) -> None:
+def run(scenario: str, output_dir: str | None, policy_db: str | None) -> None:
     """Run a scenario file (TOML; see examples/taiwan.toml and `leonet.scenario` for the keys)."""
     from leonet.jobs import run_file
 
-    run_file(scenario, Path(output_dir) if output_dir else None)
+    run_file(scenario, Path(output_dir) if output_dir else None, policy_db=policy_db)
 
 
 @cli.command()
@@ -247,8 +248,9 @@ def run(scenario: str, output_dir: str | None) -> None:
 @click.option("--max-range-km", type=click.FloatRange(min=0, min_open=True), help="Also require slant range at most this.")
 @click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), required=True)
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False))
+@click.option("--policy-db", help="Control-plane database URL: cells_covered then counts only cells whose region is active at that time.")
 @handle_errors
-def coverage(sources, preset, repair_checksums, cache_dir, regions, h3_res, start, duration, step, min_elevation_deg, max_range_km, fmt, output) -> None:
+def coverage(sources, preset, repair_checksums, cache_dir, regions, h3_res, start, duration, step, min_elevation_deg, max_range_km, fmt, output, policy_db) -> None:
     """Satellites in view over regions: one row per (time, region) with columns
     time_utc,region,cells,cells_covered,sats_in_view_min,sats_in_view_mean,sats_in_view_max,sats_overhead
     (sats_overhead: satellites whose sub-satellite point lies inside the region)."""
@@ -268,9 +270,17 @@ def coverage(sources, preset, repair_checksums, cache_dir, regions, h3_res, star
     with err_console.status("finding the regions' cells"):
         area = build_area(targets, h3_res, 0.0)
     err_console.print(f"{len(area):,} cells, {grid.count:,} instants, {len(c):,} satellites")
+    policy = ServicePolicy.active_everywhere()
+    if policy_db:
+        from leonet.control import load_policy
+
+        policy = load_policy(policy_db)
+        err_console.print(f"policy from {policy_db}: {len(policy.rules)} activation states")
     with progress_bar("coverage", grid.count, "instants") as advance:
-        res = run_regional(c, area, grid.t_ns, ServicePolicy.active_everywhere(), min_elevation_deg, max_range_km, progress=advance)
+        res = run_regional(c, area, grid.t_ns, policy, min_elevation_deg, max_range_km, progress=advance)
     ts = res.timeseries()
+    if policy_db:
+        ts["cells_covered"] = ts["cells_served"]  # covered AND active: the policy in force
     cols = ["region", "cells", "cells_covered", "sats_in_view_min", "sats_in_view_mean", "sats_in_view_max", "sats_overhead"]
     table = pa.table({"time_utc": format_time(ts["t_ns"]), **{k: ts[k] for k in cols}})
     if fmt == "csv":
@@ -278,6 +288,17 @@ def coverage(sources, preset, repair_checksums, cache_dir, regions, h3_res, star
     else:
         pq.write_table(table, output)
     err_console.print(f"{res.sgp4_failures}; wrote {table.num_rows:,} rows to {output}")
+
+
+# Commands of later pipeline stages live in their own modules.
+from leonet.cli.control import register_control  # noqa: E402
+from leonet.cli.deploy import deployment, track  # noqa: E402
+from leonet.cli.network import route  # noqa: E402
+
+cli.add_command(route)
+cli.add_command(deployment)
+cli.add_command(track)
+register_control(cli)
 
 
 def main() -> None:

@@ -218,8 +218,13 @@ def run_regional(
     max_range_km: float | None = None,
     progress: Callable[[int], None] | None = None,
     workers: int | None = None,
+    extra_positions: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> RegionalResult:
-    """Propagate, find satellites in view of every cell, apply the policy; see the module doc."""
+    """Propagate, find satellites in view of every cell, apply the policy; see the module doc.
+
+    ``extra_positions(t_ns)`` may add satellites that are not SGP4 element sets (launch
+    batches raising their orbits): ITRF km ``(extra, times, 3)``, NaN where a satellite does
+    not serve (a NaN satellite is never in view)."""
     from leonet.coverage.visibility import visibility_counts
 
     t = np.asarray(t_ns, dtype=np.int64)
@@ -237,8 +242,9 @@ def run_regional(
         st = propagate(constellation.satrecs, t[i:j], frame="itrf", velocities=False, workers=workers)
         for code, n in st.error_counts().items():
             failures[code] = failures.get(code, 0) + n
-        counts[:, i:j] = visibility_counts(area.lat_deg, area.lon_deg, np.zeros(n_cells), st.r_km, min_elevation_deg, max_range_km)
-        overhead[:, i:j] = _overhead_counts(st.r_km, target_geoms, target_cell_sets, area.res)
+        r = st.r_km if extra_positions is None else np.concatenate([st.r_km, extra_positions(t[i:j])], axis=0)
+        counts[:, i:j] = visibility_counts(area.lat_deg, area.lon_deg, np.zeros(n_cells), r, min_elevation_deg, max_range_km)
+        overhead[:, i:j] = _overhead_counts(r, target_geoms, target_cell_sets, area.res)
         if progress:
             progress(j - i)
     active = policy.active(area.cells, area.res, t)

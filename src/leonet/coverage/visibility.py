@@ -7,13 +7,16 @@ up unit vector ``u`` and a satellite at ITRF ``s``, with ``d = s - p``::
 
 Satellites whose position is NaN (SGP4 failed) are never visible.
 
-Cost is about ``cells x nearby satellites`` rather than ``cells x satellites``: at each time
-step the satellites are binned by their geocentric direction on a latitude/longitude grid whose
-bins are about half the search radius, and each point tests only the satellites in the bins its
-search cap touches (cap over a pole: every longitude of the rows it covers; caps wrap across the
-antimeridian). The search radius is an Earth central angle that provably contains every visible
-satellite (:func:`search_radius_rad`), computed per step from the highest satellite present.
-The scan is a numba kernel, parallel over blocks of points; :func:`visibility_brute_force` is a
+Cost is about ``cells x nearby satellites`` rather than ``cells x satellites``. The search
+radius ``lam`` is an Earth central angle that provably contains every satellite visible from
+any of the points (:func:`search_radius_rad`; computed per step from the highest satellite
+present). Points are grouped once into blocks of up to ``BLOCK_POINTS`` neighbours (Hilbert
+order on a cube map of their directions, so any input order works), each with a centre and a radius ``rho``. At
+each step the satellites are binned by direction on a latitude/longitude grid (bins about
+``lam / 2``); each block collects, from the bins its ``lam + rho`` cap touches (every longitude
+for a cap over a pole, two runs across the antimeridian), the satellites inside that cap into
+contiguous arrays, and each of its points runs the exact test over them in one vectorisable
+loop. The scan is a numba kernel, parallel over blocks; :func:`visibility_brute_force` is a
 pure-NumPy reference that tests every pair with the same floating-point expression, so the two
 agree exactly.
 
@@ -26,9 +29,11 @@ cells) is ~13.4 M pairs, 54 MB with offsets, and res 5 (2,016,842 cells) ~94 M p
 For long runs feed time chunks (:func:`iter_visibility`) and reduce each chunk's pairs before
 the next.
 
-Speed (2 cores, that snapshot, ``bench/coverage.py``): ~0.04 s per step for counts at res 4,
-~0.15 s with pairs and max elevation; ~7x that at res 5. Pairs cost a second scan: the first
-counts (and so sizes the output), the second writes each point's satellites and sorts them.
+Speed (``bench/coverage.py``, that snapshot, 2 cores, medians on a shared machine): res 4
+~0.02 s per step for counts, ~0.07 s with pairs and max elevation; res 5 ~0.1-0.2 s and
+~0.4-0.8 s. Pairs cost a second scan: the first counts (and so sizes the output exactly), the
+second writes each point's satellites, ascending because each block's candidates are sorted by
+satellite row.
 """
 
 from __future__ import annotations
@@ -41,19 +46,20 @@ import numpy as np
 from numba import njit, prange
 
 from leonet.errors import InputError
-from leonet.orbits.frames import WGS84_A_KM, WGS84_E2, WGS84_F, enu_basis, geodetic_to_itrf
+from leonet.orbits.frames import WGS84_A_KM, WGS84_E2, WGS84_F, geodetic_to_itrf
 
 WGS84_B_KM = WGS84_A_KM * (1.0 - WGS84_F)  # polar radius: the smallest geocentric radius of the ellipsoid
 # Largest angle between the geodetic normal and the geocentric direction on the ellipsoid
 # (at 45.1 deg latitude, ~0.1924 deg): tan(geocentric lat) = (1 - e2) tan(geodetic lat).
 MAX_VERTICAL_DEVIATION_RAD = math.atan(1.0 / math.sqrt(1.0 - WGS84_E2)) - math.atan(math.sqrt(1.0 - WGS84_E2))
-# Added to every search radius so that rounding in the binning can never drop a visible satellite.
+# Added to every search radius and block radius so that rounding can never drop a visible satellite.
 SEARCH_MARGIN_RAD = 1e-7
-BIN_FRACTION = 0.5  # bin size / search radius: smaller bins test fewer far satellites but visit more bins
+BIN_FRACTION = 0.5  # bin size / search radius: smaller bins gather fewer far satellites but visit more bins
 MIN_BIN_RAD = math.radians(0.5)  # keeps the grid small (<= 259,200 bins) when the search radius is tiny
 BLOCK_POINTS = 64  # points per block: they share one gathered candidate list
 _TINY_KM = 1e-300  # floor of the range in sin(elevation) = d.u / |d|: a satellite at the point gives 0, not NaN
-_MORTON_BITS = 20  # per axis of the unit vector, for the spatial order of points
+_HILBERT_BITS = 16  # per axis of a cube face, for the spatial order of points (~0.1 km cells)
+_JUMP_FACTOR = 8.0  # a step along the curve this many times the median one starts a new block
 
 
 def search_radius_rad(
@@ -115,8 +121,8 @@ class GroundPoints:
     contiguous rows). ``r_min_km``/``r_max_km``: extreme geocentric radii;
     ``vertical_deviation_rad``: largest angle between ``up`` and the geocentric direction (for
     the search bound). Blocks of nearby points, whatever the input order: ``perm`` ``(cells,)``
-    lists the points along a 3-D Morton curve of their directions, block ``b`` is
-    ``perm[block_start[b]:block_start[b + 1]]`` (``BLOCK_POINTS`` each), every point of it within
+    lists the points along Hilbert curves on a cube map of their directions, block ``b`` is
+    ``perm[block_start[b]:block_start[b + 1]]`` (at most ``BLOCK_POINTS``), every point of it within
     ``block_radius_rad[b]`` (central angle) of the unit vector ``block_center[:, b]``.
     """
 
@@ -157,7 +163,8 @@ class GroundPoints:
         if block_points < 1:
             raise InputError(f"block_points must be at least 1, got {block_points}")
         pos = geodetic_to_itrf(lat, lon, alt)  # (cells, 3)
-        up = enu_basis(lat, lon)[:, 2, :] if lat.size else np.zeros((0, 3))
+        lat_r, lon_r = np.radians(lat), np.radians(lon)
+        up = np.stack([np.cos(lat_r) * np.cos(lon_r), np.cos(lat_r) * np.sin(lon_r), np.sin(lat_r)], -1)  # as enu_basis
         r = np.linalg.norm(pos, axis=1)
         unit = pos / r[:, None] if lat.size else np.zeros((0, 3))
         perm, block_start, center, radius = _blocks(unit, block_points)
@@ -179,43 +186,75 @@ class GroundPoints:
 
 def _angle_rad(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Angle between rows of ``a`` and ``b`` ``(n, 3)``, via atan2(|a x b|, a . b): accurate near 0."""
-    return np.arctan2(np.linalg.norm(np.cross(a, b), axis=1), np.einsum("ij,ij->i", a, b))
+    ax, ay, az = a[:, 0], a[:, 1], a[:, 2]
+    bx, by, bz = b[:, 0], b[:, 1], b[:, 2]
+    cross = np.sqrt((ay * bz - az * by) ** 2 + (az * bx - ax * bz) ** 2 + (ax * by - ay * bx) ** 2)
+    return np.arctan2(cross, ax * bx + ay * by + az * bz)
 
 
-def _morton3(q: np.ndarray) -> np.ndarray:
-    """Interleave the bits of ``q`` ``(n, 3)`` uint64 (each < 2**21) into one Morton key per row."""
-    out = np.zeros(q.shape[0], dtype=np.uint64)
-    for d in range(3):
-        v = q[:, d].astype(np.uint64)
-        v = (v | (v << np.uint64(32))) & np.uint64(0x1F00000000FFFF)
-        v = (v | (v << np.uint64(16))) & np.uint64(0x1F0000FF0000FF)
-        v = (v | (v << np.uint64(8))) & np.uint64(0x100F00F00F00F00F)
-        v = (v | (v << np.uint64(4))) & np.uint64(0x10C30C30C30C30C3)
-        v = (v | (v << np.uint64(2))) & np.uint64(0x1249249249249249)
-        out |= v << np.uint64(d)
+@njit(cache=True)
+def _hilbert_index(x: np.ndarray, y: np.ndarray, bits: int) -> np.ndarray:  # pragma: no cover - compiled
+    """Distance along a Hilbert curve of the grid cells ``(x, y)`` (int64 arrays, < 2**bits)."""
+    n = 1 << bits
+    out = np.empty(x.shape[0], np.int64)
+    for k in range(x.shape[0]):
+        xk, yk, d = x[k], y[k], 0
+        s = n >> 1
+        while s > 0:
+            rx = 1 if (xk & s) > 0 else 0
+            ry = 1 if (yk & s) > 0 else 0
+            d += s * s * ((3 * rx) ^ ry)
+            if ry == 0:  # rotate the quadrant to the curve's standard orientation
+                if rx == 1:
+                    xk = n - 1 - xk
+                    yk = n - 1 - yk
+                xk, yk = yk, xk
+            s >>= 1
+        out[k] = d
     return out
 
 
-def _blocks(unit: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Order unit vectors ``(n, 3)`` along a 3-D Morton curve and cut it into blocks of ``size``.
+def _spatial_order(unit: np.ndarray) -> np.ndarray:
+    """Order of unit vectors ``(n, 3)`` along a Hilbert curve on each face of a cube map (faces
+    one after another): consecutive points are neighbours except across face edges and holes."""
+    major = np.argmax(np.abs(unit), axis=1)
+    sign = np.take_along_axis(unit, major[:, None], axis=1)[:, 0] < 0.0
+    face = (2 * major + sign).astype(np.int64)
+    other = np.array([[1, 2], [0, 2], [0, 1]])[major]  # the two minor axes
+    denom = np.abs(np.take_along_axis(unit, major[:, None], axis=1))
+    uv = np.take_along_axis(unit, other, axis=1) / denom  # gnomonic face coordinates in [-1, 1]
+    q = np.clip(np.floor((uv + 1.0) * (0.5 * (1 << _HILBERT_BITS))), 0, (1 << _HILBERT_BITS) - 1).astype(np.int64)
+    key = (face << (2 * _HILBERT_BITS)) | _hilbert_index(np.ascontiguousarray(q[:, 0]), np.ascontiguousarray(q[:, 1]), _HILBERT_BITS)
+    return np.argsort(key, kind="stable").astype(np.int64)
 
+
+def _blocks(unit: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Cut unit vectors ``(n, 3)``, in spatial order, into blocks of nearby points.
+
+    A block is at most ``size`` consecutive points and also ends where the curve jumps (a gap
+    of more than ``_JUMP_FACTOR`` x the median step: a face edge or a hole in a regional set).
     Returns ``perm`` ``(n,)`` int64, ``block_start`` ``(blocks + 1,)`` int64, block centres
     ``(blocks, 3)`` (normalised mean direction) and radii ``(blocks,)`` (rad, the largest angle
     from the centre to a member, plus a margin for rounding)."""
     n = unit.shape[0]
-    scale = float(2**_MORTON_BITS - 1)
-    perm = np.argsort(_morton3(np.round((unit + 1.0) * (0.5 * scale)).astype(np.uint64)), kind="stable").astype(np.int64)
-    block_start = np.append(np.arange(0, n, size, dtype=np.int64), np.int64(n))
     if n == 0:
-        return perm, block_start, np.zeros((0, 3)), np.zeros(0)
+        return np.zeros(0, np.int64), np.zeros(1, np.int64), np.zeros((0, 3)), np.zeros(0)
+    perm = _spatial_order(unit)
     ordered = unit[perm]
+    step = _angle_rad(ordered[1:], ordered[:-1])
+    jump = np.flatnonzero(step > _JUMP_FACTOR * max(float(np.median(step)) if step.size else 0.0, 1e-12)) + 1
+    # Runs between jumps, each cut every `size` points.
+    run_start = np.zeros(n, dtype=np.int64)
+    run_start[jump] = jump
+    run_start = np.maximum.accumulate(run_start)
+    first = (np.arange(n) - run_start) % size == 0
+    block_start = np.append(np.flatnonzero(first), n).astype(np.int64)
     sums = np.add.reduceat(ordered, block_start[:-1], axis=0)
     norm = np.linalg.norm(sums, axis=1)
     # A block whose members cancel out (only with scattered points) gets any centre and radius pi.
     degenerate = norm < 1e-9
     center = np.where(degenerate[:, None], np.array([1.0, 0.0, 0.0]), sums / np.where(degenerate, 1.0, norm)[:, None])
-    counts = np.diff(block_start)
-    ang = _angle_rad(ordered, np.repeat(center, counts, axis=0))
+    ang = _angle_rad(ordered, np.repeat(center, np.diff(block_start), axis=0))
     radius = np.maximum.reduceat(ang, block_start[:-1]) + SEARCH_MARGIN_RAD
     radius[degenerate] = math.pi
     return perm, block_start, center, radius
@@ -329,6 +368,32 @@ def _bin_satellites(r_sat: np.ndarray, n_lat: int, n_lon: int) -> tuple[np.ndarr
 
 
 @njit(cache=True)
+def _radix_order(keys: np.ndarray, n: int) -> np.ndarray:  # pragma: no cover - compiled
+    """Stable ascending order of ``keys[:n]`` (int32 in [0, 65536)): two 8-bit counting-sort
+    passes, ~5x quicker than argsort on the few hundred keys a block gathers."""
+    lo = np.zeros(257, np.int64)
+    hi = np.zeros(257, np.int64)
+    for q in range(n):
+        lo[(keys[q] & 255) + 1] += 1
+        hi[(keys[q] >> 8) + 1] += 1
+    for d in range(256):
+        lo[d + 1] += lo[d]
+        hi[d + 1] += hi[d]
+    tmp = np.empty(n, np.int64)
+    for q in range(n):
+        d = keys[q] & 255
+        tmp[lo[d]] = q
+        lo[d] += 1
+    out = np.empty(n, np.int64)
+    for j in range(n):
+        q = tmp[j]
+        d = keys[q] >> 8
+        out[hi[d]] = q
+        hi[d] += 1
+    return out
+
+
+@njit(cache=True)
 def _gather(
     start: np.ndarray, order: np.ndarray, xyz: np.ndarray, unit: np.ndarray, n_lat: int, n_lon: int,
     cx: float, cy: float, cz: float, radius: float, by_row: bool,
@@ -384,7 +449,7 @@ def _gather(
                     gi[m] = order[k]
                     gk[m] = k
                     m += 1
-    sel = np.argsort(gi[:m]) if by_row else np.arange(m)
+    sel = _radix_order(gi, m) if by_row else np.arange(m)
     gx = np.empty(m)
     gy = np.empty(m)
     gz = np.empty(m)
@@ -453,23 +518,28 @@ def _scan(
         m = rows.shape[0]
         buf = np.empty(m + 1 if fill else 1, np.int32)
         sv = np.empty(m if want_max else 1)
+        hit = np.empty(m if fill else 1, np.uint8)
         for q in range(block_start[b], block_start[b + 1]):
             c = perm[q]
             px, py, pz = pos[0, c], pos[1, c], pos[2, c]
             ux, uy, uz = up[0, c], up[1, c], up[2, c]
             cnt = 0
             if fill:
-                # Branch-free compaction: write every candidate, advance only on a hit.
+                # The test in a vectorisable loop into a mask, then a branch-free compaction
+                # (write every row, advance on a hit) into scratch, copied into this point's slots.
                 for k in range(m):
                     dx = gx[k] - px
                     dy = gy[k] - py
                     dz = gz[k] - pz
                     du = dx * ux + dy * uy + dz * uz
                     dd = dx * dx + dy * dy + dz * dz
-                    buf[cnt] = rows[k]
-                    cnt += (du >= math.sqrt(dd) * sin_m) & (dd <= max_range2)
+                    hit[k] = (du >= math.sqrt(dd) * sin_m) & (dd <= max_range2)
                 base = offsets[c]
-                cnt = min(cnt, offsets[c + 1] - base)  # never write past this point's slots
+                room = offsets[c + 1] - base
+                for k in range(m):
+                    buf[cnt] = rows[k]
+                    cnt += hit[k]
+                cnt = min(cnt, room)  # never write past this point's slots
                 for k in range(cnt):
                     sat_out[base + k] = buf[k]
             elif want_max:

@@ -16,7 +16,7 @@ Per H3 cell (:func:`population_for_cells`)
 ------------------------------------------
 For H3 resolutions 0-5 each 1-degree cell's population is split equally among the H3 cells
 (of that resolution) whose centres fall in it and lie on land (inside a country of the shipped
-Natural Earth borders); only a 1-degree cell with no such land centre splits among all of its
+Natural Earth borders, or within 0.05 deg of one, which 1:50m coastlines need); only a 1-degree cell with no such land centre splits among all of its
 H3 cells. Without the land rule a coastal 1-degree cell would give much of its population to
 sea cells (Taiwan at resolution 5 would count 14.5 M people instead of about 23 M). A populated 1-degree cell that contains no H3
 centre (H3 cells are as large as or larger than the 1-degree cells at resolutions 0-3, and
@@ -393,6 +393,9 @@ def _all_cells(res: int) -> NDArray[np.uint64]:
     return np.sort(cells)
 
 
+LAND_MARGIN_DEG = 0.05  # about 5 km: coastline error of Natural Earth 1:50m around small islands
+
+
 @functools.lru_cache(maxsize=12)
 def _cell_table(grid: PopulationGrid, res: int) -> CellPopulationTable:
     import h3.api.numpy_int as h3n
@@ -409,6 +412,18 @@ def _cell_table(grid: PopulationGrid, res: int) -> CellPopulationTable:
     from leonet.ground.borders import load_countries
 
     land = load_countries().index_of(latlng[:, 0], latlng[:, 1]) >= 0
+    # At 1:50m a coastal cell's centre (Xiamen island, say) can fall just offshore: cells in a
+    # populated 1-degree cell whose centre is within LAND_MARGIN_DEG of land count as land too.
+    near = ~land & inside & (grid_flat[np.maximum(flat, 0)] > 0)
+    if near.any():
+        import shapely
+
+        countries = load_countries()
+        parts = shapely.get_parts(countries.geometries)
+        pts = shapely.points(latlng[near, 1], latlng[near, 0])
+        hit = shapely.STRtree(parts).query(pts, predicate="dwithin", distance=LAND_MARGIN_DEG)[0]
+        idx = np.flatnonzero(near)
+        land[idx[np.unique(hit)]] = True
     land_counts = np.bincount(flat[inside & land], minlength=grid_flat.size)
     use_land = land_counts[np.maximum(flat, 0)] > 0
     weight = np.where(use_land, land.astype(np.float64), 1.0)

@@ -1,0 +1,194 @@
+"""``leonet deployment`` (launch table from international designators) and ``leonet track``
+(imaging access windows and figures of merit)."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import click
+import numpy as np
+from rich.table import Table
+
+from leonet.cli.common import err_console, handle_errors, load_sources, out_console, progress_bar, source_options
+from leonet.errors import InputError
+from leonet.times import NS_PER_S, format_time, parse_duration, parse_time
+
+
+@click.command()
+@click.argument("sources", nargs=-1, required=True, metavar="FILE...")
+@click.option("--compare", "compare_with", type=click.Path(dir_okay=False), help="Another snapshot: list satellites added and lost between the two.")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Plot file (.png/.svg/.pdf; default <FILE stem>_deployment.png).")
+@click.option("--inclination-step-deg", type=click.FloatRange(min=0, min_open=True), default=0.5, show_default=True, help="Width of the shell bands in inclination.")
+@click.option("--altitude-step-km", type=click.FloatRange(min=0, min_open=True), help="Also split shells by mean-altitude bands of this width.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the table (and comparison) as JSON.")
+@click.option("--all-launches", is_flag=True, help="List every launch (default: the first and last 15 and totals).")
+@handle_errors
+def deployment(sources, compare_with, plot_path, inclination_step_deg, altitude_step_km, json_path, all_launches) -> None:
+    """Launches, batch per launch and satellites per shell over the years, from the
+    international designators of an element-set snapshot; prints the tables and writes a plot.
+    A snapshot holds only objects still in orbit: compare two with --compare to see it."""
+    from leonet.deployment.table import compare_snapshots, deployment_table, plot_deployment
+    from leonet.sources.load import load
+
+    c = load(list(sources))
+    if not len(c):
+        raise InputError("no satellites were loaded from the file(s); check them with leonet info")
+    tab = deployment_table(c, inclination_step_deg, altitude_step_km)
+    rows = tab.launch_rows()
+    t = Table(title=f"{c.label}: {len(c):,} satellites in orbit from {len(tab)} launches (epochs {tab.epoch_range[0]} .. {tab.epoch_range[1]})", title_justify="left")
+    for col in ("#", "launch", "satellites", "pieces", "main shell now", "median alt km"):
+        t.add_column(col, justify="left" if col in ("launch", "pieces", "main shell now") else "right")
+    shown = rows if all_launches or len(rows) <= 30 else rows[:15] + [None] + rows[-15:]
+    for r in shown:
+        if r is None:
+            t.add_row("...", f"{len(rows) - 30} more (--all-launches)", "", "", "", "")
+            continue
+        t.add_row(str(r["order"]), r["launch"], str(r["satellites"]), r["pieces"], r["main_shell"], f"{r['median_altitude_km']:.0f}")
+    out_console.print(t)
+    ty = Table(title="Satellites in orbit by launch year and shell now", title_justify="left")
+    ty.add_column("year", justify="right")
+    for s in tab.shells:
+        ty.add_column(str(s), justify="right")
+    ty.add_column("total", justify="right")
+    ty.add_column("cumulative", justify="right")
+    for r in tab.year_rows():
+        ty.add_row(str(r["year"]), *[str(r[str(s)]) for s in tab.shells], str(r["total"]), str(r["cumulative"]))
+    out_console.print(ty)
+    for note in tab.notes:
+        out_console.print(f"note: {note}", highlight=False)
+    doc = {"deployment": tab.as_dict()}
+    if compare_with:
+        other = load([compare_with])
+        d = compare_snapshots(c, other)
+        doc["comparison"] = d.as_dict()
+        out_console.print(
+            f"[bold]{d.older}[/] ({d.older_epochs[1]}) -> [bold]{d.newer}[/] ({d.newer_epochs[1]}): "
+            f"{d.kept.size:,} in both, {d.added.size:,} added, {d.lost.size:,} lost (re-entered or no longer listed)"
+        )
+        out_console.print("  added by launch year: " + ", ".join(f"{y}: {n}" for y, n in d.added_by_year.items()), highlight=False)
+        out_console.print("  lost by launch year:  " + ", ".join(f"{y}: {n}" for y, n in d.lost_by_year.items()), highlight=False)
+    path = Path(plot_path) if plot_path else Path(f"{Path(sources[0]).stem}_deployment.png")
+    plot_deployment(tab, path)
+    err_console.print(f"wrote plot {path}")
+    if json_path:
+        Path(json_path).write_text(json.dumps(doc, indent=2), encoding="utf-8")
+        err_console.print(f"wrote {json_path}")
+
+
+@click.command()
+@source_options
+@click.option("--target", "target_texts", multiple=True, help="A point target LAT,LON in degrees (repeatable).")
+@click.option("--target-file", type=click.Path(dir_okay=False), help="CSV: name,lat_deg,lon_deg[,time_utc] (points, tracks) or name,h3_cell (areas).")
+@click.option("--max-off-nadir-deg", type=float, help="Sensor cone half-angle at the satellite (default: no cone).")
+@click.option("--min-elevation-deg", type=float, default=10.0, show_default=True, help="Lowest elevation of the satellite seen from the target.")
+@click.option("--sun-min-elevation-deg", type=float, help="Optical sensor: Sun at least this high at the target (default: day and night).")
+@click.option("--start", required=True, help="Window start, ISO-8601 UTC.")
+@click.option("--duration", required=True, help="Window length, e.g. 24h, P1D.")
+@click.option("--step", required=True, help="Search step (windows are refined to 0.01 s), e.g. 20s; at most 120s.")
+@click.option("--format", "fmt", type=click.Choice(["csv"]), required=True)
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Access CSV: target,norad_id,start_utc,end_utc,max_elevation_deg.")
+@click.option("--summary-json", type=click.Path(dir_okay=False), help="Also write the figures of merit (and age of data) as JSON.")
+@click.option("--gateways", "gateway_file", type=click.Path(dir_okay=False), help="Gateway sites for age of data (default: the reference set).")
+@click.option("--gateway-min-elevation-deg", type=float, default=25.0, show_default=True)
+@click.option("--no-downlink", is_flag=True, help="Skip the age-of-data computation.")
+@handle_errors
+def track(sources, preset, repair_checksums, cache_dir, target_texts, target_file, max_off_nadir_deg, min_elevation_deg, sun_min_elevation_deg,
+          start, duration, step, fmt, output, summary_json, gateway_file, gateway_min_elevation_deg, no_downlink) -> None:
+    """Access windows of an imaging constellation to ground targets, one CSV row per access
+    (target,norad_id,start_utc,end_utc,max_elevation_deg; sorted by start), and the figures of
+    merit per target (STK conventions) on the terminal. Age of data: delay from the best image
+    of each access to the satellite's next gateway contact (direct downlink)."""
+    from leonet.imaging.access import Sensor, find_access
+    from leonet.imaging.fom import figures
+    from leonet.imaging.targets import make_targets, parse_lat_lon_text, read_target_file
+
+    if bool(target_texts) == bool(target_file):
+        raise InputError("give --target LAT,LON (repeatable) or --target-file F, one of the two")
+    if target_file:
+        targets = read_target_file(target_file)
+    else:
+        pts = [parse_lat_lon_text(x) for x in target_texts]
+        targets = make_targets(points=[(f"{la:g},{lo:g}", la, lo) for la, lo in pts])
+    sensor = Sensor(min_elevation_deg, max_off_nadir_deg, sun_min_elevation_deg)
+    t0 = parse_time(start)
+    t1 = t0 + parse_duration(duration)
+    step_s = parse_duration(step) / NS_PER_S
+    c = load_sources(sources, preset, repair_checksums, cache_dir, epoch=t0)
+    m = int(math.ceil((t1 - t0) / (step_s * NS_PER_S))) + 1
+    with progress_bar("access", len(c) * len(targets) * m, "samples") as advance:
+        acc = find_access(c, targets, sensor, t0, t1, step_s, progress=advance)
+    fom = figures(acc, targets)
+    norad = c.norad_id[acc.sat_index]
+    names = targets.name[acc.target]
+    starts, ends = format_time(acc.start_ns, "ms"), format_time(acc.end_ns, "ms")
+    with open(output, "w", encoding="utf-8", newline="") as fh:
+        fh.write("target,norad_id,start_utc,end_utc,max_elevation_deg\n")
+        fh.writelines(f"{_csv(n)},{i},{s},{e},{el:.4f}\n" for n, i, s, e, el in zip(names, norad, starts, ends, acc.max_elevation_deg))
+    age = None
+    if not no_downlink and len(acc):
+        from leonet.ground.gateways import load_gateways
+        from leonet.imaging.downlink import age_of_data
+
+        gws = load_gateways(gateway_file).gateways
+        with err_console.status("age of data (next gateway contact)"):
+            age = age_of_data(acc, c, gws, gateway_min_elevation_deg, step_s=min(step_s, 60.0))
+    summary = _summary(targets, acc, fom, age, sensor, t0, t1)
+    _print_summary(summary)
+    if summary_json:
+        Path(summary_json).write_text(json.dumps(summary, indent=2), encoding="utf-8")
+        err_console.print(f"wrote {summary_json}")
+    err_console.print(f"{len(acc):,} accesses of {len(np.unique(acc.sat_index)):,} of {len(c):,} satellites to {len(targets)} targets; wrote {output}", highlight=False)
+
+
+def _csv(text: str) -> str:
+    s = str(text)
+    return '"' + s.replace('"', '""') + '"' if any(ch in s for ch in ',"\n') else s
+
+
+def _num(x: float) -> float | None:
+    return None if x is None or not np.isfinite(x) else round(float(x), 3)
+
+
+def _summary(targets, acc, fom, age, sensor, t0: int, t1: int) -> dict:
+    cols = fom.as_columns()
+    per_target = []
+    for k in range(len(targets)):  # reporting only
+        row = {"target": str(targets.name[k]), "group": str(targets.group[k]), "kind": str(targets.kind[k])}
+        row |= {name: (int(v[k]) if v.dtype.kind in "iu" else _num(v[k])) for name, v in cols.items()}
+        if age is not None:
+            a = age.age_s[acc.target == k]
+            ok = a[np.isfinite(a)]
+            row |= {
+                "age_of_data_mean_s": _num(ok.mean()) if ok.size else None,
+                "age_of_data_p50_s": _num(np.percentile(ok, 50)) if ok.size else None,
+                "age_of_data_p90_s": _num(np.percentile(ok, 90)) if ok.size else None,
+                "age_of_data_max_s": _num(ok.max()) if ok.size else None,
+                "accesses_without_downlink": int(a.size - ok.size),
+            }
+        per_target.append(row)
+    return {
+        "start_utc": str(format_time(t0)),
+        "end_utc": str(format_time(t1)),
+        "sensor": {"min_elevation_deg": sensor.min_elevation_deg, "max_off_nadir_deg": sensor.max_off_nadir_deg, "sun_min_elevation_deg": sensor.sun_min_elevation_deg},
+        "accesses": len(acc),
+        "age_of_data": None if age is None else "from the highest-elevation instant of each access to the satellite's next gateway contact (direct downlink; laser paths not modelled)",
+        "targets": per_target,
+    }
+
+
+def _print_summary(summary: dict) -> None:
+    t = Table(title=f"Figures of merit {summary['start_utc']} .. {summary['end_utc']} (durations in s)", title_justify="left")
+    cols = [("target", "target"), ("accesses", "access_count"), ("coverage", "coverage_time_s"), ("continuity", "tracking_continuity"),
+            ("gap max", "gap_max_s"), ("gap mean", "gap_mean_s"), ("revisit", "revisit_interval_mean_s"), ("resp mean", "response_time_mean_s"),
+            ("resp p90", "response_time_p90_s"), ("resp max", "response_time_max_s"), ("TAG", "time_average_gap_s"), ("age mean", "age_of_data_mean_s")]
+    for head, _ in cols:
+        t.add_column(head, justify="left" if head == "target" else "right")
+    for r in summary["targets"]:
+        cells = []
+        for _, key in cols:
+            v = r.get(key)
+            cells.append("-" if v is None else (f"{v:.3f}" if key == "tracking_continuity" else (str(v) if isinstance(v, (int, str)) else f"{v:.0f}")))
+        t.add_row(*cells)
+    out_console.print(t)

@@ -1,0 +1,118 @@
+"""The append-only, hash-chained audit log.
+
+Entry ``n`` stores ``hash = SHA-256(prev_hash + "\\n" + canonical JSON of [seq, at, actor,
+action, object_type, object_id, payload])`` with ``prev_hash`` the hash of entry ``n - 1``
+(64 zeros for entry 1), and the single ``audit_head`` row holds the last entry's number and
+hash. Entries are appended only inside :func:`leonet.control.db.write_tx`, which holds the
+head lock, so the chain is linear and each entry commits with the change it records.
+
+:func:`verify` walks the chain and names the first bad entry: an edited field breaks that
+entry's hash, a deleted entry leaves a gap in the numbers, a reordered or inserted one breaks
+the numbering or the ``prev_hash`` link, and entries deleted from (or appended to) the end
+no longer match the head. Someone able to rewrite the whole chain *and* the head can hide
+that; compare :attr:`VerifyResult.head_hash` with a copy kept elsewhere
+(``leonet audit verify --expect-head HASH``) to catch it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from leonet.control.db import audit_head, audit_log
+
+GENESIS_HASH = "0" * 64
+
+
+def utc_now() -> str:
+    """Now as ISO-8601 UTC with microseconds (the form every ``*_at`` column holds)."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def canonical_json(obj: Any) -> str:
+    return json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def entry_hash(prev_hash: str, seq: int, at: str, actor: str, action: str, object_type: str, object_id: str, payload: str) -> str:
+    """The hash of one entry given its predecessor's hash (``payload`` as stored)."""
+    body = canonical_json([int(seq), at, actor, action, object_type, object_id, payload])
+    return hashlib.sha256(f"{prev_hash}\n{body}".encode("utf-8")).hexdigest()
+
+
+def append(conn: Connection, actor: str, action: str, object_type: str, object_id: str | int, payload: dict[str, Any]) -> int:
+    """Append one entry in the caller's write transaction (which holds the head lock); its number."""
+    head = conn.execute(select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)).one()
+    seq, at, text = int(head.seq) + 1, utc_now(), canonical_json(payload)
+    h = entry_hash(head.hash, seq, at, actor, action, object_type, str(object_id), text)
+    conn.execute(insert(audit_log).values(seq=seq, at=at, actor=actor, action=action, object_type=object_type, object_id=str(object_id), payload=text, prev_hash=head.hash, hash=h))
+    conn.execute(update(audit_head).where(audit_head.c.id == 1).values(seq=seq, hash=h))
+    return seq
+
+
+def entry_dict(row: Any) -> dict[str, Any]:
+    """An audit row as exported (payload decoded when it is JSON, kept as text otherwise)."""
+    try:
+        payload: Any = json.loads(row.payload)
+    except ValueError:
+        payload = row.payload
+    return {"seq": int(row.seq), "at": row.at, "actor": row.actor, "action": row.action, "object_type": row.object_type,
+            "object_id": row.object_id, "payload": payload, "prev_hash": row.prev_hash, "hash": row.hash}
+
+
+def iter_entries(conn: Connection, after: int = 0, limit: int | None = None) -> Iterator[Any]:
+    """Rows with ``seq > after`` in chain order, streamed."""
+    q = select(audit_log).where(audit_log.c.seq > after).order_by(audit_log.c.seq)
+    if limit is not None:
+        q = q.limit(limit)
+    yield from conn.execution_options(yield_per=1000).execute(q)
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """Outcome of :func:`verify`; ``first_bad`` is the number of the first bad entry."""
+
+    ok: bool
+    entries: int
+    head_seq: int
+    head_hash: str
+    first_bad: int | None = None
+    problem: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def verify(conn: Connection, expect_head: str | None = None) -> VerifyResult:
+    """Check the whole chain and the head; stop at the first bad entry."""
+    head = conn.execute(select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)).first()
+    head_seq, head_hash = (int(head.seq), head.hash) if head is not None else (-1, "")
+    expected, prev, count = 1, GENESIS_HASH, 0
+
+    def bad(seq: int, problem: str) -> VerifyResult:
+        return VerifyResult(False, count, head_seq, head_hash, seq, problem)
+
+    for row in iter_entries(conn):
+        seq = int(row.seq)
+        if seq != expected:
+            return bad(seq, f"entry {seq} follows entry {expected - 1}: entry {expected} is missing (deleted) or entries were renumbered (reordered or inserted)")
+        if row.prev_hash != prev:
+            return bad(seq, f"entry {seq} does not link to entry {seq - 1} (its prev_hash differs): an entry was inserted, deleted or reordered here")
+        if entry_hash(row.prev_hash, seq, row.at, row.actor, row.action, row.object_type, row.object_id, row.payload) != row.hash:
+            return bad(seq, f"entry {seq} does not match its hash: a field was edited")
+        prev, expected, count = row.hash, expected + 1, count + 1
+    last = expected - 1
+    if head is None:
+        return bad(last + 1, "the chain head row is missing: the audit_head table was edited")
+    if head_seq != last or head_hash != prev:
+        if head_seq > last:
+            return bad(last + 1, f"the log ends at entry {last} but the chain head records entry {head_seq}: entries {last + 1}..{head_seq} were deleted")
+        return bad(min(head_seq + 1, last) if head_seq < last else last, f"the chain head records entry {head_seq} (hash {head_hash[:12]}...) but the log ends at entry {last}: entries were appended, edited or the head was altered outside leonet")
+    if expect_head is not None and expect_head.strip().lower() != head_hash:
+        return bad(last, f"the chain head hash {head_hash} differs from the expected {expect_head.strip()}: the log was rewritten (or the expected hash is of another database)")
+    return VerifyResult(True, count, head_seq, head_hash)

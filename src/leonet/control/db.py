@@ -1,0 +1,253 @@
+"""Schema, engines and write transactions for the control-plane store.
+
+One schema for SQLite (the embedded default: one file in WAL mode) and PostgreSQL, chosen by
+the URL (``sqlite:///path/control.db``, ``postgresql://user:pw@127.0.0.1:5432/db``), created
+and upgraded by the Alembic migrations in :mod:`leonet.control.migrations`.
+
+Writers are serialised so that the audit hash chain stays linear: every write transaction
+starts by locking the chain head row (``SELECT ... FOR UPDATE`` on PostgreSQL) and, on
+SQLite, with ``BEGIN IMMEDIATE`` (the database write lock, waited for up to the busy
+timeout). A write and its audit entries so commit together or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Connection,
+    Engine,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+    inspect,
+    select,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+
+from leonet.errors import InputError
+from leonet.control.errors import StoreError
+
+SQLITE_BUSY_TIMEOUT_S = 60.0  # writers queue on the lock; a control plane prefers waiting to failing
+URL_HELP = "give --db sqlite:///path/to/control.db or --db postgresql://user:password@127.0.0.1:5432/dbname"
+
+metadata = MetaData()
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("party", String(200), nullable=False),
+    Column("entitlements", Text, nullable=False),  # JSON list of region keys (partners)
+    Column("active", Boolean, nullable=False),
+    Column("created_at", String(40), nullable=False),
+)
+
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False, index=True),
+    Column("token_hash", String(64), nullable=False, unique=True),  # SHA-256 hex; tokens are never stored
+    Column("created_at", String(40), nullable=False),
+    Column("revoked", Boolean, nullable=False),
+)
+
+regions = Table(
+    "regions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", String(64), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),  # country | polygon | cells
+    Column("name", String(200), nullable=False),
+    Column("country", String(100), nullable=True),  # ISO alpha-3 (or name when it has none) for kind=country
+    Column("geometry", Text, nullable=True),  # GeoJSON for kind=polygon
+    Column("cells", Text, nullable=True),  # JSON list of H3 ids (hex) for kind=cells
+    Column("h3_res", Integer, nullable=True),
+    Column("sensitive", Boolean, nullable=False),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", String(40), nullable=False),
+)
+
+requests = Table(
+    "requests",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("region_id", Integer, ForeignKey("regions.id"), nullable=False, index=True),
+    Column("action", String(16), nullable=False),  # activate | deactivate
+    Column("justification", Text, nullable=False),
+    Column("filed_by", String(64), nullable=False),
+    Column("party", String(200), nullable=False),
+    Column("on_behalf_of", String(200), nullable=True),
+    Column("valid_from", BigInteger, nullable=True),  # ns since 1970 UTC; NULL = unbounded
+    Column("valid_to", BigInteger, nullable=True),
+    Column("state", String(16), nullable=False),  # pending | approved | rejected | withdrawn
+    Column("created_at", String(40), nullable=False),
+    Column("updated_at", String(40), nullable=False),
+)
+
+decisions = Table(
+    "decisions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("request_id", Integer, ForeignKey("requests.id"), nullable=False, index=True),
+    Column("decided_by", String(64), nullable=False),
+    Column("decision", String(16), nullable=False),  # approve | reject | withdraw
+    Column("reason", Text, nullable=False),
+    Column("created_at", String(40), nullable=False),
+    # One approval per operator per request, enforced by the database as well.
+    UniqueConstraint("request_id", "decided_by", "decision", name="uq_decision_once"),
+)
+
+policy_states = Table(
+    "policy_states",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("region_id", Integer, ForeignKey("regions.id"), nullable=False, index=True),
+    Column("active", Boolean, nullable=False),
+    Column("valid_from", BigInteger, nullable=True),
+    Column("valid_to", BigInteger, nullable=True),
+    Column("reason", Text, nullable=False),
+    Column("request_id", Integer, ForeignKey("requests.id"), nullable=True, unique=True),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", String(40), nullable=False),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("at", String(40), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("object_type", String(32), nullable=False),
+    Column("object_id", String(64), nullable=False),
+    Column("payload", Text, nullable=False),  # canonical JSON, hashed as stored
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+audit_head = Table(
+    "audit_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),  # always 1
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+
+def normalise_url(url: str) -> str:
+    """Check a database URL and pick the driver leonet uses (psycopg 3 for PostgreSQL)."""
+    text = (url or "").strip()
+    if not text:
+        raise InputError(f"no database URL; {URL_HELP}")
+    try:
+        u = make_url(text)
+    except ArgumentError:
+        raise InputError(f"cannot read database URL {text!r}; {URL_HELP}") from None
+    backend = u.get_backend_name()
+    if backend == "sqlite":
+        if not u.database or u.database == ":memory:" or u.database.startswith("file:"):
+            raise InputError(f"SQLite URL {text!r} names no file; the store must be one file, {URL_HELP}")
+        return u.set(drivername="sqlite+pysqlite").render_as_string(hide_password=False)
+    if backend in ("postgresql", "postgres"):
+        return u.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    raise InputError(f"database URL {u.render_as_string()!r} is neither SQLite nor PostgreSQL; {URL_HELP}")
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def make_engine(url: str, must_exist: bool = True) -> Engine:
+    """An engine for ``url``; SQLite gets WAL, full sync, foreign keys and a busy timeout.
+
+    ``must_exist``: refuse a SQLite file that is not there yet (only ``db init`` creates one).
+    """
+    norm = normalise_url(url)
+    u = make_url(norm)
+    if u.get_backend_name() == "sqlite":
+        path = Path(u.database or "")
+        if must_exist and not path.is_file():
+            raise StoreError(f"no control database at {path}; create it with `leonet db init --db {url}`")
+        if not path.parent.is_dir():
+            raise InputError(f"folder {path.parent} for the SQLite database does not exist; create it first")
+        engine = create_engine(norm, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False}, pool_size=20, max_overflow=40, pool_timeout=60)
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(norm, pool_size=10, max_overflow=30, pool_timeout=60, pool_pre_ping=True)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+        # Let SQLAlchemy's "begin" event below issue BEGIN itself (pysqlite's own is deferred).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=FULL")  # an acknowledged write survives a crash
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # Writers take the write lock up front: no deadlock-prone lock upgrade mid-transaction.
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("leonet_write") else "BEGIN")
+
+
+@contextmanager
+def write_tx(engine: Engine) -> Iterator[Connection]:
+    """A write transaction holding the chain head lock; commits on success, else rolls back."""
+    with _store_errors(), engine.connect() as conn:
+        conn.execution_options(leonet_write=True)
+        with conn.begin():
+            got = conn.execute(select(audit_head.c.seq).where(audit_head.c.id == 1).with_for_update()).first()
+            if got is None:
+                raise StoreError("the control database has no audit chain head; it was not initialised with `leonet db init`")
+            yield conn
+
+
+@contextmanager
+def read_tx(engine: Engine) -> Iterator[Connection]:
+    """A read-only transaction (one consistent snapshot on SQLite; rolled back at the end)."""
+    with _store_errors(), engine.connect() as conn:
+        with conn.begin() as tx:
+            yield conn
+            tx.rollback()
+
+
+@contextmanager
+def _store_errors() -> Iterator[None]:
+    try:
+        yield
+    except OperationalError as exc:
+        msg = str(exc.orig) if exc.orig is not None else str(exc)
+        raise StoreError(f"database busy or unreachable ({msg.strip().splitlines()[0]}); retry, or check the --db URL and that the server is running") from None
+
+
+def check_initialised(engine: Engine) -> None:
+    """Raise :class:`StoreError` unless the schema exists and is at the newest migration."""
+    from leonet.control.migrations_api import current_revision, head_revision
+
+    with _store_errors():
+        have = inspect(engine).get_table_names()
+    if "alembic_version" not in have or "audit_head" not in have:
+        raise StoreError(f"{engine.url.render_as_string()} is not a leonet control database; create it with `leonet db init --db URL`")
+    cur, head = current_revision(engine), head_revision()
+    if cur != head:
+        raise StoreError(f"control database schema is at revision {cur}, leonet needs {head}; run `leonet db upgrade --db URL`")

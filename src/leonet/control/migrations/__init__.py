@@ -1,0 +1,1 @@
+"""Alembic migrations of the control-plane schema (run by :mod:`leonet.control.migrations_api`)."""

@@ -1,0 +1,58 @@
+"""The twin's view of the store: the policy in force at every instant, as a ServicePolicy."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select
+
+from leonet.control.db import check_initialised, make_engine, policy_states, read_tx, regions
+from leonet.policy.model import Region, Rule, ServicePolicy
+
+
+def load_policy(db_url: str, default: bool | ServicePolicy = True) -> ServicePolicy:
+    """The store's activation states as a time-dependent :class:`ServicePolicy`.
+
+    Each activation state becomes a :class:`Rule` ``(region, active, [valid_from, valid_to))``
+    in the order the states were created, so a later state overrides an earlier one where
+    both apply, as the store itself reads them. ``default`` is the state of cells no state
+    covers (True: active everywhere, False: inactive everywhere), or a policy whose default
+    and rules come first (the store's rules then take precedence over them).
+
+    Raises :class:`leonet.control.errors.StoreError` when ``db_url`` is no initialised store and
+    :class:`leonet.errors.InputError` for a malformed URL.
+    """
+    engine = make_engine(db_url)
+    try:
+        check_initialised(engine)
+        with read_tx(engine) as conn:
+            region_rows = {r.id: r for r in conn.execute(select(regions))}
+            state_rows = conn.execute(select(policy_states).order_by(policy_states.c.id)).all()
+    finally:
+        engine.dispose()
+    built: dict[int, Region] = {}
+    rules = []
+    for s in state_rows:
+        if s.region_id not in built:
+            built[s.region_id] = _region(region_rows[s.region_id])
+        rules.append(Rule(built[s.region_id], bool(s.active), s.valid_from, s.valid_to))
+    if isinstance(default, ServicePolicy):
+        base_active, base_rules, base_name = default.default_active, default.rules, default.name
+    else:
+        base_active, base_rules, base_name = bool(default), (), "active everywhere" if default else "inactive everywhere"
+    return ServicePolicy(base_active, tuple(base_rules) + tuple(rules), f"{base_name}; {len(rules)} states from the control store")
+
+
+def _region(row: object) -> Region:
+    """A stored region as the twin's :class:`Region`."""
+    import shapely.geometry
+
+    kind = row.kind  # type: ignore[attr-defined]
+    if kind == "country":
+        return Region.country(row.country)  # type: ignore[attr-defined]
+    if kind == "polygon":
+        return Region.polygon(shapely.geometry.shape(json.loads(row.geometry)), row.name)  # type: ignore[attr-defined]
+    import h3
+
+    cells = [h3.str_to_int(c) for c in json.loads(row.cells)]  # type: ignore[attr-defined]
+    return Region.cell_set(cells, int(row.h3_res), row.name)  # type: ignore[attr-defined]

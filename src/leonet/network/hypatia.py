@@ -1,0 +1,97 @@
+"""Read a Hypatia (satgenpy) scenario folder: tles.txt, isls.txt, ground_stations.txt, description.txt.
+
+* ``tles.txt``: first line ``<planes> <sats per plane>``, then three-line records; satellite id
+  = record order (Hypatia writes ``plane * per_plane + slot``).
+* ``isls.txt``: one laser link ``a b`` per line (satellite ids).
+* ``ground_stations.txt`` ("extended" format): ``gid,name,lat_deg,lon_deg,elev_m,x_m,y_m,z_m``
+  with the Earth-fixed position computed by satgenpy on the WGS72 ellipsoid; node id
+  ``n_sats + gid``. The positions are used as written, so the ellipsoid is Hypatia's.
+* ``description.txt``: ``max_gsl_length_m=...`` and ``max_isl_length_m=...``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from leonet.constellation import Constellation
+from leonet.errors import DataNotFoundError, InputError
+from leonet.network.routing import GroundNodes, _normals
+
+
+@dataclass(frozen=True)
+class HypatiaScenario:
+    """``constellation`` (satellite id = position), ``planes`` x ``sats_per_plane``,
+    ``isls`` (L, 2), ``ground`` (G nodes, gid order), ``max_gsl_length_m``, ``max_isl_length_m``."""
+
+    constellation: Constellation
+    planes: int
+    sats_per_plane: int
+    isls: np.ndarray
+    ground: GroundNodes
+    max_gsl_length_m: float
+    max_isl_length_m: float
+
+    @property
+    def epoch_ns(self) -> int:
+        return int(self.constellation.epoch_ns.min())
+
+
+def _need(folder: Path, name: str) -> Path:
+    p = folder / name
+    if not p.is_file():
+        raise DataNotFoundError(f"Hypatia scenario folder {str(folder)!r} has no {name}; it needs tles.txt, isls.txt, ground_stations.txt and description.txt")
+    return p
+
+
+def read_hypatia(folder: str | Path) -> HypatiaScenario:
+    """Read a satgenpy scenario folder (see the module docstring)."""
+    from leonet.sources.tle import parse_tle_text
+
+    d = Path(folder)
+    if not d.is_dir():
+        raise DataNotFoundError(f"Hypatia scenario folder {str(d)!r} not found")
+    text = _need(d, "tles.txt").read_text()
+    first = text.partition("\n")[0]
+    try:
+        planes, per_plane = (int(x) for x in first.split())
+    except ValueError:
+        raise InputError(f"{d / 'tles.txt'} line 1 is {first!r}; Hypatia's tles.txt starts with '<planes> <sats per plane>', e.g. '72 22'") from None
+    records, report = parse_tle_text(text, str(d / "tles.txt"))  # the header is recognised
+    if report.rejected:
+        raise InputError(f"{d / 'tles.txt'}: {len(report.rejected)} records rejected, first: {report.rejected[0]}")
+    # Satellite ids are record positions, so no de-duplication or reordering is allowed.
+    c = Constellation.from_records(records, report, label="hypatia")
+    if len(c) != planes * per_plane or len(c) != len(records):
+        raise InputError(f"{d / 'tles.txt'} holds {len(records)} records ({len(c)} distinct) but its header says {planes} x {per_plane}")
+    isls = np.loadtxt(_need(d, "isls.txt"), dtype=np.int64, ndmin=2)
+    if isls.size and (isls.shape[1] != 2 or isls.min() < 0 or isls.max() >= len(c)):
+        raise InputError(f"{d / 'isls.txt'} must hold lines 'a b' with satellite ids in 0..{len(c) - 1}")
+    gids, names, lat, lon, xyz = [], [], [], [], []
+    for k, line in enumerate(_need(d, "ground_stations.txt").read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        f = line.split(",")
+        if len(f) != 8:
+            raise InputError(f"{d / 'ground_stations.txt'} line {k}: {len(f)} fields; expected gid,name,lat_deg,lon_deg,elev_m,x_m,y_m,z_m")
+        gids.append(int(f[0]))
+        names.append(f[1])
+        lat.append(float(f[2]))
+        lon.append(float(f[3]))
+        xyz.append([float(v) for v in f[5:8]])
+    if gids != list(range(len(gids))):
+        raise InputError(f"{d / 'ground_stations.txt'}: gids must run 0, 1, 2, ... in order")
+    desc = {}
+    for line in _need(d, "description.txt").read_text().splitlines():
+        if "=" in line:
+            k, v = line.split("=", 1)
+            desc[k.strip()] = v.strip()
+    try:
+        gsl, isl = float(desc["max_gsl_length_m"]), float(desc["max_isl_length_m"])
+    except (KeyError, ValueError):
+        raise InputError(f"{d / 'description.txt'} must give max_gsl_length_m=... and max_isl_length_m=...") from None
+    la, lo = np.array(lat), np.array(lon)
+    ground = GroundNodes(np.array(names, dtype=object), la, lo, np.array(xyz) / 1e3, _normals(la, lo))
+    return HypatiaScenario(c, planes, per_plane, isls, ground, gsl, isl)

@@ -1,0 +1,148 @@
+"""Laser (+Grid) and ground-satellite links: topology and per-step geometry, as arrays.
+
+Positions are ITRF (or any one Earth-centred frame) in km, ``(sats, 3)`` for one instant.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from leonet.constellation import WGS72_RADIUS_KM
+from leonet.errors import InputError
+
+# Hypatia's (satgenpy) laser limits for Starlink-550: the line of sight between two satellites
+# must clear 80 km above a spherical Earth of SGP4's radius, which at 550 km gives 5,016.6 km.
+DEFAULT_MIN_GRAZING_ALT_KM = 80.0
+DEFAULT_ISL_MAX_RANGE_KM = 5016.591233
+
+
+def plus_grid(shell: np.ndarray, plane: np.ndarray, slot: np.ndarray, u_deg: np.ndarray) -> np.ndarray:
+    """+Grid laser links ``(L, 2)`` int64 satellite indices, each undirected link once (a < b).
+
+    Within a plane each satellite links to the next one by argument of latitude ``u_deg`` (the
+    ring closes; gaps of missing satellites are bridged, and the range check decides whether such
+    a link works). Across planes, slot ``s`` of plane ``p`` links to slot ``s`` of plane
+    ``(p + 1) mod P`` where both exist (as Hypatia's ``isls.txt``). Inputs ``(n,)`` as from
+    :func:`leonet.network.shells.infer_shells`; satellites with shell or plane -1 get no links.
+    """
+    shell, plane, slot = (np.asarray(a, dtype=np.int64) for a in (shell, plane, slot))
+    idx = np.flatnonzero((shell >= 0) & (plane >= 0))
+    links = []
+    if idx.size:
+        # In-plane ring: sort by (shell, plane, u); each links to the next, the last to the first.
+        o = idx[np.lexsort((np.asarray(u_deg)[idx], plane[idx], shell[idx]))]
+        key = shell[o] * 1_000_000 + plane[o]
+        first = np.r_[True, key[1:] != key[:-1]]
+        last = np.r_[key[1:] != key[:-1], True]
+        start = np.maximum.accumulate(np.where(first, np.arange(o.size), 0))
+        nxt = np.r_[np.arange(1, o.size), 0]
+        nxt[last] = start[last]
+        a, b = o, o[nxt]
+        links.append(np.stack([a, b], 1)[a != b])
+        # Across planes: (shell, plane, slot) -> (shell, plane + 1 mod P, slot).
+        s_idx = idx[slot[idx] >= 0]
+        n_planes = np.zeros(int(shell.max()) + 1, dtype=np.int64)
+        np.maximum.at(n_planes, shell[idx], plane[idx] + 1)
+        spp = int(slot.max()) + 1
+        code = (shell[s_idx] * 1_000_000 + plane[s_idx]) * spp + slot[s_idx]
+        order = np.argsort(code)
+        sorted_code = code[order]
+        nb_plane = (plane[s_idx] + 1) % n_planes[shell[s_idx]]
+        want = (shell[s_idx] * 1_000_000 + nb_plane) * spp + slot[s_idx]
+        pos = np.clip(np.searchsorted(sorted_code, want), 0, max(sorted_code.size - 1, 0))
+        hit = (sorted_code[pos] == want) & (nb_plane != plane[s_idx])
+        links.append(np.stack([s_idx[hit], s_idx[order[pos[hit]]]], 1))
+    if not links:
+        return np.zeros((0, 2), dtype=np.int64)
+    all_links = np.sort(np.concatenate(links), axis=1)
+    return np.unique(all_links, axis=0)
+
+
+def laser_geometry(r_km: np.ndarray, links: np.ndarray, earth_radius_km: float = WGS72_RADIUS_KM) -> tuple[np.ndarray, np.ndarray]:
+    """Length ``(L,)`` km and grazing altitude ``(L,)`` km (lowest point of the straight line of
+    sight above a sphere of ``earth_radius_km``) of ``links`` ``(L, 2)`` at positions ``r_km``
+    ``(sats, 3)``. NaN positions (SGP4 failures) give NaN."""
+    ra = r_km[links[:, 0]]
+    d = r_km[links[:, 1]] - ra
+    dd = np.einsum("ij,ij->i", d, d)
+    length = np.sqrt(dd)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = np.clip(-np.einsum("ij,ij->i", ra, d) / dd, 0.0, 1.0)
+    closest = ra + t[:, None] * d
+    return length, np.sqrt(np.einsum("ij,ij->i", closest, closest)) - earth_radius_km
+
+
+def laser_links_up(
+    r_km: np.ndarray,
+    links: np.ndarray,
+    max_range_km: float = DEFAULT_ISL_MAX_RANGE_KM,
+    min_grazing_alt_km: float = DEFAULT_MIN_GRAZING_ALT_KM,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(up, length_km)``, both ``(L,)``: a link works when its length is at most
+    ``max_range_km`` and its line of sight stays ``min_grazing_alt_km`` above the Earth."""
+    length, graze = laser_geometry(r_km, links)
+    with np.errstate(invalid="ignore"):
+        up = (length <= max_range_km) & (graze >= min_grazing_alt_km)
+    return up, length
+
+
+def max_range_for_grazing_km(altitude_km: float, min_grazing_alt_km: float = DEFAULT_MIN_GRAZING_ALT_KM) -> float:
+    """Longest line of sight between two satellites at ``altitude_km`` that clears
+    ``min_grazing_alt_km`` (Hypatia's rule: 5,016.6 km at 550 km and 80 km)."""
+    r, g = WGS72_RADIUS_KM + altitude_km, WGS72_RADIUS_KM + min_grazing_alt_km
+    if g >= r:
+        raise InputError(f"grazing altitude {min_grazing_alt_km} km must be below the satellites' {altitude_km} km")
+    return 2.0 * math.sqrt(r * r - g * g)
+
+
+@dataclass(frozen=True)
+class GroundLinks:
+    """Ground-satellite links of one instant: ``ground`` (K,) and ``sat`` (K,) indices and
+    ``length_km`` (K,)."""
+
+    ground: np.ndarray
+    sat: np.ndarray
+    length_km: np.ndarray
+
+
+def ground_links(
+    ground_r_km: np.ndarray,
+    sat_r_km: np.ndarray,
+    *,
+    ground_up: np.ndarray | None = None,
+    min_elevation_deg: float | None = None,
+    max_range_km: float | None = None,
+    sat_usable: np.ndarray | None = None,
+) -> GroundLinks:
+    """Links between ground points ``(G, 3)`` km and satellites ``(N, 3)`` km at one instant.
+
+    A link exists when the satellite is at least ``min_elevation_deg`` above the local horizon
+    (``ground_up``: ``(G, 3)`` unit normals, e.g. the geodetic vertical) and, if given, at most
+    ``max_range_km`` away. ``sat_usable`` ``(N,)`` bool leaves satellites out. Both tests come
+    from two ``(G, 3) x (3, N)`` products, so no ``(G, N, 3)`` array is formed.
+    """
+    if min_elevation_deg is None and max_range_km is None:
+        raise InputError("ground links need an elevation mask (min_elevation_deg) or a maximum range (max_range_km)")
+    g = np.asarray(ground_r_km, dtype=np.float64)
+    s = np.asarray(sat_r_km, dtype=np.float64)
+    rr = np.einsum("ij,ij->i", s, s)
+    gg = np.einsum("ij,ij->i", g, g)
+    d2 = gg[:, None] + rr[None, :] - 2.0 * (g @ s.T)
+    np.maximum(d2, 0.0, out=d2)
+    with np.errstate(invalid="ignore"):
+        ok = np.isfinite(d2)
+        if max_range_km is not None:
+            ok &= d2 <= max_range_km * max_range_km
+        if min_elevation_deg is not None:
+            if ground_up is None:
+                raise InputError("an elevation mask needs the ground points' up vectors (ground_up)")
+            up = np.asarray(ground_up, dtype=np.float64)
+            height = up @ s.T - np.einsum("ij,ij->i", up, g)[:, None]  # satellite height above the local horizon plane
+            ok &= height >= math.sin(math.radians(min_elevation_deg)) * np.sqrt(d2)
+    if sat_usable is not None:
+        ok &= np.asarray(sat_usable, dtype=bool)[None, :]
+    gi, si = np.nonzero(ok)
+    return GroundLinks(gi, si, np.sqrt(d2[gi, si]))

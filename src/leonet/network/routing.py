@@ -1,0 +1,421 @@
+"""Shortest-latency routing between ground endpoints at each time step (scipy.sparse.csgraph).
+
+Graph layouts (graph node ranges; ``N`` satellites, ``E`` endpoints, ``W`` gateways, ``Q`` PoPs):
+
+* ``isl``: ``[sats N][endpoint up E][endpoint down E]``. An endpoint is split into an *up* node
+  with links only to satellites and a *down* node with links only from satellites, so that a path
+  enters the laser mesh through one ground link and leaves it through one: ground stations never
+  relay (Hypatia's "free one, only over ISLs").
+* ``gateway`` and ``bentpipe``: ``[sats N][user up E][gateway W][PoP Q][destination E]``. A user
+  goes up to a satellite, over lasers (``gateway`` mode only), down to a gateway, by fibre to the
+  gateway's home point of presence (the nearest PoP), and by fibre from that PoP to the
+  destination. In ``bentpipe`` there are no lasers, so user, satellite and gateway must share one
+  footprint.
+
+Edge weights are latency-equivalent metres: free-space lengths as they are, fibre lengths times
+the refractive index :data:`FIBRE_REFRACTIVE_INDEX`. Fibre runs along great circles.
+
+Node ids written out (paths, ``src``/``dst``): satellites ``0..N-1`` in constellation order,
+endpoints ``N + e``, gateways ``N + E + w``, PoPs ``N + E + W + q``; with Hypatia's endpoints in
+``gid`` order these are Hypatia's ids (ground station ``gid`` is ``1584 + gid`` for Starlink-550).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+
+from leonet.errors import InputError
+from leonet.network.links import DEFAULT_ISL_MAX_RANGE_KM, DEFAULT_MIN_GRAZING_ALT_KM, ground_links, laser_links_up
+
+SPEED_OF_LIGHT_M_S = 299_792_458.0
+# Group index of standard single-mode fibre (ITU-T G.652) near 1550 nm; light in fibre travels
+# at about c / 1.468, i.e. 4.9 us per km.
+FIBRE_REFRACTIVE_INDEX = 1.468
+EARTH_MEAN_RADIUS_KM = 6371.0088  # IUGG mean radius, for great-circle fibre lengths
+MODES = ("isl", "bentpipe", "gateway")
+_NO_PRED = -9999  # scipy's predecessor for "none"
+
+
+@dataclass(frozen=True)
+class GroundNodes:
+    """Ground points: ``name`` (G,) str, ``lat_deg``, ``lon_deg`` (G,) geodetic degrees, ``r_km``
+    (G, 3) Earth-fixed position, ``up`` (G, 3) unit local vertical."""
+
+    name: np.ndarray
+    lat_deg: np.ndarray
+    lon_deg: np.ndarray
+    r_km: np.ndarray
+    up: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.name.shape[0])
+
+    @classmethod
+    def from_geodetic(cls, names: list[str] | np.ndarray, lat_deg: np.ndarray, lon_deg: np.ndarray, alt_km: np.ndarray | float = 0.0) -> "GroundNodes":
+        """WGS84 geodetic points; ``up`` is the ellipsoid normal."""
+        from leonet.orbits.frames import geodetic_to_itrf
+
+        lat = np.atleast_1d(np.asarray(lat_deg, dtype=np.float64))
+        lon = np.atleast_1d(np.asarray(lon_deg, dtype=np.float64))
+        r = np.asarray(geodetic_to_itrf(lat, lon, alt_km), dtype=np.float64).reshape(-1, 3)
+        return cls(np.asarray(names, dtype=object), lat, lon, r, _normals(lat, lon))
+
+    def take(self, idx: np.ndarray) -> "GroundNodes":
+        return GroundNodes(self.name[idx], self.lat_deg[idx], self.lon_deg[idx], self.r_km[idx], self.up[idx])
+
+    @classmethod
+    def empty(cls) -> "GroundNodes":
+        z = np.zeros(0)
+        return cls(np.zeros(0, dtype=object), z, z.copy(), np.zeros((0, 3)), np.zeros((0, 3)))
+
+
+def _normals(lat_deg: np.ndarray, lon_deg: np.ndarray) -> np.ndarray:
+    la, lo = np.radians(lat_deg), np.radians(lon_deg)
+    return np.stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)], -1)
+
+
+def great_circle_km(lat1_deg: np.ndarray, lon1_deg: np.ndarray, lat2_deg: np.ndarray, lon2_deg: np.ndarray) -> np.ndarray:
+    """Great-circle distance on the mean sphere (haversine), km; inputs broadcast."""
+    p1, p2 = np.radians(lat1_deg), np.radians(lat2_deg)
+    dl = np.radians(np.asarray(lon2_deg) - np.asarray(lon1_deg))
+    h = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return 2.0 * EARTH_MEAN_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+
+
+def fibre_rtt_ms(distance_km: np.ndarray) -> np.ndarray:
+    """Round-trip time over fibre of ``distance_km`` one way, ms."""
+    return 2.0 * np.asarray(distance_km) * 1e3 * FIBRE_REFRACTIVE_INDEX / SPEED_OF_LIGHT_M_S * 1e3
+
+
+@dataclass(frozen=True)
+class LinkRule:
+    """When a ground-satellite link exists: elevation at least ``min_elevation_deg`` and/or
+    length at most ``max_range_km`` (``None`` switches a test off)."""
+
+    min_elevation_deg: float | None = 25.0
+    max_range_km: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.min_elevation_deg is None and self.max_range_km is None:
+            raise InputError("a ground link rule needs an elevation mask or a maximum range")
+        if self.max_range_km is not None and not self.max_range_km > 0:
+            raise InputError(f"max_range_km={self.max_range_km} must be positive")
+        if self.min_elevation_deg is not None and not -90 <= self.min_elevation_deg <= 90:
+            raise InputError(f"min_elevation_deg={self.min_elevation_deg} must be in [-90, 90]")
+
+
+@dataclass
+class StepRoutes:
+    """Routes of one time step for ``P`` pairs: ``latency_m`` (P,) latency-equivalent length
+    (inf when unreachable), ``length_m`` (P,) physical length, ``fibre_m`` (P,) of it in fibre,
+    ``path`` (P, H) output node ids, right-aligned (the path is the last ``hops + 1`` entries,
+    -1 before), ``hops`` (P,) links (-1 when unreachable),
+    ``laser_up`` (L,) bool."""
+
+    latency_m: np.ndarray
+    length_m: np.ndarray
+    fibre_m: np.ndarray
+    path: np.ndarray
+    hops: np.ndarray
+    laser_up: np.ndarray
+
+
+class Router:
+    """Routing over one constellation and one set of ground endpoints.
+
+    ``n_sats``: N; ``laser_links`` (L, 2) satellite indices (``+Grid`` from
+    :func:`~leonet.network.links.plus_grid` or Hypatia's ``isls.txt``); ``sat_usable`` (N,)
+    bool (satellites outside any shell carry no traffic); ``endpoints``: users/cities;
+    ``user_links``: the users' ground-link rule; ``gateways`` and ``pops`` (modes ``gateway``
+    and ``bentpipe``) with ``gateway_links``.
+    """
+
+    def __init__(
+        self,
+        n_sats: int,
+        laser_links: np.ndarray,
+        endpoints: GroundNodes,
+        *,
+        mode: str = "isl",
+        user_links: LinkRule = LinkRule(),
+        isl_max_range_km: float = DEFAULT_ISL_MAX_RANGE_KM,
+        min_grazing_alt_km: float = DEFAULT_MIN_GRAZING_ALT_KM,
+        sat_usable: np.ndarray | None = None,
+        gateways: GroundNodes | None = None,
+        pops: GroundNodes | None = None,
+        gateway_links: LinkRule = LinkRule(),
+    ) -> None:
+        if mode not in MODES:
+            raise InputError(f"routing mode {mode!r} is not one of {', '.join(MODES)}")
+        links = np.asarray(laser_links, dtype=np.int64).reshape(-1, 2)
+        if links.size and (links.min() < 0 or links.max() >= n_sats):
+            raise InputError(f"laser links name satellites outside 0..{n_sats - 1}")
+        self.n_sats, self.mode, self.links = int(n_sats), mode, links
+        self.endpoints, self.user_links = endpoints, user_links
+        self.isl_max_range_km, self.min_grazing_alt_km = isl_max_range_km, min_grazing_alt_km
+        self.sat_usable = np.ones(n_sats, bool) if sat_usable is None else np.asarray(sat_usable, dtype=bool)
+        n, e = self.n_sats, len(endpoints)
+        if mode == "isl":
+            self.gateways, self.pops = GroundNodes.empty(), GroundNodes.empty()
+            self.n_nodes = n + 2 * e
+            self._up0, self._dst0 = n, n + e
+            self.out_id = np.concatenate([np.arange(n + e), n + np.arange(e)])
+            self._fixed = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
+        else:
+            if gateways is None or not len(gateways) or pops is None or not len(pops):
+                raise InputError(f"mode {mode!r} needs gateways and points of presence (load_gateways() gives the default set)")
+            self.gateways, self.pops = gateways, pops
+            self.gateway_links = gateway_links
+            w, q = len(gateways), len(pops)
+            self._up0, self._gw0, self._pop0, self._dst0 = n, n + e, n + e + w, n + e + w + q
+            self.n_nodes = n + 2 * e + w + q
+            self.out_id = np.concatenate([np.arange(n + e + w + q), n + np.arange(e)])
+            # Each gateway homes to its nearest PoP; every PoP reaches every destination.
+            gw_pop_km = great_circle_km(gateways.lat_deg[:, None], gateways.lon_deg[:, None], pops.lat_deg[None], pops.lon_deg[None])
+            self.home_pop = np.argmin(gw_pop_km, axis=1)
+            self.gw_fibre_m = gw_pop_km[np.arange(w), self.home_pop] * 1e3
+            self.pop_dst_fibre_m = great_circle_km(pops.lat_deg[:, None], pops.lon_deg[:, None], endpoints.lat_deg[None], endpoints.lon_deg[None]) * 1e3
+            # csgraph drops zero weights: a destination at its PoP gets a millimetre of fibre.
+            pd = np.maximum(self.pop_dst_fibre_m, 1e-3)
+            qa, ea = np.meshgrid(np.arange(q), np.arange(e), indexing="ij")
+            self._fixed = (
+                np.concatenate([self._gw0 + np.arange(w), self._pop0 + qa.ravel()]),
+                np.concatenate([self._pop0 + self.home_pop, self._dst0 + ea.ravel()]),
+                np.concatenate([np.maximum(self.gw_fibre_m, 1e-3), pd.ravel()]) * FIBRE_REFRACTIVE_INDEX,
+            )
+        self._out_id_pad = np.append(self.out_id, -1)
+
+    def step(self, r_sat_km: np.ndarray, src: np.ndarray, dst: np.ndarray, endpoint_active: np.ndarray | None = None) -> StepRoutes:
+        """Routes at one instant. ``r_sat_km`` (N, 3) Earth-fixed km; ``src``, ``dst`` (P,)
+        endpoint indices; ``endpoint_active`` (E,) bool (service policy: an inactive user has
+        no ground link)."""
+        n, e = self.n_sats, len(self.endpoints)
+        if r_sat_km.shape != (n, 3):
+            raise InputError(f"satellite positions have shape {r_sat_km.shape}; expected ({n}, 3)")
+        src = np.asarray(src, dtype=np.int64)
+        dst = np.asarray(dst, dtype=np.int64)
+        active = np.ones(e, bool) if endpoint_active is None else np.asarray(endpoint_active, dtype=bool)
+        usable = self.sat_usable & np.isfinite(r_sat_km).all(axis=1)
+        heads, tails, weights = [self._fixed[0]], [self._fixed[1]], [self._fixed[2]]
+        if self.mode != "bentpipe" and self.links.size:
+            up, length_km = laser_links_up(r_sat_km, self.links, self.isl_max_range_km, self.min_grazing_alt_km)
+            up &= usable[self.links[:, 0]] & usable[self.links[:, 1]]
+            a, b, w_m = self.links[up, 0], self.links[up, 1], length_km[up] * 1e3
+            heads += [a, b]
+            tails += [b, a]
+            weights += [w_m, w_m]
+        else:
+            up = np.zeros(len(self.links), bool)
+        ul = ground_links(self.endpoints.r_km, r_sat_km, ground_up=self.endpoints.up, min_elevation_deg=self.user_links.min_elevation_deg,
+                          max_range_km=self.user_links.max_range_km, sat_usable=usable)
+        on = active[ul.ground]
+        g, s, w_m = ul.ground[on], ul.sat[on], ul.length_km[on] * 1e3
+        heads.append(self._up0 + g)
+        tails.append(s)
+        weights.append(w_m)
+        if self.mode == "isl":
+            heads.append(s)
+            tails.append(self._dst0 + g)
+            weights.append(w_m)
+        else:
+            gl = ground_links(self.gateways.r_km, r_sat_km, ground_up=self.gateways.up, min_elevation_deg=self.gateway_links.min_elevation_deg,
+                              max_range_km=self.gateway_links.max_range_km, sat_usable=usable)
+            heads.append(gl.sat)
+            tails.append(self._gw0 + gl.ground)
+            weights.append(gl.length_km * 1e3)
+        graph = csr_matrix((np.concatenate(weights), (np.concatenate(heads), np.concatenate(tails))), shape=(self.n_nodes, self.n_nodes))
+        sources, row = np.unique(src, return_inverse=True)
+        dist, pred = dijkstra(graph, directed=True, indices=self._up0 + sources, return_predecessors=True)
+        target = self._dst0 + dst
+        latency = dist[row, target]
+        path_graph = reconstruct_paths(pred, row, target, np.isfinite(latency))
+        hops = (path_graph >= 0).sum(axis=1) - 1
+        path = self._out_id_pad[path_graph]  # -1 indexes the pad entry, which is -1
+        fibre = np.zeros(latency.shape)
+        if self.mode != "isl":
+            reach = np.isfinite(latency)
+            # Right-aligned paths end ..., gateway, PoP, destination.
+            gw = path_graph[reach, -3] - self._gw0
+            pop = path_graph[reach, -2] - self._pop0
+            fibre[reach] = self.gw_fibre_m[gw] + self.pop_dst_fibre_m[pop, dst[reach]]
+        length = latency - (FIBRE_REFRACTIVE_INDEX - 1.0) * fibre
+        hops = np.where(np.isfinite(latency), hops, -1)
+        return StepRoutes(latency, length, fibre, path, hops, up)
+
+
+def reconstruct_paths(pred: np.ndarray, row: np.ndarray, target: np.ndarray, reachable: np.ndarray) -> np.ndarray:
+    """Paths ``(P, H)`` of graph nodes from source to target, **right-aligned**: row ``p`` ends
+    with the path (source first, ``target[p]`` last) and is padded with -1 on the left; an
+    unreachable pair is all -1. ``pred`` (S, nodes) is Dijkstra's predecessor matrix; pair ``p``
+    uses row ``row[p]``. All pairs walk back together, one hop per iteration; right alignment
+    makes the walk's reversed columns the answer, with no per-row shuffling."""
+    s, n = pred.shape
+    # A sentinel node n stands for "no predecessor" and points to itself, so every pair can
+    # take the same flat lookup each iteration until all have reached their source.
+    ext = np.empty((s, n + 1), dtype=np.int64)
+    ext[:, :n] = pred
+    ext[:, :n][pred < 0] = n
+    ext[:, n] = n
+    flat = ext.ravel()
+    base = row.astype(np.int64) * (n + 1)
+    cur = np.where(reachable, target, n).astype(np.int64)
+    rev = []
+    while (cur != n).any():
+        rev.append(cur)
+        cur = flat[base + cur]
+    if not rev:
+        return np.full((target.size, 1), -1, dtype=np.int64)
+    back = np.stack(rev[::-1], axis=1)
+    back[back == n] = -1
+    return back
+
+
+@dataclass
+class Routes:
+    """Routes over time for ``P`` pairs at ``T`` instants: ``t_ns`` (T,); ``src``, ``dst`` (P,)
+    endpoint indices and ``src_id``, ``dst_id`` (P,) output node ids; ``length_m``,
+    ``fibre_m``, ``rtt_ms`` (T, P) (NaN when unreachable); ``hops`` (T, P) (-1 when
+    unreachable); ``paths``: T arrays (P, H_t) of node ids, right-aligned (a path is the last ``hops + 1``
+    entries of its row, -1 before); ``laser_up`` (T, L)
+    bool; ``laser_links`` (L, 2); ``gc_km`` (P,) great-circle distance between the endpoints."""
+
+    t_ns: np.ndarray
+    src: np.ndarray
+    dst: np.ndarray
+    src_id: np.ndarray
+    dst_id: np.ndarray
+    length_m: np.ndarray
+    fibre_m: np.ndarray
+    rtt_ms: np.ndarray
+    hops: np.ndarray
+    paths: list[np.ndarray]
+    laser_up: np.ndarray
+    laser_links: np.ndarray
+    gc_km: np.ndarray
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def fibre_rtt_ms(self) -> np.ndarray:
+        """Great-circle fibre RTT (refractive index 1.468) per pair, (P,) ms."""
+        return fibre_rtt_ms(self.gc_km)
+
+    @property
+    def fibre_ratio(self) -> np.ndarray:
+        """RTT over the network divided by the great-circle fibre RTT, (T, P)."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return self.rtt_ms / self.fibre_rtt_ms[None, :]
+
+    def path_changed(self) -> np.ndarray:
+        """(T, P) bool: the path differs from the previous step's (False at the first step;
+        becoming reachable or unreachable counts as a change)."""
+        t, p = self.hops.shape
+        out = np.zeros((t, p), bool)
+        for k in range(1, t):  # over time steps, not satellites: each compares all pairs at once
+            a, b = self.paths[k - 1], self.paths[k]
+            h = max(a.shape[1], b.shape[1])
+            a = np.pad(a, ((0, 0), (h - a.shape[1], 0)), constant_values=-1)
+            b = np.pad(b, ((0, 0), (h - b.shape[1], 0)), constant_values=-1)
+            out[k] = (a != b).any(axis=1)
+        return out
+
+    def path_changes(self) -> np.ndarray:
+        """Number of path changes per pair over the run, (P,)."""
+        return self.path_changed().sum(axis=0)
+
+    def broken_links(self) -> list[tuple[int, int, int]]:
+        """Laser links that go down at a step after being up at the previous one:
+        ``(t_ns, a, b)`` sorted by time."""
+        went = ~self.laser_up[1:] & self.laser_up[:-1]
+        ti, li = np.nonzero(went)
+        return [(int(self.t_ns[t + 1]), int(self.laser_links[l, 0]), int(self.laser_links[l, 1])) for t, l in zip(ti, li)]
+
+    def summary(self) -> list[dict]:
+        """Per pair: RTT min/median/max ms, hops median, path changes, median ratio to fibre,
+        fraction of steps reachable."""
+        changes = self.path_changes()
+        out = []
+        with np.errstate(all="ignore"):
+            import warnings
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                rmin, rmed, rmax = np.nanmin(self.rtt_ms, 0), np.nanmedian(self.rtt_ms, 0), np.nanmax(self.rtt_ms, 0)
+                ratio = np.nanmedian(self.fibre_ratio, 0)
+        for p in range(self.src.size):  # summary rows, not a hot path
+            reach = self.hops[:, p] >= 0
+            out.append({
+                "src": int(self.src_id[p]), "dst": int(self.dst_id[p]), "reachable": float(reach.mean()),
+                "rtt_ms_min": float(rmin[p]), "rtt_ms_median": float(rmed[p]), "rtt_ms_max": float(rmax[p]),
+                "hops_median": float(np.median(self.hops[reach, p])) if reach.any() else float("nan"),
+                "path_changes": int(changes[p]), "fibre_rtt_ms": float(self.fibre_rtt_ms[p]), "ratio_to_fibre_median": float(ratio[p]),
+            })
+        return out
+
+
+def route_series(
+    router: Router,
+    satrecs: tuple,
+    t_ns: np.ndarray,
+    src: np.ndarray,
+    dst: np.ndarray,
+    endpoint_active: np.ndarray | None = None,
+    times_per_chunk: int = 64,
+    progress=None,
+) -> Routes:
+    """Route ``src[p] -> dst[p]`` (endpoint indices, (P,)) at every instant of ``t_ns`` (T,).
+
+    Satellites are propagated with SGP4 to ITRF a chunk of instants at a time.
+    ``endpoint_active`` (E, T) bool applies the service policy (see :meth:`Router.step`).
+    """
+    from leonet.orbits.propagate import propagate
+
+    t = np.atleast_1d(np.asarray(t_ns, dtype=np.int64))
+    src = np.asarray(src, dtype=np.int64)
+    dst = np.asarray(dst, dtype=np.int64)
+    e = len(router.endpoints)
+    if src.shape != dst.shape or src.ndim != 1:
+        raise InputError(f"src and dst must be (P,) arrays of the same length, got {src.shape} and {dst.shape}")
+    if src.size and (min(src.min(), dst.min()) < 0 or max(src.max(), dst.max()) >= e):
+        raise InputError(f"src/dst must be endpoint indices in 0..{e - 1}")
+    if endpoint_active is not None and np.shape(endpoint_active) != (e, t.size):
+        raise InputError(f"endpoint_active has shape {np.shape(endpoint_active)}; expected ({e}, {t.size})")
+    tn, p = t.size, src.size
+    length = np.full((tn, p), np.nan)
+    fibre = np.full((tn, p), np.nan)
+    hops = np.full((tn, p), -1, dtype=np.int64)
+    laser_up = np.zeros((tn, len(router.links)), bool)
+    paths: list[np.ndarray] = []
+    for c0 in range(0, tn, times_per_chunk):
+        chunk = t[c0 : c0 + times_per_chunk]
+        r = propagate(satrecs, chunk, frame="itrf", velocities=False).r_km
+        for j in range(chunk.size):
+            k = c0 + j
+            st = router.step(np.ascontiguousarray(r[:, j]), src, dst, None if endpoint_active is None else endpoint_active[:, k])
+            ok = np.isfinite(st.latency_m)
+            length[k, ok] = st.length_m[ok]
+            fibre[k, ok] = st.fibre_m[ok]
+            hops[k] = st.hops
+            laser_up[k] = st.laser_up
+            paths.append(st.path)
+            if progress:
+                progress(1)
+    rtt = 2.0 * (length + (FIBRE_REFRACTIVE_INDEX - 1.0) * fibre) / SPEED_OF_LIGHT_M_S * 1e3
+    ep = router.endpoints
+    gc = great_circle_km(ep.lat_deg[src], ep.lon_deg[src], ep.lat_deg[dst], ep.lon_deg[dst])
+    n = router.n_sats
+    return Routes(t, src, dst, n + src, n + dst, length, fibre, rtt, hops, paths, laser_up, router.links, gc)
+
+
+def endpoint_activity(policy, endpoints: GroundNodes, t_ns: np.ndarray, res: int = 5) -> np.ndarray:
+    """Service state ``(E, T)`` bool of each endpoint at each instant under a
+    :class:`~leonet.policy.model.ServicePolicy`: the state of the H3 cell (resolution ``res``)
+    holding the endpoint."""
+    import h3
+
+    # One H3 lookup per endpoint (setup, not per step); h3 has no array form of latlng_to_cell.
+    cells = np.array([h3.str_to_int(h3.latlng_to_cell(float(la), float(lo), res)) for la, lo in zip(endpoints.lat_deg, endpoints.lon_deg)], dtype=np.uint64)
+    return policy.active(cells, res, np.atleast_1d(np.asarray(t_ns, dtype=np.int64)))
