@@ -24,6 +24,7 @@ bench: $(STAMP)
 	$(PY) bench/propagation.py
 	$(PY) bench/coverage.py
 	$(PY) bench/demo.py
+	$(PY) bench/routing.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache
