@@ -162,3 +162,24 @@ def test_bad_launch_entry_names_the_field(tmp_path: Path) -> None:
     bad = SMALL + '\n[[launches]]\nname = "b"\nsatellites = 0\nrelease = "2025-01-01"\nshell_altitude_km = 550\ninclination_deg = 53\n'
     with pytest.raises(InputError, match=r"\[\[launches\]\] #1.*satellites"):
         load_scenario(write(tmp_path, bad))
+
+
+def test_geojson_regions_in_scenarios(tmp_path: Path) -> None:
+    """Users give their own regions: a GeoJSON polygon as target and as a policy rule."""
+    import json
+
+    box = {"type": "Feature", "properties": {"name": "north"}, "geometry": {"type": "Polygon", "coordinates": [
+        [[121.0, 24.6], [122.0, 24.6], [122.0, 25.4], [121.0, 25.4], [121.0, 24.6]]]}}
+    (tmp_path / "north.geojson").write_text(json.dumps(box))
+    text = SMALL.replace('regions = ["TWN"]', 'regions = ["north.geojson"]').replace('region = "TWN"', 'region = "north.geojson"')
+    out = tmp_path / "o"
+    res = CliRunner().invoke(cli, ["run", str(write(tmp_path, text)), "-o", str(out)], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    con = duckdb.connect(str(out / "leonet.duckdb"), read_only=True)
+    rows = con.execute("SELECT time_utc, cells, cells_served FROM timeseries WHERE region = 'north' ORDER BY 1").fetchall()
+    assert rows and rows[0][1] > 0
+    assert all(r[2] == 0 for r in rows if r[0] >= "2025-01-01T00:10:00Z") and rows[0][2] > 0
+    with pytest.raises(InputError, match="not found"):
+        from leonet.policy.model import Region
+
+        Region.from_spec("missing.geojson", tmp_path)

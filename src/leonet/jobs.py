@@ -49,8 +49,9 @@ def scenario_policy(sc: Scenario) -> ServicePolicy:
         policy = ServicePolicy(False, (), "inactive everywhere")
     else:
         policy = ServicePolicy.active_everywhere()
+    base = sc.path.parent if sc.path else None
     for rule in sc.policy_rules:
-        policy = policy.with_rule(Region.country(rule.region), rule.active, rule.start, rule.end)
+        policy = policy.with_rule(Region.from_spec(rule.region, base), rule.active, rule.start, rule.end)
     return policy
 
 
@@ -74,7 +75,7 @@ def run_scenario(sc: Scenario, out_dir: Path | None = None, folder: Path | None 
     if not quiet:
         report_load(c)
     grid = TimeGrid.from_span(sc.start, sc.duration, sc.step)
-    targets = tuple(Region.country(code) for code in sc.regions)
+    targets = tuple(Region.from_spec(spec, sc.path.parent if sc.path else None) for spec in sc.regions)
     with err_console.status("finding cells of the regions and their neighbours"):
         area = build_area(targets, sc.h3_res, sc.neighbours_within_km)
     err_console.print(f"{len(area):,} cells at H3 resolution {sc.h3_res} ({', '.join(sorted(set(area.region)))}); "

@@ -7,11 +7,12 @@ Schema (all keys; unknown keys are errors so that typos do not pass silently)::
                     celestrak:GROUP) or preset (starlink-gen1 | starlink-gen2 | kuiper | oneweb);
                     fallback_preset (used when source is a file that is not there)
     [time]          start (ISO-8601), duration ('24h'), step ('60s')
-    [coverage]      regions (ISO codes, e.g. ["TWN"]), neighbours_within_km (float >= 0),
+    [coverage]      regions (ISO codes, e.g. ["TWN"], or GeoJSON files relative to the scenario
+                    file, e.g. ["my_area.geojson"]), neighbours_within_km (float >= 0),
                     h3_res (0..15, default 5), min_elevation_deg (0..90, default 25),
                     max_range_km (optional), beam_radius_km (default 15)
     [policy]        default ("active" | "inactive" | "licensed"), and [[policy.rules]] with
-                    region (ISO code), active (bool), optional start / end (ISO-8601)
+                    region (ISO code or GeoJSON file), active (bool), optional start / end (ISO-8601)
     [output]        dir (default "out/<scenario file stem>")
     [[launches]]    launch batches joining during the run (leonet.deployment.batch.LaunchBatch):
                     name, satellites, release (ISO-8601), shell_altitude_km, inclination_deg,

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 import weakref
+from pathlib import Path
 
 import numpy as np
 
@@ -53,6 +54,31 @@ class Region:
     @classmethod
     def polygon(cls, geometry: object, name: str) -> "Region":
         return cls("polygon", name, name, geometry=geometry)
+
+    @classmethod
+    def geojson(cls, path: str | Path, name: str | None = None) -> "Region":
+        """A user's own region: the union of the polygons in a GeoJSON file."""
+        import shapely
+
+        from leonet.ground.borders import load_regions_geojson
+
+        p = Path(path)
+        if not p.is_file():
+            raise InputError(f"GeoJSON region file {p} not found")
+        regions = load_regions_geojson(p)
+        geom = shapely.union_all(regions.geometries)
+        if geom.is_empty:
+            raise InputError(f"{p}: the GeoJSON holds no polygon area")
+        return cls("polygon", name or p.stem, name or p.stem, geometry=geom)
+
+    @classmethod
+    def from_spec(cls, spec: str, base_dir: str | Path | None = None) -> "Region":
+        """A country code or name, or a path to a GeoJSON file (``*.geojson``/``*.json``,
+        relative to ``base_dir``)."""
+        if spec.lower().endswith((".geojson", ".json")):
+            p = Path(spec)
+            return cls.geojson(p if p.is_absolute() or base_dir is None else Path(base_dir) / p)
+        return cls.country(spec)
 
     @classmethod
     def cell_set(cls, cells: Iterable[int], res: int, name: str) -> "Region":
