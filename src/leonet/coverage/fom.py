@@ -76,6 +76,20 @@ def run_lengths(covered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return sp, (et - st).astype(np.int64)
 
 
+def gap_statistics(place: np.ndarray, gap_s: np.ndarray, places: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per place ``(places,)``: gap count, longest gap (s, 0 if none), mean gap (s, NaN if none)
+    and the sum of squared gaps (s^2, for response time and time-average gap), from gaps given
+    as parallel arrays ``place`` (index) and ``gap_s`` (duration)."""
+    count = np.bincount(place, minlength=places)
+    total = np.bincount(place, weights=gap_s, minlength=places)
+    sq = np.bincount(place, weights=gap_s * gap_s, minlength=places)
+    longest = np.zeros(places)
+    np.maximum.at(longest, place, gap_s)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+    return count, longest, mean, sq
+
+
 def figures_of_merit(counts: np.ndarray, step_s: float, max_n: int = 4) -> FiguresOfMerit:
     """STK-style figures of merit per place from ``counts`` ``(places, times)``."""
     counts = np.asarray(counts)
@@ -90,14 +104,7 @@ def figures_of_merit(counts: np.ndarray, step_s: float, max_n: int = 4) -> Figur
     pct = np.stack([(counts >= k).mean(axis=1) * 100.0 for k in n], axis=1) if places else np.zeros((0, max_n))
 
     gp, glen = run_lengths(covered)
-    gap_s = glen * step_s
-    gap_count = np.bincount(gp, minlength=places)
-    gap_sum = np.bincount(gp, weights=gap_s, minlength=places)
-    gap_sq = np.bincount(gp, weights=gap_s * gap_s, minlength=places)
-    gap_max = np.zeros(places)
-    np.maximum.at(gap_max, gp, gap_s)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        gap_mean = np.where(gap_count > 0, gap_sum / gap_count, np.nan)
+    gap_count, gap_max, gap_mean, gap_sq = gap_statistics(gp, glen * step_s, places)
 
     starts = covered.copy()
     starts[:, 1:] &= ~covered[:, :-1]

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from leonet.coverage.fom import gap_statistics
+
 from leonet.imaging.access import AccessWindows
 from leonet.imaging.targets import Targets
 from leonet.times import NS_PER_S
@@ -116,13 +118,8 @@ def figures(windows: AccessWindows, targets: Targets, percentiles: tuple[float, 
     gap_s = np.concatenate([lead, trail, window_s[none]])
     pos = gap_s > 0
     gap_t, gap_s = gap_t[pos], gap_s[pos]
-    g_count = np.bincount(gap_t, minlength=k)
-    g_sum = np.bincount(gap_t, weights=gap_s, minlength=k)
-    g_sq = np.bincount(gap_t, weights=gap_s * gap_s, minlength=k)
-    g_max = np.zeros(k)
-    np.maximum.at(g_max, gap_t, gap_s)
+    g_count, g_max, g_mean, g_sq = gap_statistics(gap_t, gap_s, k)
     with np.errstate(invalid="ignore", divide="ignore"):
-        g_mean = np.where(g_count > 0, g_sum / g_count, np.nan)
         t_safe = np.where(window_s > 0, window_s, np.nan)
         # Revisit interval: successive coverage starts of the same target.
         same = ~new[1:] if len(ct) else np.zeros(0, bool)
