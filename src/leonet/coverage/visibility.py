@@ -604,7 +604,7 @@ def visibility(
     time chunks to bound the size of the returned pairs.
     """
     r, sin_m, max_range2 = _check_args(points, r_sat_km, min_elevation_deg, max_range_km)
-    n_cells, n_times, n_sats = len(points), r.shape[1], r.shape[0]
+    n_cells, n_times = len(points), r.shape[1]
     counts = np.zeros((n_cells, n_times), dtype=np.uint16)
     max_sin_all = np.full((n_cells, n_times), -2.0) if max_elevation else None
     stride = _block_stride(max(1, points.block_start.size - 1))

@@ -15,7 +15,7 @@ Effective service per (cell, time) = at least one satellite in view AND the cell
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 
 import weakref
