@@ -93,13 +93,18 @@ def deployment(sources, compare_with, plot_path, inclination_step_deg, altitude_
 @click.option("--gateways", "gateway_file", type=click.Path(dir_okay=False), help="Gateway sites for age of data (default: the reference set).")
 @click.option("--gateway-min-elevation-deg", type=float, default=25.0, show_default=True)
 @click.option("--no-downlink", is_flag=True, help="Skip the age-of-data computation.")
+@click.option("--lasers", is_flag=True, help="Age of data may also go over the constellation's +Grid lasers (shells inferred from the elements) "
+              "to any satellite in view of a gateway at the collection instant; otherwise direct contact only.")
 @handle_errors
 def track(sources, preset, repair_checksums, cache_dir, target_texts, target_file, max_off_nadir_deg, min_elevation_deg, sun_min_elevation_deg,
-          start, duration, step, fmt, output, summary_json, gateway_file, gateway_min_elevation_deg, no_downlink) -> None:
+          start, duration, step, fmt, output, summary_json, gateway_file, gateway_min_elevation_deg, no_downlink, lasers) -> None:
     """Access windows of an imaging constellation to ground targets, one CSV row per access
     (target,norad_id,start_utc,end_utc,max_elevation_deg; sorted by start), and the figures of
     merit per target (STK conventions) on the terminal. Age of data: delay from the best image
-    of each access to the satellite's next gateway contact (direct downlink)."""
+    of each access to the satellite's next gateway contact (direct downlink), or with --lasers
+    the light time over the shortest laser path to a satellite in view of a gateway at that
+    instant, falling back to direct contact when there is none (satellites in no inferred shell
+    have no lasers)."""
     from leonet.imaging.access import Sensor, find_access
     from leonet.imaging.fom import figures
     from leonet.imaging.targets import make_targets, parse_lat_lon_text, read_target_file
@@ -132,9 +137,9 @@ def track(sources, preset, repair_checksums, cache_dir, target_texts, target_fil
         from leonet.imaging.downlink import age_of_data
 
         gws = load_gateways(gateway_file).gateways
-        with err_console.status("age of data (next gateway contact)"):
-            age = age_of_data(acc, c, gws, gateway_min_elevation_deg, step_s=min(step_s, 60.0))
-    summary = _summary(targets, acc, fom, age, sensor, t0, t1)
+        with err_console.status("age of data (laser paths, then next gateway contact)" if lasers else "age of data (next gateway contact)"):
+            age = age_of_data(acc, c, gws, gateway_min_elevation_deg, step_s=min(step_s, 60.0), lasers=lasers)
+    summary = _summary(targets, acc, fom, age, sensor, t0, t1, lasers)
     _print_summary(summary)
     if summary_json:
         Path(summary_json).write_text(json.dumps(summary, indent=2), encoding="utf-8")
@@ -151,7 +156,15 @@ def _num(x: float) -> float | None:
     return None if x is None or not np.isfinite(x) else round(float(x), 3)
 
 
-def _summary(targets, acc, fom, age, sensor, t0: int, t1: int) -> dict:
+AGE_DIRECT = "from the highest-elevation instant of each access to the satellite's next gateway contact (direct downlink; laser paths not modelled)"
+AGE_LASERS = ("from the highest-elevation instant of each access: one-way light time of the shortest path over the constellation's +Grid lasers "
+              "to a satellite in view of a gateway at that instant (route 'laser'; 'direct-now' when the imaging satellite itself sees one), "
+              "else the wait to the satellite's next gateway contact ('direct-later'); satellites in no inferred shell have no lasers")
+
+
+def _summary(targets, acc, fom, age, sensor, t0: int, t1: int, lasers: bool = False) -> dict:
+    from leonet.imaging.downlink import ROUTES
+
     cols = fom.as_columns()
     per_target = []
     for k in range(len(targets)):  # reporting only
@@ -166,6 +179,7 @@ def _summary(targets, acc, fom, age, sensor, t0: int, t1: int) -> dict:
                 "age_of_data_p90_s": _num(np.percentile(ok, 90)) if ok.size else None,
                 "age_of_data_max_s": _num(ok.max()) if ok.size else None,
                 "accesses_without_downlink": int(a.size - ok.size),
+                "age_of_data_routes": {r: int(np.count_nonzero(age.route[acc.target == k] == r)) for r in ROUTES},
             }
         per_target.append(row)
     return {
@@ -173,7 +187,9 @@ def _summary(targets, acc, fom, age, sensor, t0: int, t1: int) -> dict:
         "end_utc": str(format_time(t1)),
         "sensor": {"min_elevation_deg": sensor.min_elevation_deg, "max_off_nadir_deg": sensor.max_off_nadir_deg, "sun_min_elevation_deg": sensor.sun_min_elevation_deg},
         "accesses": len(acc),
-        "age_of_data": None if age is None else "from the highest-elevation instant of each access to the satellite's next gateway contact (direct downlink; laser paths not modelled)",
+        "age_of_data": None if age is None else (AGE_LASERS if lasers else AGE_DIRECT),
+        "age_of_data_lasers": None if age is None else bool(lasers),
+        "age_of_data_routes": None if age is None else age.route_counts(),
         "targets": per_target,
     }
 
@@ -189,6 +205,11 @@ def _print_summary(summary: dict) -> None:
         cells = []
         for _, key in cols:
             v = r.get(key)
-            cells.append("-" if v is None else (f"{v:.3f}" if key == "tracking_continuity" else (str(v) if isinstance(v, (int, str)) else f"{v:.0f}")))
+            small = key == "tracking_continuity" or (key == "age_of_data_mean_s" and isinstance(v, float) and v < 10.0)  # light times
+            cells.append("-" if v is None else (f"{v:.3f}" if small else (str(v) if isinstance(v, (int, str)) else f"{v:.0f}")))
         t.add_row(*cells)
     out_console.print(t)
+    routes = summary.get("age_of_data_routes")
+    if routes:
+        how = "laser paths or direct contact" if summary.get("age_of_data_lasers") else "direct contact only"
+        out_console.print(f"age of data ({how}): " + ", ".join(f"{k} {v}" for k, v in routes.items()), highlight=False)
