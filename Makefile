@@ -22,7 +22,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/propagation.py
-	$(PY) bench/coverage.py
+	$(PY) bench/coverage.py --res5
 	$(PY) bench/demo.py
 	$(PY) bench/routing.py
 
