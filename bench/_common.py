@@ -37,10 +37,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 # ---- reference data ---------------------------------------------------------------------
-def data_dir() -> Path:
-    """Reference data folder: ``$LEONET_DATA_DIR``, else ``../shared/data`` beside the checkout."""
-    env = os.environ.get("LEONET_DATA_DIR")
-    return Path(env) if env else REPO_ROOT.parent / "shared" / "data"
+from leonet.sources.load import data_dir  # noqa: E402  (the project's own lookup, not a copy)
 
 
 def data_path(*parts: str) -> Path:

@@ -6,23 +6,17 @@ Tests that need it are skipped, with the reason, when it is absent.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import pytest
+from refdata import data_dir as reference_data_dir
 
 from leonet.constellation import Constellation
 from leonet.sources.records import LoadReport, ParsedRecord
 from leonet.sources.tle import parse_tle_text
-
-
-def reference_data_dir() -> Path:
-    """``$LEONET_DATA_DIR``, else ``<checkout>/../shared/data`` (may not exist)."""
-    env = os.environ.get("LEONET_DATA_DIR")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 @pytest.fixture(scope="session")

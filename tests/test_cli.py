@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import csv
-import os
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
+from refdata import data_dir
 
 from leonet.cli.main import cli
 
-DATA = Path(os.environ.get("LEONET_DATA_DIR", Path(__file__).resolve().parents[2] / "shared" / "data"))
+DATA = data_dir()
 SNAP = DATA / "tle" / "starlink_20241023_celestrak_gp.tle"
 ACTIVE = DATA / "tle" / "active_20260822_celestrak_gp.tle"
 needs_data = pytest.mark.skipif(not SNAP.is_file(), reason=f"reference data not found in {DATA}")

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import math
-import os
 from collections import Counter
-from pathlib import Path
 
 import numpy as np
 import pytest
+from refdata import data_dir
 from sgp4.api import WGS72, Satrec
 from sgp4.exporter import export_tle
 
@@ -21,14 +20,9 @@ from leonet.sources.walker import WalkerShell, walker_constellation
 from leonet.times import parse_time
 
 
-def _ref_dir() -> Path:
-    env = os.environ.get("LEONET_DATA_DIR")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "data"
-
-
 @pytest.fixture(scope="module")
 def snap() -> Constellation:
-    p = _ref_dir() / "tle" / "starlink_20241023_celestrak_gp.tle"
+    p = data_dir() / "tle" / "starlink_20241023_celestrak_gp.tle"
     if not p.is_file():
         pytest.skip(f"reference file {p} not found (set LEONET_DATA_DIR to the shared/data folder)")
     return load_file(p)

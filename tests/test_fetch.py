@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import threading
 import time
 import urllib.parse
@@ -16,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from refdata import data_dir as reference_data_dir
 
 import leonet.sources.fetch as fetch_module
 from leonet.errors import DataNotFoundError, FetchError, InputError
@@ -34,9 +34,6 @@ GP_FILES = {("starlink", "tle"): STARLINK_TLE}
 FAST = {"timeout_s": 2.0, "retries": 3, "backoff_s": 0.001}
 
 
-def _data_dir() -> Path:
-    env = os.environ.get("LEONET_DATA_DIR")
-    return Path(env) if env else Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
 @dataclass
@@ -147,7 +144,7 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 @pytest.fixture
 def data_dir() -> Path:
-    path = _data_dir()
+    path = reference_data_dir()
     if not (path / STARLINK_TLE).is_file():
         pytest.skip(f"shared test data not found at {path} (set LEONET_DATA_DIR to the shared/data folder)")
     return path

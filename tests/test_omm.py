@@ -6,13 +6,12 @@ import csv
 import io
 import json
 import math
-import os
-from pathlib import Path
 from xml.sax.saxutils import escape
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from refdata import ref_file
 from sgp4 import omm as sgp4_omm
 from sgp4.api import Satrec
 from sgp4.exporter import export_tle
@@ -22,19 +21,6 @@ from leonet.sources.load import load_file
 from leonet.sources.omm import REQUIRED, parse_omm_csv, parse_omm_json, parse_omm_xml
 from leonet.sources.tle import parse_tle_text
 from leonet.times import parse_time
-
-
-def _ref_dir() -> Path:
-    env = os.environ.get("LEONET_DATA_DIR")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "data"
-
-
-def ref_file(rel: str) -> Path:
-    p = _ref_dir() / rel
-    if not p.is_file():
-        pytest.skip(f"reference file {p} not found (set LEONET_DATA_DIR to the shared/data folder)")
-    return p
-
 
 # CelesTrak's field order (FORMAT=json / csv)
 FIELDS = (

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import csv
-import os
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from refdata import data_dir
 from sgp4.api import WGS72, Satrec
 
 from leonet.cli.main import cli
@@ -28,7 +28,7 @@ from leonet.orbits.propagate import propagate
 from leonet.sources.load import load_file
 from leonet.times import NS_PER_S, format_time, ns_to_jd2, parse_time
 
-DATA = Path(os.environ.get("LEONET_DATA_DIR", Path(__file__).resolve().parents[2] / "shared" / "data"))
+DATA = data_dir()
 SNAP = DATA / "tle" / "starlink_20241023_celestrak_gp.tle"
 needs_data = pytest.mark.skipif(not SNAP.is_file(), reason=f"reference data not found in {DATA}")
 
@@ -392,4 +392,4 @@ def test_cli_passes_bad_latitude(tmp_path: Path) -> None:
               "--duration", "1h", "--format", "csv", "-o", str(tmp_path / "p.csv")]
     )
     assert res.exit_code == 2
-    assert "--lat 100" in res.stderr
+    assert "'--lat'" in res.stderr and "100" in res.stderr and "-90.0<=x<=90.0" in res.stderr

@@ -183,3 +183,20 @@ def test_geojson_regions_in_scenarios(tmp_path: Path) -> None:
         from leonet.policy.model import Region
 
         Region.from_spec("missing.geojson", tmp_path)
+
+
+def test_report_draws_cells_that_cross_the_antimeridian(tmp_path: Path) -> None:
+    """Fiji's cells straddle 180 deg: cell_boundaries gives two-part shapes, the maps draw both."""
+    text = SMALL.replace('regions = ["TWN"]', 'regions = ["FJI"]').replace("neighbours_within_km = 100", "neighbours_within_km = 0")
+    text = text.replace('region = "TWN"', 'region = "FJI"').replace("h3_res = 4", "h3_res = 3")
+    out = tmp_path / "o"
+    res = CliRunner().invoke(cli, ["run", str(write(tmp_path, text)), "-o", str(out)], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    from leonet.ground.cells import cell_boundaries
+
+    cells = duckdb.connect(str(out / "leonet.duckdb"), read_only=True).execute("SELECT h3_cell FROM cells").fetchall()
+    import h3
+
+    polys = cell_boundaries([h3.str_to_int(c[0]) for c in cells])
+    assert any(p.geom_type == "MultiPolygon" for p in polys), "the case must include a cell split at 180 deg"
+    assert (out / "report.html").read_text().count("<img") == 3

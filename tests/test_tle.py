@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import gzip
 import math
-import os
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from refdata import ref_file
 from sgp4.alpha5 import to_alpha5
 from sgp4.api import Satrec
 
@@ -31,16 +30,6 @@ from leonet.times import parse_time
 # Reference data
 
 
-def _ref_dir() -> Path:
-    env = os.environ.get("LEONET_DATA_DIR")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "data"
-
-
-def ref_file(rel: str) -> Path:
-    p = _ref_dir() / rel
-    if not p.is_file():
-        pytest.skip(f"reference file {p} not found (set LEONET_DATA_DIR to the shared/data folder)")
-    return p
 
 
 # ---------------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from leonet.sources.records import LoadReport, ParsedRecord
 from leonet.times import format_time, jd2_to_ns
 
 EARTH_RADIUS_WGS72_KM = WGS72_RADIUS_KM = 6378.135  # SGP4's Earth radius
+WGS72_MU_KM3_S2 = 398600.8  # SGP4's gravitational parameter
 
 
 @dataclass(frozen=True, eq=False)
@@ -52,7 +53,9 @@ class Constellation:
     def from_records(cls, records: Sequence[ParsedRecord], report: LoadReport | None = None, label: str = "") -> "Constellation":
         """Build from parsed records, keeping the newest epoch per catalogue number (reported)."""
         report = report if report is not None else LoadReport()
-        epochs = [int(jd2_to_ns(r.satrec.jdsatepoch, r.satrec.jdsatepochF)) for r in records]
+        jd = np.array([r.satrec.jdsatepoch for r in records], dtype=np.float64)
+        fr = np.array([r.satrec.jdsatepochF for r in records], dtype=np.float64)
+        epochs = jd2_to_ns(jd, fr).tolist()  # one vectorised conversion for the whole file
         order = _newest_per_id(
             [int(r.satrec.satnum) for r in records], epochs, [f"{r.source}:{r.line}" for r in records], report
         )

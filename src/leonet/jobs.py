@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import time
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
 from rich.table import Table
 
 from leonet.cli.common import err_console, out_console, progress_bar, report_load
@@ -16,8 +19,7 @@ from leonet.errors import InputError
 from leonet.policy.model import Region, ServicePolicy
 from leonet.scenario import Scenario, load_scenario
 from leonet.sources.load import data_dir, load
-from leonet.sources.walker import preset_constellation
-from leonet.times import TimeGrid, format_time, parse_time
+from leonet.times import TimeGrid, format_time
 
 
 def demo_scenario_path() -> Path:
@@ -26,20 +28,18 @@ def demo_scenario_path() -> Path:
 
 
 def scenario_constellation(sc: Scenario, folder: Path | None = None) -> tuple[Constellation, str]:
-    if sc.preset:
-        return preset_constellation(sc.preset, epoch=parse_time(sc.start)), f"preset:{sc.preset}"
-    src = sc.source or ""
-    if src.startswith(("celestrak:", "http://", "https://")):
-        return load(src), src
-    p = Path(src)
-    if not p.is_absolute():
-        p = (folder or data_dir()) / p
-    if p.is_file():
-        return load(p), str(p)
-    if sc.fallback_preset:
-        err_console.print(f"[yellow]{p} not found[/]: using the filed {sc.fallback_preset} shells instead (fallback_preset)")
-        return preset_constellation(sc.fallback_preset, epoch=parse_time(sc.start)), f"preset:{sc.fallback_preset}"
-    raise InputError(f"element-set file {p} not found; set LEONET_DATA_DIR or give fallback_preset in [constellation]")
+    """The scenario's satellites and a label of where they came from. A relative file is read
+    from the data folder; ``load`` does the rest (presets at the scenario's start)."""
+    src = f"preset:{sc.preset}" if sc.preset else (sc.source or "")
+    if not src.startswith(("preset:", "celestrak:", "http://", "https://")):
+        p = Path(src)
+        src = str(p if p.is_absolute() else (folder or data_dir()) / p)
+        if not Path(src).is_file():
+            if not sc.fallback_preset:
+                raise InputError(f"element-set file {src} not found; set LEONET_DATA_DIR or give fallback_preset in [constellation]")
+            err_console.print(f"[yellow]{src} not found[/]: using the filed {sc.fallback_preset} shells instead (fallback_preset)")
+            src = f"preset:{sc.fallback_preset}"
+    return load(src, epoch=sc.start), src
 
 
 def scenario_policy(sc: Scenario) -> ServicePolicy:
@@ -96,8 +96,7 @@ def run_scenario(sc: Scenario, out_dir: Path | None = None, folder: Path | None 
     with progress_bar("coverage", grid.count, "instants") as advance:
         res = run_regional(c, area, grid.t_ns, policy, sc.min_elevation_deg, sc.max_range_km, progress=advance, extra_positions=extra)
     # The comparison needs no new geometry: the same visibility with every cell active.
-    base = RegionalResult(area, res.t_ns, res.step_s, res.counts, res.active | True, res.overhead,
-                          ServicePolicy.active_everywhere(), res.min_elevation_deg, res.coverage_fom, res.coverage_fom, res.sgp4_failures)
+    base = dataclasses.replace(res, active=np.ones_like(res.active), policy=ServicePolicy.active_everywhere(), service_fom=res.coverage_fom)
     out = Path(out_dir or sc.output_dir)
     with err_console.status("writing tables, database and report"):
         paths = write_tables(result_tables(res, base, sc.beam_radius_km), out)

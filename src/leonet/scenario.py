@@ -107,7 +107,8 @@ def load_scenario(path: str | Path) -> Scenario:
 
 
 def parse_scenario(doc: dict[str, Any], where: str = "scenario", default_output: str = "out/scenario", path: Path | None = None) -> Scenario:
-    launches = _launches(doc.pop("launches", []), where) if "launches" in doc else ()
+    doc = dict(doc)  # the caller's document is not changed
+    launches = _launches(doc.pop("launches"), where) if "launches" in doc else ()
     for section, value in doc.items():
         if section not in _SCHEMA:
             raise _err(where, f"unknown section [{section}]; sections are {', '.join('[' + s + ']' for s in _SCHEMA)} and [[launches]]")

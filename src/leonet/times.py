@@ -95,13 +95,8 @@ def _parse_duration_str(s: str) -> int:
     raise InputError(f"cannot read duration {s!r}; {_DURATION_HELP}")
 
 
-def parse_time(text: str | datetime | int | np.datetime64) -> int:
-    """Parse an instant to integer nanoseconds since 1970 (UTC).
-
-    Strings are ISO-8601; a trailing 'Z' or an offset such as '+08:00' is honoured and a time
-    without a zone is read as UTC. ``'now'`` is the current time. An ``int`` is taken as
-    nanoseconds already.
-    """
+def _parse_time(text: str | datetime | int | np.datetime64) -> int:
+    """:func:`parse_time` without the range check."""
     if isinstance(text, bool):
         raise InputError(f"time {text!r} is not a time; {_TIME_HELP}")
     if isinstance(text, (int, np.integer)):
@@ -131,6 +126,22 @@ def parse_time(text: str | datetime | int | np.datetime64) -> int:
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=timezone.utc)
     return _datetime_to_ns(dt) + frac_ns
+
+
+_NS_MIN, _NS_MAX = np.iinfo(np.int64).min + 1, np.iinfo(np.int64).max  # NaT is int64 min
+
+
+def parse_time(text: str | datetime | int | np.datetime64) -> int:
+    """Parse an instant to integer nanoseconds since 1970 (UTC).
+
+    Strings are ISO-8601; a trailing 'Z' or an offset such as '+08:00' is honoured and a time
+    without a zone is read as UTC. ``'now'`` is the current time. An ``int`` is taken as
+    nanoseconds already. Instants must lie within int64 nanoseconds (years 1678-2262).
+    """
+    ns = _parse_time(text)
+    if not _NS_MIN <= ns <= _NS_MAX:
+        raise InputError(f"time {text!r} is outside what int64 nanoseconds hold (1678-09-22 .. 2262-04-11 UTC)")
+    return ns
 
 
 def _datetime_to_ns(dt: datetime) -> int:

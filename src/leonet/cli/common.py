@@ -6,6 +6,7 @@ import functools
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import click
@@ -33,20 +34,18 @@ def source_options(f: Callable) -> Callable:
 
 def load_sources(sources: tuple[str, ...], preset: str | None, repair: bool, cache_dir: str | None, epoch: str | int | None = None, quiet: bool = False) -> Constellation:
     from leonet.sources.load import load
-    from leonet.sources.walker import DEFAULT_EPOCH, preset_constellation
 
     if preset and sources:
         raise InputError("give element-set FILEs or --preset, not both")
     if not preset and not sources:
         raise InputError("no satellites: give element-set FILE(s) (TLE/OMM, URL or celestrak:GROUP) or --preset NAME (see leonet shells)")
-    if preset:
-        c = preset_constellation(preset, epoch=epoch if epoch is not None else DEFAULT_EPOCH)
-    else:
-        c = load(list(sources), repair_checksums=repair, cache_dir=cache_dir)
+    items = [f"preset:{preset}"] if preset else list(sources)
+    c = load(items, repair_checksums=repair, cache_dir=cache_dir, epoch=epoch)
     if not quiet:
         report_load(c)
     if not len(c):
-        raise InputError("no usable satellites were loaded (see the rejections above)")
+        shown = "; ".join(str(r) for r in c.report.rejected[:3])
+        raise InputError(f"no usable satellites were loaded ({c.report.summary()})" + (f": {shown}" if shown else ""))
     return c
 
 
@@ -80,8 +79,25 @@ def handle_errors(f: Callable) -> Callable:
         except LeonetError as exc:
             err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
             sys.exit(2)
+        except OSError as exc:  # a file that cannot be written or read, named by the OS
+            err_console.print(f"[bold red]error:[/] {exc.strerror or exc}: {exc.filename or ''}", highlight=False)
+            sys.exit(2)
 
     return wrapper
+
+
+def output_file(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Click callback for ``-o``: the folder must exist, checked before any work is done."""
+    if value and value != "-":
+        folder = Path(value).expanduser().resolve().parent
+        if not folder.is_dir():
+            raise click.BadParameter(f"folder {folder} does not exist; create it first")
+    return value
+
+
+LAT_DEG = click.FloatRange(-90.0, 90.0)
+LON_DEG = click.FloatRange(-180.0, 360.0)
+ELEVATION_DEG = click.FloatRange(0.0, 90.0)
 
 
 def parse_id_list(text: str | None) -> list[int] | None:
@@ -93,9 +109,12 @@ def parse_id_list(text: str | None) -> list[int] | None:
         if not part:
             continue
         try:
-            out.append(int(part))
+            num = int(part)
         except ValueError:
             raise InputError(f"--sats takes catalogue numbers separated by commas, e.g. 44714,44715; {part!r} is not one") from None
+        if not 1 <= num <= 339_999:
+            raise InputError(f"--sats: catalogue number {num} is outside 1..339999 (the range SGP4 element sets can hold)")
+        out.append(num)
     if not out:
         raise InputError("--sats is empty; give catalogue numbers separated by commas")
     return out

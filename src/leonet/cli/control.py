@@ -211,7 +211,11 @@ def policy_add_region(key: str, country: str | None, geojson: str | None, cells_
             raise InputError(f"{geojson} is not JSON ({exc}); give a GeoJSON Polygon or MultiPolygon") from None
         body |= {"kind": "polygon", "geometry": geo.get("geometry", geo) if isinstance(geo, dict) and geo.get("type") == "Feature" else geo}
     else:
-        ids = [ln.strip() for ln in Path(cells_file or "").read_text(encoding="utf-8").splitlines() if ln.strip() and not ln.startswith("#")]
+        try:
+            text = Path(cells_file or "").read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"cannot read {cells_file} as a text file of H3 cell ids, one per line ({exc})") from None
+        ids = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
         body |= {"kind": "cells", "cells": ids}
     _show(_call(server, db, token, "create_region", **body), True)
 

@@ -11,7 +11,7 @@ import click
 import numpy as np
 from rich.table import Table
 
-from leonet.cli.common import err_console, handle_errors, load_sources, out_console, progress_bar, source_options
+from leonet.cli.common import output_file, err_console, handle_errors, load_sources, out_console, progress_bar, source_options
 from leonet.errors import InputError
 from leonet.times import NS_PER_S, format_time, parse_duration, parse_time
 
@@ -88,7 +88,7 @@ def deployment(sources, compare_with, plot_path, inclination_step_deg, altitude_
 @click.option("--duration", required=True, help="Window length, e.g. 24h, P1D.")
 @click.option("--step", required=True, help="Search step (windows are refined to 0.01 s), e.g. 20s; at most 120s.")
 @click.option("--format", "fmt", type=click.Choice(["csv"]), required=True)
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Access CSV: target,norad_id,start_utc,end_utc,max_elevation_deg.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), callback=output_file, help="Access CSV: target,norad_id,start_utc,end_utc,max_elevation_deg.")
 @click.option("--summary-json", type=click.Path(dir_okay=False), help="Also write the figures of merit (and age of data) as JSON.")
 @click.option("--gateways", "gateway_file", type=click.Path(dir_okay=False), help="Gateway sites for age of data (default: the reference set).")
 @click.option("--gateway-min-elevation-deg", type=float, default=25.0, show_default=True)

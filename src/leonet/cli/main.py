@@ -11,6 +11,10 @@ from rich.table import Table
 
 from leonet import __version__
 from leonet.cli.common import (
+    ELEVATION_DEG,
+    LAT_DEG,
+    LON_DEG,
+    output_file,
     err_console,
     handle_errors,
     load_sources,
@@ -104,8 +108,8 @@ def shells() -> None:
 @click.option("--frame", type=click.Choice(["itrf", "teme", "geodetic"]), default="itrf", show_default=True)
 @click.option("--sats", "sats", help="Only these catalogue numbers, comma-separated.")
 @click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), required=True)
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Output file.")
-@click.option("--workers", type=int, help="Processes for SGP4 (default: all cores).")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), callback=output_file, help="Output file.")
+@click.option("--workers", type=click.IntRange(min=1), help="Processes for SGP4 (default: all cores).")
 @handle_errors
 def propagate(sources, preset, repair_checksums, cache_dir, start, duration, step, frame, sats, fmt, output, workers) -> None:
     """SGP4 states, one row per (satellite, time): norad_id,time_utc,x_km,y_km,z_km
@@ -130,11 +134,11 @@ def propagate(sources, preset, repair_checksums, cache_dir, start, duration, ste
 
 @cli.command()
 @source_options
-@click.option("--lat", type=float, required=True, help="Latitude, degrees north (WGS84).")
-@click.option("--lon", type=float, required=True, help="Longitude, degrees east.")
+@click.option("--lat", type=LAT_DEG, required=True, help="Latitude, degrees north (WGS84).")
+@click.option("--lon", type=LON_DEG, required=True, help="Longitude, degrees east.")
 @click.option("--alt-m", type=float, default=0.0, show_default=True, help="Height above the WGS84 ellipsoid, m.")
 @click.option("--time", "when", required=True, help="Instant, ISO-8601 UTC, or 'now'.")
-@click.option("--min-elevation-deg", type=float, default=25.0, show_default=True)
+@click.option("--min-elevation-deg", type=ELEVATION_DEG, default=25.0, show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
 @handle_errors
 def overhead(sources, preset, repair_checksums, cache_dir, lat, lon, alt_m, when, min_elevation_deg, fmt) -> None:
@@ -165,16 +169,16 @@ def overhead(sources, preset, repair_checksums, cache_dir, lat, lon, alt_m, when
 
 @cli.command()
 @source_options
-@click.option("--lat", type=float, required=True, help="Latitude, degrees north (WGS84).")
-@click.option("--lon", type=float, required=True, help="Longitude, degrees east.")
+@click.option("--lat", type=LAT_DEG, required=True, help="Latitude, degrees north (WGS84).")
+@click.option("--lon", type=LON_DEG, required=True, help="Longitude, degrees east.")
 @click.option("--alt-m", type=float, default=0.0, show_default=True, help="Height above the WGS84 ellipsoid, m.")
 @click.option("--start", required=True, help="Window start, ISO-8601 UTC (e.g. 2024-10-23T00:00:00Z).")
 @click.option("--duration", required=True, help="Window length after --start, e.g. 6h, 90min, P1D.")
-@click.option("--min-elevation-deg", type=float, default=25.0, show_default=True)
+@click.option("--min-elevation-deg", type=ELEVATION_DEG, default=25.0, show_default=True)
 @click.option("--sats", "sats", help="Only these catalogue numbers, comma-separated.")
 @click.option("--coarse-step", help="Step of the first search, e.g. 20s (default: from the fastest satellite, 5-30 s).")
 @click.option("--format", "fmt", type=click.Choice(["csv"]), required=True)
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Output file.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), callback=output_file, help="Output file.")
 @handle_errors
 def passes(sources, preset, repair_checksums, cache_dir, lat, lon, alt_m, start, duration, min_elevation_deg, sats, coarse_step, fmt, output) -> None:
     """Passes over a ground point above the elevation mask, one row per pass sorted by rise time:
@@ -244,10 +248,10 @@ def run(scenario: str, output_dir: str | None, policy_db: str | None) -> None:
 @click.option("--start", required=True, help="First instant, ISO-8601 UTC.")
 @click.option("--duration", required=True, help="Span after --start (end excluded), e.g. 24h.")
 @click.option("--step", required=True, help="Time step, e.g. 60s.")
-@click.option("--min-elevation-deg", type=click.FloatRange(0, 90), default=25.0, show_default=True)
+@click.option("--min-elevation-deg", type=ELEVATION_DEG, default=25.0, show_default=True)
 @click.option("--max-range-km", type=click.FloatRange(min=0, min_open=True), help="Also require slant range at most this.")
 @click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), required=True)
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), callback=output_file, help="Output file.")
 @click.option("--policy-db", help="Control-plane database URL: cells_covered then counts only cells whose region is active at that time.")
 @handle_errors
 def coverage(sources, preset, repair_checksums, cache_dir, regions, h3_res, start, duration, step, min_elevation_deg, max_range_km, fmt, output, policy_db) -> None:

@@ -3,30 +3,32 @@
 from __future__ import annotations
 
 import csv
-import re
+import functools
 from pathlib import Path
 
 import click
 import numpy as np
 
-from leonet.cli.common import err_console, handle_errors, load_sources, progress_bar, source_options
+from leonet.cli.common import (
+    err_console,
+    handle_errors,
+    load_sources,
+    output_file,
+    progress_bar,
+    source_options,
+)
 from leonet.errors import InputError
+from leonet.ground.gateways import GroundSites, load_gateways
 from leonet.times import TimeGrid, format_time
 
 CSV_COLUMNS = ("t_ns", "src", "dst", "hops", "path", "length_m", "rtt_ms")
 
 
-def _norm(text: str) -> str:
-    return re.sub(r"[^0-9a-z]+", " ", text.lower()).strip()
+def _resolve_endpoint(text: str, notes: list[str], sites: "GroundSites") -> tuple[str, float, float]:
+    """A gateway or PoP name (of ``sites``, the run's ground sites) first, else a city or 'lat,lon'."""
+    from leonet.ground.cities import normalize_name, resolve_place
 
-
-def _resolve_endpoint(text: str, notes: list[str]) -> tuple[str, float, float]:
-    """A gateway or PoP name (default ground-site set) first, else a city or 'lat,lon'."""
-    from leonet.ground.cities import resolve_place
-    from leonet.ground.gateways import load_gateways
-
-    sites = load_gateways()
-    hits = np.flatnonzero(np.array([_norm(n) for n in sites.name]) == _norm(text))
+    hits = np.flatnonzero(np.array([normalize_name(n) for n in sites.name]) == normalize_name(text))
     if hits.size:
         k = int(hits[0])
         return str(sites.name[k]), float(sites.lat_deg[k]), float(sites.lon_deg[k])
@@ -37,11 +39,11 @@ def _resolve_endpoint(text: str, notes: list[str]) -> tuple[str, float, float]:
 def _hypatia_station(text: str, names: np.ndarray, lat: np.ndarray, lon: np.ndarray, notes: list[str]) -> int:
     """A Hypatia ground station by name (case and punctuation ignored) or the nearest one to a
     city or 'lat,lon' (within 100 km)."""
-    from leonet.ground.cities import resolve_place
+    from leonet.ground.cities import normalize_name, resolve_place
     from leonet.network.routing import great_circle_km
 
-    normed = [_norm(str(n)) for n in names]
-    key = _norm(text)
+    normed = [normalize_name(str(n)) for n in names]
+    key = normalize_name(text)
     for k, n in enumerate(normed):
         if n == key or n.startswith(key + " "):
             return k
@@ -72,7 +74,7 @@ def _hypatia_station(text: str, names: np.ndarray, lat: np.ndarray, lon: np.ndar
 @click.option("--gateways", "gateways_file", type=click.Path(dir_okay=False), help="Gateways and PoPs file (default: the packaged set).")
 @click.option("--inactive", help="Countries (ISO codes) where service is off, comma-separated: their users get no route.")
 @click.option("--format", "fmt", type=click.Choice(["csv"]), required=True)
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Output CSV; node names go to OUTPUT.nodes.csv.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), callback=output_file, help="Output CSV; node names go to OUTPUT.nodes.csv.")
 @handle_errors
 def route(sources, preset, repair_checksums, cache_dir, hypatia_dir, src_text, dst_text, all_pairs, n_cities, start, duration, step, mode,
           min_elevation_deg, max_range_km, isl_max_range_km, min_grazing_alt_km, gateways_file, inactive, fmt, output) -> None:
@@ -82,13 +84,21 @@ def route(sources, preset, repair_checksums, cache_dir, hypatia_dir, src_text, d
     OUTPUT.nodes.csv names them; unreachable pairs are kept with an empty path.
     Satellites outside the inferred shells (raising, lowering) carry no traffic."""
     from leonet.network import (
-        GroundNodes, LinkRule, Router, endpoint_activity, infer_shells, plus_grid, read_hypatia, route_series,
+        GroundNodes,
+        LinkRule,
+        Router,
+        endpoint_activity,
+        infer_shells,
+        plus_grid,
+        read_hypatia,
+        route_series,
     )
     from leonet.network.links import DEFAULT_ISL_MAX_RANGE_KM
 
     if all_pairs == bool(src_text or dst_text) or (not all_pairs and not (src_text and dst_text)):
         raise InputError("give either --from A --to B, or --all-pairs")
     notes: list[str] = []
+    ground_sites = functools.cache(lambda: load_gateways(gateways_file))  # read once, if needed
     if hypatia_dir:
         if sources or preset:
             raise InputError("give element-set FILEs, --preset or --hypatia, only one of them")
@@ -106,6 +116,8 @@ def route(sources, preset, repair_checksums, cache_dir, hypatia_dir, src_text, d
         if not start:
             raise InputError("--start is required (ISO-8601 UTC, e.g. 2024-10-23T00:00:00Z)")
         grid = TimeGrid.from_span(start, duration, step)
+        if not all_pairs:  # a mistyped place fails before the constellation is loaded
+            found = [_resolve_endpoint(t, notes, ground_sites()) for t in (src_text, dst_text)]
         const = load_sources(sources, preset, repair_checksums, cache_dir, epoch=grid.start_ns)
         with err_console.status("inferring shells, planes and slots"):
             shells = infer_shells(const, grid.start_ns)
@@ -122,16 +134,13 @@ def route(sources, preset, repair_checksums, cache_dir, hypatia_dir, src_text, d
             cities = top_cities(n_cities)
             endpoints = GroundNodes.from_geodetic([f"{n}, {c}" for n, c in zip(cities.name, cities.country_a2)], cities.lat_deg, cities.lon_deg)
         else:
-            found = [_resolve_endpoint(t, notes) for t in (src_text, dst_text)]
             endpoints = GroundNodes.from_geodetic([f[0] for f in found], np.array([f[1] for f in found]), np.array([f[2] for f in found]))
         idx = np.arange(len(endpoints))
     for n in notes:
         err_console.print(f"note: {n}", highlight=False)
     gateways = pops = None
     if mode != "isl":
-        from leonet.ground.gateways import load_gateways
-
-        sites = load_gateways(gateways_file)
+        sites = ground_sites()
         gw, pp = sites.gateways, sites.pops
         gateways = GroundNodes.from_geodetic(list(gw.name), gw.lat_deg, gw.lon_deg, gw.alt_km)
         pops = GroundNodes.from_geodetic(list(pp.name), pp.lat_deg, pp.lon_deg, pp.alt_km)

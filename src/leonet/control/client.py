@@ -12,7 +12,13 @@ from typing import Any, Protocol
 
 import httpx
 
-from leonet.control.errors import AuthError, ConflictError, ForbiddenError, NotFoundError, StoreError
+from leonet.control.errors import (
+    AuthError,
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    StoreError,
+)
 from leonet.errors import InputError, LeonetError
 
 _BY_STATUS: dict[int, type[LeonetError]] = {401: AuthError, 403: ForbiddenError, 404: NotFoundError, 409: ConflictError, 422: InputError, 400: InputError, 503: StoreError}

@@ -35,10 +35,10 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 
-from leonet.errors import InputError
 from leonet.control.errors import StoreError
+from leonet.errors import InputError
 
 SQLITE_BUSY_TIMEOUT_S = 60.0  # writers queue on the lock; a control plane prefers waiting to failing
 URL_HELP = "give --db sqlite:///path/to/control.db or --db postgresql://user:password@127.0.0.1:5432/dbname"
@@ -213,7 +213,7 @@ def _configure_sqlite(engine: Engine) -> None:
 @contextmanager
 def write_tx(engine: Engine) -> Iterator[Connection]:
     """A write transaction holding the chain head lock; commits on success, else rolls back."""
-    with _store_errors(), engine.connect() as conn:
+    with store_errors(), engine.connect() as conn:
         conn.execution_options(leonet_write=True)
         with conn.begin():
             got = conn.execute(select(audit_head.c.seq).where(audit_head.c.id == 1).with_for_update()).first()
@@ -225,26 +225,29 @@ def write_tx(engine: Engine) -> Iterator[Connection]:
 @contextmanager
 def read_tx(engine: Engine) -> Iterator[Connection]:
     """A read-only transaction (one consistent snapshot on SQLite; rolled back at the end)."""
-    with _store_errors(), engine.connect() as conn:
+    with store_errors(), engine.connect() as conn:
         with conn.begin() as tx:
             yield conn
             tx.rollback()
 
 
 @contextmanager
-def _store_errors() -> Iterator[None]:
+def store_errors() -> Iterator[None]:
     try:
         yield
     except OperationalError as exc:
         msg = str(exc.orig) if exc.orig is not None else str(exc)
         raise StoreError(f"database busy or unreachable ({msg.strip().splitlines()[0]}); retry, or check the --db URL and that the server is running") from None
+    except DatabaseError as exc:  # e.g. a file that is not a database
+        msg = str(exc.orig) if exc.orig is not None else str(exc)
+        raise StoreError(f"the --db URL does not hold a usable database ({msg.strip().splitlines()[0]})") from None
 
 
 def check_initialised(engine: Engine) -> None:
     """Raise :class:`StoreError` unless the schema exists and is at the newest migration."""
     from leonet.control.migrations_api import current_revision, head_revision
 
-    with _store_errors():
+    with store_errors():
         have = inspect(engine).get_table_names()
     if "alembic_version" not in have or "audit_head" not in have:
         raise StoreError(f"{engine.url.render_as_string()} is not a leonet control database; create it with `leonet db init --db URL`")

@@ -8,6 +8,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
+from leonet.control.db import store_errors
+
 SCRIPT_LOCATION = "leonet.control:migrations"
 
 
@@ -26,13 +28,13 @@ def head_revision() -> str:
 
 def current_revision(engine: Engine) -> str | None:
     """The migration the database is at (None: not a migrated database)."""
-    with engine.connect() as conn:
+    with store_errors(), engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Migrate the database to ``revision``, in one transaction."""
     cfg = _config()
-    with engine.begin() as conn:
+    with store_errors(), engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)

@@ -6,7 +6,13 @@ import json
 
 from sqlalchemy import select
 
-from leonet.control.db import check_initialised, make_engine, policy_states, read_tx, regions
+from leonet.control.db import (
+    check_initialised,
+    make_engine,
+    policy_states,
+    read_tx,
+    regions,
+)
 from leonet.policy.model import Region, Rule, ServicePolicy
 
 

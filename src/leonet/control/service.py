@@ -29,8 +29,22 @@ from typing import Any
 from sqlalchemy import Connection, Engine, func, insert, select, update
 
 from leonet.control import audit
-from leonet.control.db import decisions, policy_states, read_tx, regions, requests, tokens, users, write_tx
-from leonet.control.errors import AuthError, ConflictError, ForbiddenError, NotFoundError
+from leonet.control.db import (
+    decisions,
+    policy_states,
+    read_tx,
+    regions,
+    requests,
+    tokens,
+    users,
+    write_tx,
+)
+from leonet.control.errors import (
+    AuthError,
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+)
 from leonet.errors import InputError
 from leonet.times import format_time, parse_time
 

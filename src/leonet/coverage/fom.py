@@ -71,7 +71,7 @@ def run_lengths(covered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     gap[:, 1:-1] = ~covered
     edges = np.diff(gap, axis=1)  # +1 where a gap starts, -1 one past where it ends
     sp, st = np.nonzero(edges == 1)
-    ep, et = np.nonzero(edges == -1)
+    _, et = np.nonzero(edges == -1)
     # np.nonzero returns row-major order, so starts and ends pair up one to one.
     return sp, (et - st).astype(np.int64)
 

@@ -39,13 +39,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+
 import numpy as np
 from sgp4.api import Satrec, SatrecArray
 
-from leonet.constellation import Constellation
+from leonet.constellation import WGS72_MU_KM3_S2, WGS72_RADIUS_KM, Constellation
 from leonet.errors import InputError
 from leonet.orbits.eop import EarthOrientation, builtin_eop
-from leonet.orbits.frames import WGS84_A_KM, enu_basis, geodetic_to_itrf, gmst82_rad, teme_to_itrf
+from leonet.orbits.frames import (
+    WGS84_A_KM,
+    enu_basis,
+    geodetic_to_itrf,
+    gmst82_rad,
+    teme_to_itrf,
+)
 from leonet.orbits.propagate import propagate
 from leonet.times import NS_PER_S, ns_to_jd2, parse_time
 
@@ -66,8 +73,6 @@ CHUNK_STATES = 2_000_000
 #: Satellites per SGP4 block in :func:`propagate_pairs` (each block costs sats x pairs states).
 PAIR_BLOCK_SATS = 8
 
-_MU_WGS72_KM3_S2 = 398600.8
-_RE_WGS72_KM = 6378.135
 _EARTH_ROTATION_RAD_S = 7.292115e-5
 _INV_PHI = (np.sqrt(5.0) - 1.0) / 2.0  # 0.618...
 
@@ -137,12 +142,12 @@ def top_angular_rate_rad_s(satrecs: Sequence[Satrec], alt_km: float = 0.0) -> np
     """
     if not len(satrecs):
         return np.zeros(0)
-    a_km = np.array([s.a for s in satrecs], dtype=np.float64) * _RE_WGS72_KM
+    a_km = np.array([s.a for s in satrecs], dtype=np.float64) * WGS72_RADIUS_KM
     ecc = np.clip(np.array([s.ecco for s in satrecs], dtype=np.float64), 0.0, 0.999)
-    a_km = np.where(np.isfinite(a_km) & (a_km > 0), a_km, _RE_WGS72_KM)
+    a_km = np.where(np.isfinite(a_km) & (a_km > 0), a_km, WGS72_RADIUS_KM)
     r_p = a_km * (1.0 - ecc)
     r_a = a_km * (1.0 + ecc)
-    v_p = np.sqrt(_MU_WGS72_KM3_S2 * np.maximum(2.0 / r_p - 1.0 / a_km, 0.0))
+    v_p = np.sqrt(WGS72_MU_KM3_S2 * np.maximum(2.0 / r_p - 1.0 / a_km, 0.0))
     v_max = v_p + _EARTH_ROTATION_RAD_S * r_a
     rho_min = np.maximum(r_p - 30.0 - (WGS84_A_KM + max(alt_km, 0.0)), 50.0)
     return v_max / rho_min

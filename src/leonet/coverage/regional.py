@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import shapely
@@ -18,7 +19,7 @@ from scipy.spatial import cKDTree
 from leonet.constellation import Constellation
 from leonet.coverage.fom import FiguresOfMerit, figures_of_merit, weighted_mean
 from leonet.errors import InputError
-from leonet.orbits.frames import itrf_to_geodetic
+from leonet.orbits.frames import itrf_to_geodetic, unit_vector
 from leonet.orbits.propagate import propagate
 from leonet.policy.model import Region, ServicePolicy
 
@@ -38,6 +39,7 @@ class AnalysisArea:
     region: np.ndarray
     population: np.ndarray
     targets: tuple[Region, ...]
+    country: np.ndarray  # (C,) ISO alpha-3 of each cell from cells_to_country ('' at sea)
 
     def __len__(self) -> int:
         return len(self.cells)
@@ -45,10 +47,6 @@ class AnalysisArea:
     def members(self, label: str) -> np.ndarray:
         return self.region == label
 
-
-def _unit(lat_deg: np.ndarray, lon_deg: np.ndarray) -> np.ndarray:
-    lat, lon = np.radians(lat_deg), np.radians(lon_deg)
-    return np.stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)], -1)
 
 
 def _chord(distance_km: float) -> float:
@@ -84,17 +82,19 @@ def build_area(targets: Sequence[Region], res: int = 5, neighbours_within_km: fl
         if cand.size:
             cl, cn = cell_centers(cand)
             tl, tn = cell_centers(all_target)
-            dist, _ = cKDTree(_unit(tl, tn)).query(_unit(cl, cn), distance_upper_bound=_chord(neighbours_within_km))
-            cand = cand[np.isfinite(dist)]
-            country = cells_to_country(cand)
-            cand = cand[country != ""]  # land of a country; open sea is not a service market here
-            cells = np.concatenate([all_target, cand])
+            dist, _ = cKDTree(unit_vector(tl, tn)).query(unit_vector(cl, cn), distance_upper_bound=_chord(neighbours_within_km))
+            cells = np.concatenate([all_target, cand[np.isfinite(dist)]])
+    country = cells_to_country(cells)
+    # Neighbours are land cells of a country: open sea is not a service market here.
+    keep = np.ones(len(cells), dtype=bool)
+    keep[len(all_target):] = country[len(all_target):] != ""
+    cells, country = cells[keep], country[keep]
     lat, lon = cell_centers(cells)
-    label = cells_to_country(cells).astype(object)
+    label = country.astype(object)
     for r in targets:
-        label[r.member_mask(cells, res)] = r.key
+        label[r.member_mask(cells, res, country)] = r.key
     pop = population_for_cells(cells)
-    return AnalysisArea(res, cells, lat, lon, label.astype(str), np.asarray(pop, dtype=np.float64), tuple(targets))
+    return AnalysisArea(res, cells, lat, lon, label.astype(str), np.asarray(pop, dtype=np.float64), tuple(targets), country)
 
 
 @dataclass
@@ -115,7 +115,7 @@ class RegionalResult:
     service_fom: FiguresOfMerit
     sgp4_failures: str
 
-    @property
+    @cached_property
     def served(self) -> np.ndarray:
         return (self.counts > 0) & self.active
 
@@ -186,7 +186,7 @@ class RegionalResult:
 
         a = self.area
         out = []
-        xyz = _unit(a.lat_deg, a.lon_deg)
+        xyz = unit_vector(a.lat_deg, a.lon_deg)
         reach_km = beam_radius_km + h3.average_hexagon_edge_length(a.res, unit="km")
         for label in self.labels():
             m = a.members(label)
@@ -225,7 +225,7 @@ def run_regional(
     ``extra_positions(t_ns)`` may add satellites that are not SGP4 element sets (launch
     batches raising their orbits): ITRF km ``(extra, times, 3)``, NaN where a satellite does
     not serve (a NaN satellite is never in view)."""
-    from leonet.coverage.visibility import visibility_counts
+    from leonet.coverage.visibility import GroundPoints, visibility
 
     t = np.asarray(t_ns, dtype=np.int64)
     if t.size < 1:
@@ -235,19 +235,23 @@ def run_regional(
     counts = np.zeros((n_cells, n_t), dtype=np.uint16)
     overhead = np.zeros((len(area.targets), n_t), dtype=np.int32)
     target_geoms = [r.geometry for r in area.targets]
+    for g in target_geoms:
+        if g is not None:
+            shapely.prepare(g)  # point-in-polygon runs on every chunk
     target_cell_sets = [r.cells_at(area.res) for r in area.targets]
     failures: dict[int, int] = {}
+    points = GroundPoints.from_geodetic(area.lat_deg, area.lon_deg, 0.0)  # once, not per chunk
     for i in range(0, n_t, TIME_CHUNK):
         j = min(i + TIME_CHUNK, n_t)
         st = propagate(constellation.satrecs, t[i:j], frame="itrf", velocities=False, workers=workers)
         for code, n in st.error_counts().items():
             failures[code] = failures.get(code, 0) + n
         r = st.r_km if extra_positions is None else np.concatenate([st.r_km, extra_positions(t[i:j])], axis=0)
-        counts[:, i:j] = visibility_counts(area.lat_deg, area.lon_deg, np.zeros(n_cells), r, min_elevation_deg, max_range_km)
+        counts[:, i:j] = visibility(points, r, min_elevation_deg, max_range_km).counts
         overhead[:, i:j] = _overhead_counts(r, target_geoms, target_cell_sets, area.res)
         if progress:
             progress(j - i)
-    active = policy.active(area.cells, area.res, t)
+    active = policy.active(area.cells, area.res, t, country=area.country)
     cov = figures_of_merit(counts, step_s)
     srv = figures_of_merit(np.where(active, counts, 0), step_s)
     msg = "all states propagated" if not failures else "; ".join(f"{n} states failed with SGP4 error {c}" for c, n in failures.items())

@@ -38,13 +38,13 @@ def write_states(states: States, norad_id: np.ndarray, path: str | Path, fmt: st
     n, m = states.shape
     times = pa.array(format_time(states.t_ns))
     names = columns_for(frame)
-    messages = np.array([""] + [f"{c}: {ERROR_MESSAGES[c]}" for c in range(1, 256) if c in ERROR_MESSAGES], dtype=object)
+    codes = sorted(c for c in ERROR_MESSAGES if c)
+    messages = np.array([""] + [f"{c}: {ERROR_MESSAGES[c]}" for c in codes], dtype=object)
     code_to_row = np.zeros(256, dtype=np.int64)
-    for k, c in enumerate([c for c in range(1, 256) if c in ERROR_MESSAGES], 1):
-        code_to_row[c] = k
+    code_to_row[codes] = np.arange(1, len(codes) + 1)
     schema = pa.schema([("norad_id", pa.int64()), ("time_utc", pa.string())] + [(c, pa.float64()) for c in names[2:5]] + [("error", pa.string())])
     out = Path(path)
-    if out.parent and not out.parent.exists():
+    if not out.parent.exists():
         raise InputError(f"output folder {out.parent} does not exist; create it first")
     writer = pq.ParquetWriter(out, schema) if fmt == "parquet" else pacsv.CSVWriter(out, schema)
     rows = 0

@@ -42,6 +42,7 @@ from leonet.ground.borders import CountryRecord, Regions, load_countries, polygo
 __all__ = [
     "DEFAULT_RES",
     "Containment",
+    "as_cells",
     "region_cells",
     "country_cells",
     "cell_centers",
@@ -72,21 +73,31 @@ def _check_res(res: int, *, top: int = 15) -> int:
     return int(res)
 
 
-def _as_cells(cells: ArrayLike) -> NDArray[np.uint64]:
-    """Integer H3 indexes -> uint64 array of the same shape (no validity check here)."""
+def as_cells(cells: ArrayLike, allow_strings: bool = False) -> NDArray[np.uint64]:
+    """H3 indexes (uint64/int arrays or Python ints; hex strings such as '8531aca3fffffff' too
+    with ``allow_strings``) -> uint64 array of the same shape. No validity check here."""
     arr = np.asarray(cells)
+    if arr.dtype.kind in "US":
+        if not allow_strings:
+            raise InputError(f"H3 cells must be integers (uint64), got strings ({arr.dtype}); convert hex strings with h3.str_to_int")
+        try:
+            return np.array([h3.str_to_int(str(s)) for s in arr.ravel()], dtype=np.uint64).reshape(arr.shape)
+        except (ValueError, TypeError) as exc:
+            raise InputError(f"H3 cells given as strings must be hexadecimal indices such as '8531aca3fffffff' ({exc})") from None
     if arr.dtype.kind == "u":
         return arr.astype(np.uint64, copy=False)
     if arr.dtype.kind == "i":
         if arr.size and arr.min() < 0:
             raise InputError("H3 cells must be non-negative 64-bit integers (uint64)")
         return arr.astype(np.uint64)
+    if arr.dtype == object and arr.size:
+        try:
+            return np.array([int(x) for x in arr.ravel()], dtype=np.uint64).reshape(arr.shape)
+        except (ValueError, TypeError, OverflowError):
+            pass
     if arr.size == 0:
         return arr.astype(np.uint64)
-    raise InputError(
-        f"H3 cells must be integers (uint64), got dtype {arr.dtype}; convert hex strings "
-        "with h3.str_to_int"
-    )
+    raise InputError(f"H3 cells must be a uint64 array of cell indices (or hex strings), got dtype {arr.dtype}")
 
 
 def _per_cell(func: Callable[[int], T], flat: NDArray[np.uint64]) -> list[T]:
@@ -244,7 +255,7 @@ def cell_centers(cells: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.floa
     lat_deg, lon_deg : ndarray of float64, shape S
         Geodetic latitude and longitude in degrees (longitude in [-180, 180]).
     """
-    arr = _as_cells(cells)
+    arr = as_cells(cells)
     flat = arr.ravel()
     pairs = _per_cell(h3n.cell_to_latlng, flat)
     ll = np.fromiter(chain.from_iterable(pairs), np.float64, 2 * flat.size).reshape(-1, 2)
@@ -266,7 +277,7 @@ def cell_boundaries(cells: ArrayLike) -> NDArray[np.object_]:
         meridian, and a cap closed over the pole for the cell that contains a pole. Edges
         are straight in lon/lat, as in :mod:`leonet.ground.borders`.
     """
-    flat = _as_cells(cells).ravel()
+    flat = as_cells(cells).ravel()
     n = flat.size
     out = np.empty(n, dtype=object)
     if n == 0:
@@ -309,7 +320,7 @@ def cell_boundaries(cells: ArrayLike) -> NDArray[np.object_]:
 
 def cell_resolution(cells: ArrayLike) -> NDArray[np.int64]:
     """H3 resolution of each cell (bits 52-55 of the index), vectorised; shape of ``cells``."""
-    return ((_as_cells(cells) >> np.uint64(52)) & np.uint64(15)).astype(np.int64)
+    return ((as_cells(cells) >> np.uint64(52)) & np.uint64(15)).astype(np.int64)
 
 
 # The cells that contain the north or the south pole, at every resolution.
@@ -331,7 +342,7 @@ def cells_to_index(cells: ArrayLike, regions: Regions) -> NDArray[np.int64]:
     island — goes to the region it overlaps most (see
     :meth:`leonet.ground.borders.Regions.overlapping`).
     """
-    arr = _as_cells(cells)
+    arr = as_cells(cells)
     flat = arr.ravel()
     lat, lon = cell_centers(flat)
     idx = regions.index_of(lat, lon)

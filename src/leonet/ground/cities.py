@@ -38,6 +38,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from leonet.errors import InputError
+from leonet.orbits.frames import unit_vector
 
 __all__ = [
     "City",
@@ -456,11 +457,8 @@ def nearest_city_index(lat_deg: Sequence[float] | NDArray[np.float64], lon_deg: 
     """For each point, the index of the nearest city in ``cities`` (default: all of the
     15000 table) and the great-circle distance to it in km (spherical Earth, R = 6371 km)."""
     c = cities if cities is not None else load_cities()
-    lat = np.radians(np.atleast_1d(np.asarray(lat_deg, dtype=np.float64)))
-    lon = np.radians(np.atleast_1d(np.asarray(lon_deg, dtype=np.float64)))
-    p = np.stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)], axis=1)
-    clat, clon = np.radians(c.lat_deg), np.radians(c.lon_deg)
-    q = np.stack([np.cos(clat) * np.cos(clon), np.cos(clat) * np.sin(clon), np.sin(clat)], axis=1)
+    p = unit_vector(np.atleast_1d(lat_deg), np.atleast_1d(lon_deg))
+    q = unit_vector(c.lat_deg, c.lon_deg)
     best = np.empty(p.shape[0], dtype=np.intp)
     dot = np.empty(p.shape[0], dtype=np.float64)
     for start in range(0, p.shape[0], 256):  # bounded memory: 256 x n_cities at a time

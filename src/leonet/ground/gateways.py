@@ -74,6 +74,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from leonet.errors import DataNotFoundError, InputError
+from leonet.orbits.frames import unit_vector
 from leonet.sources.records import Rejection
 
 __all__ = [
@@ -622,9 +623,7 @@ def _drop_duplicates(rows: list[_Row], report: GroundLoadReport) -> list[_Row]:
         out.append(r)
     # Co-located sites of one kind under different names: kept, but worth a look.
     if len(out) > 1:
-        lat = np.radians([r.lat_deg for r in out])
-        lon = np.radians([r.lon_deg for r in out])
-        xyz = np.stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)], axis=1)
+        xyz = unit_vector([r.lat_deg for r in out], [r.lon_deg for r in out])
         chord_km = np.linalg.norm(xyz[:, None, :] - xyz[None, :, :], axis=2) * EARTH_RADIUS_KM
         kinds = np.array([r.kind for r in out])
         close = (chord_km < _DUPLICATE_KM) & (kinds[:, None] == kinds[None, :])

@@ -73,6 +73,7 @@ import shapely
 from numpy.typing import ArrayLike, NDArray
 
 from leonet.errors import DataNotFoundError, InputError
+from leonet.ground.cells import all_cells, as_cells, cell_centers, cell_resolution
 
 __all__ = [
     "DEFAULT_GRID_RELPATH",
@@ -86,7 +87,6 @@ __all__ = [
     "cell_population_table",
     "population_for_cells",
     "population_in_polygon",
-    "h3_resolution",
     "h3_parent",
 ]
 
@@ -321,10 +321,6 @@ def _digit(cells: NDArray[np.uint64], r: int) -> NDArray[np.uint64]:
     return (cells >> np.uint64((15 - r) * 3)) & _U7
 
 
-def h3_resolution(cells: NDArray[np.uint64]) -> NDArray[np.int64]:
-    """Resolution field of H3 indices (vectorised)."""
-    return ((cells >> _RES_SHIFT) & _U4).astype(np.int64)
-
 
 def h3_parent(cells: NDArray[np.uint64], res: int) -> NDArray[np.uint64]:
     """Ancestor at ``res`` of valid H3 cells whose resolution is >= ``res`` (vectorised
@@ -386,12 +382,6 @@ class CellPopulationTable:
         return np.where(found, self.population[pos_c], 0.0), found
 
 
-def _all_cells(res: int) -> NDArray[np.uint64]:
-    import h3.api.numpy_int as h3n
-
-    cells = np.asarray(h3n.uncompact_cells(h3n.get_res0_cells(), res), dtype=np.uint64)
-    return np.sort(cells)
-
 
 LAND_MARGIN_DEG = 0.05  # about 5 km: coastline error of Natural Earth 1:50m around small islands
 
@@ -400,8 +390,9 @@ LAND_MARGIN_DEG = 0.05  # about 5 km: coastline error of Natural Earth 1:50m aro
 def _cell_table(grid: PopulationGrid, res: int) -> CellPopulationTable:
     import h3.api.numpy_int as h3n
 
-    cells = _all_cells(res)
-    latlng = np.array([h3n.cell_to_latlng(c) for c in cells], dtype=np.float64)  # setup path, ~0.5 us/cell
+    cells = all_cells(res)
+    lat_deg, lon_deg = cell_centers(cells)  # setup path, ~0.5 us/cell
+    latlng = np.stack([lat_deg, lon_deg], axis=1)
     row, col = grid.cell_index(latlng[:, 0], latlng[:, 1])
     inside = row >= 0
     flat = np.where(inside, row * grid.ncols + col, -1).astype(np.int64)
@@ -457,30 +448,6 @@ def cell_population_table(res: int, grid: PopulationGrid | None = None) -> CellP
     return _cell_table(g, int(res))
 
 
-def _as_cells(cells: ArrayLike) -> NDArray[np.uint64]:
-    arr = np.asarray(cells)
-    if arr.dtype.kind in "US":
-        import h3
-
-        try:
-            return np.array([h3.str_to_int(str(s)) for s in arr.ravel()], dtype=np.uint64).reshape(arr.shape)
-        except (ValueError, TypeError) as exc:
-            raise InputError(f"H3 cells given as strings must be hexadecimal indices such as '8531aca3fffffff' ({exc})") from None
-    if arr.dtype == np.uint64:
-        return arr
-    if arr.dtype.kind == "i":
-        if np.any(arr < 0):
-            raise InputError("H3 cell indices must be non-negative 64-bit integers (uint64)")
-        return arr.astype(np.uint64)
-    if arr.dtype == object and arr.size:
-        try:
-            return np.array([int(x) for x in arr.ravel()], dtype=np.uint64).reshape(arr.shape)
-        except (ValueError, TypeError, OverflowError):
-            pass
-    if arr.size == 0:
-        return arr.astype(np.uint64)
-    raise InputError(f"H3 cells must be a uint64 array of cell indices (or hex strings), got dtype {arr.dtype}")
-
 
 def population_for_cells(cells: ArrayLike, grid: PopulationGrid | None = None) -> NDArray[np.float64]:
     """Population (people, float64) of each H3 cell, any mix of resolutions 0-15.
@@ -491,13 +458,13 @@ def population_for_cells(cells: ArrayLike, grid: PopulationGrid | None = None) -
     region's population under the uniform-within-1-degree assumption. Invalid indices raise
     :class:`~leonet.errors.InputError` naming them.
     """
-    c = _as_cells(cells)
+    c = as_cells(cells, allow_strings=True)
     shape = c.shape
     c = c.ravel()
     g = grid or default_population_grid()
     out = np.zeros(c.shape[0], dtype=np.float64)
     valid = np.zeros(c.shape[0], dtype=np.bool_)
-    res = h3_resolution(c)
+    res = cell_resolution(c)
     for r in np.unique(res).tolist():
         sel = np.flatnonzero(res == r)
         cr = c[sel]

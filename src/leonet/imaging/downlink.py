@@ -250,7 +250,7 @@ def _direct_contact(
         rows = todo[has]
         jj = j[has]
         hi = t[has, jj]
-        lo = np.where(jj > 0, t[has, np.maximum(jj - 1, 0)], collect[rows] if k0 == 0 else collect[rows] + k0 * step_ns)
+        lo = np.where(jj > 0, t[has, np.maximum(jj - 1, 0)], collect[rows] + k0 * step_ns)
         t_c = _bisect_crossing(lambda sr, tt: best(sr, tt)[0], 0.0, sat_index[rows], lo, hi, np.zeros(len(rows), bool), tol_ns)
         _, g = best(sat_index[rows], hi)
         down[rows], gw_idx[rows] = t_c, g

@@ -37,7 +37,6 @@ SPEED_OF_LIGHT_M_S = 299_792_458.0
 FIBRE_REFRACTIVE_INDEX = 1.468
 EARTH_MEAN_RADIUS_KM = 6371.0088  # IUGG mean radius, for great-circle fibre lengths
 MODES = ("isl", "bentpipe", "gateway")
-_NO_PRED = -9999  # scipy's predecessor for "none"
 
 
 @dataclass(frozen=True)

@@ -128,6 +128,14 @@ def geodetic_to_itrf(lat_deg: np.ndarray, lon_deg: np.ndarray, alt_km: np.ndarra
     return np.stack(np.broadcast_arrays(rxy * np.cos(lon), rxy * np.sin(lon), (n * (1.0 - WGS84_E2) + h) * sin_lat), -1)
 
 
+def unit_vector(lat_deg: np.ndarray, lon_deg: np.ndarray) -> np.ndarray:
+    """Unit vectors ``(..., 3)`` of latitude/longitude directions on a sphere (also the geodetic
+    up vector of a point with that geodetic latitude); for angular distances and k-d trees."""
+    lat = np.radians(np.asarray(lat_deg, dtype=np.float64))
+    lon = np.radians(np.asarray(lon_deg, dtype=np.float64))
+    return np.stack(np.broadcast_arrays(np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)), -1)
+
+
 def enu_basis(lat_deg: np.ndarray, lon_deg: np.ndarray) -> np.ndarray:
     """Unit east, north, up vectors in ITRF for geodetic points: ``(points, 3, 3)`` rows e, n, u."""
     lat = np.radians(np.atleast_1d(np.asarray(lat_deg, dtype=np.float64)))

@@ -179,7 +179,7 @@ class _Job:
             teme_to_itrf(r, v if self.v_out is not None else None, self.theta, self.pm, out_r=r, out_v=v)
         if not direct:
             self.r_out[i:j] = r
-        if self.v_out is not None and v is not self.v_out[i:j] and self.v_out.dtype != np.float64:
+        if self.v_out is not None and self.v_out.dtype != np.float64:  # float64 was written in place
             self.v_out[i:j] = v
         return (j - i) * m
 

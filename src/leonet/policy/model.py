@@ -95,30 +95,41 @@ class Region:
             return self.cells  # type: ignore[return-value]
         return _region_cells_cached(self, res)
 
-    def member_mask(self, cells: np.ndarray, res: int) -> np.ndarray:
+    def member_mask(self, cells: np.ndarray, res: int, country: np.ndarray | None = None) -> np.ndarray:
         """Which of ``cells`` (uint64, res ``res``) belong to this region: ``(cells,)`` bool.
 
         For a country this is also every cell that :func:`leonet.ground.cells.cells_to_country`
         gives to it (coastal cells whose centre is at sea but that overlap its land most), so
-        that the policy and the per-country figures always count the same cells.
+        that the policy and the per-country figures always count the same cells. Pass
+        ``country`` (that function's answer for ``cells``) when it is already known.
         """
         mask = np.isin(cells, self.cells_at(res))
         if self.kind == "country" and cells.size:
-            from leonet.ground.cells import cells_to_country
+            if country is None:
+                from leonet.ground.cells import cells_to_country
 
-            mask |= cells_to_country(cells) == self.key
+                country = cells_to_country(cells)
+            mask |= country == self.key
         return mask
 
 
+# Country cells are cached by code (a scenario, the control plane and the CLI each build their
+# own Region objects for the same country); other regions by object.
+_COUNTRY_CELLS: dict[tuple[str, int], np.ndarray] = {}
 _CELL_CACHE: "weakref.WeakKeyDictionary[Region, dict[int, np.ndarray]]" = weakref.WeakKeyDictionary()
 
 
 def _region_cells_cached(region: Region, res: int) -> np.ndarray:
+    from leonet.ground.cells import region_cells  # sorted and unique already
+
+    if region.kind == "country":
+        key = (region.key, res)
+        if key not in _COUNTRY_CELLS:
+            _COUNTRY_CELLS[key] = region_cells(region.geometry, res)
+        return _COUNTRY_CELLS[key]
     by_res = _CELL_CACHE.setdefault(region, {})
     if res not in by_res:
-        from leonet.ground.cells import region_cells
-
-        by_res[res] = np.unique(np.asarray(region_cells(region.geometry, res), dtype=np.uint64))
+        by_res[res] = region_cells(region.geometry, res)
     return by_res[res]
 
 
@@ -192,13 +203,20 @@ class ServicePolicy:
     def activate(self, region: Region, start: str | int | None = None, end: str | int | None = None) -> "ServicePolicy":
         return self.with_rule(region, True, start, end)
 
-    def active(self, cells: np.ndarray, res: int, t_ns: np.ndarray) -> np.ndarray:
-        """Activation state ``(cells, times)`` bool of H3 ``cells`` (uint64, res ``res``)."""
+    def active(self, cells: np.ndarray, res: int, t_ns: np.ndarray, country: np.ndarray | None = None) -> np.ndarray:
+        """Activation state ``(cells, times)`` bool of H3 ``cells`` (uint64, res ``res``).
+
+        ``country``: :func:`leonet.ground.cells.cells_to_country` of ``cells`` if known; else
+        it is computed once here (not once per country rule)."""
         cells = np.asarray(cells, dtype=np.uint64)
         t = np.atleast_1d(np.asarray(t_ns, dtype=np.int64))
         out = np.full((cells.size, t.size), self.default_active, dtype=bool)
+        if country is None and cells.size and any(r.region.kind == "country" for r in self.rules):
+            from leonet.ground.cells import cells_to_country
+
+            country = cells_to_country(cells)
         for rule in self.rules:
-            members = rule.region.member_mask(cells, res)
+            members = rule.region.member_mask(cells, res, country)
             when = rule.time_mask(t)
             if members.any() and when.any():
                 out[np.ix_(members, when)] = rule.active

@@ -20,19 +20,19 @@ def _fig_to_data_uri(fig) -> str:  # type: ignore[no-untyped-def]
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
-def _cell_map(res: RegionalResult, values: np.ndarray, title: str, cmap: str, label: str, vmin=None, vmax=None):  # type: ignore[no-untyped-def]
+def _cell_map(res: RegionalResult, polys: np.ndarray, values: np.ndarray, title: str, cmap: str, label: str, vmin=None, vmax=None):  # type: ignore[no-untyped-def]
     import matplotlib.pyplot as plt
     import shapely
     from matplotlib.collections import PolyCollection
 
     from leonet.ground.borders import load_countries
-    from leonet.ground.cells import cell_boundaries
 
     a = res.area
-    polys = cell_boundaries(a.cells)
-    verts = [np.asarray(p.exterior.coords) for p in polys]
+    # A cell crossing the antimeridian comes back as two polygons: draw both with its value.
+    parts, owner = shapely.get_parts(polys, return_index=True)
+    verts = [np.asarray(p.exterior.coords) for p in parts]
     fig, ax = plt.subplots(figsize=(7.5, 6.5))
-    coll = PolyCollection(verts, array=np.asarray(values, dtype=float), cmap=cmap, edgecolors="none")
+    coll = PolyCollection(verts, array=np.asarray(values, dtype=float)[owner], cmap=cmap, edgecolors="none")
     if vmin is not None or vmax is not None:
         coll.set_clim(vmin, vmax)
     ax.add_collection(coll)
@@ -106,8 +106,11 @@ def write_report(path: Path, title: str, description: str, res: RegionalResult, 
     import matplotlib
 
     matplotlib.use("Agg")
-    mean_map = _cell_map(res, res.coverage_fom.sats_in_view_mean, "Mean satellites in view per cell", "viridis", "satellites")
-    served_map = _cell_map(res, res.service_fom.percent_covered_by_at_least[:, 0], f"Served time under policy: {res.policy.name}",
+    from leonet.ground.cells import cell_boundaries
+
+    polys = cell_boundaries(res.area.cells)
+    mean_map = _cell_map(res, polys, res.coverage_fom.sats_in_view_mean, "Mean satellites in view per cell", "viridis", "satellites")
+    served_map = _cell_map(res, polys, res.service_fom.percent_covered_by_at_least[:, 0], f"Served time under policy: {res.policy.name}",
                            "RdYlGn", "% of time served", 0, 100)
     series = _timeseries_plot(res, baseline)
     border = [{k: v for k, v in b.items() if k != "cells"} for b in res.border_effect(beam_radius_km)]

@@ -91,21 +91,23 @@ def load(
     repair_checksums: bool = False,
     cache_dir: str | Path | None = None,
     refresh: bool = False,
+    epoch: str | int | None = None,
 ) -> Constellation:
     """Load and join element sets from files, ``celestrak:GROUP``, ``http(s)://`` URLs and
-    ``preset:NAME`` filed shells. A catalogue number seen twice keeps its newest epoch."""
+    ``preset:NAME`` filed shells (generated at ``epoch``, default the presets' own). A catalogue
+    number seen twice keeps its newest epoch."""
     items = sources if isinstance(sources, list) else [sources]
     if not items:
         raise InputError("no element sets given: name a TLE/OMM file, a URL, celestrak:GROUP or preset:NAME")
-    parts = [_load_one(str(s), fmt, repair_checksums, cache_dir, refresh) for s in items]
+    parts = [_load_one(str(s), fmt, repair_checksums, cache_dir, refresh, epoch) for s in items]
     return parts[0] if len(parts) == 1 else concat(parts)
 
 
-def _load_one(src: str, fmt: str | None, repair: bool, cache_dir: str | Path | None, refresh: bool) -> Constellation:
+def _load_one(src: str, fmt: str | None, repair: bool, cache_dir: str | Path | None, refresh: bool, epoch: str | int | None) -> Constellation:
     if src.startswith("preset:"):
-        from leonet.sources.walker import preset_constellation
+        from leonet.sources.walker import DEFAULT_EPOCH, preset_constellation
 
-        return preset_constellation(src.split(":", 1)[1])
+        return preset_constellation(src.split(":", 1)[1], epoch=DEFAULT_EPOCH if epoch is None else epoch)
     if src.startswith(("celestrak:", "http://", "https://")):
         from leonet.sources.fetch import fetch
 

@@ -31,12 +31,11 @@ from dataclasses import dataclass
 import numpy as np
 from sgp4.api import WGS72, Satrec
 
-from leonet.constellation import WGS72_RADIUS_KM, Constellation
+from leonet.constellation import WGS72_MU_KM3_S2, WGS72_RADIUS_KM, Constellation
 from leonet.errors import InputError
 from leonet.sources.records import LoadReport
 from leonet.times import NS_PER_DAY, parse_time
 
-_MU_WGS72_KM3_S2 = 398600.8
 _EPOCH_1949_NS = -631_238_400 * 1_000_000_000  # 1949-12-31T00:00:00 UTC, SGP4's epoch origin
 DEFAULT_EPOCH = "2025-01-01T00:00:00Z"
 
@@ -126,7 +125,7 @@ def _kozai_mean_motion(shell: WalkerShell, epoch_days: float) -> float:
     makes the Brouwer semi-major axis match the target to well under a metre.
     """
     a_km = WGS72_RADIUS_KM + shell.altitude_km
-    n = math.sqrt(_MU_WGS72_KM3_S2 / a_km**3) * 60.0
+    n = math.sqrt(WGS72_MU_KM3_S2 / a_km**3) * 60.0
     for _ in range(2):
         probe = Satrec()
         probe.sgp4init(WGS72, "i", 1, epoch_days, 0.0, 0.0, 0.0, 0.0, 0.0, math.radians(shell.inclination_deg), 0.0, n, 0.0)
