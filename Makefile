@@ -18,6 +18,8 @@ demo: $(STAMP)
 	$(VENV)/bin/leonet demo
 
 test: $(STAMP)
+	$(VENV)/bin/ruff check src tests bench scripts
+	cd src && ../$(VENV)/bin/lint-imports ../pyproject.toml
 	$(PY) -m pytest -q -n auto --dist loadfile
 
 bench: $(STAMP)

@@ -37,7 +37,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 # ---- reference data ---------------------------------------------------------------------
-from leonet.sources.load import data_dir  # noqa: E402  (the project's own lookup, not a copy)
+from leonet.paths import data_dir  # noqa: E402  (the project's own lookup, not a copy)
 
 
 def data_path(*parts: str) -> Path:
@@ -111,7 +111,7 @@ class TreeMemorySampler:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
-    def __enter__(self) -> "TreeMemorySampler":
+    def __enter__(self) -> TreeMemorySampler:
         self._thread.start()
         return self
 

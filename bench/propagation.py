@@ -154,7 +154,8 @@ def skyfield_subset(n: int, k: int) -> list[int]:
 
 def measure_skyfield(args: argparse.Namespace) -> dict[str, Any]:
     import numpy as np
-    from skyfield.api import EarthSatellite, load as sf_load
+    from skyfield.api import EarthSatellite
+    from skyfield.api import load as sf_load
     from skyfield.framelib import itrs
 
     from leonet.orbits.propagate import propagate

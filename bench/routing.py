@@ -29,7 +29,6 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import data_path, fmt_s, machine_info, print_lines, print_table, verdict  # noqa: E402
-
 from leonet.network import GroundNodes, LinkRule, Router, infer_shells, plus_grid, read_hypatia  # noqa: E402
 from leonet.network.links import laser_links_up  # noqa: E402
 from leonet.orbits.propagate import propagate  # noqa: E402

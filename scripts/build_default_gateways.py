@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from leonet.ground.gateways import STARLINKVIZ_RELPATH, GroundSites, load_gateways, write_generic_csv
-from leonet.sources.load import data_dir
+from leonet.paths import data_dir
 
 OUT = Path(__file__).resolve().parents[1] / "src" / "leonet" / "data" / "gateways_default.csv"
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from refdata import data_dir as reference_data_dir
 
-from leonet.constellation import Constellation
+from leonet.sources.constellation import Constellation
 from leonet.sources.records import LoadReport, ParsedRecord
 from leonet.sources.tle import parse_tle_text
 

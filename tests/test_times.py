@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import numpy as np
 import pytest
@@ -61,7 +61,7 @@ def test_parse_time_keeps_nanoseconds(frac, ns):
 
 def test_parse_time_other_inputs():
     assert parse_time(T0) == T0 and parse_time(np.int64(T0)) == T0  # integers are ns already
-    assert parse_time(datetime(2024, 10, 23, 12, tzinfo=timezone.utc)) == T0
+    assert parse_time(datetime(2024, 10, 23, 12, tzinfo=UTC)) == T0
     assert parse_time(datetime(2024, 10, 23, 12)) == T0  # naive datetime: UTC
     assert parse_time(datetime(2024, 10, 23, 14, tzinfo=timezone(timedelta(hours=2)))) == T0
     assert parse_time(np.datetime64("2024-10-23T12:00:00.000000001")) == T0 + 1

@@ -5,7 +5,7 @@ The package is split into pipeline stages that data flows through one way:
 -> ``ground`` / ``coverage`` -> ``policy`` -> ``network`` -> ``reports`` and the CLI.
 """
 
-from leonet.constellation import Constellation
+from leonet.sources.constellation import Constellation
 from leonet.times import TimeGrid, parse_duration, parse_time
 
 __all__ = ["Constellation", "TimeGrid", "parse_duration", "parse_time", "__version__"]

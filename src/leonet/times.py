@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 
@@ -106,11 +106,11 @@ def _parse_time(text: str | datetime | int | np.datetime64) -> int:
             raise InputError(f"time {text!r} is not a time (NaT); {_TIME_HELP}")
         return int(text.astype("datetime64[ns]").astype(np.int64))
     if isinstance(text, datetime):
-        dt = text if text.tzinfo else text.replace(tzinfo=timezone.utc)
+        dt = text if text.tzinfo else text.replace(tzinfo=UTC)
         return _datetime_to_ns(dt)
     s = str(text).strip()
     if s.lower() == "now":
-        return _datetime_to_ns(datetime.now(timezone.utc))
+        return _datetime_to_ns(datetime.now(UTC))
     iso = s[:-1] + "+00:00" if s.endswith(("Z", "z")) else s
     # Keep sub-microsecond digits that datetime cannot hold.
     frac_ns = 0
@@ -124,7 +124,7 @@ def _parse_time(text: str | datetime | int | np.datetime64) -> int:
     except ValueError:
         raise InputError(f"cannot read time {s!r}; {_TIME_HELP}") from None
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
     return _datetime_to_ns(dt) + frac_ns
 
 
@@ -145,7 +145,7 @@ def parse_time(text: str | datetime | int | np.datetime64) -> int:
 
 
 def _datetime_to_ns(dt: datetime) -> int:
-    delta = dt - datetime(1970, 1, 1, tzinfo=timezone.utc)
+    delta = dt - datetime(1970, 1, 1, tzinfo=UTC)
     return (delta.days * 86_400 + delta.seconds) * NS_PER_S + delta.microseconds * 1_000
 
 
@@ -212,7 +212,7 @@ class TimeGrid:
             raise InputError(f"a time grid needs at least one instant, got count={self.count}")
 
     @classmethod
-    def from_span(cls, start: str | int, duration: str | int, step: str | int) -> "TimeGrid":
+    def from_span(cls, start: str | int, duration: str | int, step: str | int) -> TimeGrid:
         """Grid over ``[start, start + duration)``; e.g. 1 day at 60 s gives 1,440 instants.
 
         ``duration`` and ``step`` are text ('1d', '60s', 'PT1H') or integer nanoseconds, as

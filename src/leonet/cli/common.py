@@ -13,8 +13,8 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from leonet.constellation import Constellation
 from leonet.errors import InputError, LeonetError
+from leonet.sources.constellation import Constellation
 
 # Off a terminal (pipes, logs, tests) tables get room instead of truncated cells, and messages
 # are not hard-wrapped so that they can be searched.

@@ -11,7 +11,7 @@ import click
 import numpy as np
 from rich.table import Table
 
-from leonet.cli.common import output_file, err_console, handle_errors, load_sources, out_console, progress_bar, source_options
+from leonet.cli.common import err_console, handle_errors, load_sources, out_console, output_file, progress_bar, source_options
 from leonet.errors import InputError
 from leonet.times import NS_PER_S, format_time, parse_duration, parse_time
 

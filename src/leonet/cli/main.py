@@ -14,11 +14,11 @@ from leonet.cli.common import (
     ELEVATION_DEG,
     LAT_DEG,
     LON_DEG,
-    output_file,
     err_console,
     handle_errors,
     load_sources,
     out_console,
+    output_file,
     parse_id_list,
     progress_bar,
     source_options,
@@ -224,7 +224,7 @@ def demo(output_dir: str | None) -> None:
     """The main job: Starlink over Taiwan and its neighbours for 24 h at 60 s, with service
     over Taiwan not activated, against service active everywhere (examples/taiwan.toml).
     Writes Parquet tables, a DuckDB database and an HTML report with maps."""
-    from leonet.jobs import demo_scenario_path, run_file
+    from leonet.jobs.regional import demo_scenario_path, run_file
 
     run_file(demo_scenario_path(), Path(output_dir) if output_dir else None)
 
@@ -235,8 +235,8 @@ def demo(output_dir: str | None) -> None:
 @click.option("--policy-db", help="Control-plane database URL: apply the policy in force there at each simulated time, over the scenario's own.")
 @handle_errors
 def run(scenario: str, output_dir: str | None, policy_db: str | None) -> None:
-    """Run a scenario file (TOML; see examples/taiwan.toml and `leonet.scenario` for the keys)."""
-    from leonet.jobs import run_file
+    """Run a scenario file (TOML; see examples/taiwan.toml and `leonet.jobs.scenario` for the keys)."""
+    from leonet.jobs.regional import run_file
 
     run_file(scenario, Path(output_dir) if output_dir else None, policy_db=policy_db)
 
@@ -263,7 +263,8 @@ def coverage(sources, preset, repair_checksums, cache_dir, regions, h3_res, star
     import pyarrow.parquet as pq
 
     from leonet.coverage.regional import build_area, run_regional
-    from leonet.policy.model import Region, ServicePolicy
+    from leonet.ground.regions import Region
+    from leonet.policy.model import ServicePolicy
 
     grid = TimeGrid.from_span(start, duration, step)
     codes = [c.strip() for c in regions.split(",") if c.strip()]

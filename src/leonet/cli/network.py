@@ -24,7 +24,7 @@ from leonet.times import TimeGrid, format_time
 CSV_COLUMNS = ("t_ns", "src", "dst", "hops", "path", "length_m", "rtt_ms")
 
 
-def _resolve_endpoint(text: str, notes: list[str], sites: "GroundSites") -> tuple[str, float, float]:
+def _resolve_endpoint(text: str, notes: list[str], sites: GroundSites) -> tuple[str, float, float]:
     """A gateway or PoP name (of ``sites``, the run's ground sites) first, else a city or 'lat,lon'."""
     from leonet.ground.cities import normalize_name, resolve_place
 
@@ -155,7 +155,8 @@ def route(sources, preset, repair_checksums, cache_dir, hypatia_dir, src_text, d
         src, dst = idx[:1], idx[1:2]
     active = None
     if inactive:
-        from leonet.policy.model import Region, ServicePolicy
+        from leonet.ground.regions import Region
+        from leonet.policy.model import ServicePolicy
 
         policy = ServicePolicy.active_everywhere()
         for code in (c.strip() for c in inactive.split(",")):

@@ -20,7 +20,7 @@ import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
@@ -32,7 +32,7 @@ GENESIS_HASH = "0" * 64
 
 def utc_now() -> str:
     """Now as ISO-8601 UTC with microseconds (the form every ``*_at`` column holds)."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def canonical_json(obj: Any) -> str:
@@ -42,7 +42,7 @@ def canonical_json(obj: Any) -> str:
 def entry_hash(prev_hash: str, seq: int, at: str, actor: str, action: str, object_type: str, object_id: str, payload: str) -> str:
     """The hash of one entry given its predecessor's hash (``payload`` as stored)."""
     body = canonical_json([int(seq), at, actor, action, object_type, object_id, payload])
-    return hashlib.sha256(f"{prev_hash}\n{body}".encode("utf-8")).hexdigest()
+    return hashlib.sha256(f"{prev_hash}\n{body}".encode()).hexdigest()
 
 
 def append(conn: Connection, actor: str, action: str, object_type: str, object_id: str | int, payload: dict[str, Any]) -> int:

@@ -13,7 +13,8 @@ from leonet.control.db import (
     read_tx,
     regions,
 )
-from leonet.policy.model import Region, Rule, ServicePolicy
+from leonet.ground.regions import Region
+from leonet.policy.model import Rule, ServicePolicy
 
 
 def load_policy(db_url: str, default: bool | ServicePolicy = True) -> ServicePolicy:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from leonet.constellation import Constellation
 from leonet.orbits.frames import itrf_to_geodetic, look_angles
 from leonet.orbits.propagate import propagate
+from leonet.sources.constellation import Constellation
 
 
 def overhead(c: Constellation, lat_deg: float, lon_deg: float, alt_km: float, t_ns: int, min_elevation_deg: float = 25.0) -> list[dict]:

@@ -43,7 +43,6 @@ from dataclasses import dataclass
 import numpy as np
 from sgp4.api import Satrec, SatrecArray
 
-from leonet.constellation import WGS72_MU_KM3_S2, WGS72_RADIUS_KM, Constellation
 from leonet.errors import InputError
 from leonet.orbits.eop import EarthOrientation, builtin_eop
 from leonet.orbits.frames import (
@@ -54,6 +53,7 @@ from leonet.orbits.frames import (
     teme_to_itrf,
 )
 from leonet.orbits.propagate import propagate
+from leonet.sources.constellation import WGS72_MU_KM3_S2, WGS72_RADIUS_KM, Constellation
 from leonet.times import NS_PER_S, ns_to_jd2, parse_time
 
 #: Default refinement tolerance: rise, culmination and set times to within 0.01 s.
@@ -111,11 +111,11 @@ class Passes:
         """Time above the mask within the window, (passes,) float64 seconds."""
         return (self.set_ns - self.rise_ns) / NS_PER_S
 
-    def for_satellite(self, index: int) -> "Passes":
+    def for_satellite(self, index: int) -> Passes:
         """The passes of the satellite at input row ``index``."""
         return self.take(self.sat_index == index)
 
-    def take(self, index: np.ndarray) -> "Passes":
+    def take(self, index: np.ndarray) -> Passes:
         """Rows at integer positions or a boolean mask, in that order."""
         return Passes(
             self.sat_index[index],

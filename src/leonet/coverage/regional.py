@@ -16,12 +16,13 @@ import numpy as np
 import shapely
 from scipy.spatial import cKDTree
 
-from leonet.constellation import Constellation
 from leonet.coverage.fom import FiguresOfMerit, figures_of_merit, weighted_mean
 from leonet.errors import InputError
+from leonet.ground.regions import Region
 from leonet.orbits.frames import itrf_to_geodetic, unit_vector
 from leonet.orbits.propagate import propagate
-from leonet.policy.model import Region, ServicePolicy
+from leonet.policy.model import ServicePolicy
+from leonet.sources.constellation import Constellation
 
 EARTH_MEAN_RADIUS_KM = 6371.0088
 TIME_CHUNK = 240  # instants per chunk: (sats x 240 x 3) float64, 37 MB for 6,448 sats; big enough to run SGP4 on all cores

@@ -143,7 +143,7 @@ class GroundPoints:
         return int(self.lat_deg.shape[0])
 
     @classmethod
-    def from_geodetic(cls, lat_deg: np.ndarray, lon_deg: np.ndarray, alt_km: np.ndarray | float = 0.0, block_points: int = BLOCK_POINTS) -> "GroundPoints":
+    def from_geodetic(cls, lat_deg: np.ndarray, lon_deg: np.ndarray, alt_km: np.ndarray | float = 0.0, block_points: int = BLOCK_POINTS) -> GroundPoints:
         """Points from WGS84 latitude/longitude (deg, ``(cells,)``) and altitude (km, scalar or
         ``(cells,)``); ``block_points`` sets the block size (a tuning knob, not a semantic one)."""
         lat = np.asarray(lat_deg, dtype=np.float64)
@@ -727,7 +727,7 @@ def visibility_brute_force(
             sx, sy, sz = s[:, 0], s[:, 1], s[:, 2]  # NaN rows fail every comparison: never visible
             starts = range(0, n_cells, blk)
             # map() yields in order; only the small per-block results are kept.
-            for c0, (cnt, best, rows) in zip(starts, pool.map(lambda c0: run_block(c0, sx, sy, sz), starts)):
+            for c0, (cnt, best, rows) in zip(starts, pool.map(lambda c0, sx=sx, sy=sy, sz=sz: run_block(c0, sx, sy, sz), starts)):
                 c1 = min(n_cells, c0 + blk)
                 counts[c0:c1, t] = cnt
                 if max_sin_all is not None:

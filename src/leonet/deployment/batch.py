@@ -100,8 +100,7 @@ class LaunchBatch:
             problems.append(f"hold_days={self.hold_days:g} must not be negative")
         if problems:
             raise InputError(f"launch batch {self.name!r}: " + "; ".join(problems))
-        self.release_ns  # parse now so a bad time fails at construction
-        self.plane_epoch_ns
+        _ = (self.release_ns, self.plane_epoch_ns)  # parse now so a bad time fails at construction
 
     @property
     def release_ns(self) -> int:

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from leonet.constellation import Constellation
 from leonet.errors import InputError
+from leonet.sources.constellation import Constellation
 
 SNAPSHOT_NOTE = (
     "A snapshot holds only objects still in orbit when it was made: satellites that re-entered "

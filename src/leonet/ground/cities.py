@@ -152,7 +152,7 @@ class Cities:
             note,
         )
 
-    def select(self, mask_or_index: NDArray[np.bool_] | NDArray[np.integer] | slice) -> "Cities":
+    def select(self, mask_or_index: NDArray[np.bool_] | NDArray[np.integer] | slice) -> Cities:
         """A subset (boolean mask, index array or slice), keeping the order given."""
         k = mask_or_index
         return Cities(

@@ -48,7 +48,7 @@ kind less than 0.1 km apart under different names are kept and named in ``report
 Default set
 -----------
 ``load_gateways()`` (no path) reads ``gateways/starlinkviz_ground-stations_20260320.csv`` from
-the reference data folder (:func:`leonet.sources.load.data_dir`) when it is there, else the
+the reference data folder (:func:`leonet.paths.data_dir`) when it is there, else the
 copy shipped in the package, ``leonet/data/gateways_default.csv``, which
 ``scripts/build_default_gateways.py`` derives from that file (all 357 rows in the generic CSV
 schema, country filled in; credited in its header). Both give the same sites: with the default
@@ -207,7 +207,7 @@ class GroundSites:
     def __len__(self) -> int:
         return int(self.name.shape[0])
 
-    def select(self, mask_or_index: NDArray[np.bool_] | NDArray[np.integer] | slice) -> "GroundSites":
+    def select(self, mask_or_index: NDArray[np.bool_] | NDArray[np.integer] | slice) -> GroundSites:
         """A subset (boolean mask, index array or slice); the report is shared."""
         k = mask_or_index
         return GroundSites(
@@ -216,12 +216,12 @@ class GroundSites:
         )
 
     @property
-    def gateways(self) -> "GroundSites":
+    def gateways(self) -> GroundSites:
         """Only the gateways."""
         return self.select(self.kind == "gateway")
 
     @property
-    def pops(self) -> "GroundSites":
+    def pops(self) -> GroundSites:
         """Only the points of presence."""
         return self.select(self.kind == "pop")
 
@@ -669,7 +669,7 @@ def packaged_gateways_path() -> Path:
 
 def default_gateways_path() -> Path:
     """The starlinkviz file in the reference data folder if present, else the packaged copy."""
-    from leonet.sources.load import data_dir
+    from leonet.paths import data_dir
 
     p = data_dir() / STARLINKVIZ_RELPATH
     return p if p.is_file() else packaged_gateways_path()

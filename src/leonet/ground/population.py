@@ -4,7 +4,7 @@ Data
 ----
 Gridded Population of the World v4.11, 2020 population count, 1-degree cells (CIESIN,
 Columbia University, 2018; CC BY 4.0): ``population/gpw_v4_population_count_rev11_2020_1_deg.asc``
-in the reference data folder (:func:`leonet.sources.load.data_dir`), an ESRI ASCII grid of
+in the reference data folder (:func:`leonet.paths.data_dir`), an ESRI ASCII grid of
 360 x 180 cells whose first row is the northernmost; NODATA (-9999, ocean) is read as 0. Total:
 7.97e9 people. The grid is not shipped in the package; give ``path=`` or set
 ``LEONET_DATA_DIR``.
@@ -268,7 +268,7 @@ def load_population_grid(path: str | Path | None = None) -> PopulationGrid:
     """Read a population grid (ESRI ASCII). Default: GPWv4 2020 1-degree in the reference data
     folder (``$LEONET_DATA_DIR/population/...``)."""
     if path is None:
-        from leonet.sources.load import data_dir
+        from leonet.paths import data_dir
 
         p = data_dir() / DEFAULT_GRID_RELPATH
         if not p.is_file():
@@ -294,7 +294,7 @@ def _default_grid(path_key: str) -> PopulationGrid:
 
 def default_population_grid() -> PopulationGrid:
     """The default grid, read once per data folder and cached."""
-    from leonet.sources.load import data_dir
+    from leonet.paths import data_dir
 
     p = data_dir() / DEFAULT_GRID_RELPATH
     if not p.is_file():

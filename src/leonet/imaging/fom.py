@@ -28,7 +28,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from leonet.coverage.fom import gap_statistics
-
 from leonet.imaging.access import AccessWindows
 from leonet.imaging.targets import Targets
 from leonet.times import NS_PER_S

@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from leonet.constellation import Constellation
 from leonet.coverage.passes import propagate_pairs, top_angular_rate_rad_s
 from leonet.deployment.batch import MU_KM3_S2, RE_KM, LaunchBatch
 from leonet.errors import InputError
 from leonet.orbits.frames import EARTH_ROTATION_RAD_S, WGS84_A_KM
 from leonet.orbits.propagate import propagate
+from leonet.sources.constellation import Constellation
 
 
 @dataclass(frozen=True, eq=False)

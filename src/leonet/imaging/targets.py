@@ -217,7 +217,7 @@ def read_target_file(path: str | Path) -> Targets:
     points, areas, tracks = [], [], []
     for name, items in by_name.items():
         kinds = set()
-        for k, row in items:
+        for _k, row in items:
             if (row.get("h3_cell") or "").strip():
                 kinds.add("cell")
             elif (row.get("time_utc") or "").strip():

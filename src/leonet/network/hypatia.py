@@ -16,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from leonet.constellation import Constellation
 from leonet.errors import DataNotFoundError, InputError
 from leonet.network.routing import GroundNodes, _normals
+from leonet.sources.constellation import Constellation
 
 
 @dataclass(frozen=True)

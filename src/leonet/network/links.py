@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from leonet.constellation import WGS72_RADIUS_KM
 from leonet.errors import InputError
+from leonet.sources.constellation import WGS72_RADIUS_KM
 
 # Hypatia's (satgenpy) laser limits for Starlink-550: the line of sight between two satellites
 # must clear 80 km above a spherical Earth of SGP4's radius, which at 550 km gives 5,016.6 km.

@@ -54,7 +54,7 @@ class GroundNodes:
         return int(self.name.shape[0])
 
     @classmethod
-    def from_geodetic(cls, names: list[str] | np.ndarray, lat_deg: np.ndarray, lon_deg: np.ndarray, alt_km: np.ndarray | float = 0.0) -> "GroundNodes":
+    def from_geodetic(cls, names: list[str] | np.ndarray, lat_deg: np.ndarray, lon_deg: np.ndarray, alt_km: np.ndarray | float = 0.0) -> GroundNodes:
         """WGS84 geodetic points; ``up`` is the ellipsoid normal."""
         from leonet.orbits.frames import geodetic_to_itrf
 
@@ -63,11 +63,11 @@ class GroundNodes:
         r = np.asarray(geodetic_to_itrf(lat, lon, alt_km), dtype=np.float64).reshape(-1, 3)
         return cls(np.asarray(names, dtype=object), lat, lon, r, _normals(lat, lon))
 
-    def take(self, idx: np.ndarray) -> "GroundNodes":
+    def take(self, idx: np.ndarray) -> GroundNodes:
         return GroundNodes(self.name[idx], self.lat_deg[idx], self.lon_deg[idx], self.r_km[idx], self.up[idx])
 
     @classmethod
-    def empty(cls) -> "GroundNodes":
+    def empty(cls) -> GroundNodes:
         z = np.zeros(0)
         return cls(np.zeros(0, dtype=object), z, z.copy(), np.zeros((0, 3)), np.zeros((0, 3)))
 

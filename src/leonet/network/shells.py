@@ -35,8 +35,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from leonet.constellation import Constellation
 from leonet.errors import InputError
+from leonet.sources.constellation import Constellation
 from leonet.times import NS_PER_S
 
 _NS_PER_MIN = 60 * NS_PER_S

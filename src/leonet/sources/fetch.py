@@ -25,7 +25,7 @@ import urllib.parse
 import urllib.request
 import warnings
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.message import Message
 from pathlib import Path
 from typing import Any
@@ -294,7 +294,7 @@ def _stamp() -> dict[str, Any]:
 
 
 def _iso(ns: int) -> str:
-    return datetime.fromtimestamp(ns / 1e9, timezone.utc).isoformat(timespec="seconds")
+    return datetime.fromtimestamp(ns / 1e9, UTC).isoformat(timespec="seconds")
 
 
 def _validators(reply: Message, old: dict[str, Any]) -> dict[str, Any]:

@@ -8,29 +8,16 @@ says how many records were read, rejected (with reasons) and dropped as duplicat
 from __future__ import annotations
 
 import gzip
-import os
 from pathlib import Path
 
-from leonet.constellation import Constellation, concat
 from leonet.errors import DataNotFoundError, InputError
+from leonet.paths import data_dir
+from leonet.sources.constellation import Constellation, concat
 from leonet.sources.omm import parse_omm_csv, parse_omm_json, parse_omm_xml
 from leonet.sources.records import LoadReport, ParsedRecord
 from leonet.sources.tle import parse_tle_text
 
 FORMATS = ("tle", "omm-json", "omm-xml", "omm-csv")
-
-
-def data_dir() -> Path:
-    """Reference data folder: ``$LEONET_DATA_DIR``, else ``../shared/data`` beside the checkout
-    (found from the current directory or from this file)."""
-    env = os.environ.get("LEONET_DATA_DIR")
-    if env:
-        return Path(env)
-    for base in (Path.cwd(), Path(__file__).resolve().parents[3]):
-        cand = base.parent / "shared" / "data"
-        if cand.is_dir():
-            return cand
-    return Path.cwd().parent / "shared" / "data"
 
 
 def sniff_format(text: str, name: str = "") -> str:

@@ -12,8 +12,9 @@ import json
 import math
 import re
 import xml.etree.ElementTree as ET
-from datetime import datetime, timezone
-from typing import Any, Iterable
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
 
 from sgp4.api import WGS72, Satrec
 
@@ -24,7 +25,7 @@ REQUIRED = (
     "NORAD_CAT_ID", "EPOCH", "MEAN_MOTION", "ECCENTRICITY", "INCLINATION", "RA_OF_ASC_NODE",
     "ARG_OF_PERICENTER", "MEAN_ANOMALY", "BSTAR", "MEAN_MOTION_DOT", "MEAN_MOTION_DDOT",
 )
-_EPOCH0 = datetime(1949, 12, 31, tzinfo=timezone.utc)
+_EPOCH0 = datetime(1949, 12, 31, tzinfo=UTC)
 _DEG = math.pi / 180.0
 _NDOT_UNITS = 1036800.0 / math.pi  # rev/day^2 -> rad/min^2 as in SGP4.cpp
 _NDDOT_UNITS = 2985984000.0 / 2.0 / math.pi
@@ -44,7 +45,7 @@ def _epoch_days(text: str) -> float:
     s = text.strip().rstrip("Zz")
     for fmt in ("%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S"):
         try:
-            dt = datetime.strptime(s, fmt).replace(tzinfo=timezone.utc)
+            dt = datetime.strptime(s, fmt).replace(tzinfo=UTC)
             break
         except ValueError:
             continue

@@ -61,7 +61,7 @@ class LoadReport:
     def accepted(self) -> int:
         return self.read - len(self.rejected) - len(self.duplicates)
 
-    def merge(self, other: "LoadReport") -> "LoadReport":
+    def merge(self, other: LoadReport) -> LoadReport:
         return LoadReport(
             self.sources + other.sources,
             self.read + other.read,

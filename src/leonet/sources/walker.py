@@ -31,8 +31,8 @@ from dataclasses import dataclass
 import numpy as np
 from sgp4.api import WGS72, Satrec
 
-from leonet.constellation import WGS72_MU_KM3_S2, WGS72_RADIUS_KM, Constellation
 from leonet.errors import InputError
+from leonet.sources.constellation import WGS72_MU_KM3_S2, WGS72_RADIUS_KM, Constellation
 from leonet.sources.records import LoadReport
 from leonet.times import NS_PER_DAY, parse_time
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-
 import time
 from dataclasses import dataclass
 from importlib import resources
@@ -13,12 +12,14 @@ import numpy as np
 from rich.table import Table
 
 from leonet.cli.common import err_console, out_console, progress_bar, report_load
-from leonet.constellation import Constellation
 from leonet.coverage.regional import RegionalResult, build_area, run_regional
 from leonet.errors import InputError
-from leonet.policy.model import Region, ServicePolicy
-from leonet.scenario import Scenario, load_scenario
-from leonet.sources.load import data_dir, load
+from leonet.ground.regions import Region
+from leonet.jobs.scenario import Scenario, load_scenario
+from leonet.paths import data_dir
+from leonet.policy.model import ServicePolicy
+from leonet.sources.constellation import Constellation
+from leonet.sources.load import load
 from leonet.times import TimeGrid, format_time
 
 

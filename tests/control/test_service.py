@@ -9,6 +9,7 @@ import h3
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from control_support import BACKENDS, CELLS, new_store, seed
 from sqlalchemy import delete, func, insert, select, text, update
 
 from leonet.cli.main import cli
@@ -19,7 +20,6 @@ from leonet.control.service import ControlService
 from leonet.errors import InputError
 from leonet.policy.model import ServicePolicy
 from leonet.times import parse_time
-from test_control_support import BACKENDS, CELLS, new_store, seed
 
 
 @pytest.fixture(params=BACKENDS)

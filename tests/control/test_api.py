@@ -8,10 +8,10 @@ from typing import Any
 
 import httpx
 import pytest
+from control_support import BACKENDS, CELLS, auth, live_server, new_store, seed
 
 from leonet.control.db import make_engine
 from leonet.control.service import PERMISSIONS, ControlService
-from test_control_support import BACKENDS, CELLS, auth, live_server, new_store, seed
 
 ROLE_USER = {"admin": "admin", "operator": "op1", "partner": "p1", "auditor": "au"}
 _uid = itertools.count()

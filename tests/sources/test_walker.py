@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from leonet.constellation import WGS72_RADIUS_KM, concat
 from leonet.errors import InputError
+from leonet.sources.constellation import WGS72_RADIUS_KM, concat
 from leonet.sources.load import load
 from leonet.sources.walker import DEFAULT_EPOCH, PRESETS, WalkerShell, preset_constellation, walker_constellation
 from leonet.times import NS_PER_S, ns_to_jd2, parse_time

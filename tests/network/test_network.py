@@ -11,7 +11,7 @@ import pytest
 from sgp4.api import WGS72, Satrec
 from shapely.geometry import box
 
-from leonet.constellation import WGS72_RADIUS_KM, Constellation
+from leonet.ground.regions import Region
 from leonet.network import (
     GroundNodes,
     LinkRule,
@@ -28,7 +28,8 @@ from leonet.network import (
 from leonet.network.routing import FIBRE_REFRACTIVE_INDEX, SPEED_OF_LIGHT_M_S
 from leonet.orbits.frames import look_angles
 from leonet.orbits.propagate import propagate
-from leonet.policy.model import Region, ServicePolicy
+from leonet.policy.model import ServicePolicy
+from leonet.sources.constellation import WGS72_RADIUS_KM, Constellation
 from leonet.sources.walker import WalkerShell, walker_constellation
 from leonet.times import NS_PER_DAY, parse_time
 

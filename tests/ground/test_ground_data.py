@@ -29,7 +29,7 @@ from leonet.ground.population import (
     population_in_polygon,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 GRID_REL = "population/gpw_v4_population_count_rev11_2020_1_deg.asc"
 VIZ_REL = "gateways/starlinkviz_ground-stations_20260320.csv"
 PERF_GS_REL = "gateways/starperf_Starlink_GS_202401.csv"

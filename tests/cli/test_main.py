@@ -18,7 +18,7 @@ ACTIVE = DATA / "tle" / "active_20260822_celestrak_gp.tle"
 needs_data = pytest.mark.skipif(not SNAP.is_file(), reason=f"reference data not found in {DATA}")
 
 
-def run(*args: str) -> "click.testing.Result":  # noqa: F821
+def run(*args: str) -> click.testing.Result:  # noqa: F821
     return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
 

@@ -50,7 +50,7 @@ class Constellation:
 
     # ---- construction -------------------------------------------------------------------
     @classmethod
-    def from_records(cls, records: Sequence[ParsedRecord], report: LoadReport | None = None, label: str = "") -> "Constellation":
+    def from_records(cls, records: Sequence[ParsedRecord], report: LoadReport | None = None, label: str = "") -> Constellation:
         """Build from parsed records, keeping the newest epoch per catalogue number (reported)."""
         report = report if report is not None else LoadReport()
         jd = np.array([r.satrec.jdsatepoch for r in records], dtype=np.float64)
@@ -72,7 +72,7 @@ class Constellation:
         )
 
     @classmethod
-    def empty(cls) -> "Constellation":
+    def empty(cls) -> Constellation:
         e = np.array([], dtype=object)
         return cls((), np.array([], dtype=np.int64), e, e.copy(), e.copy(), np.array([], dtype=np.int64))
 
@@ -163,7 +163,7 @@ class Constellation:
         return np.array([d[:8] if _DESIGNATOR.match(d or "") else "" for d in self.intl_designator], dtype=object)
 
     # ---- selection ----------------------------------------------------------------------
-    def take(self, index: np.ndarray | Sequence[int] | slice) -> "Constellation":
+    def take(self, index: np.ndarray | Sequence[int] | slice) -> Constellation:
         """Satellites at integer positions or a boolean mask, in that order."""
         if isinstance(index, np.ndarray) and index.dtype == bool:
             if index.shape != (len(self),):
@@ -196,7 +196,7 @@ class Constellation:
         launch: str | None = None,
         launch_year: int | tuple[int, int] | None = None,
         strict: bool = True,
-    ) -> "Constellation":
+    ) -> Constellation:
         """Satellites matching every given criterion.
 
         ``name``: shell-style pattern, case-insensitive ('STARLINK-1*'); ``norad_ids``: catalogue
@@ -231,7 +231,7 @@ class Constellation:
             mask &= (self.launch_year >= lo) & (self.launch_year <= hi)
         return self.take(mask)
 
-    def __add__(self, other: "Constellation") -> "Constellation":
+    def __add__(self, other: Constellation) -> Constellation:
         return concat([self, other])
 
     # ---- summaries ----------------------------------------------------------------------

@@ -7,7 +7,8 @@ import pytest
 
 from leonet.errors import InputError
 from leonet.ground.cells import cells_to_country, country_cells
-from leonet.policy.model import Region, ServicePolicy
+from leonet.ground.regions import Region
+from leonet.policy.model import ServicePolicy
 from leonet.times import parse_time
 
 RES = 4

@@ -11,8 +11,8 @@ from refdata import data_dir
 from sgp4.api import WGS72, Satrec
 from sgp4.exporter import export_tle
 
-from leonet.constellation import Constellation, concat
 from leonet.errors import InputError
+from leonet.sources.constellation import Constellation, concat
 from leonet.sources.load import load_file
 from leonet.sources.records import LoadReport, Rejection
 from leonet.sources.tle import parse_tle_text

@@ -23,7 +23,6 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-
 from sgp4.api import Satrec
 
 from leonet import Constellation

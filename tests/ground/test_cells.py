@@ -22,7 +22,7 @@ from leonet.ground.cells import (
     region_cells,
 )
 
-DATA = Path(__file__).resolve().parents[1] / "src" / "leonet" / "data"
+DATA = Path(__file__).resolve().parents[2] / "src" / "leonet" / "data"
 HAS_10M = (DATA / "countries-10m.geojson.gz").is_file()
 needs_10m = pytest.mark.skipif(not HAS_10M, reason="countries-10m.geojson.gz is not shipped")
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import math
 import warnings
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 import pytest
@@ -41,7 +41,7 @@ def starlink(tle_snapshot):
 
 
 def _utc(ns: int) -> datetime:
-    return datetime.fromtimestamp(ns // NS_PER_S, timezone.utc).replace(microsecond=(ns % NS_PER_S) // 1000)
+    return datetime.fromtimestamp(ns // NS_PER_S, UTC).replace(microsecond=(ns % NS_PER_S) // 1000)
 
 
 def test_sun_elevation_matches_skyfield_de421() -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from leonet.sources.load import data_dir
+from leonet.paths import data_dir
 
 __all__ = ["data_dir", "ref_file"]
 

@@ -12,8 +12,8 @@ from click.testing import CliRunner
 
 from leonet.cli.main import cli
 from leonet.errors import InputError
-from leonet.jobs import demo_scenario_path
-from leonet.scenario import load_scenario
+from leonet.jobs.regional import demo_scenario_path
+from leonet.jobs.scenario import load_scenario
 
 SMALL = """
 [scenario]
@@ -180,7 +180,7 @@ def test_geojson_regions_in_scenarios(tmp_path: Path) -> None:
     assert rows and rows[0][1] > 0
     assert all(r[2] == 0 for r in rows if r[0] >= "2025-01-01T00:10:00Z") and rows[0][2] > 0
     with pytest.raises(InputError, match="not found"):
-        from leonet.policy.model import Region
+        from leonet.ground.regions import Region
 
         Region.from_spec("missing.geojson", tmp_path)
 

@@ -20,8 +20,8 @@ from refdata import ref_file
 from sgp4.alpha5 import to_alpha5
 from sgp4.api import Satrec
 
-from leonet.constellation import Constellation
 from leonet.errors import InputError
+from leonet.sources.constellation import Constellation
 from leonet.sources.load import load_file
 from leonet.sources.tle import TEMPLATE_1, TEMPLATE_2, parse_tle_text
 from leonet.times import parse_time

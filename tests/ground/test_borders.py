@@ -21,7 +21,7 @@ from leonet.ground.borders import (
     polygon_from_rings,
 )
 
-DATA = Path(__file__).resolve().parents[1] / "src" / "leonet" / "data"
+DATA = Path(__file__).resolve().parents[2] / "src" / "leonet" / "data"
 SHIPPED = [r for r in RESOLUTIONS if (DATA / f"countries-{r}.geojson.gz").is_file()]
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -111,7 +111,7 @@ def test_matches_skyfield_find_events(starlink200, site_name: str, mask: float) 
     lat, lon, alt_km = SITES[site_name]
     topos = sf.wgs84.latlon(lat, lon, elevation_m=alt_km * 1000.0)
     t1_ns = T0 + 6 * HOUR_NS
-    sf_t0, sf_t1 = ts.from_datetime(datetime(2024, 10, 23, tzinfo=timezone.utc)), ts.from_datetime(datetime(2024, 10, 23, 6, tzinfo=timezone.utc))
+    sf_t0, sf_t1 = ts.from_datetime(datetime(2024, 10, 23, tzinfo=UTC)), ts.from_datetime(datetime(2024, 10, 23, 6, tzinfo=UTC))
     found = find_passes(starlink200, lat, lon, alt_km, T0, t1_ns, mask)
     assert len(found) > 50
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from control_support import BACKENDS, auth, free_port, new_store, seed, start_server_process
 from sqlalchemy import func, select
 
 from leonet.control.db import audit_log, decisions, make_engine, policy_states, requests
-from test_control_support import BACKENDS, auth, free_port, new_store, seed, start_server_process
 
 CLIENTS = 50
 ROUNDS = 2

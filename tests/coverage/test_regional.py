@@ -7,11 +7,11 @@ import pytest
 import shapely
 
 from leonet.coverage.regional import build_area, run_regional
-from leonet.coverage.visibility import visibility_brute_force
-from leonet.coverage.visibility import GroundPoints
+from leonet.coverage.visibility import GroundPoints, visibility_brute_force
+from leonet.ground.regions import Region
 from leonet.orbits.frames import itrf_to_geodetic
 from leonet.orbits.propagate import propagate
-from leonet.policy.model import Region, ServicePolicy
+from leonet.policy.model import ServicePolicy
 from leonet.sources.walker import preset_constellation
 from leonet.times import TimeGrid
 

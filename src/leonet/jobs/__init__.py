@@ -1,0 +1,1 @@
+"""Jobs that tie the stages together: scenario files in, results out."""

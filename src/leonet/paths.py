@@ -1,0 +1,19 @@
+"""Where leonet finds the reference data folder (element-set snapshots, gateways, population)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def data_dir() -> Path:
+    """Reference data folder: ``$LEONET_DATA_DIR``, else ``../shared/data`` beside the checkout
+    (found from the current directory or from this file)."""
+    env = os.environ.get("LEONET_DATA_DIR")
+    if env:
+        return Path(env)
+    for base in (Path.cwd(), Path(__file__).resolve().parents[2]):
+        cand = base.parent / "shared" / "data"
+        if cand.is_dir():
+            return cand
+    return Path.cwd().parent / "shared" / "data"
