@@ -8,7 +8,8 @@ On the 10,744-satellite Starlink snapshot of 2026-08-22 (``--file``), at ``--ste
 (this script re-run with ``--_measure RES``) that:
 
 1. builds every H3 cell at ``RES`` (``leonet.ground.cells`` when present, else h3 directly) and
-   prepares them (:class:`~leonet.coverage.visibility.GroundPoints`): timed, reported apart;
+   prepares them (:class:`~leonet.ground.points.GroundPoints` and the kernel's blocked layout,
+   :func:`~leonet.coverage.visibility.blocked`): timed, reported apart;
 2. propagates the instants (``leonet.orbits.propagate``, ITRF, all cores): timed, reported apart;
 3. before 1's preparation and 2, calls everything once on a tiny problem with an empty
    ``NUMBA_CACHE_DIR`` so that numba really compiles: the compile time, reported apart and
@@ -87,6 +88,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     import numpy as np
 
     from leonet.coverage import visibility as V
+    from leonet.ground.points import GroundPoints
     from leonet.orbits.frames import geodetic_to_itrf
     from leonet.orbits.propagate import propagate
     from leonet.sources.load import load
@@ -102,14 +104,14 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     # Compile first (NUMBA_CACHE_DIR is a fresh folder, set by the parent): every kernel, on a
     # tiny problem, so that neither the preparation nor the steps below include compilation.
     t0 = time.perf_counter()
-    tiny = V.GroundPoints.from_geodetic(lat[:8], lon[:8], 0.0)
+    tiny = GroundPoints.from_geodetic(lat[:8], lon[:8], 0.0)
     r_tiny = geodetic_to_itrf(lat[:8], lon[:8], 550.0)[:, None, :]
     V.visibility(tiny, r_tiny, args.mask)
     V.visibility(tiny, r_tiny, args.mask, pairs=True, max_elevation=True)
     compile_s = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    pts = V.GroundPoints.from_geodetic(lat, lon, 0.0)
+    pts = V.blocked(GroundPoints.from_geodetic(lat, lon, 0.0))
     prep_s = time.perf_counter() - t0
 
     start = int(np.max(c.epoch_ns)) // NS_PER_DAY * NS_PER_DAY + 12 * 3600 * NS_PER_S
@@ -146,7 +148,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         rows = np.sort(np.random.default_rng(1).choice(len(pts), args.ref_cells, replace=False))
     else:
         rows = np.arange(len(pts))
-    sub = V.GroundPoints.from_geodetic(lat[rows], lon[rows], 0.0)
+    sub = GroundPoints.from_geodetic(lat[rows], lon[rows], 0.0)
     t0 = time.perf_counter()
     ref = V.visibility_brute_force(sub, r[:, :1], args.mask, pairs=True, max_elevation=True, workers=2)
     ref_s = time.perf_counter() - t0

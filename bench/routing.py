@@ -29,7 +29,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import data_path, fmt_s, machine_info, print_lines, print_table, verdict  # noqa: E402
-from leonet.network import GroundNodes, LinkRule, Router, infer_shells, plus_grid, read_hypatia  # noqa: E402
+from leonet.ground.points import GroundPoints  # noqa: E402
+from leonet.network import LinkRule, Router, infer_shells, plus_grid, read_hypatia  # noqa: E402
 from leonet.network.links import laser_links_up  # noqa: E402
 from leonet.orbits.propagate import propagate  # noqa: E402
 from leonet.sources.load import load  # noqa: E402
@@ -52,7 +53,7 @@ def time_steps(router: Router, satrecs: tuple, t_ns: np.ndarray, src: np.ndarray
     return out, last
 
 
-def hypatia_floyd_warshall(r_km: np.ndarray, isls: np.ndarray, ground: GroundNodes, max_gsl_km: float, max_isl_km: float) -> np.ndarray:
+def hypatia_floyd_warshall(r_km: np.ndarray, isls: np.ndarray, ground: GroundPoints, max_gsl_km: float, max_isl_km: float) -> np.ndarray:
     """Hypatia's all-pairs method on the same graph: (G, G) shortest ground-to-ground lengths, m."""
     import networkx as nx
 
@@ -61,7 +62,7 @@ def hypatia_floyd_warshall(r_km: np.ndarray, isls: np.ndarray, ground: GroundNod
     g.add_nodes_from(range(len(r_km)))
     g.add_weighted_edges_from((int(a), int(b), float(w) * 1e3) for (a, b), w in zip(isls[up], length[up]))
     dsat = nx.floyd_warshall_numpy(g, nodelist=range(len(r_km)), weight="weight")
-    d2 = ((ground.r_km[:, None, :] - r_km[None, :, :]) ** 2).sum(-1)
+    d2 = ((ground.itrf_km[:, None, :] - r_km[None, :, :]) ** 2).sum(-1)
     gsl = np.where(d2 <= max_gsl_km**2, np.sqrt(d2) * 1e3, np.inf)  # (G, N)
     # min over entry a and exit b of gsl[s, a] + dsat[a, b] + gsl[d, b], one source at a time
     out = np.empty((len(ground), len(ground)))
@@ -114,7 +115,7 @@ def main() -> None:
     links = plus_grid(a.shell, a.plane, a.slot, a.u_deg)
     t_infer = time.perf_counter() - t0
     cities = top_cities(100)
-    ep = GroundNodes.from_geodetic(list(cities.name), cities.lat_deg, cities.lon_deg)
+    ep = GroundPoints.from_geodetic(cities.lat_deg, cities.lon_deg, name=list(cities.name))
     big = Router(len(c), links, ep, user_links=LinkRule(25.0, None), sat_usable=a.shell >= 0)
     src2, dst2 = all_pairs(len(ep))
     t2 = a.epoch_ns + np.arange(args.steps) * 60 * 10**9

@@ -173,10 +173,10 @@ def test_grid_rejects_bad_spans(duration, step, words):
 
 def test_grid_checks_its_own_fields():
     with pytest.raises(InputError, match="time step must be positive"):
-        TimeGrid(0, 0, 5)
+        TimeGrid.from_count(0, 0, 5)
     with pytest.raises(InputError, match="at least one instant"):
-        TimeGrid(0, 1, 0)
-    g = TimeGrid(5, 10, 3)
+        TimeGrid.from_count(0, 1, 0)
+    g = TimeGrid.from_count(5, 10, 3)
     assert g.t_ns.tolist() == [5, 15, 25]
 
 

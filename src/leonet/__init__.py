@@ -1,12 +1,88 @@
 """leonet: a digital twin of Starlink-scale satellite constellations.
 
-The package is split into pipeline stages that data flows through one way:
-``sources`` (element sets, filed shells) -> ``orbits`` (SGP4, frames, look angles)
--> ``ground`` / ``coverage`` -> ``policy`` -> ``network`` -> ``reports`` and the CLI.
+The front door, for notebooks and scripts (the ``leonet`` command calls the same functions)::
+
+    import leonet
+    c = leonet.load("../shared/data/tle/starlink_20241023_celestrak_gp.tle")  # files, URLs, celestrak:GROUP, preset:NAME
+    grid = leonet.TimeGrid("2024-10-23T00:00:00Z", "1h", "60s")
+    st = c.at(grid)                                   # States: .itrf_km (sats, times, 3), .error, .to_xarray()
+    cov = leonet.coverage(c, ["TWN"], grid, h3_res=5, min_elevation_deg=25)
+    r = leonet.route(c, "Taipei", "London", grid, mode="isl")
+    p = leonet.passes(c, lat_deg=25.03, lon_deg=121.56, start="2024-10-23T00:00:00Z", duration="6h")
+    run = leonet.run_scenario("examples/taiwan.toml")
+
+The package is split into pipeline stages that import one way only (the import-linter
+contract in pyproject.toml): ``constants``/``times`` -> ``orbits`` (kernels, the
+:class:`Satellites` interface) -> ``sources`` (element sets, :class:`Constellation`) ->
+``deployment`` -> ``ground`` -> ``policy`` -> ``coverage`` | ``control`` -> ``network`` ->
+``imaging`` -> ``jobs`` -> ``export`` | ``reports`` -> ``api`` (this front door) -> ``cli``.
+Names are imported on first use, so ``import leonet`` stays fast.
 """
 
-from leonet.sources.constellation import Constellation
-from leonet.times import TimeGrid, parse_duration, parse_time
+from __future__ import annotations
 
-__all__ = ["Constellation", "TimeGrid", "parse_duration", "parse_time", "__version__"]
+import importlib
+import types
+from typing import Any
+
 __version__ = "0.1.0"
+
+# name -> module that defines it (imported lazily by __getattr__).
+_EXPORTS = {
+    "load": "leonet.api",
+    "route": "leonet.api",
+    "route_hypatia": "leonet.api",
+    "passes": "leonet.api",
+    "run_scenario": "leonet.api",
+    "write_scenario": "leonet.api",
+    "Coverage": "leonet.api",
+    "Route": "leonet.api",
+    "PassList": "leonet.api",
+    "ScenarioRun": "leonet.jobs.regional",
+    "TimeGrid": "leonet.times",
+    "parse_time": "leonet.times",
+    "parse_duration": "leonet.times",
+    "format_time": "leonet.times",
+    "Satellites": "leonet.orbits.satellites",
+    "join": "leonet.orbits.satellites",
+    "States": "leonet.orbits.propagate",
+    "Constellation": "leonet.sources.constellation",
+    "LaunchBatch": "leonet.deployment.batch",
+    "LaunchBatches": "leonet.deployment.batch",
+    "Region": "leonet.ground.regions",
+    "ServicePolicy": "leonet.policy.model",
+    "LeonetError": "leonet.errors",
+    "InputError": "leonet.errors",
+}
+
+__all__ = sorted([*_EXPORTS, "coverage"]) + ["__version__"]
+
+
+class _CallableStage(types.ModuleType):
+    """``leonet.coverage`` is both the coverage stage's package (``leonet.coverage.regional``
+    ...) and the front-door function: calling the package runs :func:`leonet.api.coverage`.
+    (Python binds a subpackage to its parent's attribute of the same name, so a plain function
+    ``leonet.coverage`` would be replaced as soon as the stage is imported.)"""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from leonet.api import coverage
+
+        return coverage(*args, **kwargs)
+
+
+import leonet.coverage as _coverage_stage  # noqa: E402  (its __init__ is one docstring)
+
+_coverage_stage.__class__ = _CallableStage
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'leonet' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

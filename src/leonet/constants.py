@@ -22,6 +22,7 @@ WGS84_F = 1.0 / 298.257223563  # flattening
 WGS84_E2 = WGS84_F * (2.0 - WGS84_F)  # first eccentricity squared
 WGS84_B_KM = WGS84_A_KM * (1.0 - WGS84_F)  # polar radius: the smallest geocentric radius
 WGS84_MU_KM3_S2 = 398600.4418  # EGM96 / WGS84 gravitational parameter
+WGS84_J2 = 1.08262668e-3  # EGM96 / WGS84 second zonal harmonic (oblateness), for secular drift rates
 
 # IUGG mean Earth radius R1 = (2a + b) / 3 of WGS84: the sphere for great circles and areas.
 EARTH_MEAN_RADIUS_KM = 6371.0088
@@ -33,7 +34,8 @@ EARTH_ROTATION_RAD_S = 7.29211514670698e-05
 C_M_S = 299_792_458.0
 C_KM_S = C_M_S / 1000.0
 
-# Refractive index of silica fibre used for terrestrial comparison paths.
+# Refractive (group) index of standard single-mode fibre (ITU-T G.652) near 1550 nm, for
+# terrestrial comparison paths: light in fibre travels at about c / 1.468, 4.9 us per km.
 FIBRE_REFRACTIVE_INDEX = 1.468
 
 DEG = math.pi / 180.0

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
@@ -181,54 +181,126 @@ def jd2_to_ns(jd: float | np.ndarray, fr: float | np.ndarray) -> np.ndarray:
     return days * NS_PER_DAY + np.round((frac - extra) * NS_PER_DAY).astype(np.int64)
 
 
-def _span_ns(value: str | int, what: str) -> int:
-    """A grid's duration or step: text via :func:`parse_duration`, integers as nanoseconds."""
+def _span_ns(value: str | int | timedelta | np.timedelta64, what: str) -> int:
+    """A grid's duration or step: text via :func:`parse_duration`, ``timedelta`` /
+    ``numpy.timedelta64``, or integers as nanoseconds. A bare float is refused."""
     if isinstance(value, (bool, np.bool_)):
         raise InputError(f"time {what} {value!r} is not a duration; {_DURATION_HELP}")
-    if isinstance(value, (int, np.integer)):
-        if value <= 0:
-            raise InputError(f"time {what} {value} ns must be positive; {_DURATION_HELP}")
-        return int(value)
-    if isinstance(value, (float, np.floating)):
+    if isinstance(value, timedelta):
+        ns = (value.days * 86_400 + value.seconds) * NS_PER_S + value.microseconds * 1_000
+        ns += int(getattr(value, "nanoseconds", 0))  # pandas.Timedelta keeps nanoseconds
+    elif isinstance(value, np.timedelta64):
+        if np.isnat(value):
+            raise InputError(f"time {what} {value!r} is not a duration (NaT); {_DURATION_HELP}")
+        ns = int(value.astype("timedelta64[ns]").astype(np.int64))
+    elif isinstance(value, (int, np.integer)):
+        ns = int(value)
+    elif isinstance(value, (float, np.floating)):
         raise InputError(
-            f"time {what} {value!r}: give text such as '60s' or '1d', or integer nanoseconds "
+            f"time {what} {value!r}: give text such as '60s' or '1d', a timedelta, or integer nanoseconds "
             "(a bare float could mean seconds or nanoseconds)"
         )
-    return parse_duration(value)
+    else:
+        return parse_duration(value)
+    if ns <= 0:
+        shown = f"{value} ns" if isinstance(value, (int, np.integer)) else repr(value)
+        raise InputError(f"time {what} {shown} must be positive; {_DURATION_HELP}")
+    return ns
 
 
-@dataclass(frozen=True)
 class TimeGrid:
-    """Evenly spaced instants ``start_ns + step_ns * k`` for ``k = 0 .. count-1``."""
+    """Evenly spaced instants ``start_ns + step_ns * k`` for ``k = 0 .. count-1``, covering
+    ``[start, start + duration)``: ``TimeGrid("2024-10-23T00:00:00Z", "1d", "60s")`` has 1,440.
 
-    start_ns: int
-    step_ns: int
-    count: int
+    ``start``: ISO-8601 text, ``datetime`` (naive means UTC), ``numpy.datetime64`` or integer
+    ns since 1970 UTC. ``duration`` and ``step``: text ('90s', '1h30m', 'P1D'), ``timedelta``,
+    ``numpy.timedelta64`` or integer ns. A bare float is refused because it is unclear whether
+    it means seconds or nanoseconds. A duration shorter than one step gives the single instant
+    ``start``.
+    """
 
-    def __post_init__(self) -> None:
-        if self.step_ns <= 0:
-            raise InputError(f"time step must be positive, got {self.step_ns} ns")
-        if self.count <= 0:
-            raise InputError(f"a time grid needs at least one instant, got count={self.count}")
+    __slots__ = ("start_ns", "step_ns", "count")
 
-    @classmethod
-    def from_span(cls, start: str | int, duration: str | int, step: str | int) -> TimeGrid:
-        """Grid over ``[start, start + duration)``; e.g. 1 day at 60 s gives 1,440 instants.
-
-        ``duration`` and ``step`` are text ('1d', '60s', 'PT1H') or integer nanoseconds, as
-        ``start`` may be; a bare float is refused because it is unclear whether it means seconds
-        or nanoseconds. A duration shorter than one step gives the single instant ``start``.
-        """
+    def __init__(self, start: str | int | datetime | np.datetime64, duration: str | int | timedelta, step: str | int | timedelta) -> None:
+        if isinstance(start, (float, np.floating)):
+            raise InputError(f"time grid start {start!r}: give ISO-8601 text, a datetime or integer nanoseconds, not a float")
         start_ns = parse_time(start)
         duration_ns = _span_ns(duration, "duration")
         step_ns = _span_ns(step, "step")
-        count = max(1, -(-duration_ns // step_ns))
-        return cls(start_ns, step_ns, count)
+        self._set(start_ns, step_ns, max(1, -(-duration_ns // step_ns)))
+
+    def _set(self, start_ns: int, step_ns: int, count: int) -> None:
+        if step_ns <= 0:
+            raise InputError(f"time step must be positive, got {step_ns} ns")
+        if count <= 0:
+            raise InputError(f"a time grid needs at least one instant, got count={count}")
+        object.__setattr__(self, "start_ns", int(start_ns))
+        object.__setattr__(self, "step_ns", int(step_ns))
+        object.__setattr__(self, "count", int(count))
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("a TimeGrid is immutable; make a new one")
+
+    @classmethod
+    def from_span(cls, start: str | int | datetime | np.datetime64, duration: str | int | timedelta, step: str | int | timedelta) -> TimeGrid:
+        """The same as ``TimeGrid(start, duration, step)``."""
+        return cls(start, duration, step)
+
+    @classmethod
+    def from_count(cls, start_ns: int, step_ns: int, count: int) -> TimeGrid:
+        """``count`` instants from ``start_ns`` every ``step_ns`` (integers, ns)."""
+        grid = cls.__new__(cls)
+        grid._set(start_ns, step_ns, count)
+        return grid
 
     @property
     def t_ns(self) -> np.ndarray:
         """Instants, shape ``(count,)``, int64 ns since 1970 UTC."""
         return self.start_ns + self.step_ns * np.arange(self.count, dtype=np.int64)
 
+    @property
+    def end_ns(self) -> int:
+        """The end of the span the grid samples, ``start + count * step`` (not an instant of it)."""
+        return self.start_ns + self.step_ns * self.count
+
+    @property
+    def step_s(self) -> float:
+        return self.step_ns / NS_PER_S
+
     def __len__(self) -> int:
         return self.count
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, TimeGrid) and (self.start_ns, self.step_ns, self.count) == (other.start_ns, other.step_ns, other.count)
+
+    def __hash__(self) -> int:
+        return hash((self.start_ns, self.step_ns, self.count))
+
+    def __repr__(self) -> str:
+        return f"TimeGrid({format_time(self.start_ns)!r}, {self.count} x {self.step_ns / NS_PER_S:g} s)"
+
+
+def as_t_ns(times: TimeGrid | np.ndarray | Sequence | int | str | datetime | np.datetime64) -> np.ndarray:
+    """Instants as a ``(times,)`` int64 array of UTC ns: from a :class:`TimeGrid`, an integer
+    array of ns, a ``datetime64`` array, or one instant / a list of instants (ISO text,
+    datetimes, integer ns). Floats are refused: seconds given where nanoseconds are expected
+    would silently be read a billion times too small."""
+    if isinstance(times, TimeGrid):
+        return times.t_ns
+    if isinstance(times, (str, datetime, np.datetime64, int, np.integer)) and not isinstance(times, (bool, np.bool_)):
+        return np.array([parse_time(times)], dtype=np.int64)
+    arr = np.asarray(times)
+    if arr.dtype.kind == "M":
+        if np.isnat(arr).any():
+            raise InputError("times contain NaT (not a time)")
+        return np.atleast_1d(arr.astype("datetime64[ns]").astype(np.int64))
+    if arr.dtype.kind in "iu":
+        return np.atleast_1d(arr.astype(np.int64))
+    if arr.dtype.kind == "f":
+        raise InputError(
+            "times are floats: leonet takes instants as integer nanoseconds since 1970 UTC (or a TimeGrid, "
+            "datetime64 values or ISO-8601 text); convert seconds with (seconds * 1e9).astype('int64')"
+        )
+    if arr.dtype.kind == "b":
+        raise InputError("times are booleans, not instants; give a TimeGrid, integer ns or ISO-8601 text")
+    return np.array([parse_time(x) for x in arr.ravel().tolist()], dtype=np.int64)

@@ -18,9 +18,8 @@ from leonet.coverage.passes import (
     Passes,
     default_coarse_step_s,
     find_passes,
-    propagate_pairs,
-    top_angular_rate_rad_s,
 )
+from leonet.orbits.propagate import propagate_pairs, top_angular_rate_rad_s
 from leonet.errors import InputError
 from leonet.orbits.eop import builtin_eop
 from leonet.orbits.frames import itrf_to_geodetic, look_angles

@@ -9,10 +9,10 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
+from leonet.constants import WGS84_A_KM, WGS84_B_KM
 from leonet.coverage.visibility import (
-    WGS84_B_KM,
-    GroundPoints,
     Visibility,
+    blocked,
     footprint_half_angle_rad,
     iter_visibility,
     search_radius_rad,
@@ -21,7 +21,8 @@ from leonet.coverage.visibility import (
     visibility_counts,
 )
 from leonet.errors import InputError
-from leonet.orbits.frames import WGS84_A_KM, enu_basis, geodetic_to_itrf, itrf_to_geodetic, look_angles
+from leonet.ground.points import GroundPoints
+from leonet.orbits.frames import enu_basis, geodetic_to_itrf, itrf_to_geodetic, look_angles
 from leonet.orbits.propagate import propagate
 
 SNAPSHOT = "tle/starlink_20241023_celestrak_gp.tle"
@@ -130,7 +131,7 @@ def test_kernel_search_radius_holds_and_is_tight(mask_deg: float) -> None:
     def ratio(lat: np.ndarray, alt: np.ndarray) -> float:
         lon = rng.uniform(-180.0, 180.0, lat.size)
         s = sats_at_elevation(rng, lat, lon, alt, mask_deg, np.full(lat.size, 550.0))
-        pts = GroundPoints.from_geodetic(lat, lon, alt)
+        pts = blocked(GroundPoints.from_geodetic(lat, lon, alt))
         r_sat = np.linalg.norm(s, axis=1)
         lam = search_radius_rad(pts.r_min_km, pts.r_max_km, r_sat.min(), r_sat.max(), mask_deg, pts.vertical_deviation_rad)
         p = pts.pos_km.T
@@ -184,7 +185,7 @@ def test_matches_brute_force_random(mask_deg: float, max_range_km: float | None)
     # Blocks of one point exercise each point's own cap at the poles and the antimeridian;
     # the default blocks of these scattered points are wide caps.
     for block_points in (1, 5, 64):
-        pts = GroundPoints.from_geodetic(lat, lon, alt, block_points=block_points)
+        pts = blocked(GroundPoints.from_geodetic(lat, lon, alt), block_points=block_points)
         assert_same(visibility(pts, r, mask_deg, max_range_km, pairs=True, max_elevation=True), ref)
 
 
@@ -307,7 +308,7 @@ def test_pairs_chunks_and_shorthand() -> None:
 
 def test_blocks_cover_their_points_and_order_does_not_matter() -> None:
     lat, lon = h3_centers(2)
-    pts = GroundPoints.from_geodetic(lat, lon)
+    pts = blocked(GroundPoints.from_geodetic(lat, lon))
     assert np.array_equal(np.sort(pts.perm), np.arange(len(pts)))
     sizes = np.diff(pts.block_start)
     assert sizes.sum() == len(pts) and sizes.max() <= 64

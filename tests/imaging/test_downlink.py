@@ -1,6 +1,7 @@
-"""Age of data over laser paths: direct light time in view of a gateway, laser paths against
-networkx's shortest path on the same link graph, the direct-only default unchanged, and the
-fall back to direct contact when no laser works."""
+"""Age of data: zero in view of a gateway and the next contact really in view; over laser paths,
+direct light time in view of a gateway, laser paths against networkx's shortest path on the same
+link graph, the direct-only default unchanged, and the fall back to direct contact when no laser
+works."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from leonet.coverage.passes import _bisect_crossing
+from leonet.constants import C_M_S
 from leonet.ground.gateways import parse_gateways_text
+from leonet.ground.points import GroundPoints
 from leonet.imaging.access import AccessWindows, Sensor
 from leonet.imaging.downlink import age_of_data
 from leonet.network.links import (
@@ -19,10 +21,10 @@ from leonet.network.links import (
     laser_links_up,
     plus_grid,
 )
-from leonet.network.routing import SPEED_OF_LIGHT_M_S, GroundNodes
 from leonet.network.shells import infer_shells
 from leonet.orbits.frames import enu_basis, geodetic_to_itrf, look_angles
 from leonet.orbits.propagate import propagate
+from leonet.search import bisect_crossing
 from leonet.sources.walker import WalkerShell, walker_constellation
 from leonet.times import NS_PER_S, parse_time
 
@@ -61,8 +63,8 @@ def _graph_at(c, t_ns, mask_deg=25.0):
     for (a, b), ln in zip(links[up], length[up]):
         g.add_edge(int(a), int(b), weight=float(ln))
         g.add_edge(int(b), int(a), weight=float(ln))
-    gw = GroundNodes.from_geodetic(["gw"], np.array([GW_LAT]), np.array([GW_LON]))
-    gl = ground_links(gw.r_km, r, ground_up=gw.up, min_elevation_deg=mask_deg)
+    gw = GroundPoints.from_geodetic(np.array([GW_LAT]), np.array([GW_LON]), name=["gw"])
+    gl = ground_links(gw.itrf_km, r, ground_up=gw.up, min_elevation_deg=mask_deg)
     for s, ln in zip(gl.sat, gl.length_km):
         g.add_edge(int(s), "gw", weight=float(ln))
     _, el, _ = look_angles(np.array([GW_LAT]), np.array([GW_LON]), 0.0, r[:, None, :])
@@ -92,7 +94,7 @@ def test_in_view_satellite_downlinks_at_light_time(shell, gateway, scene) -> Non
     res = age_of_data(_windows([seen], t), shell, gateway, 25.0, lasers=True)
     slant_km = np.linalg.norm(r[seen] - geodetic_to_itrf(GW_LAT, GW_LON, 0.0))
     assert res.route[0] == "direct-now" and res.gateway[0] == "gw" and res.downlink_sat[0] == seen
-    assert res.age_s[0] == pytest.approx(slant_km * 1e3 / SPEED_OF_LIGHT_M_S, rel=1e-9)
+    assert res.age_s[0] == pytest.approx(slant_km * 1e3 / C_M_S, rel=1e-9)
     assert 1e-3 < res.age_s[0] < 1e-2
     # Without lasers the same image is 'on the ground' at once (the light time is not modelled).
     old = age_of_data(_windows([seen], t), shell, gateway, 25.0)
@@ -102,7 +104,7 @@ def test_in_view_satellite_downlinks_at_light_time(shell, gateway, scene) -> Non
 def test_laser_path_matches_networkx_and_beats_waiting(shell, gateway, scene) -> None:
     t, _, far, path_km, _, _ = scene
     res = age_of_data(_windows([far], t), shell, gateway, 25.0, lasers=True)
-    expected = path_km * 1e3 / SPEED_OF_LIGHT_M_S
+    expected = path_km * 1e3 / C_M_S
     assert res.route[0] == "laser" and res.gateway[0] == "gw" and res.downlink_sat[0] != far
     assert abs(res.age_s[0] - expected) <= 1e-9 * expected
     assert res.downlink_ns[0] == t + round(expected * NS_PER_S)
@@ -112,7 +114,7 @@ def test_laser_path_matches_networkx_and_beats_waiting(shell, gateway, scene) ->
 
 def _reference_direct(windows, c, gateways, mask_deg, step_s=20.0, horizon_s=6 * 3600.0, tol_s=0.01):
     """The direct-contact algorithm as it was before lasers (kept as the oracle of the default)."""
-    from leonet.imaging.sources import as_source
+    from leonet.deployment.batch import as_satellites as as_source
 
     src = as_source(c)
     n = len(windows)
@@ -124,7 +126,7 @@ def _reference_direct(windows, c, gateways, mask_deg, step_s=20.0, horizon_s=6 *
     sin_mask = np.sin(np.radians(mask_deg))
 
     def best(sat_rows, t):
-        r = src.pairs_itrf_km(sat_rows, t)
+        r = src.at_pairs(sat_rows, t)
         d = r[:, None, :] - gw_pos[None, :, :]
         s = np.einsum("pgk,gk->pg", d, gw_up) / np.linalg.norm(d, axis=-1)
         s = np.where(np.isfinite(s), s, -2.0)
@@ -149,7 +151,7 @@ def _reference_direct(windows, c, gateways, mask_deg, step_s=20.0, horizon_s=6 *
         rows, jj = todo[has], j[has]
         hi = t[has, jj]
         lo = np.where(jj > 0, t[has, np.maximum(jj - 1, 0)], collect[rows] if k0 == 0 else collect[rows] + k0 * step_ns)
-        t_c = _bisect_crossing(lambda sr, tt: best(sr, tt)[0], 0.0, windows.sat_index[rows], lo, hi, np.zeros(len(rows), bool), tol_ns)
+        t_c = bisect_crossing(lambda sr, tt: best(sr, tt)[0], 0.0, windows.sat_index[rows], lo, hi, np.zeros(len(rows), bool), tol_ns)
         _, g = best(windows.sat_index[rows], hi)
         down[rows], gw_name[rows] = t_c, gateways.name[g]
         todo = todo[~has & (t[:, -1] < limit)]
@@ -185,30 +187,27 @@ def test_lasers_out_of_range_fall_back_to_direct_contact(shell, gateway, scene) 
     np.testing.assert_array_equal(off.age_s[later], direct.age_s[later])
     assert list(off.route[later]) == list(direct.route[later])
     slant = np.linalg.norm(r[~later] - geodetic_to_itrf(GW_LAT, GW_LON, 0.0), axis=1)
-    np.testing.assert_allclose(off.age_s[~later], slant * 1e3 / SPEED_OF_LIGHT_M_S, rtol=1e-9)
+    np.testing.assert_allclose(off.age_s[~later], slant * 1e3 / C_M_S, rtol=1e-9)
     on = age_of_data(_windows(sats, t), shell, gateway, 25.0, lasers=True)
     assert on.route_counts()["laser"] > 0 and np.all(on.age_s[on.route == "laser"] < 0.2)  # light time, never a wait
 
 
-def test_track_cli_lasers(tle_snapshot, tmp_path) -> None:
-    """``leonet track --lasers`` on a real snapshot: ages reflect laser routes in the summary."""
-    import json
+def test_age_of_data_is_zero_in_view_of_a_gateway(starlink) -> None:
+    """An image taken right over a gateway is on the ground at once; others wait for the next
+    contact, which is then really in view (elevation at the gateway >= mask)."""
+    from leonet.imaging.access import find_access
+    from leonet.imaging.targets import make_targets
+    from leonet.orbits.propagate import propagate_pairs
 
-    from click.testing import CliRunner
-
-    from leonet.cli.main import cli
-
-    path = tle_snapshot("tle/starlink_20241023_celestrak_gp.tle").path
-    out, js = tmp_path / "acc.csv", tmp_path / "s.json"
-    args = ["track", str(path), "--target", "25.03,121.56", "--max-off-nadir-deg", "45", "--min-elevation-deg", "15", "--start", "2024-10-23T02:00:00Z",
-            "--duration", "10min", "--step", "30s", "--format", "csv", "-o", str(out), "--summary-json", str(js)]
-    res = CliRunner().invoke(cli, args + ["--lasers"])
-    assert res.exit_code == 0, res.output
-    summary = json.loads(js.read_text())
-    routes = summary["age_of_data_routes"]
-    assert summary["age_of_data_lasers"] is True and "laser" in summary["age_of_data"] and "age of data (laser paths" in res.output
-    # Most images go down at once (over lasers or directly); a few from satellites in no shell
-    # (or in a small, sparse one, e.g. lowering at ~445 km) wait for a contact.
-    assert sum(routes.values()) == summary["accesses"] > 0 and routes["laser"] > routes["direct-later"]
-    row = summary["targets"][0]
-    assert row["age_of_data_routes"] == routes and row["age_of_data_p50_s"] < 0.2
+    t0 = parse_time("2024-10-23T00:00:00Z")  # the snapshot's day
+    gws = parse_gateways_text("name,lat_deg,lon_deg,kind\nhere,25.0,121.5,gateway\nfar,-33.9,18.4,gateway\n", fmt=None)
+    tg = make_targets(points=[("taipei", 25.03, 121.56)])
+    acc = find_access(starlink, tg, Sensor(40.0), t0, t0 + 6 * 3600 * NS_PER_S, 20.0)
+    age = age_of_data(acc, starlink, gws, 25.0)
+    assert len(acc) > 3 and np.all(age.age_s == 0.0) and set(age.gateway) == {"here"}
+    far = age_of_data(acc, starlink, gws.select(np.array([False, True])), 25.0, horizon_s=86_400.0)
+    ok = far.downlink_ns >= 0
+    assert ok.any() and np.all(far.age_s[ok] > 0)
+    r, _ = propagate_pairs(starlink.satrecs, acc.sat_index[ok], far.downlink_ns[ok] + NS_PER_S // 10)
+    _, el, _ = look_angles(np.array([-33.9]), np.array([18.4]), 0.0, r[None, :, :])
+    assert el.min() >= 25.0 - 0.01

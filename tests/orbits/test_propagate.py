@@ -70,7 +70,7 @@ def active_parallel(active) -> States:
 def starlink_small(tle_snapshot):
     const = tle_snapshot(STARLINK_2024).constellation
     idx = np.linspace(0, len(const) - 1, 300).round().astype(int)
-    t = TimeGrid(int(np.median(const.epoch_ns)), 20 * 60 * 10**9, 36).t_ns
+    t = TimeGrid.from_count(int(np.median(const.epoch_ns)), 20 * 60 * 10**9, 36).t_ns
     return [const.satrecs[i] for i in idx], t
 
 

@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from leonet.constants import WGS72_A_KM
 from leonet.errors import InputError
-from leonet.sources.constellation import WGS72_RADIUS_KM, concat
+from leonet.sources.constellation import concat
 from leonet.sources.load import load
 from leonet.sources.walker import DEFAULT_EPOCH, PRESETS, WalkerShell, preset_constellation, walker_constellation
 from leonet.times import NS_PER_S, ns_to_jd2, parse_time
@@ -137,7 +138,7 @@ def test_ids_names_and_epoch_options():
 @pytest.mark.parametrize("index", [0, 1584 + 7, 3168 + 100, 4407])
 def test_propagated_walker_satellite_is_circular_at_the_right_period(gen1, index):
     s = gen1.satrecs[index]
-    a = s.a * WGS72_RADIUS_KM  # SGP4's mean semi-major axis
+    a = s.a * WGS72_A_KM  # SGP4's mean semi-major axis
     t = gen1.epoch_ns[index] + np.arange(0, 2 * 86_400, 10, dtype=np.int64) * NS_PER_S
     jd, fr = ns_to_jd2(t)
     e, r, v = s.sgp4_array(jd, fr)

@@ -63,7 +63,7 @@ def report_load(c: Constellation, max_rejections: int = 10) -> None:
 
 
 @contextmanager
-def progress_bar(description: str, total: int, unit: str = "states") -> Iterator[Callable[[int], None]]:
+def progress_bar(description: str, total: int | None, unit: str = "states") -> Iterator[Callable[[int], None]]:
     """A rich progress bar on stderr; yields ``advance(n)``. Hidden when stderr is no terminal."""
     columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn(unit), TimeElapsedColumn(), TimeRemainingColumn()]
     with Progress(*columns, console=err_console, transient=False, disable=not err_console.is_terminal) as prog:

@@ -1,10 +1,8 @@
 """``leonet deployment`` (launch table from international designators) and ``leonet track``
-(imaging access windows and figures of merit)."""
+(imaging access windows and figures of merit): parse, call the library, print and write."""
 
 from __future__ import annotations
 
-import json
-import math
 from pathlib import Path
 
 import click
@@ -13,7 +11,7 @@ from rich.table import Table
 
 from leonet.cli.common import err_console, handle_errors, load_sources, out_console, output_file, progress_bar, source_options
 from leonet.errors import InputError
-from leonet.times import NS_PER_S, format_time, parse_duration, parse_time
+from leonet.times import NS_PER_S, parse_duration, parse_time
 
 
 @click.command()
@@ -22,20 +20,29 @@ from leonet.times import NS_PER_S, format_time, parse_duration, parse_time
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Plot file (.png/.svg/.pdf; default <FILE stem>_deployment.png).")
 @click.option("--inclination-step-deg", type=click.FloatRange(min=0, min_open=True), default=0.5, show_default=True, help="Width of the shell bands in inclination.")
 @click.option("--altitude-step-km", type=click.FloatRange(min=0, min_open=True), help="Also split shells by mean-altitude bands of this width.")
-@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the table (and comparison) as JSON.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), callback=output_file, help="Also write the table (and comparison) as JSON.")
 @click.option("--all-launches", is_flag=True, help="List every launch (default: the first and last 15 and totals).")
 @handle_errors
 def deployment(sources, compare_with, plot_path, inclination_step_deg, altitude_step_km, json_path, all_launches) -> None:
     """Launches, batch per launch and satellites per shell over the years, from the
     international designators of an element-set snapshot; prints the tables and writes a plot.
     A snapshot holds only objects still in orbit: compare two with --compare to see it."""
-    from leonet.deployment.table import compare_snapshots, deployment_table, plot_deployment
-    from leonet.sources.load import load
+    from leonet.deployment.table import check_plot_path, deployment_report, plot_deployment
+    from leonet.export.files import write_json
 
-    c = load(list(sources))
-    if not len(c):
-        raise InputError("no satellites were loaded from the file(s); check them with leonet info")
-    tab = deployment_table(c, inclination_step_deg, altitude_step_km)
+    path = Path(plot_path) if plot_path else Path(f"{Path(sources[0]).stem}_deployment.png")
+    check_plot_path(path)
+    rep = deployment_report(list(sources), compare_with, inclination_step_deg, altitude_step_km)
+    _print_deployment(rep, all_launches)
+    plot_deployment(rep.table, path)
+    err_console.print(f"wrote plot {path}")
+    if json_path:
+        write_json(rep.as_dict(), json_path)
+        err_console.print(f"wrote {json_path}")
+
+
+def _print_deployment(rep, all_launches: bool) -> None:  # type: ignore[no-untyped-def]
+    c, tab, d = rep.constellation, rep.table, rep.comparison
     rows = tab.launch_rows()
     t = Table(title=f"{c.label}: {len(c):,} satellites in orbit from {len(tab)} launches (epochs {tab.epoch_range[0]} .. {tab.epoch_range[1]})", title_justify="left")
     for col in ("#", "launch", "satellites", "pieces", "main shell now", "median alt km"):
@@ -58,24 +65,13 @@ def deployment(sources, compare_with, plot_path, inclination_step_deg, altitude_
     out_console.print(ty)
     for note in tab.notes:
         out_console.print(f"note: {note}", highlight=False)
-    doc = {"deployment": tab.as_dict()}
-    if compare_with:
-        other = load([compare_with])
-        d = compare_snapshots(c, other)
-        doc["comparison"] = d.as_dict()
+    if d is not None:
         out_console.print(
             f"[bold]{d.older}[/] ({d.older_epochs[1]}) -> [bold]{d.newer}[/] ({d.newer_epochs[1]}): "
             f"{d.kept.size:,} in both, {d.added.size:,} added, {d.lost.size:,} lost (re-entered or no longer listed)"
         )
         out_console.print("  added by launch year: " + ", ".join(f"{y}: {n}" for y, n in d.added_by_year.items()), highlight=False)
         out_console.print("  lost by launch year:  " + ", ".join(f"{y}: {n}" for y, n in d.lost_by_year.items()), highlight=False)
-    path = Path(plot_path) if plot_path else Path(f"{Path(sources[0]).stem}_deployment.png")
-    plot_deployment(tab, path)
-    err_console.print(f"wrote plot {path}")
-    if json_path:
-        Path(json_path).write_text(json.dumps(doc, indent=2), encoding="utf-8")
-        err_console.print(f"wrote {json_path}")
-
 
 @click.command()
 @source_options
@@ -89,7 +85,7 @@ def deployment(sources, compare_with, plot_path, inclination_step_deg, altitude_
 @click.option("--step", required=True, help="Search step (windows are refined to 0.01 s), e.g. 20s; at most 120s.")
 @click.option("--format", "fmt", type=click.Choice(["csv"]), required=True)
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), callback=output_file, help="Access CSV: target,norad_id,start_utc,end_utc,max_elevation_deg.")
-@click.option("--summary-json", type=click.Path(dir_okay=False), help="Also write the figures of merit (and age of data) as JSON.")
+@click.option("--summary-json", type=click.Path(dir_okay=False), callback=output_file, help="Also write the figures of merit (and age of data) as JSON.")
 @click.option("--gateways", "gateway_file", type=click.Path(dir_okay=False), help="Gateway sites for age of data (default: the reference set).")
 @click.option("--gateway-min-elevation-deg", type=float, default=25.0, show_default=True)
 @click.option("--no-downlink", is_flag=True, help="Skip the age-of-data computation.")
@@ -105,9 +101,12 @@ def track(sources, preset, repair_checksums, cache_dir, target_texts, target_fil
     the light time over the shortest laser path to a satellite in view of a gateway at that
     instant, falling back to direct contact when there is none (satellites in no inferred shell
     have no lasers)."""
-    from leonet.imaging.access import Sensor, find_access
-    from leonet.imaging.fom import figures
+    from leonet.export.files import write_json
+    from leonet.export.listings import write_access_csv
+    from leonet.imaging.access import Sensor
     from leonet.imaging.targets import make_targets, parse_lat_lon_text, read_target_file
+    from leonet.imaging.track import access_samples
+    from leonet.imaging.track import track as run_track
 
     if bool(target_texts) == bool(target_file):
         raise InputError("give --target LAT,LON (repeatable) or --target-file F, one of the two")
@@ -121,77 +120,23 @@ def track(sources, preset, repair_checksums, cache_dir, target_texts, target_fil
     t1 = t0 + parse_duration(duration)
     step_s = parse_duration(step) / NS_PER_S
     c = load_sources(sources, preset, repair_checksums, cache_dir, epoch=t0)
-    m = int(math.ceil((t1 - t0) / (step_s * NS_PER_S))) + 1
-    with progress_bar("access", len(c) * len(targets) * m, "samples") as advance:
-        acc = find_access(c, targets, sensor, t0, t1, step_s, progress=advance)
-    fom = figures(acc, targets)
-    norad = c.norad_id[acc.sat_index]
-    names = targets.name[acc.target]
-    starts, ends = format_time(acc.start_ns, "ms"), format_time(acc.end_ns, "ms")
-    with open(output, "w", encoding="utf-8", newline="") as fh:
-        fh.write("target,norad_id,start_utc,end_utc,max_elevation_deg\n")
-        fh.writelines(f"{_csv(n)},{i},{s},{e},{el:.4f}\n" for n, i, s, e, el in zip(names, norad, starts, ends, acc.max_elevation_deg))
-    age = None
-    if not no_downlink and len(acc):
-        from leonet.ground.gateways import load_gateways
-        from leonet.imaging.downlink import age_of_data
-
-        gws = load_gateways(gateway_file).gateways
-        with err_console.status("age of data (laser paths, then next gateway contact)" if lasers else "age of data (next gateway contact)"):
-            age = age_of_data(acc, c, gws, gateway_min_elevation_deg, step_s=min(step_s, 60.0), lasers=lasers)
-    summary = _summary(targets, acc, fom, age, sensor, t0, t1, lasers)
+    with progress_bar("access", access_samples(len(c), len(targets), t0, t1, step_s), "samples") as advance:
+        res = run_track(c, targets, sensor, t0, t1, step_s, downlink=not no_downlink, gateways=gateway_file,
+                        gateway_min_elevation_deg=gateway_min_elevation_deg, lasers=lasers, progress=advance, stage=_stage)
+    write_access_csv(res.windows, res.norad_id, targets.name, output)
+    summary = res.summary()
     _print_summary(summary)
     if summary_json:
-        Path(summary_json).write_text(json.dumps(summary, indent=2), encoding="utf-8")
+        write_json(summary, summary_json)
         err_console.print(f"wrote {summary_json}")
+    acc = res.windows
     err_console.print(f"{len(acc):,} accesses of {len(np.unique(acc.sat_index)):,} of {len(c):,} satellites to {len(targets)} targets; wrote {output}", highlight=False)
 
 
-def _csv(text: str) -> str:
-    s = str(text)
-    return '"' + s.replace('"', '""') + '"' if any(ch in s for ch in ',"\n') else s
-
-
-def _num(x: float) -> float | None:
-    return None if x is None or not np.isfinite(x) else round(float(x), 3)
-
-
-AGE_DIRECT = "from the highest-elevation instant of each access to the satellite's next gateway contact (direct downlink; laser paths not modelled)"
-AGE_LASERS = ("from the highest-elevation instant of each access: one-way light time of the shortest path over the constellation's +Grid lasers "
-              "to a satellite in view of a gateway at that instant (route 'laser'; 'direct-now' when the imaging satellite itself sees one), "
-              "else the wait to the satellite's next gateway contact ('direct-later'); satellites in no inferred shell have no lasers")
-
-
-def _summary(targets, acc, fom, age, sensor, t0: int, t1: int, lasers: bool = False) -> dict:
-    from leonet.imaging.downlink import ROUTES
-
-    cols = fom.as_columns()
-    per_target = []
-    for k in range(len(targets)):  # reporting only
-        row = {"target": str(targets.name[k]), "group": str(targets.group[k]), "kind": str(targets.kind[k])}
-        row |= {name: (int(v[k]) if v.dtype.kind in "iu" else _num(v[k])) for name, v in cols.items()}
-        if age is not None:
-            a = age.age_s[acc.target == k]
-            ok = a[np.isfinite(a)]
-            row |= {
-                "age_of_data_mean_s": _num(ok.mean()) if ok.size else None,
-                "age_of_data_p50_s": _num(np.percentile(ok, 50)) if ok.size else None,
-                "age_of_data_p90_s": _num(np.percentile(ok, 90)) if ok.size else None,
-                "age_of_data_max_s": _num(ok.max()) if ok.size else None,
-                "accesses_without_downlink": int(a.size - ok.size),
-                "age_of_data_routes": {r: int(np.count_nonzero(age.route[acc.target == k] == r)) for r in ROUTES},
-            }
-        per_target.append(row)
-    return {
-        "start_utc": str(format_time(t0)),
-        "end_utc": str(format_time(t1)),
-        "sensor": {"min_elevation_deg": sensor.min_elevation_deg, "max_off_nadir_deg": sensor.max_off_nadir_deg, "sun_min_elevation_deg": sensor.sun_min_elevation_deg},
-        "accesses": len(acc),
-        "age_of_data": None if age is None else (AGE_LASERS if lasers else AGE_DIRECT),
-        "age_of_data_lasers": None if age is None else bool(lasers),
-        "age_of_data_routes": None if age is None else age.route_counts(),
-        "targets": per_target,
-    }
+def _stage(description: str) -> None:
+    """A later step of a library call starting: named on a terminal (the progress bar is done)."""
+    if err_console.is_terminal:
+        err_console.print(f"[dim]{description} ...[/]", highlight=False)
 
 
 def _print_summary(summary: dict) -> None:

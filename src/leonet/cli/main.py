@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
+import sys
 
 import click
-import numpy as np
 from rich.table import Table
 
 from leonet import __version__
@@ -23,7 +21,6 @@ from leonet.cli.common import (
     progress_bar,
     source_options,
 )
-from leonet.errors import InputError
 from leonet.times import TimeGrid, format_time, parse_time
 
 
@@ -45,18 +42,13 @@ def cli() -> None:
 @handle_errors
 def info(sources: tuple[str, ...], preset: str | None, repair_checksums: bool, cache_dir: str | None, as_json: bool, all_rejections: bool) -> None:
     """Counts, epoch range, satellites by shell and rejected records of element sets."""
+    from leonet.export.files import write_json
+    from leonet.sources.inventory import inventory
+
     c = load_sources(sources, preset, repair_checksums, cache_dir, quiet=True)
-    bands = c.shell_bands(min_count=1 if len(c) < 500 else max(5, len(c) // 500))
-    summary = c.summary() | {
-        "sources": c.report.sources,
-        "shells": bands,
-        "rejections": [str(r) for r in c.report.rejected],
-        "duplicates": [d.__dict__ for d in c.report.duplicates],
-        "repaired": c.report.repaired,
-        "notes": c.report.notes,
-    }
+    summary = inventory(c)
     if as_json:
-        click.echo(json.dumps(summary, indent=2, default=str))
+        write_json(summary, sys.stdout, default=str)
         return
     r = c.report
     out_console.print(f"[bold]{', '.join(r.sources)}[/]")
@@ -69,7 +61,7 @@ def info(sources: tuple[str, ...], preset: str | None, repair_checksums: bool, c
     for col in ("inclination deg", "mean altitude km", "satellites"):
         t.add_column(col, justify="right")
     t.add_column("")
-    for b in bands:
+    for b in summary["shells"]:
         inc = "" if b["inclination_deg"] is None else f"{b['inclination_deg']:.1f}"
         alt = "" if b["altitude_km"] is None else f"{b['altitude_km']:.0f}"
         t.add_row(inc, alt, str(b["satellites"]), b.get("note", ""))
@@ -144,20 +136,17 @@ def propagate(sources, preset, repair_checksums, cache_dir, start, duration, ste
 def overhead(sources, preset, repair_checksums, cache_dir, lat, lon, alt_m, when, min_elevation_deg, fmt) -> None:
     """Satellites above the elevation mask at one instant, highest first."""
     from leonet.coverage.overhead import overhead as find
+    from leonet.export.files import write_json
+    from leonet.export.listings import write_overhead_csv
 
-    if not -90.0 <= lat <= 90.0 or not -180.0 <= lon <= 360.0:
-        raise InputError(f"--lat {lat} must be in [-90, 90] and --lon {lon} in [-180, 360]")
     t_ns = parse_time(when)
     c = load_sources(sources, preset, repair_checksums, cache_dir, epoch=t_ns, quiet=fmt != "table")
     rows = find(c, lat, lon, alt_m / 1000.0, t_ns, min_elevation_deg)
     if fmt == "json":
-        click.echo(json.dumps(rows, indent=2))
+        write_json(rows, sys.stdout)
         return
     if fmt == "csv":
-        keys = ["norad_id", "name", "azimuth_deg", "elevation_deg", "range_km", "altitude_km"]
-        click.echo(",".join(keys))
-        for r in rows:
-            click.echo(",".join(str(r[k]) for k in keys))
+        write_overhead_csv(rows, sys.stdout)
         return
     t = Table(title=f"{len(rows)} satellites above {min_elevation_deg:g} deg at {lat:.4f}, {lon:.4f} ({format_time(t_ns)})", title_justify="left")
     for col in ("norad_id", "name", "azimuth deg", "elevation deg", "range km", "altitude km"):
@@ -167,139 +156,14 @@ def overhead(sources, preset, repair_checksums, cache_dir, lat, lon, alt_m, when
     out_console.print(t)
 
 
-@cli.command()
-@source_options
-@click.option("--lat", type=LAT_DEG, required=True, help="Latitude, degrees north (WGS84).")
-@click.option("--lon", type=LON_DEG, required=True, help="Longitude, degrees east.")
-@click.option("--alt-m", type=float, default=0.0, show_default=True, help="Height above the WGS84 ellipsoid, m.")
-@click.option("--start", required=True, help="Window start, ISO-8601 UTC (e.g. 2024-10-23T00:00:00Z).")
-@click.option("--duration", required=True, help="Window length after --start, e.g. 6h, 90min, P1D.")
-@click.option("--min-elevation-deg", type=ELEVATION_DEG, default=25.0, show_default=True)
-@click.option("--sats", "sats", help="Only these catalogue numbers, comma-separated.")
-@click.option("--coarse-step", help="Step of the first search, e.g. 20s (default: from the fastest satellite, 5-30 s).")
-@click.option("--format", "fmt", type=click.Choice(["csv"]), required=True)
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), callback=output_file, help="Output file.")
-@handle_errors
-def passes(sources, preset, repair_checksums, cache_dir, lat, lon, alt_m, start, duration, min_elevation_deg, sats, coarse_step, fmt, output) -> None:
-    """Passes over a ground point above the elevation mask, one row per pass sorted by rise time:
-    norad_id,rise_utc,culminate_utc,set_utc,max_elevation_deg (times to the ms, refined to 0.01 s).
-    A pass already above the mask at --start rises at --start; one still above it at the end of
-    the window sets there (its culmination is then the highest point inside the window)."""
-    from leonet.coverage.passes import default_coarse_step_s, find_passes
-    from leonet.times import NS_PER_S, parse_duration
-
-    if not -90.0 <= lat <= 90.0 or not -180.0 <= lon <= 360.0:
-        raise InputError(f"--lat {lat} must be in [-90, 90] and --lon {lon} in [-180, 360]")
-    t0 = parse_time(start)
-    t1 = t0 + parse_duration(duration)
-    step_s = parse_duration(coarse_step) / NS_PER_S if coarse_step is not None else None
-    c = load_sources(sources, preset, repair_checksums, cache_dir, epoch=t0)
-    ids = parse_id_list(sats)
-    if ids is not None:
-        c = c.select(norad_ids=ids)
-    if step_s is None:
-        step_s = default_coarse_step_s(c.satrecs, alt_m / 1000.0)
-    step_ns = int(round(step_s * NS_PER_S))
-    with progress_bar("searching", len(c) * (-(-(t1 - t0) // step_ns) + 1)) as advance:
-        found = find_passes(c.satrecs, lat, lon, alt_m / 1000.0, t0, t1, min_elevation_deg, step_s, progress=advance)
-    norad = c.norad_id[found.sat_index]
-    order = np.lexsort((norad, found.rise_ns))  # by rise time (as found), ties by catalogue number
-    rise, cul, sets = (format_time(a[order], "ms") for a in (found.rise_ns, found.culminate_ns, found.set_ns))
-    with open(output, "w", encoding="utf-8", newline="") as fh:
-        fh.write("norad_id,rise_utc,culminate_utc,set_utc,max_elevation_deg\n")
-        fh.writelines(f"{n},{r},{m},{s},{e:.4f}\n" for n, r, m, s, e in zip(norad[order], rise, cul, sets, found.max_elevation_deg[order]))
-    err_console.print(
-        f"{len(found):,} passes of {len(np.unique(found.sat_index)):,} of {len(c):,} satellites above "
-        f"{min_elevation_deg:g} deg at {lat:.4f}, {lon:.4f} from {format_time(t0)} to {format_time(t1)} "
-        f"({int(found.rise_at_start.sum())} in progress at the start, {int(found.set_at_end.sum())} unfinished at the end); "
-        f"wrote {output}",
-        highlight=False,
-    )
-
-
-@cli.command()
-@click.option("-o", "--output-dir", type=click.Path(file_okay=False), help="Where to write (default out/taiwan).")
-@handle_errors
-def demo(output_dir: str | None) -> None:
-    """The main job: Starlink over Taiwan and its neighbours for 24 h at 60 s, with service
-    over Taiwan not activated, against service active everywhere (examples/taiwan.toml).
-    Writes Parquet tables, a DuckDB database and an HTML report with maps."""
-    from leonet.jobs.regional import demo_scenario_path, run_file
-
-    run_file(demo_scenario_path(), Path(output_dir) if output_dir else None)
-
-
-@cli.command()
-@click.argument("scenario", type=click.Path(dir_okay=False))
-@click.option("-o", "--output-dir", type=click.Path(file_okay=False), help="Override [output] dir.")
-@click.option("--policy-db", help="Control-plane database URL: apply the policy in force there at each simulated time, over the scenario's own.")
-@handle_errors
-def run(scenario: str, output_dir: str | None, policy_db: str | None) -> None:
-    """Run a scenario file (TOML; see examples/taiwan.toml and `leonet.jobs.scenario` for the keys)."""
-    from leonet.jobs.regional import run_file
-
-    run_file(scenario, Path(output_dir) if output_dir else None, policy_db=policy_db)
-
-
-@cli.command()
-@source_options
-@click.option("--region", "regions", required=True, help="Country codes (ISO 3166 alpha-2/3 or numeric), comma-separated.")
-@click.option("--h3-res", type=click.IntRange(0, 15), default=5, show_default=True, help="H3 resolution of the service cells.")
-@click.option("--start", required=True, help="First instant, ISO-8601 UTC.")
-@click.option("--duration", required=True, help="Span after --start (end excluded), e.g. 24h.")
-@click.option("--step", required=True, help="Time step, e.g. 60s.")
-@click.option("--min-elevation-deg", type=ELEVATION_DEG, default=25.0, show_default=True)
-@click.option("--max-range-km", type=click.FloatRange(min=0, min_open=True), help="Also require slant range at most this.")
-@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), required=True)
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), callback=output_file, help="Output file.")
-@click.option("--policy-db", help="Control-plane database URL: cells_covered then counts only cells whose region is active at that time.")
-@handle_errors
-def coverage(sources, preset, repair_checksums, cache_dir, regions, h3_res, start, duration, step, min_elevation_deg, max_range_km, fmt, output, policy_db) -> None:
-    """Satellites in view over regions: one row per (time, region) with columns
-    time_utc,region,cells,cells_covered,sats_in_view_min,sats_in_view_mean,sats_in_view_max,sats_overhead
-    (sats_overhead: satellites whose sub-satellite point lies inside the region)."""
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-    import pyarrow.parquet as pq
-
-    from leonet.coverage.regional import build_area, run_regional
-    from leonet.ground.regions import Region
-    from leonet.policy.model import ServicePolicy
-
-    grid = TimeGrid.from_span(start, duration, step)
-    codes = [c.strip() for c in regions.split(",") if c.strip()]
-    if not codes:
-        raise InputError("--region needs at least one country code, e.g. --region TWN or --region TW,JP")
-    targets = tuple(Region.country(code) for code in codes)
-    c = load_sources(sources, preset, repair_checksums, cache_dir, epoch=grid.start_ns)
-    with err_console.status("finding the regions' cells"):
-        area = build_area(targets, h3_res, 0.0)
-    err_console.print(f"{len(area):,} cells, {grid.count:,} instants, {len(c):,} satellites")
-    policy = ServicePolicy.active_everywhere()
-    if policy_db:
-        from leonet.control import load_policy
-
-        policy = load_policy(policy_db)
-        err_console.print(f"policy from {policy_db}: {len(policy.rules)} activation states")
-    with progress_bar("coverage", grid.count, "instants") as advance:
-        res = run_regional(c, area, grid.t_ns, policy, min_elevation_deg, max_range_km, progress=advance)
-    ts = res.timeseries()
-    if policy_db:
-        ts["cells_covered"] = ts["cells_served"]  # covered AND active: the policy in force
-    cols = ["region", "cells", "cells_covered", "sats_in_view_min", "sats_in_view_mean", "sats_in_view_max", "sats_overhead"]
-    table = pa.table({"time_utc": format_time(ts["t_ns"]), **{k: ts[k] for k in cols}})
-    if fmt == "csv":
-        pacsv.write_csv(table, output)
-    else:
-        pq.write_table(table, output)
-    err_console.print(f"{res.sgp4_failures}; wrote {table.num_rows:,} rows to {output}")
-
-
 # Commands of later pipeline stages live in their own modules.
 from leonet.cli.control import register_control  # noqa: E402
+from leonet.cli.coverage import COMMANDS as COVERAGE_COMMANDS  # noqa: E402
 from leonet.cli.deploy import deployment, track  # noqa: E402
 from leonet.cli.network import route  # noqa: E402
 
+for command in COVERAGE_COMMANDS:
+    cli.add_command(command)
 cli.add_command(route)
 cli.add_command(deployment)
 cli.add_command(track)

@@ -18,25 +18,25 @@ from scipy.spatial import cKDTree
 
 from leonet.coverage.fom import FiguresOfMerit, figures_of_merit, weighted_mean
 from leonet.errors import InputError
+from leonet.geometry import chord_for_distance, unit_vector
+from leonet.ground.points import GroundPoints
 from leonet.ground.regions import Region
-from leonet.orbits.frames import itrf_to_geodetic, unit_vector
-from leonet.orbits.propagate import propagate
+from leonet.orbits.frames import itrf_to_geodetic
+from leonet.orbits.satellites import Satellites
 from leonet.policy.model import ServicePolicy
-from leonet.sources.constellation import Constellation
 
-EARTH_MEAN_RADIUS_KM = 6371.0088
 TIME_CHUNK = 240  # instants per chunk: (sats x 240 x 3) float64, 37 MB for 6,448 sats; big enough to run SGP4 on all cores
 
 
 @dataclass
 class AnalysisArea:
-    """Cells under study. ``cells`` (C,) uint64; ``lat_deg``/``lon_deg`` (C,) centres;
-    ``region`` (C,) label: the target's code for target cells, else the cell's country code."""
+    """Cells under study. ``cells`` (C,) uint64; ``points``: their centres on the ellipsoid
+    (:class:`~leonet.ground.points.GroundPoints`, C); ``region`` (C,) label: the target's code
+    for target cells, else the cell's country code."""
 
     res: int
     cells: np.ndarray
-    lat_deg: np.ndarray
-    lon_deg: np.ndarray
+    points: GroundPoints
     region: np.ndarray
     population: np.ndarray
     targets: tuple[Region, ...]
@@ -45,13 +45,18 @@ class AnalysisArea:
     def __len__(self) -> int:
         return len(self.cells)
 
+    @property
+    def lat_deg(self) -> np.ndarray:
+        """(C,) cell-centre latitudes, deg."""
+        return self.points.lat_deg
+
+    @property
+    def lon_deg(self) -> np.ndarray:
+        """(C,) cell-centre longitudes, deg."""
+        return self.points.lon_deg
+
     def members(self, label: str) -> np.ndarray:
         return self.region == label
-
-
-
-def _chord(distance_km: float) -> float:
-    return 2.0 * np.sin(min(distance_km / EARTH_MEAN_RADIUS_KM, np.pi) / 2.0)
 
 
 def build_area(targets: Sequence[Region], res: int = 5, neighbours_within_km: float = 0.0) -> AnalysisArea:
@@ -83,7 +88,7 @@ def build_area(targets: Sequence[Region], res: int = 5, neighbours_within_km: fl
         if cand.size:
             cl, cn = cell_centers(cand)
             tl, tn = cell_centers(all_target)
-            dist, _ = cKDTree(unit_vector(tl, tn)).query(unit_vector(cl, cn), distance_upper_bound=_chord(neighbours_within_km))
+            dist, _ = cKDTree(unit_vector(tl, tn)).query(unit_vector(cl, cn), distance_upper_bound=chord_for_distance(neighbours_within_km))
             cells = np.concatenate([all_target, cand[np.isfinite(dist)]])
     country = cells_to_country(cells)
     # Neighbours are land cells of a country: open sea is not a service market here.
@@ -95,7 +100,7 @@ def build_area(targets: Sequence[Region], res: int = 5, neighbours_within_km: fl
     for r in targets:
         label[r.member_mask(cells, res, country)] = r.key
     pop = population_for_cells(cells)
-    return AnalysisArea(res, cells, lat, lon, label.astype(str), np.asarray(pop, dtype=np.float64), tuple(targets), country)
+    return AnalysisArea(res, cells, GroundPoints.from_geodetic(lat, lon), label.astype(str), np.asarray(pop, dtype=np.float64), tuple(targets), country)
 
 
 @dataclass
@@ -195,7 +200,7 @@ class RegionalResult:
             if not inactive_any.any():
                 continue
             tree = cKDTree(xyz[m][inactive_any])
-            dist, _ = tree.query(xyz[~m], distance_upper_bound=_chord(reach_km))
+            dist, _ = tree.query(xyz[~m], distance_upper_bound=chord_for_distance(reach_km))
             near = np.flatnonzero(~m)[np.isfinite(dist)]
             near = near[self.active[near].any(axis=1)]
             out.append({
@@ -211,7 +216,7 @@ class RegionalResult:
 
 
 def run_regional(
-    constellation: Constellation,
+    satellites: Satellites,
     area: AnalysisArea,
     t_ns: np.ndarray,
     policy: ServicePolicy,
@@ -219,14 +224,13 @@ def run_regional(
     max_range_km: float | None = None,
     progress: Callable[[int], None] | None = None,
     workers: int | None = None,
-    extra_positions: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> RegionalResult:
     """Propagate, find satellites in view of every cell, apply the policy; see the module doc.
 
-    ``extra_positions(t_ns)`` may add satellites that are not SGP4 element sets (launch
-    batches raising their orbits): ITRF km ``(extra, times, 3)``, NaN where a satellite does
-    not serve (a NaN satellite is never in view)."""
-    from leonet.coverage.visibility import GroundPoints, visibility
+    ``satellites``: any :class:`~leonet.orbits.satellites.Satellites` (SGP4 element sets,
+    launch batches raising their orbits, both joined); only serving states count (a launch
+    batch satellite serves no one until it reaches its shell). ``t_ns``: (times,) UTC ns."""
+    from leonet.coverage.visibility import visibility
 
     t = np.asarray(t_ns, dtype=np.int64)
     if t.size < 1:
@@ -241,14 +245,13 @@ def run_regional(
             shapely.prepare(g)  # point-in-polygon runs on every chunk
     target_cell_sets = [r.cells_at(area.res) for r in area.targets]
     failures: dict[int, int] = {}
-    points = GroundPoints.from_geodetic(area.lat_deg, area.lon_deg, 0.0)  # once, not per chunk
     for i in range(0, n_t, TIME_CHUNK):
         j = min(i + TIME_CHUNK, n_t)
-        st = propagate(constellation.satrecs, t[i:j], frame="itrf", velocities=False, workers=workers)
+        st = satellites.at(t[i:j], workers=workers)
         for code, n in st.error_counts().items():
             failures[code] = failures.get(code, 0) + n
-        r = st.r_km if extra_positions is None else np.concatenate([st.r_km, extra_positions(t[i:j])], axis=0)
-        counts[:, i:j] = visibility(points, r, min_elevation_deg, max_range_km).counts
+        r = st.serving_positions()
+        counts[:, i:j] = visibility(area.points, r, min_elevation_deg, max_range_km).counts  # blocked once, then reused
         overhead[:, i:j] = _overhead_counts(r, target_geoms, target_cell_sets, area.res)
         if progress:
             progress(j - i)

@@ -39,16 +39,18 @@ satellite row.
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 from numba import njit, prange
 
+from leonet.constants import WGS84_A_KM, WGS84_B_KM, WGS84_E2
 from leonet.errors import InputError
-from leonet.orbits.frames import WGS84_A_KM, WGS84_E2, WGS84_F, geodetic_to_itrf
+from leonet.geometry import above_mask, above_mask_jit, mask_sin
+from leonet.ground.points import GroundPoints
 
-WGS84_B_KM = WGS84_A_KM * (1.0 - WGS84_F)  # polar radius: the smallest geocentric radius of the ellipsoid
 # Largest angle between the geodetic normal and the geocentric direction on the ellipsoid
 # (at 45.1 deg latitude, ~0.1924 deg): tan(geocentric lat) = (1 - e2) tan(geodetic lat).
 MAX_VERTICAL_DEVIATION_RAD = math.atan(1.0 / math.sqrt(1.0 - WGS84_E2)) - math.atan(math.sqrt(1.0 - WGS84_E2))
@@ -113,22 +115,20 @@ def footprint_half_angle_rad(altitude_km: np.ndarray | float, min_elevation_deg:
 
 
 @dataclass(frozen=True, eq=False)
-class GroundPoints:
-    """Ground points prepared for :func:`visibility` (build once, reuse for every time chunk).
+class BlockedPoints:
+    """The kernel's layout of :class:`~leonet.ground.points.GroundPoints` (``cells`` of them),
+    derived by :func:`blocked` (and cached per ``GroundPoints`` by :func:`visibility`).
 
-    ``lat_deg``, ``lon_deg``, ``alt_km``: ``(cells,)`` WGS84 geodetic. ``pos_km``: ``(3, cells)``
-    ITRF, ``up``: ``(3, cells)`` geodetic up unit vectors (component-major so the kernel reads
-    contiguous rows). ``r_min_km``/``r_max_km``: extreme geocentric radii;
-    ``vertical_deviation_rad``: largest angle between ``up`` and the geocentric direction (for
-    the search bound). Blocks of nearby points, whatever the input order: ``perm`` ``(cells,)``
-    lists the points along Hilbert curves on a cube map of their directions, block ``b`` is
-    ``perm[block_start[b]:block_start[b + 1]]`` (at most ``BLOCK_POINTS``), every point of it within
-    ``block_radius_rad[b]`` (central angle) of the unit vector ``block_center[:, b]``.
+    ``pos_km``: ``(3, cells)`` ITRF, ``up``: ``(3, cells)`` geodetic up unit vectors
+    (component-major so the kernel reads contiguous rows). ``r_min_km``/``r_max_km``: extreme
+    geocentric radii; ``vertical_deviation_rad``: largest angle between ``up`` and the
+    geocentric direction (for the search bound). Blocks of nearby points, whatever the input
+    order: ``perm`` ``(cells,)`` lists the points along Hilbert curves on a cube map of their
+    directions, block ``b`` is ``perm[block_start[b]:block_start[b + 1]]`` (at most
+    ``block_points``), every point of it within ``block_radius_rad[b]`` (central angle) of the
+    unit vector ``block_center[:, b]``.
     """
 
-    lat_deg: np.ndarray
-    lon_deg: np.ndarray
-    alt_km: np.ndarray
     pos_km: np.ndarray
     up: np.ndarray
     r_min_km: float
@@ -140,48 +140,48 @@ class GroundPoints:
     block_radius_rad: np.ndarray
 
     def __len__(self) -> int:
-        return int(self.lat_deg.shape[0])
+        return int(self.pos_km.shape[1])
 
-    @classmethod
-    def from_geodetic(cls, lat_deg: np.ndarray, lon_deg: np.ndarray, alt_km: np.ndarray | float = 0.0, block_points: int = BLOCK_POINTS) -> GroundPoints:
-        """Points from WGS84 latitude/longitude (deg, ``(cells,)``) and altitude (km, scalar or
-        ``(cells,)``); ``block_points`` sets the block size (a tuning knob, not a semantic one)."""
-        lat = np.asarray(lat_deg, dtype=np.float64)
-        lon = np.asarray(lon_deg, dtype=np.float64)
-        if lat.ndim != 1 or lon.shape != lat.shape:
-            raise InputError(f"lat_deg and lon_deg must be 1-D arrays of the same length, got shapes {lat.shape} and {lon.shape}")
-        try:
-            alt = np.ascontiguousarray(np.broadcast_to(np.asarray(alt_km, dtype=np.float64), lat.shape))
-        except ValueError:
-            raise InputError(f"alt_km must be a scalar or have shape {lat.shape}, got {np.shape(alt_km)}") from None
-        if not (np.isfinite(lat).all() and np.isfinite(lon).all() and np.isfinite(alt).all()):
-            raise InputError("ground point latitudes, longitudes and altitudes must be finite numbers")
-        if lat.size and (np.abs(lat).max() > 90.0):
-            raise InputError(f"latitudes must lie in [-90, 90] deg; got values up to {np.abs(lat).max():g}")
-        if lat.size and alt.min() <= -1000.0:
-            raise InputError(f"ground altitudes are in km and must be above -1000 km; got {alt.min():g}")
-        if block_points < 1:
-            raise InputError(f"block_points must be at least 1, got {block_points}")
-        pos = geodetic_to_itrf(lat, lon, alt)  # (cells, 3)
-        lat_r, lon_r = np.radians(lat), np.radians(lon)
-        up = np.stack([np.cos(lat_r) * np.cos(lon_r), np.cos(lat_r) * np.sin(lon_r), np.sin(lat_r)], -1)  # as enu_basis
-        r = np.linalg.norm(pos, axis=1)
-        unit = pos / r[:, None] if lat.size else np.zeros((0, 3))
-        perm, block_start, center, radius = _blocks(unit, block_points)
-        return cls(
-            lat_deg=lat,
-            lon_deg=lon,
-            alt_km=alt,
-            pos_km=np.ascontiguousarray(pos.T),
-            up=np.ascontiguousarray(up.T),
-            r_min_km=float(r.min()) if r.size else WGS84_B_KM,
-            r_max_km=float(r.max()) if r.size else WGS84_A_KM,
-            vertical_deviation_rad=float(_angle_rad(up, unit).max()) + 1e-12 if r.size else 0.0,
-            perm=perm,
-            block_start=block_start,
-            block_center=np.ascontiguousarray(center.T),
-            block_radius_rad=radius,
-        )
+
+def blocked(points: GroundPoints, block_points: int = BLOCK_POINTS) -> BlockedPoints:
+    """The blocked ``(3, cells)`` layout of ``points`` for the kernel; ``block_points`` sets the
+    block size (a tuning knob, not a semantic one). :func:`visibility` calls this itself (once
+    per ``GroundPoints`` object); call it directly to time it or to choose the block size."""
+    if not isinstance(points, GroundPoints):
+        raise InputError("points must be a GroundPoints; build it with GroundPoints.from_geodetic(lat_deg, lon_deg, alt_km)")
+    if block_points < 1:
+        raise InputError(f"block_points must be at least 1, got {block_points}")
+    pos = points.itrf_km  # (cells, 3)
+    up = points.up
+    r = np.linalg.norm(pos, axis=1)
+    unit = pos / r[:, None] if len(points) else np.zeros((0, 3))
+    perm, block_start, center, radius = _blocks(unit, block_points)
+    return BlockedPoints(
+        pos_km=np.ascontiguousarray(pos.T),
+        up=np.ascontiguousarray(up.T),
+        r_min_km=float(r.min()) if r.size else WGS84_B_KM,
+        r_max_km=float(r.max()) if r.size else WGS84_A_KM,
+        vertical_deviation_rad=float(_angle_rad(up, unit).max()) + 1e-12 if r.size else 0.0,
+        perm=perm,
+        block_start=block_start,
+        block_center=np.ascontiguousarray(center.T),
+        block_radius_rad=radius,
+    )
+
+
+# One layout per GroundPoints object, dropped with it (a layout holds no reference to its points).
+_LAYOUTS: weakref.WeakKeyDictionary[GroundPoints, BlockedPoints] = weakref.WeakKeyDictionary()
+
+
+def _layout(points: GroundPoints | BlockedPoints) -> BlockedPoints:
+    if isinstance(points, BlockedPoints):
+        return points
+    if not isinstance(points, GroundPoints):
+        raise InputError("points must be a GroundPoints; build it with GroundPoints.from_geodetic(lat_deg, lon_deg, alt_km)")
+    lay = _LAYOUTS.get(points)
+    if lay is None:
+        lay = _LAYOUTS[points] = blocked(points)
+    return lay
 
 
 def _angle_rad(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -294,24 +294,22 @@ class Visibility:
 
 
 # ---- argument checks ------------------------------------------------------------------------
-def _check_args(points: GroundPoints, r_sat_km: np.ndarray, min_elevation_deg: float, max_range_km: float | None) -> tuple[np.ndarray, float, float]:
-    if not isinstance(points, GroundPoints):
-        raise InputError("points must be a GroundPoints; build it with GroundPoints.from_geodetic(lat_deg, lon_deg, alt_km)")
+def _check_args(points: GroundPoints | BlockedPoints, r_sat_km: np.ndarray, min_elevation_deg: float,
+                max_range_km: float | None) -> tuple[BlockedPoints, np.ndarray, float, float]:
+    lay = _layout(points)
     r = np.asarray(r_sat_km)
     if r.ndim != 3 or r.shape[2] != 3:
         raise InputError(f"satellite positions must have shape (sats, times, 3) in km, got {r.shape}")
     if r.shape[0] > np.iinfo(np.uint16).max:
         raise InputError(f"{r.shape[0]} satellites: counts are uint16, so at most 65,535 satellites per call")
-    if not math.isfinite(min_elevation_deg) or not -90.0 <= min_elevation_deg <= 90.0:
-        raise InputError(f"min_elevation_deg must lie in [-90, 90], got {min_elevation_deg!r}")
     if max_range_km is None:
         max_range2 = math.inf
     elif not max_range_km > 0.0:
         raise InputError(f"max_range_km must be a positive number of km or None, got {max_range_km!r}")
     else:
         max_range2 = float(max_range_km) ** 2
-    sin_m = float(np.sin(np.radians(np.float64(min_elevation_deg))))
-    return r, sin_m, max_range2
+    sin_m = mask_sin(min_elevation_deg)
+    return lay, r, sin_m, max_range2
 
 
 def _to_degrees(max_sin: np.ndarray) -> np.ndarray:
@@ -533,7 +531,7 @@ def _scan(
                     dz = gz[k] - pz
                     du = dx * ux + dy * uy + dz * uz
                     dd = dx * dx + dy * dy + dz * dz
-                    hit[k] = (du >= math.sqrt(dd) * sin_m) & (dd <= max_range2)
+                    hit[k] = above_mask_jit(du, dd, sin_m) & (dd <= max_range2)
                 base = offsets[c]
                 room = offsets[c + 1] - base
                 for k in range(m):
@@ -550,7 +548,7 @@ def _scan(
                     du = dx * ux + dy * uy + dz * uz
                     dd = dx * dx + dy * dy + dz * dz
                     rng = math.sqrt(dd)
-                    ok = (du >= rng * sin_m) & (dd <= max_range2)
+                    ok = above_mask_jit(du, dd, sin_m) & (dd <= max_range2)
                     cnt += ok
                     sv[k] = du / max(rng, _TINY_KM) if ok else -2.0
                 counts[c] = cnt
@@ -562,7 +560,7 @@ def _scan(
                     dz = gz[k] - pz
                     du = dx * ux + dy * uy + dz * uz
                     dd = dx * dx + dy * dy + dz * dz
-                    cnt += (du >= math.sqrt(dd) * sin_m) & (dd <= max_range2)
+                    cnt += above_mask_jit(du, dd, sin_m) & (dd <= max_range2)
                 counts[c] = cnt
 
 
@@ -578,7 +576,7 @@ def _block_stride(nblocks: int) -> int:
     return 1  # pragma: no cover - nblocks divisible by three primes > 7900 is impossible here
 
 
-def _step_search_radius(points: GroundPoints, r_step: np.ndarray, min_elevation_deg: float) -> float | None:
+def _step_search_radius(points: BlockedPoints, r_step: np.ndarray, min_elevation_deg: float) -> float | None:
     """Search radius for one step's ``(sats, 3)`` positions; None when no satellite is finite."""
     ok = np.isfinite(r_step).all(axis=1)
     if not ok.any():
@@ -588,7 +586,7 @@ def _step_search_radius(points: GroundPoints, r_step: np.ndarray, min_elevation_
 
 
 def visibility(
-    points: GroundPoints,
+    points: GroundPoints | BlockedPoints,
     r_sat_km: np.ndarray,
     min_elevation_deg: float = 25.0,
     max_range_km: float | None = None,
@@ -597,13 +595,15 @@ def visibility(
 ) -> Visibility:
     """Satellites at or above ``min_elevation_deg`` (and within ``max_range_km``) of each point.
 
-    ``points``: :class:`GroundPoints` (``cells``); ``r_sat_km``: ``(sats, times, 3)`` ITRF km,
+    ``points``: :class:`~leonet.ground.points.GroundPoints` (``cells``; its blocked layout is
+    derived on the first call and kept for the next ones), or a :class:`BlockedPoints` from
+    :func:`blocked`; ``r_sat_km``: ``(sats, times, 3)`` ITRF km,
     NaN rows never visible. ``pairs``: also return which satellites (CSR per time, see
     :class:`Visibility`); it costs a second scan. ``max_elevation``: also the highest elevation
     in view. Uses numba's threads (``NUMBA_NUM_THREADS``); per-step temporaries only, so pass
     time chunks to bound the size of the returned pairs.
     """
-    r, sin_m, max_range2 = _check_args(points, r_sat_km, min_elevation_deg, max_range_km)
+    points, r, sin_m, max_range2 = _check_args(points, r_sat_km, min_elevation_deg, max_range_km)
     n_cells, n_times = len(points), r.shape[1]
     counts = np.zeros((n_cells, n_times), dtype=np.uint16)
     max_sin_all = np.full((n_cells, n_times), -2.0) if max_elevation else None
@@ -653,7 +653,7 @@ def visibility(
     return Visibility(counts, offsets, sat_index, max_elevation_deg)
 
 
-def iter_visibility(points: GroundPoints, r_sat_km: np.ndarray, times_per_chunk: int, **kwargs: object) -> Iterator[tuple[int, Visibility]]:
+def iter_visibility(points: GroundPoints | BlockedPoints, r_sat_km: np.ndarray, times_per_chunk: int, **kwargs: object) -> Iterator[tuple[int, Visibility]]:
     """:func:`visibility` over successive chunks of ``times_per_chunk`` time steps.
 
     Yields ``(t0, Visibility)`` where the chunk covers time indices ``t0 .. t0 + chunk - 1``;
@@ -670,7 +670,7 @@ def iter_visibility(points: GroundPoints, r_sat_km: np.ndarray, times_per_chunk:
 
 # ---- reference ---------------------------------------------------------------------------------
 def visibility_brute_force(
-    points: GroundPoints,
+    points: GroundPoints | BlockedPoints,
     r_sat_km: np.ndarray,
     min_elevation_deg: float = 25.0,
     max_range_km: float | None = None,
@@ -686,7 +686,7 @@ def visibility_brute_force(
     blocks (NumPy releases the GIL). The test is the kernel's expression term by term, so the
     two agree bit for bit. Cost ``cells x sats`` per step: for tests and benchmarks only.
     """
-    r, sin_m, max_range2 = _check_args(points, r_sat_km, min_elevation_deg, max_range_km)
+    points, r, sin_m, max_range2 = _check_args(points, r_sat_km, min_elevation_deg, max_range_km)
     n_cells, n_sats, n_times = len(points), r.shape[0], r.shape[1]
     counts = np.zeros((n_cells, n_times), dtype=np.uint16)
     max_sin_all = np.full((n_cells, n_times), -2.0) if max_elevation else None
@@ -709,12 +709,11 @@ def visibility_brute_force(
         dd = dx * dx
         dd += dy * dy
         dd += dz * dz
-        rng = np.sqrt(dd)
-        vis = du >= rng * sin_m
+        vis = above_mask(du, dd, sin_m)
         vis &= dd <= max_range2
         best = None
         if max_elevation:
-            sv = np.where(vis, du / np.maximum(rng, _TINY_KM), -2.0)
+            sv = np.where(vis, du / np.maximum(np.sqrt(dd), _TINY_KM), -2.0)
             best = sv.max(axis=1) if n_sats else np.full(c1 - c0, -2.0)
         rows = np.nonzero(vis)[1].astype(np.int32) if pairs else None
         return vis.sum(axis=1), best, rows

@@ -1,3 +1,3 @@
-"""Constellation deployment: the launch table from international designators
-(:mod:`leonet.deployment.table`) and launch batches raising to their shell
-(:mod:`leonet.deployment.batch`)."""
+"""Constellation deployment: the launch table, snapshot comparison and deployment plot from
+international designators (:mod:`leonet.deployment.table`), and launch batches raising to their
+shell, usable wherever satellites are taken (:mod:`leonet.deployment.batch`)."""

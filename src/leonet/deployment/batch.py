@@ -42,14 +42,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from sgp4.api import Satrec
 
+from leonet.constants import EARTH_ROTATION_RAD_S, WGS84_A_KM, WGS84_J2, WGS84_MU_KM3_S2
 from leonet.errors import InputError
 from leonet.orbits.frames import gmst82_rad, teme_to_itrf
+from leonet.orbits.propagate import States
+from leonet.orbits.satellites import Satellites
+from leonet.sources.constellation import Constellation
 from leonet.times import NS_PER_DAY, NS_PER_S, parse_time
 
-MU_KM3_S2 = 398600.4418
-J2 = 1.08262668e-3
-RE_KM = 6378.137
 DEFAULT_INSERTION_ALTITUDE_KM = 280.0
 DEFAULT_RAISE_RATE_KM_PER_DAY = 5.0
 
@@ -142,9 +144,9 @@ class LaunchBatch:
         t = np.asarray(t_ns, dtype=np.int64)
         sin2, cos_i = math.sin(math.radians(self.inclination_deg)) ** 2, math.cos(math.radians(self.inclination_deg))
         # Both rates are  a r^-1.5 + b r^-3.5  with these coefficients:
-        u_a, u_b = math.sqrt(MU_KM3_S2), math.sqrt(MU_KM3_S2) * 0.75 * J2 * RE_KM**2 * (6.0 - 8.0 * sin2)
-        o_b = -1.5 * math.sqrt(MU_KM3_S2) * J2 * RE_KM**2 * cos_i
-        r0, r1 = RE_KM + self.insertion_altitude_km, RE_KM + self.shell_altitude_km
+        u_a, u_b = math.sqrt(WGS84_MU_KM3_S2), math.sqrt(WGS84_MU_KM3_S2) * 0.75 * WGS84_J2 * WGS84_A_KM**2 * (6.0 - 8.0 * sin2)
+        o_b = -1.5 * math.sqrt(WGS84_MU_KM3_S2) * WGS84_J2 * WGS84_A_KM**2 * cos_i
+        r0, r1 = WGS84_A_KM + self.insertion_altitude_km, WGS84_A_KM + self.shell_altitude_km
         hold_s = self.hold_days * 86_400.0
         rise_s = self.raise_duration_ns / NS_PER_S
         k = self.raise_rate_km_per_day / 86_400.0  # km/s
@@ -166,8 +168,8 @@ class LaunchBatch:
         return phase(u_a, u_b), phase(0.0, o_b)
 
     def _node_rate_shell_rad_s(self) -> float:
-        r1 = RE_KM + self.shell_altitude_km
-        return -1.5 * math.sqrt(MU_KM3_S2 / r1**3) * J2 * (RE_KM / r1) ** 2 * math.cos(math.radians(self.inclination_deg))
+        r1 = WGS84_A_KM + self.shell_altitude_km
+        return -1.5 * math.sqrt(WGS84_MU_KM3_S2 / r1**3) * WGS84_J2 * (WGS84_A_KM / r1) ** 2 * math.cos(math.radians(self.inclination_deg))
 
     def positions_itrf_km(self, sat_index: np.ndarray, t_ns: np.ndarray) -> np.ndarray:
         """ITRF positions (km) of satellites ``sat_index`` at ``t_ns`` (broadcast together),
@@ -182,7 +184,7 @@ class LaunchBatch:
         spacing = 360.0 / self.satellites if self.arg_latitude_spacing_deg is None else self.arg_latitude_spacing_deg
         u = np.radians(self.first_arg_latitude_deg + s * spacing) + du
         node = node0 + dnode
-        r = RE_KM + self.altitude_km(t)
+        r = WGS84_A_KM + self.altitude_km(t)
         inc = math.radians(self.inclination_deg)
         cu, su, cn, sn = np.cos(u), np.sin(u), np.cos(node), np.sin(node)
         teme = np.stack([r * (cn * cu - sn * math.cos(inc) * su), r * (sn * cu + cn * math.cos(inc) * su), r * math.sin(inc) * su], -1)
@@ -242,4 +244,87 @@ def batch_states(batches: Sequence[LaunchBatch] | LaunchBatch, t_ns: np.ndarray)
     return BatchStates(t, ids, np.concatenate(names), np.concatenate(which), np.concatenate(r), np.concatenate(alt), np.concatenate(serv))
 
 
-__all__ = ["LaunchBatch", "BatchStates", "batch_states", "DEFAULT_INSERTION_ALTITUDE_KM", "DEFAULT_RAISE_RATE_KM_PER_DAY"]
+class LaunchBatches(Satellites):
+    """Launch batches as :class:`~leonet.orbits.satellites.Satellites`: rows are the batches'
+    satellites in order. :meth:`at` gives their positions (NaN before release) and ``serving``
+    (released and at the shell); everything that serves users uses only serving states."""
+
+    def __init__(self, batches: Sequence[LaunchBatch] | LaunchBatch) -> None:
+        items = (batches,) if isinstance(batches, LaunchBatch) else tuple(batches)
+        if not all(isinstance(b, LaunchBatch) for b in items):
+            raise InputError("LaunchBatches takes LaunchBatch objects")
+        self.batches = items
+        self._bounds = np.concatenate([[0], np.cumsum([b.satellites for b in items])]).astype(np.int64)
+        self.norad_id = np.concatenate([b.norad_id for b in items]) if items else np.zeros(0, np.int64)
+        self.name = np.concatenate([b.names for b in items]) if items else np.zeros(0, object)
+        if len(np.unique(self.norad_id)) != len(self.norad_id):
+            raise InputError("launch batches share catalogue numbers; give each batch its own first_id range")
+        self._rows: np.ndarray | None = None  # rows of the full batches this object holds (after take)
+
+    def __repr__(self) -> str:
+        return f"<LaunchBatches {len(self.batches)} batches, {len(self)} satellites>"
+
+    def _states(self, t_ns: np.ndarray) -> BatchStates:
+        st = batch_states(self.batches, t_ns)
+        if self._rows is None:
+            return st
+        k = self._rows
+        return BatchStates(st.t_ns, st.norad_id[k], st.name[k], st.batch[k], st.r_km[k], st.altitude_km[k], st.in_service[k])
+
+    def _at(self, t_ns, frame, velocities, workers, progress) -> States:
+        if frame != "itrf" or velocities:
+            raise InputError("launch batches give ITRF positions only (frame='itrf', velocities=False)")
+        st = self._states(t_ns)
+        err = np.zeros(st.in_service.shape, dtype=np.uint8)
+        if progress:
+            progress(err.size)
+        return States(st.t_ns, st.r_km, None, err, "itrf", serving=np.asarray(st.in_service))
+
+    def _at_pairs(self, sat_index, t_ns, serving_only) -> np.ndarray:
+        rows = sat_index if self._rows is None else self._rows[sat_index]
+        out = np.full((len(rows), 3), np.nan)
+        which = np.searchsorted(self._bounds, rows, side="right") - 1
+        for k, b in enumerate(self.batches):  # batches, not satellites
+            sel = which == k
+            if sel.any():
+                tt = t_ns[sel]
+                r = b.positions_itrf_km(rows[sel] - self._bounds[k], tt)
+                if serving_only:
+                    r[tt < b.arrival_ns] = np.nan
+                out[sel] = r
+        return out
+
+    def _take(self, idx: np.ndarray) -> LaunchBatches:
+        out = LaunchBatches.__new__(LaunchBatches)
+        out.batches, out._bounds = self.batches, self._bounds
+        out._rows = idx if self._rows is None else self._rows[idx]
+        full_ids = np.concatenate([b.norad_id for b in self.batches]) if self.batches else np.zeros(0, np.int64)
+        full_names = np.concatenate([b.names for b in self.batches]) if self.batches else np.zeros(0, object)
+        out.norad_id, out.name = full_ids[out._rows], full_names[out._rows]
+        return out
+
+    def top_rate_rad_s(self, ground_alt_km: float = 0.0) -> np.ndarray:
+        # In service a batch satellite is on its circular shell (the lowest radius it serves from).
+        rows = np.arange(self._bounds[-1]) if self._rows is None else self._rows
+        r = np.concatenate([np.full(b.satellites, WGS84_A_KM + b.shell_altitude_km) for b in self.batches])[rows] if self.batches else np.zeros(0)
+        v = np.sqrt(WGS84_MU_KM3_S2 / r) + EARTH_ROTATION_RAD_S * r
+        return v / np.maximum(r - 20.0 - (WGS84_A_KM + max(ground_alt_km, 0.0)), 50.0)
+
+
+def as_satellites(sats: Satellites | LaunchBatch | Sequence[LaunchBatch] | Sequence[Satrec]) -> Satellites:
+    """The one way to accept satellites: a :class:`~leonet.orbits.satellites.Satellites` as it
+    is (a Constellation, LaunchBatches, a join of them), one :class:`LaunchBatch` or a list of
+    them, or a list of SGP4 models (``sgp4.api.Satrec``, as a Constellation)."""
+    if isinstance(sats, Satellites):
+        return sats
+    if isinstance(sats, LaunchBatch):
+        return LaunchBatches((sats,))
+    items = tuple(sats)
+    if items and all(isinstance(b, LaunchBatch) for b in items):
+        return LaunchBatches(items)
+    if all(isinstance(b, Satrec) for b in items):
+        return Constellation.from_satrecs(items)
+    raise InputError("satellites must be a Constellation, LaunchBatches, a LaunchBatch, a list of LaunchBatch or of sgp4 Satrec")
+
+
+__all__ = ["as_satellites", "LaunchBatch", "LaunchBatches", "BatchStates", "batch_states", "DEFAULT_INSERTION_ALTITUDE_KM", "DEFAULT_RAISE_RATE_KM_PER_DAY"]

@@ -15,10 +15,16 @@ and, if ``altitude_step_km`` is given, mean-altitude band; satellites with perig
 or eccentricity above 0.01 are "raising/deorbiting or eccentric" (as
 :meth:`leonet.Constellation.shell_bands`). Satellites without a readable designator are counted
 under launch "unknown", never dropped.
+
+:func:`deployment_report` does it all for one snapshot (and a second to compare with);
+:func:`plot_deployment` draws the table on a bare matplotlib Figure (no pyplot: the user's
+backend is left alone), in any format of :data:`PLOT_FORMATS`.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -193,20 +199,76 @@ def compare_snapshots(a: Constellation, b: Constellation) -> SnapshotDiff:
     return SnapshotDiff(old.label, new.label, old.epoch_range(), new.epoch_range(), kept, added, lost, by_year(new, added), by_year(old, lost))
 
 
+@dataclass
+class DeploymentReport:
+    """A snapshot's launch table and, if a second snapshot was given, the comparison of the two."""
+
+    constellation: Constellation
+    table: DeploymentTable
+    comparison: SnapshotDiff | None = None
+
+    def as_dict(self) -> dict:
+        """``{"deployment": ..., "comparison": ...}`` (the comparison only when there is one)."""
+        doc = {"deployment": self.table.as_dict()}
+        if self.comparison is not None:
+            doc["comparison"] = self.comparison.as_dict()
+        return doc
+
+
+def deployment_report(snapshot: Constellation | str | Path | Sequence[str | Path], compare_with: Constellation | str | Path | None = None,
+                      inclination_step_deg: float = 0.5, altitude_step_km: float | None = None) -> DeploymentReport:
+    """Launch table of ``snapshot`` (a Constellation, or element-set files read with
+    :func:`leonet.sources.load.load`) and its comparison with ``compare_with`` if given."""
+    c = _as_constellation(snapshot)
+    if not len(c):
+        raise InputError("no satellites were loaded from the file(s); check them with leonet info")
+    tab = deployment_table(c, inclination_step_deg, altitude_step_km)
+    diff = compare_snapshots(c, _as_constellation(compare_with)) if compare_with is not None else None
+    return DeploymentReport(c, tab, diff)
+
+
+def _as_constellation(x: Constellation | str | Path | Sequence[str | Path]) -> Constellation:
+    if isinstance(x, Constellation):
+        return x
+    from leonet.sources.load import load
+
+    return load([x] if isinstance(x, (str, Path)) else list(x))
+
+
+# Formats matplotlib writes without extra software (pgf needs LaTeX; raw/rgba are no image files).
+PLOT_FORMATS = ("png", "svg", "svgz", "pdf", "eps", "ps", "jpg", "jpeg", "tif", "tiff", "webp")
+
+
+def check_plot_path(path: str | Path) -> str:
+    """The image format of a plot file from its suffix (none: PNG), or a clear error naming the
+    supported ones; also that its folder exists. Call it before long work."""
+    p = Path(path)
+    fmt = p.suffix[1:].lower() or "png"
+    if fmt not in PLOT_FORMATS:
+        raise InputError(f"cannot write a plot as {p.suffix!r} ({p}); use one of .{', .'.join(PLOT_FORMATS)}, e.g. .png, .svg or .pdf")
+    if not p.expanduser().resolve().parent.is_dir():
+        raise InputError(f"folder {p.expanduser().resolve().parent} does not exist; create it first")
+    return fmt
+
+
 def plot_deployment(table: DeploymentTable, path: str | Path, title: str | None = None) -> Path:
     """Two panels: satellites still in orbit per launch (launch order) and per launch year,
-    stacked by shell. Writes ``path`` (PNG, SVG or PDF by suffix) and returns it."""
-    import matplotlib
+    stacked by shell. Writes ``path`` (format by suffix, see :data:`PLOT_FORMATS`; written
+    beside its final name and renamed into place) and returns it.
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    Drawn on a bare :class:`matplotlib.figure.Figure`: pyplot and the user's backend are left
+    alone (a notebook keeps its own)."""
+    import matplotlib
+    from matplotlib.figure import Figure
 
     p = Path(path)
-    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(12, 8), constrained_layout=True)
+    fmt = check_plot_path(p)
+    fig = Figure(figsize=(12, 8), constrained_layout=True)
+    ax1, ax2 = fig.subplots(2, 1)
     x = np.arange(1, len(table) + 1)
     bottom1 = np.zeros(len(table))
     bottom2 = np.zeros(len(table.years))
-    colours = plt.get_cmap("tab10")
+    colours = matplotlib.colormaps["tab10"]
     for j, shell in enumerate(table.shells):
         c = colours(j % 10)
         ax1.bar(x, table.by_launch_shell[:, j], bottom=bottom1, width=1.0, color=c, label=str(shell))
@@ -225,9 +287,16 @@ def plot_deployment(table: DeploymentTable, path: str | Path, title: str | None 
     ax2.set_ylabel("satellites still in orbit")
     ax2.set_title("by launch year (only objects still in orbit at the snapshot)")
     ax2.legend(fontsize=8)
-    fig.savefig(p, dpi=110)
-    plt.close(fig)
+    tmp = p.with_name(f".{p.name}.{os.getpid()}.tmp")
+    try:
+        fig.savefig(tmp, format=fmt, dpi=110)
+        tmp.replace(p)
+    finally:
+        tmp.unlink(missing_ok=True)
     return p
 
 
-__all__ = ["DeploymentTable", "deployment_table", "SnapshotDiff", "compare_snapshots", "plot_deployment", "shell_labels", "SNAPSHOT_NOTE"]
+__all__ = [
+    "DeploymentReport", "DeploymentTable", "PLOT_FORMATS", "SNAPSHOT_NOTE", "SnapshotDiff", "check_plot_path", "compare_snapshots",
+    "deployment_report", "deployment_table", "plot_deployment", "shell_labels",
+]

@@ -1,5 +1,8 @@
-"""Ground stage: country borders, user regions and H3 service cells.
+"""Ground stage: what is on the Earth's surface.
 
-See :mod:`leonet.ground.borders` (countries, user GeoJSON regions, point -> country) and
-:mod:`leonet.ground.cells` (H3 cells of a region, cell centres and boundaries).
+:mod:`.borders` (countries, user GeoJSON regions, point -> country), :mod:`.regions` (a
+:class:`~leonet.ground.regions.Region`: a country, polygon or cell set), :mod:`.cells` (H3
+cells of a region, cell centres and boundaries), :mod:`.population` (the GPWv4 grid per point,
+cell and polygon), :mod:`.cities` (place names and LAT,LON text) and :mod:`.gateways`
+(gateway and PoP lists: reference files, generic CSV/JSON, the packaged default).
 """

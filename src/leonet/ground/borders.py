@@ -47,6 +47,7 @@ import numpy as np
 import shapely
 from numpy.typing import ArrayLike, NDArray
 
+from leonet.constants import EARTH_MEAN_RADIUS_KM
 from leonet.errors import DataNotFoundError, InputError
 
 __all__ = [
@@ -64,8 +65,6 @@ __all__ = [
 
 RESOLUTIONS: tuple[str, ...] = ("50m", "10m")
 """Natural Earth scales leonet knows; which ones are shipped depends on the build."""
-
-EARTH_RADIUS_KM = 6371.0088  # IUGG mean radius, for areas only
 
 RingConvention = Literal["geojson", "d3"]
 """How to read rings that cross the 180th meridian or circle a pole.
@@ -835,7 +834,7 @@ def area_km2(geometry: shapely.Geometry | ArrayLike) -> float | NDArray[np.float
     rad = np.pi / 180.0
 
     def project(c: NDArray[np.float64]) -> NDArray[np.float64]:
-        return np.column_stack([c[:, 0] * rad, np.sin(c[:, 1] * rad)]) * EARTH_RADIUS_KM
+        return np.column_stack([c[:, 0] * rad, np.sin(c[:, 1] * rad)]) * EARTH_MEAN_RADIUS_KM
 
     area = shapely.area(shapely.transform(geometry, project))
     return float(area) if np.ndim(area) == 0 else np.asarray(area, dtype=np.float64)

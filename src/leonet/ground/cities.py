@@ -38,7 +38,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from leonet.errors import InputError
-from leonet.orbits.frames import unit_vector
+from leonet.geometry import great_circle_km, unit_vector
 
 __all__ = [
     "City",
@@ -455,16 +455,15 @@ def _us_state(text: str) -> str | None:
 def nearest_city_index(lat_deg: Sequence[float] | NDArray[np.float64], lon_deg: Sequence[float] | NDArray[np.float64],
                        cities: Cities | None = None) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
     """For each point, the index of the nearest city in ``cities`` (default: all of the
-    15000 table) and the great-circle distance to it in km (spherical Earth, R = 6371 km)."""
+    15000 table) and the great-circle distance to it in km (:func:`leonet.geometry.great_circle_km`,
+    on the IUGG mean sphere)."""
     c = cities if cities is not None else load_cities()
-    p = unit_vector(np.atleast_1d(lat_deg), np.atleast_1d(lon_deg))
+    lat, lon = np.atleast_1d(np.asarray(lat_deg, dtype=np.float64)), np.atleast_1d(np.asarray(lon_deg, dtype=np.float64))
+    p = unit_vector(lat, lon)
     q = unit_vector(c.lat_deg, c.lon_deg)
     best = np.empty(p.shape[0], dtype=np.intp)
-    dot = np.empty(p.shape[0], dtype=np.float64)
     for start in range(0, p.shape[0], 256):  # bounded memory: 256 x n_cities at a time
         d = p[start : start + 256] @ q.T
         j = np.argmax(d, axis=1)
         best[start : start + 256] = j
-        dot[start : start + 256] = d[np.arange(d.shape[0]), j]
-    dist_km = 6371.0 * np.arccos(np.clip(dot, -1.0, 1.0))
-    return best, dist_km
+    return best, great_circle_km(lat, lon, c.lat_deg[best], c.lon_deg[best])

@@ -74,7 +74,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from leonet.errors import DataNotFoundError, InputError
-from leonet.orbits.frames import unit_vector
+from leonet.geometry import great_circle_km
+from leonet.ground.points import GroundPoints
 from leonet.sources.records import Rejection
 
 __all__ = [
@@ -123,7 +124,6 @@ _STARLINKVIZ_HEADER = ["name", "lat", "lon", "status", "type"]
 _STARPERF_GS_HEADER = ["Latitude", "Longitude", "Description", "Frequency", "Antenna_Count"]
 _CANADA_PROVINCES = frozenset("AB BC MB NB NL NS NT NU ON PE QC SK YT".split())
 _DUPLICATE_KM = 0.1
-EARTH_RADIUS_KM = 6371.0  # spherical, for distances in reports
 
 
 @dataclass(frozen=True)
@@ -185,19 +185,17 @@ class GroundLoadReport:
 class GroundSites:
     """Ground sites as parallel arrays of length ``n``.
 
-    ``name``, ``kind`` ('gateway' | 'pop'), ``status`` ('operational' | 'planned' | 'unknown'),
-    ``country_a2`` (ISO 3166-1 alpha-2, '' if not known), ``band`` ('' if not known),
-    ``source`` ('file:line') (n,) str; ``lat_deg``, ``lon_deg`` (n,) float64 geodetic WGS84
-    degrees; ``alt_km`` (n,) float64 above the ellipsoid (0 unless the file says otherwise);
-    ``antennas`` (n,) int64 (0 = not known). ``report`` tells how they were loaded.
+    ``points``: their positions and names (:class:`~leonet.ground.points.GroundPoints`; WGS84,
+    ``alt_km`` 0 unless the file says otherwise), also read as ``name``, ``lat_deg``,
+    ``lon_deg``, ``alt_km``; ``kind`` ('gateway' | 'pop'), ``status`` ('operational' |
+    'planned' | 'unknown'), ``country_a2`` (ISO 3166-1 alpha-2, '' if not known), ``band`` (''
+    if not known), ``source`` ('file:line') (n,) str; ``antennas`` (n,) int64 (0 = not known).
+    ``report`` tells how they were loaded.
     """
 
-    name: NDArray[np.str_]
+    points: GroundPoints
     kind: NDArray[np.str_]
     status: NDArray[np.str_]
-    lat_deg: NDArray[np.float64]
-    lon_deg: NDArray[np.float64]
-    alt_km: NDArray[np.float64]
     country_a2: NDArray[np.str_]
     antennas: NDArray[np.int64]
     band: NDArray[np.str_]
@@ -205,14 +203,33 @@ class GroundSites:
     report: GroundLoadReport = field(default_factory=GroundLoadReport)
 
     def __len__(self) -> int:
-        return int(self.name.shape[0])
+        return len(self.points)
+
+    @property
+    def name(self) -> NDArray[np.str_]:
+        """(n,) site names."""
+        return np.asarray(self.points.name, dtype=np.str_)
+
+    @property
+    def lat_deg(self) -> NDArray[np.float64]:
+        """(n,) geodetic latitudes, deg."""
+        return self.points.lat_deg
+
+    @property
+    def lon_deg(self) -> NDArray[np.float64]:
+        """(n,) longitudes, deg."""
+        return self.points.lon_deg
+
+    @property
+    def alt_km(self) -> NDArray[np.float64]:
+        """(n,) heights above the WGS84 ellipsoid, km."""
+        return self.points.alt_km
 
     def select(self, mask_or_index: NDArray[np.bool_] | NDArray[np.integer] | slice) -> GroundSites:
         """A subset (boolean mask, index array or slice); the report is shared."""
         k = mask_or_index
         return GroundSites(
-            self.name[k], self.kind[k], self.status[k], self.lat_deg[k], self.lon_deg[k], self.alt_km[k],
-            self.country_a2[k], self.antennas[k], self.band[k], self.source[k], self.report,
+            self.points.take(k), self.kind[k], self.status[k], self.country_a2[k], self.antennas[k], self.band[k], self.source[k], self.report,
         )
 
     @property
@@ -600,13 +617,6 @@ _PARSERS = {
 }
 
 
-def _great_circle_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dl = math.radians(lon2 - lon1)
-    h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
-
-
 def _drop_duplicates(rows: list[_Row], report: GroundLoadReport) -> list[_Row]:
     kept: dict[tuple[str, str], _Row] = {}
     out: list[_Row] = []
@@ -616,21 +626,21 @@ def _drop_duplicates(rows: list[_Row], report: GroundLoadReport) -> list[_Row]:
         if first is not None:
             report.duplicates.append(
                 SiteDuplicate(r.name, r.kind, f"{first.source}:{first.line}", f"{r.source}:{r.line}",
-                              _great_circle_km(first.lat_deg, first.lon_deg, r.lat_deg, r.lon_deg))
+                              float(great_circle_km(first.lat_deg, first.lon_deg, r.lat_deg, r.lon_deg)))
             )
             continue
         kept[key] = r
         out.append(r)
     # Co-located sites of one kind under different names: kept, but worth a look.
     if len(out) > 1:
-        xyz = unit_vector([r.lat_deg for r in out], [r.lon_deg for r in out])
-        chord_km = np.linalg.norm(xyz[:, None, :] - xyz[None, :, :], axis=2) * EARTH_RADIUS_KM
+        lat, lon = np.array([r.lat_deg for r in out]), np.array([r.lon_deg for r in out])
+        dist_km = great_circle_km(lat[:, None], lon[:, None], lat[None, :], lon[None, :])
         kinds = np.array([r.kind for r in out])
-        close = (chord_km < _DUPLICATE_KM) & (kinds[:, None] == kinds[None, :])
+        close = (dist_km < _DUPLICATE_KM) & (kinds[:, None] == kinds[None, :])
         for i, j in zip(*np.nonzero(np.triu(close, 1))):
             a, b = out[int(i)], out[int(j)]
             report.notes.append(
-                f"{b.source}:{b.line}: {b.kind} {b.name!r} is {chord_km[i, j] * 1000:.0f} m from {a.name!r} "
+                f"{b.source}:{b.line}: {b.kind} {b.name!r} is {dist_km[i, j] * 1000:.0f} m from {a.name!r} "
                 f"({a.source}:{a.line}); both kept"
             )
     return out
@@ -718,12 +728,14 @@ def load_gateways(
 def _to_sites(rows: Iterable[_Row], report: GroundLoadReport) -> GroundSites:
     rows = list(rows)
     return GroundSites(
-        name=np.array([r.name for r in rows], dtype=np.str_),
+        points=GroundPoints.from_geodetic(
+            np.array([r.lat_deg for r in rows], dtype=np.float64),
+            np.array([r.lon_deg for r in rows], dtype=np.float64),
+            np.array([r.alt_km for r in rows], dtype=np.float64),
+            name=[r.name for r in rows],
+        ),
         kind=np.array([r.kind for r in rows], dtype=np.str_),
         status=np.array([r.status for r in rows], dtype=np.str_),
-        lat_deg=np.array([r.lat_deg for r in rows], dtype=np.float64),
-        lon_deg=np.array([r.lon_deg for r in rows], dtype=np.float64),
-        alt_km=np.array([r.alt_km for r in rows], dtype=np.float64),
         country_a2=np.array([r.country_a2 for r in rows], dtype=np.str_),
         antennas=np.array([r.antennas for r in rows], dtype=np.int64),
         band=np.array([r.band for r in rows], dtype=np.str_),

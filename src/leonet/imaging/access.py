@@ -30,12 +30,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from leonet.coverage.passes import DEFAULT_TOLERANCE_S, MAX_COARSE_STEP_S, _bisect_crossing, _golden_max
+from leonet.coverage.passes import DEFAULT_TOLERANCE_S, MAX_COARSE_STEP_S
+from leonet.deployment.batch import as_satellites
 from leonet.errors import InputError
-from leonet.imaging.sources import SatelliteSource, as_source
+from leonet.geometry import elevation_deg, unit_vector
 from leonet.imaging.sun import sun_direction_itrf
 from leonet.imaging.targets import Targets
 from leonet.orbits.frames import geodetic_to_itrf
+from leonet.orbits.satellites import Satellites
+from leonet.search import bisect_crossing, golden_max
 from leonet.times import NS_PER_S, parse_time
 
 #: (target, satellite, time) samples per coarse block (about 100 MB of temporaries).
@@ -95,7 +98,7 @@ class AccessWindows:
 class _Geometry:
     """Margin and elevation for (target, satellite, instant) triples, broadcast together."""
 
-    def __init__(self, source: SatelliteSource, targets: Targets, sensor: Sensor) -> None:
+    def __init__(self, source: Satellites, targets: Targets, sensor: Sensor) -> None:
         self.source, self.targets, self.sensor = source, targets, sensor
 
     def evaluate(self, r_sat: np.ndarray, target: np.ndarray, t_ns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -103,12 +106,11 @@ class _Geometry:
         Returns (margin_deg, elevation_deg), -inf where undefined."""
         lat, lon, alt, valid = self.targets.geodetic(target, t_ns)
         p = geodetic_to_itrf(lat, lon, alt)
-        la, lo = np.radians(lat), np.radians(lon)
-        up = np.stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)], -1)
+        up = unit_vector(lat, lon)
         d = r_sat - p
         rng = np.sqrt(np.sum(d * d, axis=-1))
         with np.errstate(invalid="ignore", divide="ignore"):
-            el = np.degrees(np.arcsin(np.clip(np.sum(d * up, axis=-1) / rng, -1.0, 1.0)))
+            el = elevation_deg(d, up)
             margin = el - self.sensor.min_elevation_deg
             if self.sensor.max_off_nadir_deg is not None:
                 r = np.sqrt(np.sum(r_sat * r_sat, axis=-1))
@@ -116,7 +118,7 @@ class _Geometry:
                 margin = np.minimum(margin, self.sensor.max_off_nadir_deg - off)
             if self.sensor.sun_min_elevation_deg is not None:
                 sun = sun_direction_itrf(np.broadcast_to(t_ns, lat.shape))
-                sun_el = np.degrees(np.arcsin(np.clip(np.sum(up * sun, axis=-1), -1.0, 1.0)))
+                sun_el = elevation_deg(sun, up)
                 margin = np.minimum(margin, sun_el - self.sensor.sun_min_elevation_deg)
         bad = ~np.isfinite(margin) | ~valid
         margin = np.where(bad, -np.inf, margin)
@@ -124,7 +126,7 @@ class _Geometry:
         return margin, el
 
     def pairs(self, target: np.ndarray, sat: np.ndarray, t_ns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        r = self.source.pairs_itrf_km(sat, t_ns)
+        r = self.source.at_pairs(sat, t_ns)
         return self.evaluate(r, target, t_ns)
 
 
@@ -141,12 +143,12 @@ def find_access(
     """Access windows of every satellite to every target in ``[start, end]`` (UTC ns or ISO).
 
     ``satellites``: a :class:`~leonet.Constellation`, launch batches or a
-    :class:`~leonet.imaging.sources.SatelliteSource`; ``targets``: :class:`Targets` (k rows);
+    :class:`~leonet.orbits.satellites.Satellites`; ``targets``: :class:`Targets` (k rows);
     ``coarse_step_s``: first-search step (at most :data:`MAX_COARSE_STEP_S`); window edges are
     refined to ``tolerance_s``. See the module notes for the method and its guarantee.
     ``progress`` gets the number of coarse samples done per block.
     """
-    src = as_source(satellites)
+    src = as_satellites(satellites)
     t0, t1 = parse_time(start), parse_time(end)
     if t1 <= t0:
         raise InputError(f"the analysis window must end after it starts (start {t0} ns, end {t1} ns); give a positive duration")
@@ -166,7 +168,7 @@ def find_access(
     parts = []
     for s0 in range(0, n_sat, sat_block):  # blocks of satellites and targets, not single ones
         sats = np.arange(s0, min(n_sat, s0 + sat_block))
-        r = src.grid_itrf_km(sats, grid)  # (s, m, 3)
+        r = src.take(sats).at(grid).serving_positions()  # (s, m, 3)
         for k0 in range(0, n_tgt, tgt_block):
             tg = np.arange(k0, min(n_tgt, k0 + tgt_block))
             margin, _ = geo.evaluate(r[None, :, :, :], tg[:, None, None], grid[None, None, :])  # (k, s, m)
@@ -217,7 +219,7 @@ def _windows(
     keep = (e_k >= 0.0) | (reach >= 0.0)
     row, k, e_k = row[keep], k[keep], e_k[keep]
     lo_i, hi_i = np.maximum(k - 1, 0), np.minimum(k + 1, m - 1)
-    t_peak, e_peak = _golden_max(f_margin, row, grid[lo_i], grid[hi_i], margin[row, lo_i], margin[row, hi_i], grid[k], e_k, tol_ns)
+    t_peak, e_peak = golden_max(f_margin, row, grid[lo_i], grid[hi_i], margin[row, lo_i], margin[row, hi_i], grid[k], e_k, tol_ns)
     up = e_peak >= 0.0
     row, t_peak = row[up], t_peak[up]
 
@@ -238,7 +240,7 @@ def _windows(
     jr, js = np.clip(j_rise, 0, m - 2), np.clip(j_set, 1, m - 1)
     r_, s_ = ~at_start, ~at_end
     nr = int(r_.sum())
-    cross = _bisect_crossing(
+    cross = bisect_crossing(
         f_margin,
         0.0,
         np.concatenate([row[r_], row[s_]]),
@@ -254,7 +256,7 @@ def _windows(
     # Highest elevation inside the window (elevation is unimodal over a pass).
     _, el_ends = geo.pairs(row_t[np.r_[row, row]], row_s[np.r_[row, row]], np.r_[start_ns, end_ns])
     _, el_peak0 = geo.pairs(row_t[row], row_s[row], t_peak)
-    t_el, el_max = _golden_max(f_elev, row, start_ns, end_ns, el_ends[: len(row)], el_ends[len(row) :], t_peak, el_peak0, tol_ns)
+    t_el, el_max = golden_max(f_elev, row, start_ns, end_ns, el_ends[: len(row)], el_ends[len(row) :], t_peak, el_peak0, tol_ns)
     return {
         "target": row_t[row],
         "sat_index": row_s[row],

@@ -41,11 +41,12 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
-from leonet.coverage.passes import _bisect_crossing
+from leonet.constants import C_M_S
+from leonet.deployment.batch import as_satellites
 from leonet.errors import InputError
+from leonet.geometry import mask_sin, sin_elevation
 from leonet.ground.gateways import GroundSites
 from leonet.imaging.access import AccessWindows
-from leonet.imaging.sources import SatelliteSource, as_source
 from leonet.network.links import (
     DEFAULT_ISL_MAX_RANGE_KM,
     DEFAULT_MIN_GRAZING_ALT_KM,
@@ -53,9 +54,10 @@ from leonet.network.links import (
     laser_links_up,
     plus_grid,
 )
-from leonet.network.routing import SPEED_OF_LIGHT_M_S, GroundNodes
 from leonet.network.shells import infer_shells
-from leonet.orbits.frames import enu_basis, geodetic_to_itrf
+from leonet.orbits.satellites import Satellites
+from leonet.search import bisect_crossing
+from leonet.sources.constellation import Constellation
 from leonet.times import NS_PER_S
 
 DEFAULT_GATEWAY_MIN_ELEVATION_DEG = 25.0
@@ -103,13 +105,13 @@ def age_of_data(
     (e.g. ``load_gateways().gateways``); ``min_elevation_deg``: the gateway antennas' mask;
     ``max_laser_range_km``, ``min_grazing_alt_km``: when a laser link works.
     """
-    src: SatelliteSource = as_source(satellites)
+    src: Satellites = as_satellites(satellites)
     n = len(windows)
     if not len(gateways):
         raise InputError("no gateways to downlink to; load some with leonet.ground.gateways.load_gateways()")
     if step_s <= 0 or horizon_s < 0:
         raise InputError(f"step_s ({step_s}) must be positive and horizon_s ({horizon_s}) not negative")
-    if lasers and src.constellation is None:
+    if lasers and not isinstance(src, Constellation):
         raise InputError("laser paths need the imaging satellites as element sets (a Constellation); launch batches have no laser model")
     if lasers and not (max_laser_range_km > 0 and np.isfinite(min_grazing_alt_km)):
         raise InputError(f"max_laser_range_km ({max_laser_range_km}) must be positive and min_grazing_alt_km ({min_grazing_alt_km}) finite")
@@ -146,7 +148,7 @@ def age_of_data(
 
 
 def _laser_paths(
-    src: SatelliteSource,
+    src: Satellites,
     sat_index: np.ndarray,
     collect: np.ndarray,
     gateways: GroundSites,
@@ -157,11 +159,11 @@ def _laser_paths(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Shortest path over lasers to a gateway at each access's collection instant:
     ``(reached, light_s, gateway index, downlinking satellite)``, each (accesses,)."""
-    const = src.constellation
+    const = src
     n_sat = len(const)
     sh = infer_shells(const, epoch_ns)
     links = plus_grid(sh.shell, sh.plane, sh.slot, sh.u_deg)  # satellites in no shell get none
-    gw = GroundNodes.from_geodetic(list(gateways.name), gateways.lat_deg, gateways.lon_deg, gateways.alt_km)
+    gw = gateways.points
     n_gw = len(gw)
     n_acc = sat_index.size
     reached = np.zeros(n_acc, bool)
@@ -174,14 +176,14 @@ def _laser_paths(
     all_sats = np.arange(n_sat)
     for c0 in range(0, instants.size, INSTANTS_PER_CHUNK):
         chunk = instants[c0 : c0 + INSTANTS_PER_CHUNK]
-        r_all = src.grid_itrf_km(all_sats, chunk)  # (N, k, 3)
+        r_all = src.take(all_sats).at(chunk).serving_positions()  # (N, k, 3)
         for j in range(chunk.size):  # time steps; every satellite of a step at once
             k = c0 + j
             acc = order[bounds[k] : bounds[k + 1]]
             r = np.ascontiguousarray(r_all[:, j])
             up, length_km = laser_links_up(r, links, max_range_km, min_grazing_alt_km)
             a, b, w = links[up, 0], links[up, 1], length_km[up] * 1e3
-            gl = ground_links(gw.r_km, r, ground_up=gw.up, min_elevation_deg=min_elevation_deg)
+            gl = ground_links(gw.itrf_km, r, ground_up=gw.up, min_elevation_deg=min_elevation_deg)
             heads = np.concatenate([a, b, gl.sat])
             tails = np.concatenate([b, a, n_sat + gl.ground])
             weights = np.concatenate([w, w, gl.length_km * 1e3])
@@ -194,14 +196,14 @@ def _laser_paths(
             last = pred[np.arange(sources.size), n_sat + best]  # the satellite that downlinks
             ok = np.isfinite(d)
             reached[acc] = ok[row]
-            light_s[acc] = d[row] / SPEED_OF_LIGHT_M_S
+            light_s[acc] = d[row] / C_M_S
             g_out[acc] = np.where(ok, best, -1)[row]
             via[acc] = np.where(ok, last, -1)[row]
     return reached, light_s, g_out, via
 
 
 def _direct_contact(
-    src: SatelliteSource,
+    src: Satellites,
     sat_index: np.ndarray,
     collect: np.ndarray,
     limit: int,
@@ -215,15 +217,13 @@ def _direct_contact(
     n = sat_index.size
     down = np.full(n, -1, dtype=np.int64)
     gw_idx = np.full(n, -1, dtype=np.int64)
-    gw_pos = geodetic_to_itrf(gateways.lat_deg, gateways.lon_deg, gateways.alt_km)  # (g, 3)
-    gw_up = enu_basis(gateways.lat_deg, gateways.lon_deg)[:, 2, :]
-    sin_mask = np.sin(np.radians(min_elevation_deg))
+    gw_pos, gw_up = gateways.points.itrf_km, gateways.points.up  # (g, 3) each
+    sin_mask = mask_sin(min_elevation_deg)
 
     def best(sat_rows: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Highest gateway (sine-of-elevation margin, gateway index) for satellites at instants."""
-        r = src.pairs_itrf_km(sat_rows, t)  # (pairs, 3)
-        d = r[:, None, :] - gw_pos[None, :, :]
-        s = np.einsum("pgk,gk->pg", d, gw_up) / np.linalg.norm(d, axis=-1)
+        r = src.at_pairs(sat_rows, t)  # (pairs, 3)
+        s = sin_elevation(r[:, None, :] - gw_pos[None, :, :], gw_up[None, :, :])  # (pairs, g)
         s = np.where(np.isfinite(s), s, -2.0)
         g = np.argmax(s, axis=1)
         return s[np.arange(len(g)), g] - sin_mask, g
@@ -251,7 +251,7 @@ def _direct_contact(
         jj = j[has]
         hi = t[has, jj]
         lo = np.where(jj > 0, t[has, np.maximum(jj - 1, 0)], collect[rows] + k0 * step_ns)
-        t_c = _bisect_crossing(lambda sr, tt: best(sr, tt)[0], 0.0, sat_index[rows], lo, hi, np.zeros(len(rows), bool), tol_ns)
+        t_c = bisect_crossing(lambda sr, tt: best(sr, tt)[0], 0.0, sat_index[rows], lo, hi, np.zeros(len(rows), bool), tol_ns)
         _, g = best(sat_index[rows], hi)
         down[rows], gw_idx[rows] = t_c, g
         todo = todo[~has & (t[:, -1] < limit)]

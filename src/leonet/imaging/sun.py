@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from leonet.geometry import elevation_deg, unit_vector
 from leonet.orbits.eop import EarthOrientation
-from leonet.orbits.frames import enu_basis, gmst82_rad
+from leonet.orbits.frames import gmst82_rad
 from leonet.times import ns_to_jd2
 
 AU_KM = 149_597_870.7
@@ -55,9 +56,7 @@ def sun_elevation_deg(lat_deg: np.ndarray | float, lon_deg: np.ndarray | float, 
     a ground height changes nothing.
     """
     lat, lon, t = np.broadcast_arrays(np.asarray(lat_deg, dtype=np.float64), np.asarray(lon_deg, dtype=np.float64), np.asarray(t_ns, dtype=np.int64))
-    up = enu_basis(lat.ravel(), lon.ravel())[:, 2, :].reshape(*lat.shape, 3)
-    sun = sun_direction_itrf(t, eop)
-    return np.degrees(np.arcsin(np.clip(np.sum(up * sun, axis=-1), -1.0, 1.0)))
+    return elevation_deg(sun_direction_itrf(t, eop), unit_vector(lat, lon))
 
 
 __all__ = ["sun_ecliptic", "sun_direction_itrf", "sun_elevation_deg", "AU_KM"]

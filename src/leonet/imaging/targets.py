@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from leonet.errors import InputError
+from leonet.ground.points import GroundPoints
 from leonet.times import parse_time
 
 KINDS = ("point", "cell", "track")
@@ -27,23 +28,38 @@ class Targets:
     """Targets as parallel arrays of length ``k``, with track samples in CSR form.
 
     ``name`` (k,) str: unique per row (``AREA:cellhex`` for area cells); ``group`` (k,) str: the
-    area's name for its cells, else ``name``; ``kind`` (k,) str in :data:`KINDS`; ``alt_km``
-    (k,) float64 height above the WGS84 ellipsoid. Samples of row ``i`` are
-    ``offsets[i]:offsets[i + 1]`` of ``sample_t_ns`` (int64 UTC ns, ascending; ignored for points
-    and cells), ``sample_lat_deg`` and ``sample_lon_deg`` (float64 WGS84 degrees).
+    area's name for its cells, else ``name``; ``kind`` (k,) str in :data:`KINDS`. Samples of row
+    ``i`` are ``offsets[i]:offsets[i + 1]`` of ``sample_t_ns`` (int64 UTC ns, ascending; ignored
+    for points and cells) and of ``samples``, their positions
+    (:class:`~leonet.ground.points.GroundPoints`, WGS84; one sample for a point or a cell), also
+    read as ``sample_lat_deg`` and ``sample_lon_deg``; ``alt_km`` (k,) is each target's height
+    above the ellipsoid (that of its samples).
     """
 
     name: np.ndarray
     group: np.ndarray
     kind: np.ndarray
-    alt_km: np.ndarray
     offsets: np.ndarray
     sample_t_ns: np.ndarray
-    sample_lat_deg: np.ndarray
-    sample_lon_deg: np.ndarray
+    samples: GroundPoints
 
     def __len__(self) -> int:
         return int(self.name.shape[0])
+
+    @property
+    def sample_lat_deg(self) -> np.ndarray:
+        """(samples,) latitudes, deg."""
+        return self.samples.lat_deg
+
+    @property
+    def sample_lon_deg(self) -> np.ndarray:
+        """(samples,) longitudes, deg."""
+        return self.samples.lon_deg
+
+    @property
+    def alt_km(self) -> np.ndarray:
+        """(k,) heights above the WGS84 ellipsoid, km."""
+        return self.samples.alt_km[self.offsets[:-1]]
 
     @property
     def is_track(self) -> np.ndarray:
@@ -166,11 +182,9 @@ def make_targets(
         name=np.array(names, dtype=object),
         group=np.array(groups, dtype=object),
         kind=np.array(kinds, dtype=object),
-        alt_km=np.full(len(names), float(alt_km)),
         offsets=np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
         sample_t_ns=np.concatenate(ts),
-        sample_lat_deg=np.concatenate(lats),
-        sample_lon_deg=np.concatenate(lons),
+        samples=GroundPoints.from_geodetic(np.concatenate(lats), np.concatenate(lons), float(alt_km)),
     )
 
 

@@ -15,25 +15,21 @@ from leonet.network.links import (
     plus_grid,
 )
 from leonet.network.routing import (
-    FIBRE_REFRACTIVE_INDEX,
     MODES,
-    SPEED_OF_LIGHT_M_S,
-    GroundNodes,
     LinkRule,
     Router,
     Routes,
     StepRoutes,
     endpoint_activity,
     fibre_rtt_ms,
-    great_circle_km,
     reconstruct_paths,
     route_series,
 )
 from leonet.network.shells import ShellAssignment, ShellInfo, elements_at_epoch, infer_shells, infer_shells_arrays
 
 __all__ = [
-    "DEFAULT_ISL_MAX_RANGE_KM", "DEFAULT_MIN_GRAZING_ALT_KM", "FIBRE_REFRACTIVE_INDEX", "MODES", "SPEED_OF_LIGHT_M_S",
-    "GroundLinks", "GroundNodes", "HypatiaScenario", "LinkRule", "Router", "Routes", "ShellAssignment", "ShellInfo", "StepRoutes",
-    "elements_at_epoch", "endpoint_activity", "fibre_rtt_ms", "great_circle_km", "ground_links", "infer_shells", "infer_shells_arrays",
+    "DEFAULT_ISL_MAX_RANGE_KM", "DEFAULT_MIN_GRAZING_ALT_KM", "MODES",
+    "GroundLinks", "HypatiaScenario", "LinkRule", "Router", "Routes", "ShellAssignment", "ShellInfo", "StepRoutes",
+    "elements_at_epoch", "endpoint_activity", "fibre_rtt_ms", "ground_links", "infer_shells", "infer_shells_arrays",
     "laser_geometry", "laser_links_up", "max_range_for_grazing_km", "plus_grid", "read_hypatia", "reconstruct_paths", "route_series",
 ]

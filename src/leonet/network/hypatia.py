@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from leonet.errors import DataNotFoundError, InputError
-from leonet.network.routing import GroundNodes, _normals
+from leonet.ground.points import GroundPoints
 from leonet.sources.constellation import Constellation
 
 
@@ -30,7 +30,7 @@ class HypatiaScenario:
     planes: int
     sats_per_plane: int
     isls: np.ndarray
-    ground: GroundNodes
+    ground: GroundPoints
     max_gsl_length_m: float
     max_isl_length_m: float
 
@@ -69,7 +69,7 @@ def read_hypatia(folder: str | Path) -> HypatiaScenario:
     isls = np.loadtxt(_need(d, "isls.txt"), dtype=np.int64, ndmin=2)
     if isls.size and (isls.shape[1] != 2 or isls.min() < 0 or isls.max() >= len(c)):
         raise InputError(f"{d / 'isls.txt'} must hold lines 'a b' with satellite ids in 0..{len(c) - 1}")
-    gids, names, lat, lon, xyz = [], [], [], [], []
+    gids, names, lat, lon, alt, xyz = [], [], [], [], [], []
     for k, line in enumerate(_need(d, "ground_stations.txt").read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
             continue
@@ -80,6 +80,7 @@ def read_hypatia(folder: str | Path) -> HypatiaScenario:
         names.append(f[1])
         lat.append(float(f[2]))
         lon.append(float(f[3]))
+        alt.append(float(f[4]) / 1000.0)
         xyz.append([float(v) for v in f[5:8]])
     if gids != list(range(len(gids))):
         raise InputError(f"{d / 'ground_stations.txt'}: gids must run 0, 1, 2, ... in order")
@@ -92,6 +93,6 @@ def read_hypatia(folder: str | Path) -> HypatiaScenario:
         gsl, isl = float(desc["max_gsl_length_m"]), float(desc["max_isl_length_m"])
     except (KeyError, ValueError):
         raise InputError(f"{d / 'description.txt'} must give max_gsl_length_m=... and max_isl_length_m=...") from None
-    la, lo = np.array(lat), np.array(lon)
-    ground = GroundNodes(np.array(names, dtype=object), la, lo, np.array(xyz) / 1e3, _normals(la, lo))
+    # Hypatia's own (WGS72) positions, as written; ``up`` is the normal of their geodetic latitude.
+    ground = GroundPoints(np.array(lat), np.array(lon), np.array(alt), np.array(xyz, dtype=np.float64).reshape(-1, 3) / 1e3, np.array(names, dtype=object))
     return HypatiaScenario(c, planes, per_plane, isls, ground, gsl, isl)

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from leonet.constants import WGS72_A_KM
 from leonet.errors import InputError
-from leonet.sources.constellation import WGS72_RADIUS_KM
+from leonet.geometry import above_mask, mask_sin
 
 # Hypatia's (satgenpy) laser limits for Starlink-550: the line of sight between two satellites
 # must clear 80 km above a spherical Earth of SGP4's radius, which at 550 km gives 5,016.6 km.
@@ -61,7 +62,7 @@ def plus_grid(shell: np.ndarray, plane: np.ndarray, slot: np.ndarray, u_deg: np.
     return np.unique(all_links, axis=0)
 
 
-def laser_geometry(r_km: np.ndarray, links: np.ndarray, earth_radius_km: float = WGS72_RADIUS_KM) -> tuple[np.ndarray, np.ndarray]:
+def laser_geometry(r_km: np.ndarray, links: np.ndarray, earth_radius_km: float = WGS72_A_KM) -> tuple[np.ndarray, np.ndarray]:
     """Length ``(L,)`` km and grazing altitude ``(L,)`` km (lowest point of the straight line of
     sight above a sphere of ``earth_radius_km``) of ``links`` ``(L, 2)`` at positions ``r_km``
     ``(sats, 3)``. NaN positions (SGP4 failures) give NaN."""
@@ -92,7 +93,7 @@ def laser_links_up(
 def max_range_for_grazing_km(altitude_km: float, min_grazing_alt_km: float = DEFAULT_MIN_GRAZING_ALT_KM) -> float:
     """Longest line of sight between two satellites at ``altitude_km`` that clears
     ``min_grazing_alt_km`` (Hypatia's rule: 5,016.6 km at 550 km and 80 km)."""
-    r, g = WGS72_RADIUS_KM + altitude_km, WGS72_RADIUS_KM + min_grazing_alt_km
+    r, g = WGS72_A_KM + altitude_km, WGS72_A_KM + min_grazing_alt_km
     if g >= r:
         raise InputError(f"grazing altitude {min_grazing_alt_km} km must be below the satellites' {altitude_km} km")
     return 2.0 * math.sqrt(r * r - g * g)
@@ -141,7 +142,7 @@ def ground_links(
                 raise InputError("an elevation mask needs the ground points' up vectors (ground_up)")
             up = np.asarray(ground_up, dtype=np.float64)
             height = up @ s.T - np.einsum("ij,ij->i", up, g)[:, None]  # satellite height above the local horizon plane
-            ok &= height >= math.sin(math.radians(min_elevation_deg)) * np.sqrt(d2)
+            ok &= above_mask(height, d2, mask_sin(min_elevation_deg))
     if sat_usable is not None:
         ok &= np.asarray(sat_usable, dtype=bool)[None, :]
     gi, si = np.nonzero(ok)

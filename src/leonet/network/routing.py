@@ -22,72 +22,28 @@ endpoints ``N + e``, gateways ``N + E + w``, PoPs ``N + E + W + q``; with Hypati
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
+from sgp4.api import Satrec
 
+from leonet.constants import C_M_S, FIBRE_REFRACTIVE_INDEX
+from leonet.deployment.batch import as_satellites
 from leonet.errors import InputError
+from leonet.geometry import great_circle_km
+from leonet.ground.points import GroundPoints
 from leonet.network.links import DEFAULT_ISL_MAX_RANGE_KM, DEFAULT_MIN_GRAZING_ALT_KM, ground_links, laser_links_up
+from leonet.orbits.satellites import Satellites
 
-SPEED_OF_LIGHT_M_S = 299_792_458.0
-# Group index of standard single-mode fibre (ITU-T G.652) near 1550 nm; light in fibre travels
-# at about c / 1.468, i.e. 4.9 us per km.
-FIBRE_REFRACTIVE_INDEX = 1.468
-EARTH_MEAN_RADIUS_KM = 6371.0088  # IUGG mean radius, for great-circle fibre lengths
 MODES = ("isl", "bentpipe", "gateway")
-
-
-@dataclass(frozen=True)
-class GroundNodes:
-    """Ground points: ``name`` (G,) str, ``lat_deg``, ``lon_deg`` (G,) geodetic degrees, ``r_km``
-    (G, 3) Earth-fixed position, ``up`` (G, 3) unit local vertical."""
-
-    name: np.ndarray
-    lat_deg: np.ndarray
-    lon_deg: np.ndarray
-    r_km: np.ndarray
-    up: np.ndarray
-
-    def __len__(self) -> int:
-        return int(self.name.shape[0])
-
-    @classmethod
-    def from_geodetic(cls, names: list[str] | np.ndarray, lat_deg: np.ndarray, lon_deg: np.ndarray, alt_km: np.ndarray | float = 0.0) -> GroundNodes:
-        """WGS84 geodetic points; ``up`` is the ellipsoid normal."""
-        from leonet.orbits.frames import geodetic_to_itrf
-
-        lat = np.atleast_1d(np.asarray(lat_deg, dtype=np.float64))
-        lon = np.atleast_1d(np.asarray(lon_deg, dtype=np.float64))
-        r = np.asarray(geodetic_to_itrf(lat, lon, alt_km), dtype=np.float64).reshape(-1, 3)
-        return cls(np.asarray(names, dtype=object), lat, lon, r, _normals(lat, lon))
-
-    def take(self, idx: np.ndarray) -> GroundNodes:
-        return GroundNodes(self.name[idx], self.lat_deg[idx], self.lon_deg[idx], self.r_km[idx], self.up[idx])
-
-    @classmethod
-    def empty(cls) -> GroundNodes:
-        z = np.zeros(0)
-        return cls(np.zeros(0, dtype=object), z, z.copy(), np.zeros((0, 3)), np.zeros((0, 3)))
-
-
-def _normals(lat_deg: np.ndarray, lon_deg: np.ndarray) -> np.ndarray:
-    la, lo = np.radians(lat_deg), np.radians(lon_deg)
-    return np.stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)], -1)
-
-
-def great_circle_km(lat1_deg: np.ndarray, lon1_deg: np.ndarray, lat2_deg: np.ndarray, lon2_deg: np.ndarray) -> np.ndarray:
-    """Great-circle distance on the mean sphere (haversine), km; inputs broadcast."""
-    p1, p2 = np.radians(lat1_deg), np.radians(lat2_deg)
-    dl = np.radians(np.asarray(lon2_deg) - np.asarray(lon1_deg))
-    h = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 2.0 * EARTH_MEAN_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
 
 
 def fibre_rtt_ms(distance_km: np.ndarray) -> np.ndarray:
     """Round-trip time over fibre of ``distance_km`` one way, ms."""
-    return 2.0 * np.asarray(distance_km) * 1e3 * FIBRE_REFRACTIVE_INDEX / SPEED_OF_LIGHT_M_S * 1e3
+    return 2.0 * np.asarray(distance_km) * 1e3 * FIBRE_REFRACTIVE_INDEX / C_M_S * 1e3
 
 
 @dataclass(frozen=True)
@@ -137,15 +93,15 @@ class Router:
         self,
         n_sats: int,
         laser_links: np.ndarray,
-        endpoints: GroundNodes,
+        endpoints: GroundPoints,
         *,
         mode: str = "isl",
         user_links: LinkRule = LinkRule(),
         isl_max_range_km: float = DEFAULT_ISL_MAX_RANGE_KM,
         min_grazing_alt_km: float = DEFAULT_MIN_GRAZING_ALT_KM,
         sat_usable: np.ndarray | None = None,
-        gateways: GroundNodes | None = None,
-        pops: GroundNodes | None = None,
+        gateways: GroundPoints | None = None,
+        pops: GroundPoints | None = None,
         gateway_links: LinkRule = LinkRule(),
     ) -> None:
         if mode not in MODES:
@@ -159,7 +115,7 @@ class Router:
         self.sat_usable = np.ones(n_sats, bool) if sat_usable is None else np.asarray(sat_usable, dtype=bool)
         n, e = self.n_sats, len(endpoints)
         if mode == "isl":
-            self.gateways, self.pops = GroundNodes.empty(), GroundNodes.empty()
+            self.gateways, self.pops = GroundPoints.empty(), GroundPoints.empty()
             self.n_nodes = n + 2 * e
             self._up0, self._dst0 = n, n + e
             self.out_id = np.concatenate([np.arange(n + e), n + np.arange(e)])
@@ -209,7 +165,7 @@ class Router:
             weights += [w_m, w_m]
         else:
             up = np.zeros(len(self.links), bool)
-        ul = ground_links(self.endpoints.r_km, r_sat_km, ground_up=self.endpoints.up, min_elevation_deg=self.user_links.min_elevation_deg,
+        ul = ground_links(self.endpoints.itrf_km, r_sat_km, ground_up=self.endpoints.up, min_elevation_deg=self.user_links.min_elevation_deg,
                           max_range_km=self.user_links.max_range_km, sat_usable=usable)
         on = active[ul.ground]
         g, s, w_m = ul.ground[on], ul.sat[on], ul.length_km[on] * 1e3
@@ -221,7 +177,7 @@ class Router:
             tails.append(self._dst0 + g)
             weights.append(w_m)
         else:
-            gl = ground_links(self.gateways.r_km, r_sat_km, ground_up=self.gateways.up, min_elevation_deg=self.gateway_links.min_elevation_deg,
+            gl = ground_links(self.gateways.itrf_km, r_sat_km, ground_up=self.gateways.up, min_elevation_deg=self.gateway_links.min_elevation_deg,
                               max_range_km=self.gateway_links.max_range_km, sat_usable=usable)
             heads.append(gl.sat)
             tails.append(self._gw0 + gl.ground)
@@ -357,7 +313,7 @@ class Routes:
 
 def route_series(
     router: Router,
-    satrecs: tuple,
+    satellites: Satellites | Sequence[Satrec],
     t_ns: np.ndarray,
     src: np.ndarray,
     dst: np.ndarray,
@@ -367,11 +323,14 @@ def route_series(
 ) -> Routes:
     """Route ``src[p] -> dst[p]`` (endpoint indices, (P,)) at every instant of ``t_ns`` (T,).
 
-    Satellites are propagated with SGP4 to ITRF a chunk of instants at a time.
-    ``endpoint_active`` (E, T) bool applies the service policy (see :meth:`Router.step`).
+    ``satellites``: any :class:`~leonet.orbits.satellites.Satellites` (or SGP4 models), in
+    the router's satellite order, positioned a chunk of instants at a time; only serving states
+    carry traffic. ``endpoint_active`` (E, T) bool applies the service policy (see
+    :meth:`Router.step`).
     """
-    from leonet.orbits.propagate import propagate
-
+    sats = as_satellites(satellites)
+    if len(sats) != router.n_sats:
+        raise InputError(f"the router has {router.n_sats} satellites but {len(sats)} were given")
     t = np.atleast_1d(np.asarray(t_ns, dtype=np.int64))
     src = np.asarray(src, dtype=np.int64)
     dst = np.asarray(dst, dtype=np.int64)
@@ -390,7 +349,7 @@ def route_series(
     paths: list[np.ndarray] = []
     for c0 in range(0, tn, times_per_chunk):
         chunk = t[c0 : c0 + times_per_chunk]
-        r = propagate(satrecs, chunk, frame="itrf", velocities=False).r_km
+        r = sats.at(chunk).serving_positions()
         for j in range(chunk.size):
             k = c0 + j
             st = router.step(np.ascontiguousarray(r[:, j]), src, dst, None if endpoint_active is None else endpoint_active[:, k])
@@ -402,14 +361,14 @@ def route_series(
             paths.append(st.path)
             if progress:
                 progress(1)
-    rtt = 2.0 * (length + (FIBRE_REFRACTIVE_INDEX - 1.0) * fibre) / SPEED_OF_LIGHT_M_S * 1e3
+    rtt = 2.0 * (length + (FIBRE_REFRACTIVE_INDEX - 1.0) * fibre) / C_M_S * 1e3
     ep = router.endpoints
     gc = great_circle_km(ep.lat_deg[src], ep.lon_deg[src], ep.lat_deg[dst], ep.lon_deg[dst])
     n = router.n_sats
     return Routes(t, src, dst, n + src, n + dst, length, fibre, rtt, hops, paths, laser_up, router.links, gc)
 
 
-def endpoint_activity(policy, endpoints: GroundNodes, t_ns: np.ndarray, res: int = 5) -> np.ndarray:
+def endpoint_activity(policy, endpoints: GroundPoints, t_ns: np.ndarray, res: int = 5) -> np.ndarray:
     """Service state ``(E, T)`` bool of each endpoint at each instant under a
     :class:`~leonet.policy.model.ServicePolicy`: the state of the H3 cell (resolution ``res``)
     holding the endpoint."""

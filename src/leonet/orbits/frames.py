@@ -8,15 +8,12 @@ from __future__ import annotations
 
 import numpy as np
 
+# WGS84 (the geodetic frame of GPS and of Skyfield's ``wgs84``); Vallado's teme2ecef rotation
+# rate, length-of-day excess taken as 0.
+from leonet.constants import EARTH_ROTATION_RAD_S, WGS84_A_KM, WGS84_E2
+from leonet.geometry import elevation_deg, unit_vector
 from leonet.orbits.eop import EarthOrientation, builtin_eop
 from leonet.times import NS_PER_DAY, NS_PER_S
-
-# WGS84 ellipsoid (the geodetic frame of GPS and of Skyfield's ``wgs84``).
-WGS84_A_KM = 6378.137
-WGS84_F = 1.0 / 298.257223563
-WGS84_E2 = WGS84_F * (2.0 - WGS84_F)
-# Earth rotation rate used by Vallado's teme2ecef (rad/s), length-of-day excess taken as 0.
-EARTH_ROTATION_RAD_S = 7.29211514670698e-05
 
 _J2000_UNIX_NS = 946_728_000 * NS_PER_S  # 2000-01-01T12:00:00 as ns since 1970
 
@@ -128,14 +125,6 @@ def geodetic_to_itrf(lat_deg: np.ndarray, lon_deg: np.ndarray, alt_km: np.ndarra
     return np.stack(np.broadcast_arrays(rxy * np.cos(lon), rxy * np.sin(lon), (n * (1.0 - WGS84_E2) + h) * sin_lat), -1)
 
 
-def unit_vector(lat_deg: np.ndarray, lon_deg: np.ndarray) -> np.ndarray:
-    """Unit vectors ``(..., 3)`` of latitude/longitude directions on a sphere (also the geodetic
-    up vector of a point with that geodetic latitude); for angular distances and k-d trees."""
-    lat = np.radians(np.asarray(lat_deg, dtype=np.float64))
-    lon = np.radians(np.asarray(lon_deg, dtype=np.float64))
-    return np.stack(np.broadcast_arrays(np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)), -1)
-
-
 def enu_basis(lat_deg: np.ndarray, lon_deg: np.ndarray) -> np.ndarray:
     """Unit east, north, up vectors in ITRF for geodetic points: ``(points, 3, 3)`` rows e, n, u."""
     lat = np.radians(np.atleast_1d(np.asarray(lat_deg, dtype=np.float64)))
@@ -144,8 +133,7 @@ def enu_basis(lat_deg: np.ndarray, lon_deg: np.ndarray) -> np.ndarray:
     z = np.zeros_like(sl)
     east = np.stack([-so, co, z], -1)
     north = np.stack([-sl * co, -sl * so, cl], -1)
-    up = np.stack([cl * co, cl * so, sl], -1)
-    return np.stack([east, north, up], -2)
+    return np.stack([east, north, unit_vector(lat_deg, lon_deg).reshape(-1, 3)], -2)
 
 
 def look_angles(
@@ -167,9 +155,8 @@ def look_angles(
     basis = enu_basis(lat, lon)  # (points, 3, 3)
     d = r_sat_itrf_km[None, ...] - station[:, None, None, :]  # (points, sats, times, 3)
     enu = np.einsum("pij,pstj->psti", basis, d)
-    e, n, u = enu[..., 0], enu[..., 1], enu[..., 2]
-    horiz = np.hypot(e, n)
-    el = np.degrees(np.arctan2(u, horiz))
+    e, n = enu[..., 0], enu[..., 1]
+    el = elevation_deg(d, basis[:, None, None, 2, :])
     az = np.degrees(np.arctan2(e, n)) % 360.0
-    rng = np.sqrt(horiz * horiz + u * u)
+    rng = np.sqrt(np.sum(d * d, axis=-1))
     return az, el, rng

@@ -18,15 +18,19 @@ from dataclasses import dataclass, field
 import numpy as np
 from sgp4.api import SGP4_ERRORS, Satrec, SatrecArray
 
+from leonet.constants import EARTH_ROTATION_RAD_S, WGS72_A_KM, WGS72_MU_KM3_S2, WGS84_A_KM
 from leonet.errors import InputError
 from leonet.orbits.eop import EarthOrientation, builtin_eop
 from leonet.orbits.frames import gmst82_rad, teme_to_itrf
-from leonet.times import ns_to_jd2
+from leonet.times import TimeGrid, as_t_ns, ns_to_jd2
 
 FRAMES = ("teme", "itrf")
 # Below this many (satellite, time) states the fork and the shared buffer cost more than they save.
 PARALLEL_MIN_STATES = 1_000_000
 BLOCK_STATES = 200_000  # states per block: ~10 MB of float64 temporaries, good cache behaviour
+
+#: Satellites per SGP4 block in :func:`propagate_pairs` (each block costs sats x pairs states).
+PAIR_BLOCK_SATS = 8
 
 ERROR_MESSAGES: dict[int, str] = {0: "ok", **{int(k): v for k, v in SGP4_ERRORS.items()}}
 
@@ -34,17 +38,61 @@ ERROR_MESSAGES: dict[int, str] = {0: "ok", **{int(k): v for k, v in SGP4_ERRORS.
 @dataclass
 class States:
     """Propagated states. ``r_km``, ``v_kms``: ``(sats, times, 3)`` in ``frame``; ``error``:
-    ``(sats, times)`` uint8 SGP4 codes (0 = ok, see ``ERROR_MESSAGES``); ``t_ns``: ``(times,)``."""
+    ``(sats, times)`` uint8 SGP4 codes (0 = ok, see ``ERROR_MESSAGES``); ``t_ns``: ``(times,)``.
+
+    ``norad_id``: ``(sats,)`` catalogue numbers when the states come from
+    :meth:`leonet.orbits.satellites.Satellites.at`; ``serving``: ``(sats, times)`` bool, whether
+    each satellite may carry traffic at that instant (None: all of them, e.g. plain SGP4 element
+    sets; a launch batch still raising its orbit does not serve)."""
 
     t_ns: np.ndarray
     r_km: np.ndarray
     v_kms: np.ndarray | None
     error: np.ndarray
     frame: str
+    norad_id: np.ndarray | None = None
+    serving: np.ndarray | None = None
 
     @property
     def shape(self) -> tuple[int, int]:
         return self.error.shape  # type: ignore[return-value]
+
+    @property
+    def itrf_km(self) -> np.ndarray:
+        """Positions in ITRF, ``(sats, times, 3)`` km (NaN where SGP4 failed)."""
+        if self.frame != "itrf":
+            raise InputError(f"these states are in {self.frame.upper()}; ask for frame='itrf'")
+        return self.r_km
+
+    @property
+    def teme_km(self) -> np.ndarray:
+        """Positions in TEME, ``(sats, times, 3)`` km (NaN where SGP4 failed)."""
+        if self.frame != "teme":
+            raise InputError(f"these states are in {self.frame.upper()}; ask for frame='teme'")
+        return self.r_km
+
+    def serving_positions(self) -> np.ndarray:
+        """``r_km`` with NaN where a satellite does not serve (NaN is never in view): what the
+        coverage, routing and imaging kernels are fed."""
+        if self.serving is None:
+            return self.r_km
+        return np.where(self.serving[..., None], self.r_km, np.nan)
+
+    def to_xarray(self):  # -> xarray.Dataset (imported lazily: xarray is only needed here)
+        """An ``xarray.Dataset`` with dims ``(norad_id, time)`` (+ ``xyz`` for vectors):
+        ``<frame>_km`` positions, ``error`` codes, ``serving`` when known; ``time`` as
+        ``datetime64[ns]`` UTC."""
+        import xarray as xr
+
+        n = self.shape[0]
+        ids = self.norad_id if self.norad_id is not None else np.arange(n)
+        coords = {"norad_id": np.asarray(ids, dtype=np.int64), "time": self.t_ns.astype("datetime64[ns]"), "xyz": ["x", "y", "z"]}
+        data = {f"{self.frame}_km": (("norad_id", "time", "xyz"), self.r_km), "error": (("norad_id", "time"), self.error)}
+        if self.v_kms is not None:
+            data[f"{self.frame}_velocity_km_s"] = (("norad_id", "time", "xyz"), self.v_kms)
+        if self.serving is not None:
+            data["serving"] = (("norad_id", "time"), self.serving)
+        return xr.Dataset(data, coords=coords, attrs={"frame": self.frame, "errors": "0 = ok; " + "; ".join(f"{k} = {v}" for k, v in ERROR_MESSAGES.items() if k)})
 
     def error_counts(self) -> dict[int, int]:
         """Number of failed (satellite, time) states per SGP4 error code (0 excluded)."""
@@ -72,7 +120,7 @@ def default_workers() -> int:
 
 def propagate(
     satrecs: Sequence[Satrec],
-    t_ns: np.ndarray,
+    t_ns: np.ndarray | TimeGrid,
     frame: str = "itrf",
     velocities: bool = True,
     dtype: type = np.float64,
@@ -83,7 +131,9 @@ def propagate(
 ) -> States:
     """SGP4 states of every satellite at every instant.
 
-    ``satrecs``: n SGP4 models (e.g. ``Constellation.satrecs``); ``t_ns``: ``(times,)`` UTC ns.
+    ``satrecs``: n SGP4 models (e.g. ``Constellation.satrecs``); ``t_ns``: ``(times,)`` integer
+    UTC ns, a :class:`~leonet.times.TimeGrid`, ``datetime64`` values or ISO text (floats are
+    refused: a float could be seconds).
     ``frame``: 'teme' (SGP4's own) or 'itrf' (GMST-1982 at UT1, Vallado's teme2ecef; polar
     motion only with ``polar_motion`` and an ``eop`` that has it). Computation is float64;
     ``dtype=np.float32`` halves the stored result. ``workers``: processes (default: the cores
@@ -93,7 +143,7 @@ def propagate(
     frame = frame.lower()
     if frame not in FRAMES:
         raise InputError(f"frame {frame!r} is not one of {', '.join(FRAMES)} (geodetic is derived from itrf)")
-    t = np.atleast_1d(np.asarray(t_ns, dtype=np.int64))
+    t = as_t_ns(t_ns)  # refuses floats (seconds are not nanoseconds), reads ISO text and datetime64
     if t.ndim != 1:
         raise InputError(f"times must be a 1-D array of ns, got shape {t.shape}")
     n, m = len(satrecs), len(t)
@@ -196,3 +246,78 @@ _JOB: _Job | None = None
 def _run_block_global(span: tuple[int, int]) -> int:
     assert _JOB is not None  # set by the parent before forking
     return _JOB.run(span)
+
+
+def top_angular_rate_rad_s(satrecs: Sequence[Satrec], alt_km: float = 0.0) -> np.ndarray:
+    """Upper bound on each satellite's angular rate seen from a ground point, (sats,) rad/s.
+
+    The line of sight turns at most ``|v| / range``: ``|v|`` is bounded by the perigee speed
+    (vis-viva on SGP4's mean elements) plus the Earth-rotation speed at apogee (ITRF velocity),
+    and the range by the perigee height above the point's geocentric radius, less 30 km for
+    SGP4's short-period terms (at least 50 km). 0.0156 rad/s (0.89 deg/s) for a 550 km shell.
+    """
+    if not len(satrecs):
+        return np.zeros(0)
+    a_km = np.array([s.a for s in satrecs], dtype=np.float64) * WGS72_A_KM
+    ecc = np.clip(np.array([s.ecco for s in satrecs], dtype=np.float64), 0.0, 0.999)
+    a_km = np.where(np.isfinite(a_km) & (a_km > 0), a_km, WGS72_A_KM)
+    r_p = a_km * (1.0 - ecc)
+    r_a = a_km * (1.0 + ecc)
+    v_p = np.sqrt(WGS72_MU_KM3_S2 * np.maximum(2.0 / r_p - 1.0 / a_km, 0.0))
+    v_max = v_p + EARTH_ROTATION_RAD_S * r_a
+    rho_min = np.maximum(r_p - 30.0 - (WGS84_A_KM + max(alt_km, 0.0)), 50.0)
+    return v_max / rho_min
+
+
+def propagate_pairs(
+    satrecs: Sequence[Satrec],
+    sat_index: np.ndarray,
+    t_ns: np.ndarray,
+    eop: EarthOrientation | None = None,
+    block_sats: int = PAIR_BLOCK_SATS,
+) -> tuple[np.ndarray, np.ndarray]:
+    """ITRF positions of satellite ``sat_index[k]`` at instant ``t_ns[k]``, each pair on its own.
+
+    ``sat_index``: (pairs,) rows into ``satrecs``; ``t_ns``: (pairs,) UTC ns. Returns
+    ``(r_itrf_km (pairs, 3), error (pairs,) uint8)``; failed pairs have NaN positions. Same frame
+    as :func:`~leonet.orbits.propagate.propagate` with ``frame='itrf'`` (no polar motion).
+
+    SGP4's array kernel evaluates every satellite of a block at every instant of the block, so
+    pairs are sorted by satellite and cut into blocks of ``block_sats`` satellites; a block costs
+    ``block_sats x pairs_in_block`` states, of which ``pairs_in_block`` are kept.
+    """
+    s = np.asarray(sat_index, dtype=np.int64).ravel()
+    t = np.asarray(t_ns, dtype=np.int64).ravel()
+    if s.shape != t.shape:
+        raise InputError(f"sat_index {s.shape} and t_ns {t.shape} must have the same length")
+    k = len(s)
+    r_out = np.full((k, 3), np.nan)
+    e_out = np.zeros(k, dtype=np.uint8)
+    if k == 0:
+        return r_out, e_out
+    order = np.lexsort((t, s))
+    s_sorted, t_sorted = s[order], t[order]
+    jd, fr = ns_to_jd2(t_sorted)
+    first_of_sat = np.r_[True, s_sorted[1:] != s_sorted[:-1]]
+    rank = np.cumsum(first_of_sat) - 1  # satellite rank among the distinct ones
+    group = rank // max(1, int(block_sats))
+    bounds = np.flatnonzero(np.r_[True, group[1:] != group[:-1], True])
+    r_sorted = np.empty((k, 3))
+    e_sorted = np.empty(k, dtype=np.uint8)
+    for a, b in zip(bounds[:-1], bounds[1:]):  # blocks of satellites, not satellites
+        rows = rank[a:b] - rank[a]
+        block = s_sorted[a:b][first_of_sat[a:b]]
+        m = b - a
+        e = np.empty((len(block), m), dtype=np.uint8)
+        r = np.empty((len(block), m, 3))
+        v = np.empty((len(block), m, 3))
+        SatrecArray([satrecs[i] for i in block])._sgp4(jd[a:b], fr[a:b], e, r, v)
+        cols = np.arange(m)
+        r_sorted[a:b] = r[rows, cols]
+        e_sorted[a:b] = e[rows, cols]
+    theta = gmst82_rad(t_sorted, eop or builtin_eop())
+    teme_to_itrf(r_sorted, None, theta, out_r=r_sorted)
+    r_sorted[e_sorted != 0] = np.nan
+    r_out[order] = r_sorted
+    e_out[order] = e_sorted
+    return r_out, e_out

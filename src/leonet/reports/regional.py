@@ -15,15 +15,16 @@ from leonet.times import format_time
 
 
 def _fig_to_data_uri(fig) -> str:  # type: ignore[no-untyped-def]
+    """PNG of a :class:`matplotlib.figure.Figure` as a data: URI (the figure needs no backend)."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
 def _cell_map(res: RegionalResult, polys: np.ndarray, values: np.ndarray, title: str, cmap: str, label: str, vmin=None, vmax=None):  # type: ignore[no-untyped-def]
-    import matplotlib.pyplot as plt
     import shapely
     from matplotlib.collections import PolyCollection
+    from matplotlib.figure import Figure
 
     from leonet.ground.borders import load_countries
 
@@ -31,7 +32,8 @@ def _cell_map(res: RegionalResult, polys: np.ndarray, values: np.ndarray, title:
     # A cell crossing the antimeridian comes back as two polygons: draw both with its value.
     parts, owner = shapely.get_parts(polys, return_index=True)
     verts = [np.asarray(p.exterior.coords) for p in parts]
-    fig, ax = plt.subplots(figsize=(7.5, 6.5))
+    fig = Figure(figsize=(7.5, 6.5))
+    ax = fig.subplots()
     coll = PolyCollection(verts, array=np.asarray(values, dtype=float)[owner], cmap=cmap, edgecolors="none")
     if vmin is not None or vmax is not None:
         coll.set_clim(vmin, vmax)
@@ -54,19 +56,18 @@ def _cell_map(res: RegionalResult, polys: np.ndarray, values: np.ndarray, title:
     ax.set_ylabel("latitude (deg)")
     ax.set_title(title, fontsize=10)
     fig.colorbar(coll, ax=ax, shrink=0.8, label=label)
-    uri = _fig_to_data_uri(fig)
-    plt.close(fig)
-    return uri
+    return _fig_to_data_uri(fig)
 
 
 def _timeseries_plot(res: RegionalResult, baseline: RegionalResult | None) -> str:
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     key = res.area.targets[0].key
     m = res.area.members(key)
     hours = (res.t_ns - res.t_ns[0]) / 3.6e12
     c = res.counts[m]
-    fig, axes = plt.subplots(2, 1, figsize=(9, 6), sharex=True)
+    fig = Figure(figsize=(9, 6))
+    axes = fig.subplots(2, 1, sharex=True)
     ax = axes[0]
     ax.fill_between(hours, c.min(0), c.max(0), alpha=0.25, label="min..max over cells")
     ax.plot(hours, c.mean(0), lw=1.2, label="mean over cells")
@@ -80,9 +81,7 @@ def _timeseries_plot(res: RegionalResult, baseline: RegionalResult | None) -> st
     ax.set_ylabel(f"{key} cells served")
     ax.set_xlabel(f"hours since {format_time(int(res.t_ns[0]))}")
     ax.legend(fontsize=8, loc="center right")
-    uri = _fig_to_data_uri(fig)
-    plt.close(fig)
-    return uri
+    return _fig_to_data_uri(fig)
 
 
 def _table(rows: list[dict]) -> str:
@@ -102,10 +101,8 @@ def _table(rows: list[dict]) -> str:
 
 def write_report(path: Path, title: str, description: str, res: RegionalResult, baseline: RegionalResult | None,
                  beam_radius_km: float, facts: dict[str, str]) -> Path:
-    """Write the self-contained HTML report; returns its path."""
-    import matplotlib
-
-    matplotlib.use("Agg")
+    """Write the self-contained HTML report; returns its path. Figures are drawn on bare
+    :class:`matplotlib.figure.Figure` objects: pyplot and the user's backend are left alone."""
     from leonet.ground.cells import cell_boundaries
 
     polys = cell_boundaries(res.area.cells)

@@ -8,24 +8,25 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
 from sgp4.api import WGS72, Satrec, SatrecArray
 
+from leonet.constants import WGS72_A_KM
 from leonet.errors import InputError
+from leonet.orbits.propagate import States, propagate, propagate_pairs, top_angular_rate_rad_s
+from leonet.orbits.satellites import Satellites
 from leonet.sources.records import LoadReport, ParsedRecord
 from leonet.times import format_time, jd2_to_ns
 
-EARTH_RADIUS_WGS72_KM = WGS72_RADIUS_KM = 6378.135  # SGP4's Earth radius
-WGS72_MU_KM3_S2 = 398600.8  # SGP4's gravitational parameter
-
 
 @dataclass(frozen=True, eq=False)
-class Constellation:
-    """Satellites as parallel arrays of length ``n``.
+class Constellation(Satellites):
+    """SGP4 satellites as parallel arrays of length ``n``; a :class:`~leonet.orbits.satellites.Satellites`
+    (``c.at(grid)`` gives their states).
 
     ``satrecs``: SGP4 models; ``norad_id`` (n,) int64; ``name``, ``intl_designator`` (e.g.
     '2019-029A'), ``classification`` (n,) str; ``epoch_ns`` (n,) int64 UTC ns. Derived orbit
@@ -72,6 +73,20 @@ class Constellation:
         )
 
     @classmethod
+    def from_satrecs(cls, satrecs: Sequence[Satrec], label: str = "") -> Constellation:
+        """SGP4 models built elsewhere (``sgp4.api.Satrec``), with their own catalogue numbers
+        and epochs; names and designators are left empty."""
+        sats = tuple(satrecs)
+        if not all(isinstance(s, Satrec) for s in sats):
+            raise InputError("from_satrecs takes sgp4.api.Satrec objects")
+        jd = np.array([s.jdsatepoch for s in sats], dtype=np.float64)
+        fr = np.array([s.jdsatepochF for s in sats], dtype=np.float64)
+        blank = np.array([""] * len(sats), dtype=object)
+        epochs = jd2_to_ns(jd, fr).astype(np.int64) if sats else np.zeros(0, np.int64)
+        return cls(sats, np.array([s.satnum for s in sats], dtype=np.int64), blank, blank.copy(),
+                   np.array(["U"] * len(sats), dtype=object), epochs, label=label)
+
+    @classmethod
     def empty(cls) -> Constellation:
         e = np.array([], dtype=object)
         return cls((), np.array([], dtype=np.int64), e, e.copy(), e.copy(), np.array([], dtype=np.int64))
@@ -87,6 +102,19 @@ class Constellation:
     def sat_array(self) -> SatrecArray:
         """All satellites as one ``sgp4.api.SatrecArray``."""
         return SatrecArray(list(self.satrecs))
+
+    # ---- the Satellites interface -------------------------------------------------------
+    def _at(self, t_ns: np.ndarray, frame: str, velocities: bool, workers: int | None, progress: Callable[[int], None] | None) -> States:
+        return propagate(self.satrecs, t_ns, frame=frame, velocities=velocities, workers=workers, progress=progress)
+
+    def _at_pairs(self, sat_index: np.ndarray, t_ns: np.ndarray, serving_only: bool) -> np.ndarray:
+        return propagate_pairs(self.satrecs, sat_index, t_ns)[0]
+
+    def _take(self, idx: np.ndarray) -> Constellation:
+        return self.take(idx)
+
+    def top_rate_rad_s(self, ground_alt_km: float = 0.0) -> np.ndarray:
+        return top_angular_rate_rad_s(self.satrecs, ground_alt_km)
 
     # ---- derived orbit figures ----------------------------------------------------------
     def _attr(self, name: str) -> np.ndarray:
@@ -121,20 +149,20 @@ class Constellation:
     @cached_property
     def semi_major_axis_km(self) -> np.ndarray:
         """SGP4's (Brouwer) mean semi-major axis, km."""
-        return self._attr("a") * WGS72_RADIUS_KM
+        return self._attr("a") * WGS72_A_KM
 
     @cached_property
     def mean_altitude_km(self) -> np.ndarray:
         """Mean semi-major axis minus SGP4's Earth radius (6378.135 km)."""
-        return self.semi_major_axis_km - WGS72_RADIUS_KM
+        return self.semi_major_axis_km - WGS72_A_KM
 
     @cached_property
     def perigee_altitude_km(self) -> np.ndarray:
-        return self._attr("altp") * WGS72_RADIUS_KM
+        return self._attr("altp") * WGS72_A_KM
 
     @cached_property
     def apogee_altitude_km(self) -> np.ndarray:
-        return self._attr("alta") * WGS72_RADIUS_KM
+        return self._attr("alta") * WGS72_A_KM
 
     @cached_property
     def period_min(self) -> np.ndarray:
@@ -364,4 +392,4 @@ def concat(parts: Sequence[Constellation], dedupe: bool = True) -> Constellation
     )
 
 
-__all__ = ["Constellation", "concat", "WGS72", "EARTH_RADIUS_WGS72_KM"]
+__all__ = ["Constellation", "concat", "WGS72"]

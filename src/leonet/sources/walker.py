@@ -31,8 +31,9 @@ from dataclasses import dataclass
 import numpy as np
 from sgp4.api import WGS72, Satrec
 
+from leonet.constants import WGS72_A_KM, WGS72_MU_KM3_S2
 from leonet.errors import InputError
-from leonet.sources.constellation import WGS72_MU_KM3_S2, WGS72_RADIUS_KM, Constellation
+from leonet.sources.constellation import Constellation
 from leonet.sources.records import LoadReport
 from leonet.times import NS_PER_DAY, parse_time
 
@@ -124,12 +125,12 @@ def _kozai_mean_motion(shell: WalkerShell, epoch_days: float) -> float:
     SGP4 converts the Kozai mean motion of an element set to Brouwer's; one correction step
     makes the Brouwer semi-major axis match the target to well under a metre.
     """
-    a_km = WGS72_RADIUS_KM + shell.altitude_km
+    a_km = WGS72_A_KM + shell.altitude_km
     n = math.sqrt(WGS72_MU_KM3_S2 / a_km**3) * 60.0
     for _ in range(2):
         probe = Satrec()
         probe.sgp4init(WGS72, "i", 1, epoch_days, 0.0, 0.0, 0.0, 0.0, 0.0, math.radians(shell.inclination_deg), 0.0, n, 0.0)
-        n *= (probe.a * WGS72_RADIUS_KM / a_km) ** 1.5
+        n *= (probe.a * WGS72_A_KM / a_km) ** 1.5
     return n
 
 

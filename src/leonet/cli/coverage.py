@@ -1,0 +1,176 @@
+"""``leonet coverage``, ``passes``, ``run`` and ``demo``: parse, call the front door, write."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import click
+import numpy as np
+from rich.table import Table
+
+from leonet import api
+from leonet.cli.common import (
+    ELEVATION_DEG,
+    LAT_DEG,
+    LON_DEG,
+    err_console,
+    handle_errors,
+    load_sources,
+    out_console,
+    output_file,
+    parse_id_list,
+    progress_bar,
+    source_options,
+)
+from leonet.errors import InputError
+from leonet.export.files import write_table
+from leonet.jobs.regional import ScenarioRun, demo_scenario_path, scenario_grid
+from leonet.jobs.scenario import load_scenario
+from leonet.times import TimeGrid, format_time, parse_time
+
+
+@click.command()
+@source_options
+@click.option("--region", "regions", required=True, help="Country codes (ISO 3166 alpha-2/3 or numeric), comma-separated.")
+@click.option("--h3-res", type=click.IntRange(0, 15), default=5, show_default=True, help="H3 resolution of the service cells.")
+@click.option("--start", required=True, help="First instant, ISO-8601 UTC.")
+@click.option("--duration", required=True, help="Span after --start (end excluded), e.g. 24h.")
+@click.option("--step", required=True, help="Time step, e.g. 60s.")
+@click.option("--min-elevation-deg", type=ELEVATION_DEG, default=25.0, show_default=True)
+@click.option("--max-range-km", type=click.FloatRange(min=0, min_open=True), help="Also require slant range at most this.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), required=True)
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), callback=output_file, help="Output file.")
+@click.option("--policy-db", help="Control-plane database URL: cells_covered then counts only cells whose region is active at that time.")
+@handle_errors
+def coverage(sources, preset, repair_checksums, cache_dir, regions, h3_res, start, duration, step, min_elevation_deg, max_range_km, fmt, output, policy_db) -> None:
+    """Satellites in view over regions: one row per (time, region) with columns
+    time_utc,region,cells,cells_covered,sats_in_view_min,sats_in_view_mean,sats_in_view_max,sats_overhead
+    (sats_overhead: satellites whose sub-satellite point lies inside the region)."""
+    grid = TimeGrid(start, duration, step)
+    codes = [c.strip() for c in regions.split(",") if c.strip()]
+    if not codes:
+        raise InputError("--region needs at least one country code, e.g. --region TWN or --region TW,JP")
+    c = load_sources(sources, preset, repair_checksums, cache_dir, epoch=grid.start_ns)
+    with progress_bar("coverage", grid.count, "instants") as advance:
+        cov = api.coverage(c, codes, grid, h3_res=h3_res, min_elevation_deg=min_elevation_deg, max_range_km=max_range_km,
+                           policy_db=policy_db, progress=advance)
+    res = cov.result
+    err_console.print(f"{len(res.area):,} cells, {grid.count:,} instants, {len(c):,} satellites", highlight=False)
+    if policy_db:
+        err_console.print(f"policy from {policy_db}: {len(res.policy.rules)} activation states", highlight=False, markup=False)
+    rows = write_table(cov.to_arrow(), output, fmt)
+    err_console.print(f"{res.sgp4_failures}; wrote {rows:,} rows to {output}", highlight=False, markup=False)
+
+
+@click.command()
+@source_options
+@click.option("--lat", type=LAT_DEG, required=True, help="Latitude, degrees north (WGS84).")
+@click.option("--lon", type=LON_DEG, required=True, help="Longitude, degrees east.")
+@click.option("--alt-m", type=float, default=0.0, show_default=True, help="Height above the WGS84 ellipsoid, m.")
+@click.option("--start", required=True, help="Window start, ISO-8601 UTC (e.g. 2024-10-23T00:00:00Z).")
+@click.option("--duration", required=True, help="Window length after --start, e.g. 6h, 90min, P1D.")
+@click.option("--min-elevation-deg", type=ELEVATION_DEG, default=25.0, show_default=True)
+@click.option("--sats", "sats", help="Only these catalogue numbers, comma-separated.")
+@click.option("--coarse-step", help="Step of the first search, e.g. 20s (default: from the fastest satellite, 5-30 s).")
+@click.option("--format", "fmt", type=click.Choice(["csv"]), required=True)
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), callback=output_file, help="Output file.")
+@handle_errors
+def passes(sources, preset, repair_checksums, cache_dir, lat, lon, alt_m, start, duration, min_elevation_deg, sats, coarse_step, fmt, output) -> None:
+    """Passes over a ground point above the elevation mask, one row per pass sorted by rise time:
+    norad_id,rise_utc,culminate_utc,set_utc,max_elevation_deg (times to the ms, refined to 0.01 s).
+    A pass already above the mask at --start rises at --start; one still above it at the end of
+    the window sets there (its culmination is then the highest point inside the window)."""
+    t0 = parse_time(start)
+    ids = parse_id_list(sats)
+    c = load_sources(sources, preset, repair_checksums, cache_dir, epoch=t0)
+    if ids is not None:
+        c = c.select(norad_ids=ids)
+    total = api.passes_work(c, t0, duration, coarse_step, alt_m)
+    with progress_bar("searching", total) as advance:
+        found = api.passes(c, lat_deg=lat, lon_deg=lon, alt_m=alt_m, start=t0, duration=duration, min_elevation_deg=min_elevation_deg,
+                           coarse_step=coarse_step, progress=advance)
+    found.write(output)
+    p = found.passes
+    err_console.print(
+        f"{len(p):,} passes of {len(np.unique(p.sat_index)):,} of {len(c):,} satellites above "
+        f"{min_elevation_deg:g} deg at {lat:.4f}, {lon:.4f} from {format_time(p.start_ns)} to {format_time(p.end_ns)} "
+        f"({int(p.rise_at_start.sum())} in progress at the start, {int(p.set_at_end.sum())} unfinished at the end); "
+        f"wrote {output}",
+        highlight=False, markup=False,
+    )
+
+
+def _run_and_report(path: Path, output_dir: str | None, policy_db: str | None) -> ScenarioRun:
+    """Run a scenario file with a progress bar, write its outputs, print its summary."""
+    sc = load_scenario(path)
+    grid = scenario_grid(sc)
+    out = Path(output_dir or sc.output_dir)
+    handler = _NoteHandler()
+    logging.getLogger("leonet").addHandler(handler)
+    try:
+        with progress_bar("coverage", grid.count, "instants") as advance:
+            run = api.run_scenario(sc, policy_db=policy_db, progress=advance)
+    finally:
+        logging.getLogger("leonet").removeHandler(handler)
+    with err_console.status("writing tables, database and report"):
+        api.write_scenario(run, out)
+    print_summary(run)
+    return run
+
+
+class _NoteHandler(logging.Handler):
+    """Library notes (a fallback taken, batches joining) as plain lines on stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        err_console.print(f"note: {record.getMessage()}", highlight=False, markup=False)
+
+
+def print_summary(run: ScenarioRun) -> None:
+    sc, res = run.scenario, run.result
+    target = res.area.targets[0].key
+    t = Table(title=f"{sc.name}: {target} and neighbours", title_justify="left")
+    for col in ("region", "cells", "population", "sats in view min/mean/max", "covered % time", "served % (all active)", "served % (policy)", "cells never served"):
+        t.add_column(col, justify="left" if col == "region" else "right")
+    for r in run.summary():
+        t.add_row(r["region"], f"{r['cells']:,}", f"{r['population']:,.0f}",
+                  f"{r['sats_in_view_min']}/{r['sats_in_view_mean']:.1f}/{r['sats_in_view_max']}",
+                  f"{r['covered_time_percent']:.1f}", f"{r['served_time_percent_all_active']:.1f}", f"{r['served_time_percent']:.1f}",
+                  f"{r['cells_not_served']:,}")
+    out_console.print(t)
+    out_console.print(f"{len(res.area):,} cells at H3 resolution {sc.h3_res}; {run.grid.count:,} instants; {len(run.satellites):,} satellites",
+                      highlight=False)
+    out_console.print(f"policy: {res.policy.name}", highlight=False, markup=False)
+    m = res.area.members(target)
+    per_min = res.counts[m].mean(axis=0)
+    out_console.print(f"{target}: satellites in view per instant (mean over its cells): min {per_min.min():.1f}, "
+                      f"mean {per_min.mean():.1f}, max {per_min.max():.1f}; sub-satellite points inside {target}: "
+                      f"min {res.overhead[0].min()}, mean {res.overhead[0].mean():.1f}, max {res.overhead[0].max()}", highlight=False)
+    for b in run.border_effect():
+        out_console.print(f"border effect: {b['neighbour_cells']} active cells ({b['neighbour_population']:,.0f} people) within "
+                          f"{b['beam_radius_km']:g} km of inactive {b['inactive_region']}: {b['by_region']}", highlight=False, markup=False)
+    out_console.print(f"outputs in {run.paths['report'].parent}/: " + ", ".join(p.name for p in run.paths.values()), highlight=False, markup=False)
+    out_console.print(f"done in {run.seconds:.1f} s")
+
+
+@click.command()
+@click.option("-o", "--output-dir", type=click.Path(file_okay=False), help="Where to write (default out/taiwan).")
+@handle_errors
+def demo(output_dir: str | None) -> None:
+    """The main job: Starlink over Taiwan and its neighbours for 24 h at 60 s, with service
+    over Taiwan not activated, against service active everywhere (examples/taiwan.toml).
+    Writes Parquet tables, a DuckDB database and an HTML report with maps."""
+    _run_and_report(demo_scenario_path(), output_dir, None)
+
+
+@click.command()
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option("-o", "--output-dir", type=click.Path(file_okay=False), help="Override [output] dir.")
+@click.option("--policy-db", help="Control-plane database URL: apply the policy in force there at each simulated time, over the scenario's own.")
+@handle_errors
+def run(scenario: str, output_dir: str | None, policy_db: str | None) -> None:
+    """Run a scenario file (TOML; see examples/taiwan.toml and `leonet.jobs.scenario` for the keys)."""
+    _run_and_report(Path(scenario), output_dir, policy_db)
+
+
+COMMANDS = (coverage, passes, demo, run)

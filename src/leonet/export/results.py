@@ -1,0 +1,96 @@
+"""The tables of ``leonet coverage``, ``leonet route`` and ``leonet passes``, built once: the CLI
+writes them and the front door's ``to_pandas()`` returns them, so both always agree.
+
+``*_table`` builds an Arrow table (columns as the CLI contracts name them); ``write_*`` writes
+it with :func:`leonet.export.files.write_table`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from leonet.coverage.passes import Passes
+from leonet.coverage.regional import RegionalResult
+from leonet.export.files import write_table
+from leonet.network.run import RouteRun
+from leonet.times import format_time
+
+COVERAGE_COLUMNS = ("time_utc", "region", "cells", "cells_covered", "sats_in_view_min", "sats_in_view_mean", "sats_in_view_max", "sats_overhead")
+ROUTE_COLUMNS = ("t_ns", "src", "dst", "hops", "path", "length_m", "rtt_ms")
+NODE_COLUMNS = ("id", "kind", "name", "norad_id")
+PASS_COLUMNS = ("norad_id", "rise_utc", "culminate_utc", "set_utc", "max_elevation_deg")
+
+
+def coverage_table(res: RegionalResult, served_only: bool = False) -> pa.Table:
+    """One row per (time, region) of :data:`COVERAGE_COLUMNS`. With ``served_only`` (a policy
+    applied), ``cells_covered`` counts only cells whose region is active at that time."""
+    ts = res.timeseries()
+    covered = ts["cells_served"] if served_only else ts["cells_covered"]
+    cols = {"time_utc": format_time(ts["t_ns"]), "region": ts["region"], "cells": ts["cells"], "cells_covered": covered}
+    cols |= {k: ts[k] for k in COVERAGE_COLUMNS[4:]}
+    return pa.table({k: np.asarray(v) for k, v in cols.items()})
+
+
+def routes_table(run: RouteRun) -> pa.Table:
+    """One row per (instant, pair) of :data:`ROUTE_COLUMNS`, instants in order. ``t_ns`` counts
+    from the grid's start; ``path`` is node ids joined by '-'; an unreachable pair keeps its row
+    with ``hops``, ``path``, ``length_m`` and ``rtt_ms`` null."""
+    r = run.routes
+    tn, p = r.hops.shape
+    hops = r.hops.reshape(-1)
+    ok = hops >= 0
+    paths = np.full(tn * p, None, dtype=object)
+    for k in range(tn):  # per time step: the paths of all pairs at once
+        rows = r.paths[k]
+        h = r.hops[k]
+        reach = np.flatnonzero(h >= 0)
+        text = ["-".join(map(str, rows[i, -(h[i] + 1) :].tolist())) for i in reach]
+        paths[k * p + reach] = text
+    return pa.table({
+        "t_ns": pa.array(np.repeat(r.t_ns - run.start_ns, p)),
+        "src": pa.array(np.tile(r.src_id, tn)),
+        "dst": pa.array(np.tile(r.dst_id, tn)),
+        "hops": pa.array(hops, mask=~ok),
+        "path": pa.array(paths, pa.string()),
+        "length_m": pa.array(r.length_m.reshape(-1), mask=~ok),
+        "rtt_ms": pa.array(r.rtt_ms.reshape(-1), mask=~ok),
+    })
+
+
+def nodes_table(run: RouteRun) -> pa.Table:
+    """The route's node ids and names (:data:`NODE_COLUMNS`): satellites, endpoints, gateways, PoPs."""
+    cols = run.node_columns()
+    return pa.table({"id": pa.array(cols["id"], pa.int64()), "kind": cols["kind"], "name": cols["name"],
+                     "norad_id": pa.array(cols["norad_id"], pa.int64())})
+
+
+def passes_table(found: Passes, norad_id: np.ndarray) -> pa.Table:
+    """One row per pass (:data:`PASS_COLUMNS`) sorted by rise time, ties by catalogue number;
+    times to the millisecond."""
+    norad = np.asarray(norad_id)[found.sat_index]
+    order = np.lexsort((norad, found.rise_ns))
+    rise, cul, sets = (format_time(a[order], "ms") for a in (found.rise_ns, found.culminate_ns, found.set_ns))
+    return pa.table({"norad_id": norad[order], "rise_utc": np.atleast_1d(rise), "culminate_utc": np.atleast_1d(cul),
+                     "set_utc": np.atleast_1d(sets), "max_elevation_deg": found.max_elevation_deg[order]})
+
+
+def write_routes(run: RouteRun, path: str | Path) -> tuple[int, Path]:
+    """The routes as CSV at ``path`` and the node names at ``path.nodes.csv``; returns
+    (rows, nodes path). Lengths to the mm, RTTs to the ns."""
+    rows = write_table(routes_table(run), path, "csv", quoting="minimal", decimals={"length_m": 3, "rtt_ms": 6})
+    nodes = Path(str(path) + ".nodes.csv")
+    write_table(nodes_table(run), nodes, "csv", quoting="minimal")
+    return rows, nodes
+
+
+def write_passes(found: Passes, norad_id: np.ndarray, path: str | Path) -> int:
+    return write_table(passes_table(found, norad_id), path, "csv", quoting="minimal", decimals={"max_elevation_deg": 4})
+
+
+__all__ = [
+    "COVERAGE_COLUMNS", "NODE_COLUMNS", "PASS_COLUMNS", "ROUTE_COLUMNS",
+    "coverage_table", "nodes_table", "passes_table", "routes_table", "write_passes", "write_routes",
+]

@@ -1,0 +1,50 @@
+"""Links: laser length and grazing altitude against analytic geometry (and Hypatia's stated range),
+ground-to-satellite links against look angles."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from leonet.constants import WGS72_A_KM
+from leonet.ground.points import GroundPoints
+from leonet.network import ground_links, laser_geometry, max_range_for_grazing_km
+from leonet.orbits.frames import look_angles
+from leonet.orbits.propagate import propagate
+from leonet.sources.walker import WalkerShell, walker_constellation
+from leonet.times import parse_time
+
+T0 = parse_time("2025-01-01T00:00:00Z")
+
+
+def test_laser_geometry_analytic() -> None:
+    r = WGS72_A_KM + 550.0
+    theta = np.radians([10.0, 40.0, 80.0])
+    pos = np.zeros((4, 3))
+    pos[0] = [r, 0, 0]
+    pos[1:, 0], pos[1:, 1] = r * np.cos(theta), r * np.sin(theta)
+    links = np.array([[0, 1], [0, 2], [0, 3]])
+    length, graze = laser_geometry(pos, links)
+    np.testing.assert_allclose(length, 2 * r * np.sin(theta / 2), rtol=1e-12)
+    np.testing.assert_allclose(graze, r * np.cos(theta / 2) - WGS72_A_KM, rtol=1e-12)
+    # Hypatia's description.txt: 5,016,591.233 m for 550 km and an 80 km grazing altitude.
+    assert max_range_for_grazing_km(550.0, 80.0) * 1e3 == pytest.approx(5016591.2330984278, abs=1e-3)
+
+
+def test_ground_links_against_look_angles() -> None:
+    c = walker_constellation([WalkerShell("x", 12, 12, 550.0, 53.0)], epoch=T0)
+    r = propagate(c.satrecs, np.array([T0]), frame="itrf", velocities=False).r_km
+    lat, lon = np.array([25.03, 51.5, -33.9, 0.0]), np.array([121.56, -0.13, 151.2, 10.0])
+    g = GroundPoints.from_geodetic(lat, lon, name=["a", "b", "c", "d"])
+    _, el, rng = look_angles(lat, lon, 0.0, r)
+    for mask, max_km in ((10.0, None), (None, 2500.0), (15.0, 1500.0)):
+        gl = ground_links(g.itrf_km, r[:, 0], ground_up=g.up, min_elevation_deg=mask, max_range_km=max_km)
+        want = np.ones(el.shape[:2], bool)
+        if mask is not None:
+            want &= el[..., 0] >= mask
+        if max_km is not None:
+            want &= rng[..., 0] <= max_km
+        got = np.zeros_like(want)
+        got[gl.ground, gl.sat] = True
+        assert np.array_equal(got, want) and want.any()
+        np.testing.assert_allclose(gl.length_km, rng[gl.ground, gl.sat, 0], rtol=1e-9)

@@ -1,0 +1,135 @@
+"""leonet.geometry against analytic cases: unit vectors, great circles, chords, the elevation
+and the elevation-mask predicate (NumPy and numba agree bit for bit)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from numba import njit
+
+from leonet.constants import EARTH_MEAN_RADIUS_KM, WGS84_A_KM
+from leonet.errors import InputError
+from leonet.geometry import (
+    above_mask,
+    above_mask_jit,
+    chord_for_distance,
+    elevation_deg,
+    great_circle_km,
+    mask_sin,
+    sin_elevation,
+    unit_vector,
+)
+
+QUARTER_KM = math.pi / 2 * EARTH_MEAN_RADIUS_KM  # 10,007.5 km: pole to equator
+
+
+def test_unit_vector_axes_and_norm() -> None:
+    np.testing.assert_allclose(unit_vector(0.0, 0.0), [1.0, 0.0, 0.0], atol=1e-16)
+    np.testing.assert_allclose(unit_vector(0.0, 90.0), [0.0, 1.0, 0.0], atol=1e-16)
+    np.testing.assert_allclose(unit_vector(90.0, 123.0), [0.0, 0.0, 1.0], atol=1e-16)
+    np.testing.assert_allclose(unit_vector(-90.0, 0.0), [0.0, 0.0, -1.0], atol=1e-16)
+    rng = np.random.default_rng(1)
+    lat, lon = rng.uniform(-90, 90, (4, 5)), rng.uniform(-180, 180, (4, 5))
+    u = unit_vector(lat, lon)
+    assert u.shape == (4, 5, 3)
+    np.testing.assert_allclose(np.linalg.norm(u, axis=-1), 1.0, rtol=1e-15)
+    assert unit_vector(np.zeros(3), 10.0).shape == (3, 3)  # broadcast
+
+
+def test_great_circle_known_distances() -> None:
+    """Quarter and half circumferences on the mean sphere, one degree of arc, and the
+    symmetric, zero and broadcast cases (tolerance 1 um: rounding only)."""
+    assert great_circle_km(0.0, 0.0, 90.0, 0.0) == pytest.approx(QUARTER_KM, abs=1e-9)
+    assert great_circle_km(0.0, 0.0, 0.0, 90.0) == pytest.approx(QUARTER_KM, abs=1e-9)
+    assert great_circle_km(0.0, 0.0, 0.0, 180.0) == pytest.approx(2 * QUARTER_KM, abs=1e-9)
+    assert great_circle_km(90.0, 0.0, -90.0, 77.0) == pytest.approx(2 * QUARTER_KM, abs=1e-9)
+    assert great_circle_km(10.0, 20.0, 11.0, 20.0) == pytest.approx(EARTH_MEAN_RADIUS_KM * math.pi / 180, abs=1e-9)
+    assert great_circle_km(0.0, 179.5, 0.0, -179.5) == pytest.approx(EARTH_MEAN_RADIUS_KM * math.pi / 180, abs=1e-9)  # across 180
+    assert great_circle_km(25.03, 121.56, 25.03, 121.56) == 0.0
+    assert great_circle_km(0.0, 0.0, 90.0, 0.0, radius_km=1.0) == pytest.approx(math.pi / 2, abs=1e-15)
+    rng = np.random.default_rng(2)
+    a, b, c, d = rng.uniform(-90, 90, 50), rng.uniform(-180, 180, 50), rng.uniform(-90, 90, 50), rng.uniform(-180, 180, 50)
+    np.testing.assert_array_equal(great_circle_km(a, b, c, d), great_circle_km(c, d, a, b))
+    # Against the angle between unit vectors (atan2 form, accurate at any angle), 1 um.
+    u, v = unit_vector(a, b), unit_vector(c, d)
+    ang = np.arctan2(np.linalg.norm(np.cross(u, v), axis=-1), np.sum(u * v, axis=-1))
+    np.testing.assert_allclose(great_circle_km(a, b, c, d), ang * EARTH_MEAN_RADIUS_KM, atol=1e-6)
+    assert great_circle_km(np.zeros((3, 1)), 0.0, 0.0, np.arange(4.0)).shape == (3, 4)
+
+
+def test_chord_for_distance() -> None:
+    """The straight line between unit vectors a great-circle distance apart: sqrt(2) at a
+    quarter circle, 2 at (and beyond) the antipode, and what a k-d tree of unit vectors measures."""
+    assert chord_for_distance(QUARTER_KM) == pytest.approx(math.sqrt(2.0), rel=1e-15)
+    assert chord_for_distance(2 * QUARTER_KM) == pytest.approx(2.0, rel=1e-15)
+    assert chord_for_distance(1e6) == pytest.approx(2.0, rel=1e-15)
+    assert chord_for_distance(0.0) == 0.0
+    d = float(great_circle_km(10.0, 20.0, 12.0, 25.0))
+    assert chord_for_distance(d) == pytest.approx(float(np.linalg.norm(unit_vector(10.0, 20.0) - unit_vector(12.0, 25.0))), rel=1e-12)
+
+
+def test_elevation_overhead_horizon_and_below() -> None:
+    up = unit_vector(30.0, 40.0)
+    east = np.array([-math.sin(math.radians(40.0)), math.cos(math.radians(40.0)), 0.0])
+    assert elevation_deg(550.0 * up, up) == pytest.approx(90.0, abs=1e-12)  # straight overhead: exact to rounding
+    assert elevation_deg(-550.0 * up, up) == pytest.approx(-90.0, abs=1e-12)
+    assert elevation_deg(1000.0 * east, up) == pytest.approx(0.0, abs=1e-12)  # on the horizon
+    for el in (-30.0, 0.5, 25.0, 60.0, 89.999):
+        d = 800.0 * (math.cos(math.radians(el)) * east + math.sin(math.radians(el)) * up)
+        assert elevation_deg(d, up) == pytest.approx(el, abs=1e-11)
+        assert sin_elevation(d, up) == pytest.approx(math.sin(math.radians(el)), abs=1e-15)
+    assert np.isnan(elevation_deg(np.array([np.nan, 0.0, 1.0]), up))
+    assert np.isnan(sin_elevation(np.array([np.nan, 0.0, 1.0]), up))
+
+
+@njit(cache=False)
+def _kernel_verdicts(du: np.ndarray, dd: np.ndarray, sin_m: float) -> np.ndarray:
+    out = np.empty(du.shape[0], np.bool_)
+    for k in range(du.shape[0]):
+        out[k] = above_mask_jit(du[k], dd[k], sin_m)
+    return out
+
+
+def test_above_mask_is_the_elevation_test_in_numpy_and_numba() -> None:
+    """The predicate's verdict is elevation >= mask except within rounding of the mask, and the
+    numba form gives the NumPy verdict bit for bit (including exactly at the mask)."""
+    rng = np.random.default_rng(3)
+    n = 20_000
+    d = rng.normal(size=(n, 3)) * rng.uniform(1.0, 3000.0, (n, 1))
+    up = unit_vector(rng.uniform(-90, 90, n), rng.uniform(-180, 180, n))
+    d[:10] = np.nan
+    du = np.sum(d * up, axis=-1)
+    dd = np.sum(d * d, axis=-1)
+    for mask in (-20.0, 0.0, 25.0, 80.0):
+        s = mask_sin(mask)
+        verdict = above_mask(du, dd, s)
+        assert not verdict[:10].any()  # NaN: never in view
+        el = elevation_deg(d, up)
+        clear = np.abs(el - mask) > 1e-9
+        np.testing.assert_array_equal(verdict[clear], (el >= mask)[clear])
+        np.testing.assert_array_equal(_kernel_verdicts(du, dd, s), verdict)
+    # At the mask exactly: a 3-4-5 triangle, where sqrt(25) * 0.6 rounds to 3.0.
+    assert above_mask(3.0, 25.0, 0.6) and not above_mask(2.9999999999, 25.0, 0.6)
+    assert above_mask(0.0, 4.0, 0.0)  # on the horizon with a 0 deg mask: in view
+    assert _kernel_verdicts(np.array([3.0]), np.array([25.0]), 0.6)[0]
+
+
+def test_mask_sin_values_and_errors() -> None:
+    assert mask_sin(0.0) == 0.0 and mask_sin(90.0) == 1.0 and mask_sin(-90.0) == -1.0
+    assert mask_sin(30.0) == pytest.approx(0.5, abs=1e-16)
+    for bad in (91.0, -90.5, float("nan"), float("inf"), "ten"):
+        with pytest.raises(InputError, match="min_elevation_deg"):
+            mask_sin(bad)  # type: ignore[arg-type]
+
+
+def test_elevation_from_a_real_station_geometry() -> None:
+    """A satellite 550 km straight above a point of the equator: 90 deg at that point, and at a
+    point 10 deg of longitude away, the spherical-triangle elevation."""
+    sat = np.array([WGS84_A_KM + 550.0, 0.0, 0.0])
+    assert elevation_deg(sat - np.array([WGS84_A_KM, 0.0, 0.0]), unit_vector(0.0, 0.0)) == pytest.approx(90.0, abs=1e-12)
+    g = WGS84_A_KM * unit_vector(0.0, 10.0)  # on the equator the ellipsoid normal is radial
+    lam = math.radians(10.0)
+    expected = math.degrees(math.atan2(math.cos(lam) - WGS84_A_KM / (WGS84_A_KM + 550.0), math.sin(lam)))
+    assert elevation_deg(sat - g, unit_vector(0.0, 10.0)) == pytest.approx(expected, abs=1e-10)

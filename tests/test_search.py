@@ -1,0 +1,92 @@
+"""leonet.search against analytic cases: golden-section maxima of parabolas and sinusoids,
+bisection of known roots, many problems at once, and the number of function calls."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from leonet.search import INV_PHI, bisect_crossing, golden_max
+
+
+class Counting:
+    """``f(key, t)`` from a table of per-key functions, counting calls and evaluations."""
+
+    def __init__(self, fn) -> None:
+        self.fn, self.calls, self.evaluations = fn, 0, 0
+
+    def __call__(self, key: np.ndarray, t: np.ndarray) -> np.ndarray:
+        assert key.shape == t.shape and t.dtype == np.int64
+        self.calls += 1
+        self.evaluations += key.size
+        return self.fn(key, t)
+
+
+def test_inv_phi() -> None:
+    assert INV_PHI == pytest.approx((np.sqrt(5.0) - 1.0) / 2.0, rel=1e-15)
+    assert INV_PHI**2 == pytest.approx(1.0 - INV_PHI, rel=1e-15)
+
+
+def test_golden_max_parabolas() -> None:
+    """Peaks of -(t - p_k)^2 at scattered integer p_k, each found to within ``tol``; the value
+    returned is f at the returned t; one call per round for all problems together."""
+    rng = np.random.default_rng(4)
+    n = 500
+    peak = rng.integers(1_000, 9_000, n)
+    f = Counting(lambda k, t: -((t - peak[k]).astype(np.float64) ** 2))
+    a, b = np.zeros(n, np.int64), np.full(n, 10_000, np.int64)
+    key = np.arange(n)
+    tol = 3
+    t, v = golden_max(f, key, a, b, f(key, a), f(key, b), np.full(n, 5_000), f(key, np.full(n, 5_000, np.int64)), tol)
+    assert t.dtype == np.int64 and np.all(np.abs(t - peak) <= tol)
+    np.testing.assert_array_equal(v, -((t - peak) ** 2).astype(np.float64))
+    # The bracket shrinks by 1/phi per round: about log(10000 / 3) / log(phi) = 17 rounds.
+    assert f.calls - 3 <= 20
+
+
+def test_golden_max_sinusoid_and_edges() -> None:
+    """sin over one hump (peak at a quarter period) and monotonic brackets whose maximum is an end."""
+    period = 1_000_000
+    f = lambda k, t: np.sin(2 * np.pi * t / period) * (1.0 + k)  # noqa: E731
+    key = np.array([0, 1, 2])
+    a = np.array([0, 0, 100_000])  # the third bracket starts later
+    b = np.array([period // 2, period // 2, period // 2])
+    tk = (a + b) // 2
+    t, v = golden_max(f, key, a, b, f(key, a), f(key, b), tk, f(key, tk), 10)
+    assert np.all(np.abs(t - period // 4) <= 10)
+    np.testing.assert_allclose(v, 1.0 + key, rtol=1e-9)
+    # Maximum at an end of the bracket: the end itself is returned.
+    key = np.array([0, 0])
+    a, b = np.array([0, period // 4]), np.array([period // 8, period // 2])
+    t, v = golden_max(f, key, a, b, f(key, a), f(key, b), a, f(key, a), 10)
+    np.testing.assert_array_equal(t, [period // 8, period // 4])
+
+
+def test_golden_max_empty() -> None:
+    z = np.zeros(0, np.int64)
+    t, v = golden_max(lambda k, t: t * 1.0, z, z, z, z * 1.0, z * 1.0, z, z * 1.0, 1)
+    assert t.shape == v.shape == (0,)
+
+
+def test_bisect_crossing_known_roots() -> None:
+    """Roots of t - r_k (rising) and r_k - t (falling) at scattered integers: the midpoint of the
+    final bracket is within tol / 2 of the crossing; brackets already narrower are untouched."""
+    rng = np.random.default_rng(5)
+    n = 400
+    root = rng.integers(10, 99_990, n)
+    rising = rng.random(n) < 0.5
+    f = Counting(lambda k, t: np.where(rising[k], t - root[k], root[k] - t).astype(np.float64))
+    key = np.arange(n)
+    lo, hi = np.zeros(n, np.int64), np.full(n, 100_000, np.int64)
+    tol = 8
+    t = bisect_crossing(f, 0.0, key, lo, hi, ~rising, tol)
+    assert np.all(np.abs(t - root) <= tol // 2 + 1)
+    assert f.calls <= int(np.ceil(np.log2(100_000 / tol))) + 1
+    # A sinusoid's zero at half a period, with a level other than zero.
+    g = lambda k, t: np.cos(2 * np.pi * t / 1_000_000)  # noqa: E731
+    t = bisect_crossing(g, 0.5, np.array([0]), np.array([0]), np.array([400_000]), np.array([True]), 2)
+    assert abs(int(t[0]) - 1_000_000 / 6) <= 1.0
+    # Already within tolerance: no call, the midpoint is returned.
+    h = Counting(lambda k, t: t * 1.0)
+    np.testing.assert_array_equal(bisect_crossing(h, 0.0, np.array([0]), np.array([10]), np.array([12]), np.array([False]), 5), [11])
+    assert h.calls == 0
