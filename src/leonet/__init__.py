@@ -25,7 +25,7 @@ import importlib
 import types
 from typing import Any
 
-__version__ = "0.1.0"
+from leonet.version import __version__  # noqa: E402,F401  (re-exported)
 
 # name -> module that defines it (imported lazily by __getattr__).
 _EXPORTS = {

@@ -19,11 +19,10 @@ from leonet.coverage.passes import (
     default_coarse_step_s,
     find_passes,
 )
-from leonet.orbits.propagate import propagate_pairs, top_angular_rate_rad_s
 from leonet.errors import InputError
 from leonet.orbits.eop import builtin_eop
 from leonet.orbits.frames import itrf_to_geodetic, look_angles
-from leonet.orbits.propagate import propagate
+from leonet.orbits.propagate import propagate, propagate_pairs, top_angular_rate_rad_s
 from leonet.sources.load import load_file
 from leonet.times import NS_PER_S, format_time, ns_to_jd2, parse_time
 

@@ -7,7 +7,6 @@ import sys
 import click
 from rich.table import Table
 
-from leonet import __version__
 from leonet.cli.common import (
     ELEVATION_DEG,
     LAT_DEG,
@@ -22,6 +21,7 @@ from leonet.cli.common import (
     source_options,
 )
 from leonet.times import TimeGrid, format_time, parse_time
+from leonet.version import __version__
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

@@ -18,12 +18,12 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from leonet import __version__
 from leonet.control import audit
 from leonet.control.db import check_initialised, make_engine
 from leonet.control.errors import http_status
 from leonet.control.service import ControlService, Principal, require
 from leonet.errors import LeonetError
+from leonet.version import __version__
 
 Key = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")]
 Text200 = Annotated[str, StringConstraints(max_length=200)]

@@ -341,7 +341,7 @@ def _cached(url: str, data_path: Path, meta: dict[str, Any], *, stale: bool) -> 
 
 
 def _user_agent() -> str:
-    from leonet import __version__  # imported here so the package root may import this module
+    from leonet.version import __version__  # imported here so the package root may import this module
 
     return f"leonet/{__version__}"
 
