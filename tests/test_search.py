@@ -94,8 +94,8 @@ def test_bisect_crossing_known_roots() -> None:
 
 def test_windows_above_sinusoids() -> None:
     """sin(2 pi t / P + phase) >= 0.5 holds on [P/12, 5P/12] of each period (shifted by the
-    phase): every interval found to within tol, with its peak of 1 at P/4, and intervals cut by
-    the grid's ends marked as such. The rate bound is 2 pi / P per unit of t."""
+    phase): every such interval within the grid is found, its ends to within tol (or at the
+    grid's ends, marked), its peak of 1 at P/4 when inside. Rate bound 2 pi / P per unit of t."""
     period = 6_000_000
     phase = np.array([0.0, 1.0, 2.5])
     f = lambda k, t: np.sin(2 * np.pi * t / period + phase[k])  # noqa: E731
@@ -103,24 +103,19 @@ def test_windows_above_sinusoids() -> None:
     samples = f(np.repeat(np.arange(3), grid.size).reshape(3, -1), np.tile(grid, (3, 1)))
     tol = 20
     w = windows_above(f, samples, grid, np.full(3, 2 * np.pi / period), 0.5, tol)
+    assert np.all(np.diff(w.key) >= 0)
     for k in range(3):
         shift = phase[k] / (2 * np.pi) * period
-        rises = [r for r in (np.arange(-1, 3) * period + period / 12 - shift) if -period / 3 < r < 2 * period]
-        mine = w.key == k
-        for r, s_, pt, edge_s, edge_e in zip(w.start[mine], w.end[mine], w.peak_t[mine], w.start_at_edge[mine], w.end_at_edge[mine]):
-            true_rise = min(rises, key=lambda x: abs(x - r) if not edge_s else abs(x + period / 3 - pt))
-            if edge_s:
-                assert r == grid[0] and f(np.array([k]), np.array([0]))[0] >= 0.5
-            else:
-                assert abs(r - true_rise) <= tol
-            if edge_e:
-                assert s_ == grid[-1]
-            else:
-                assert abs(s_ - (true_rise + period / 3)) <= tol
-        inner = mine & ~w.start_at_edge & ~w.end_at_edge
-        np.testing.assert_allclose(w.peak_f[inner], 1.0, atol=1e-9)
-        assert mine.sum() == 2 or (mine.sum() == 3 and (w.start_at_edge[mine].any() or w.end_at_edge[mine].any()))
-    assert np.all(np.diff(w.key) >= 0)
+        rises = np.arange(-2, 3) * period + period / 12 - shift
+        expected = [(max(r, 0.0), min(r + period / 3, 2 * period)) for r in rises if r + period / 3 > 0 and r < 2 * period]
+        mine = np.flatnonzero(w.key == k)
+        assert len(mine) == len(expected)
+        for i, (a, b) in zip(mine, expected):
+            assert w.start_at_edge[i] == (a == 0.0) and w.end_at_edge[i] == (b == 2 * period)
+            assert abs(w.start[i] - a) <= tol and abs(w.end[i] - b) <= tol
+            if not (w.start_at_edge[i] or w.end_at_edge[i]):
+                assert w.peak_f[i] == pytest.approx(1.0, abs=1e-9)
+                assert abs(w.peak_t[i] - (a + b) / 2) <= tol
 
 
 def test_windows_above_finds_a_peak_between_samples() -> None:

@@ -9,7 +9,7 @@ import click
 import numpy as np
 from rich.table import Table
 
-from leonet.cli.common import err_console, handle_errors, load_sources, out_console, output_file, progress_bar, source_options
+from leonet.cli.common import err_console, handle_errors, load_sources, out_console, output_file, progress_bar, say, source_options
 from leonet.errors import InputError
 from leonet.times import NS_PER_S, parse_duration, parse_time
 
@@ -67,7 +67,7 @@ def _print_deployment(rep, all_launches: bool) -> None:  # type: ignore[no-untyp
         out_console.print(f"note: {note}", highlight=False)
     if d is not None:
         out_console.print(
-            f"[bold]{d.older}[/] ({d.older_epochs[1]}) -> [bold]{d.newer}[/] ({d.newer_epochs[1]}): "
+            f"{d.older} ({d.older_epochs[1]}) -> {d.newer} ({d.newer_epochs[1]}): "
             f"{d.kept.size:,} in both, {d.added.size:,} added, {d.lost.size:,} lost (re-entered or no longer listed)"
         )
         out_console.print("  added by launch year: " + ", ".join(f"{y}: {n}" for y, n in d.added_by_year.items()), highlight=False)
@@ -136,7 +136,7 @@ def track(sources, preset, repair_checksums, cache_dir, target_texts, target_fil
 def _stage(description: str) -> None:
     """A later step of a library call starting: named on a terminal (the progress bar is done)."""
     if err_console.is_terminal:
-        err_console.print(f"[dim]{description} ...[/]", highlight=False)
+        say((f"{description} ...", "dim"))
 
 
 def _print_summary(summary: dict) -> None:

@@ -6,9 +6,9 @@ import click
 import numpy as np
 
 from leonet import api
-from leonet.cli.common import err_console, handle_errors, load_sources, output_file, progress_bar, source_options
+from leonet.cli.common import err_console, grid_options, handle_errors, load_sources, output_file, output_format, progress_bar, source_options
 from leonet.errors import InputError
-from leonet.times import TimeGrid, format_time
+from leonet.times import format_time
 
 
 @click.command()
@@ -29,7 +29,7 @@ from leonet.times import TimeGrid, format_time
 @click.option("--min-grazing-alt-km", type=float, default=80.0, show_default=True, help="Laser links: lowest altitude of the line of sight.")
 @click.option("--gateways", "gateways_file", type=click.Path(dir_okay=False), help="Gateways and PoPs file (default: the packaged set).")
 @click.option("--inactive", help="Countries (ISO codes) where service is off, comma-separated: their users get no route.")
-@click.option("--format", "fmt", type=click.Choice(["csv"]), required=True)
+@click.option("--format", "fmt", type=click.Choice(["csv"]), help="Table format (csv; default: from the extension of -o).")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), callback=output_file, help="Output CSV; node names go to OUTPUT.nodes.csv.")
 @handle_errors
 def route(sources, preset, repair_checksums, cache_dir, hypatia_dir, src_text, dst_text, all_pairs, n_cities, start, duration, step, mode,
@@ -39,6 +39,7 @@ def route(sources, preset, repair_checksums, cache_dir, hypatia_dir, src_text, d
     ids (satellites 0..N-1, then endpoints, gateways, PoPs; with --hypatia Hypatia's ids) and
     OUTPUT.nodes.csv names them; unreachable pairs are kept with an empty path.
     Satellites outside the inferred shells (raising, lowering) carry no traffic."""
+    output_format(fmt, output, ("csv",))
     if all_pairs == bool(src_text or dst_text) or (not all_pairs and not (src_text and dst_text)):
         raise InputError("give either --from A --to B, or --all-pairs")
     links = dict(mode=mode, max_range_km=max_range_km, isl_max_range_km=isl_max_range_km, min_grazing_alt_km=min_grazing_alt_km,
@@ -52,11 +53,11 @@ def route(sources, preset, repair_checksums, cache_dir, hypatia_dir, src_text, d
     else:
         if not start:
             raise InputError("--start is required (ISO-8601 UTC, e.g. 2024-10-23T00:00:00Z)")
-        grid = TimeGrid(start, duration, step)
-        const = load_sources(sources, preset, repair_checksums, cache_dir, epoch=grid.start_ns)
+        grid = grid_options(start, duration, step)
+        const = load_sources(sources, preset, repair_checksums, cache_dir, epoch=grid.start_ns, window=grid)
         with progress_bar("routing", grid.count, "steps") as advance:
             r = api.route(const, src_text, dst_text, grid, all_pairs=all_pairs, cities=n_cities, min_elevation_deg=min_elevation_deg,
-                          progress=advance, **links)
+                          allow_stale_elements=True, progress=advance, **links)
     run, routes = r.run, r.run.routes
     for s in run.shells:
         err_console.print(f"  {s}", highlight=False, markup=False)

@@ -136,6 +136,8 @@ class States:
             data[f"{self.frame}_velocity_km_s"] = (("norad_id", "time", "xyz"), self.v_kms)
         if self.serving is not None:
             data["serving"] = (("norad_id", "time"), self.serving)
+        if self.epoch_ns is not None:
+            data["age_days"] = (("norad_id", "time"), self.age_days)
         return xr.Dataset(data, coords=coords, attrs={"frame": self.frame, "errors": "0 = ok; " + "; ".join(f"{k} = {v}" for k, v in ERROR_MESSAGES.items() if k)})
 
     def error_counts(self) -> dict[int, int]:
