@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
+import math
 import os
+import shlex
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -63,11 +65,7 @@ def load_sources(sources: tuple[str, ...], preset: str | None, repair: bool, cac
         shown = "; ".join(str(r) for r in c.report.rejected[:3])
         raise InputError(f"no usable satellites were loaded ({c.report.summary()})" + (f": {shown}" if shown else ""))
     if window is not None:
-        t0, t1 = (window.start_ns, window.end_ns - window.step_ns) if isinstance(window, TimeGrid) else window
-        ctx = click.get_current_context(silent=True)
-        allow = bool(ctx and ctx.meta.get("allow_stale_elements"))
-        for note in c.stale_elements(int(t0), int(t1), allow=allow):
-            say(("warning: ", "yellow"), note)
+        check_stale(c, window)
     return c
 
 
@@ -187,6 +185,8 @@ def check_output_dir(folder: Path, option: str) -> None:
     probe = p
     while not probe.exists():
         probe = probe.parent
+    if not probe.is_dir():
+        raise click.BadParameter(f"cannot create {folder}: {probe} is a file", param_hint=option)
     if not os.access(probe, os.W_OK):
         raise click.BadParameter(f"cannot write to {folder} ({probe} is not writable)", param_hint=option)
 
@@ -243,9 +243,49 @@ def grid_options(start: str, duration: str, step: str) -> TimeGrid:
     return TimeGrid(start, duration, step)
 
 
-LAT_DEG = click.FloatRange(-90.0, 90.0)
-LON_DEG = click.FloatRange(-180.0, 360.0)
-ELEVATION_DEG = click.FloatRange(0.0, 90.0)
+class FiniteFloatRange(click.FloatRange):
+    """A float range that also refuses NaN and infinities (click's own lets NaN through)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        rv = super().convert(value, param, ctx)
+        if not math.isfinite(rv):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return rv
+
+
+LAT_DEG = FiniteFloatRange(-90.0, 90.0)
+LON_DEG = FiniteFloatRange(-180.0, 360.0)
+ELEVATION_DEG = FiniteFloatRange(0.0, 90.0)
+
+
+def cli_command_line() -> str:
+    """The running command as the user could type it again (for run metadata): the command
+    path, its arguments and every option given a non-default value."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return shlex.join(["leonet", *sys.argv[1:]])
+    parts = ["leonet", *ctx.command_path.split()[1:]]
+    for p in ctx.command.params:
+        v = ctx.params.get(p.name)
+        if v is None or v is False or v == () or (not isinstance(p, click.Argument) and v == p.default):
+            continue
+        if isinstance(p, click.Argument):
+            parts += [str(x) for x in (v if isinstance(v, tuple) else (v,))]
+        elif getattr(p, "is_flag", False):
+            parts.append(p.opts[0])
+        else:
+            parts += [p.opts[0], str(v)]
+    return shlex.join(parts)
+
+
+def check_stale(c: Constellation, window: TimeGrid | tuple[int, int]) -> None:
+    """Warn about element sets more than 14 days from ``window``; refuse past 90 days unless
+    ``--allow-stale-elements`` was given."""
+    t0, t1 = (window.start_ns, window.end_ns - window.step_ns) if isinstance(window, TimeGrid) else window
+    ctx = click.get_current_context(silent=True)
+    allow = bool(ctx and ctx.meta.get("allow_stale_elements"))
+    for note in c.stale_elements(int(t0), int(t1), allow=allow):
+        say(("warning: ", "yellow"), note)
 
 
 def parse_id_list(text: str | None) -> list[int] | None:

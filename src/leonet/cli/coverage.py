@@ -16,6 +16,8 @@ from leonet.cli.common import (
     LON_DEG,
     check_job,
     check_output_dir,
+    check_stale,
+    cli_command_line,
     err_console,
     grid_options,
     handle_errors,
@@ -31,7 +33,7 @@ from leonet.cli.common import (
 )
 from leonet.errors import InputError, LeonetError
 from leonet.export.files import write_table
-from leonet.export.metadata import cli_command_line, run_metadata
+from leonet.export.metadata import run_metadata
 from leonet.jobs.regional import ScenarioRun, demo_scenario_path, scenario_grid
 from leonet.jobs.scenario import load_scenario
 from leonet.times import format_time, parse_duration
@@ -62,8 +64,9 @@ def coverage(sources, preset, repair_checksums, cache_dir, regions, h3_res, star
     if not codes:
         raise InputError("--region needs at least one country code, e.g. --region TWN or --region TW,JP")
     policy = policy_from_db(policy_db)
-    c = load_sources(sources, preset, repair_checksums, cache_dir, epoch=grid.start_ns, window=grid)
+    c = load_sources(sources, preset, repair_checksums, cache_dir, epoch=grid.start_ns)
     check_job(api.estimate_coverage(len(c), codes, grid, h3_res), max_memory_gb)
+    check_stale(c, grid)
     with progress_bar("coverage", grid.count, "instants") as advance:
         cov = api.coverage(c, codes, grid, h3_res=h3_res, min_elevation_deg=min_elevation_deg, max_range_km=max_range_km,
                            policy=policy, allow_stale_elements=True, progress=advance)  # checked by load_sources

@@ -16,6 +16,8 @@ from leonet.cli.common import (
     LAT_DEG,
     LON_DEG,
     check_job,
+    check_stale,
+    cli_command_line,
     err_console,
     fail,
     grid_options,
@@ -120,17 +122,18 @@ def propagate(sources, preset, repair_checksums, cache_dir, start, duration, ste
     (itrf, teme) or norad_id,time_utc,lat_deg,lon_deg,alt_km (geodetic), plus an `error`
     column that is empty unless SGP4 failed for that row."""
     from leonet.api import estimate_states
-    from leonet.export.metadata import cli_command_line, run_metadata
+    from leonet.export.metadata import run_metadata
     from leonet.export.states import write_states
     from leonet.orbits.propagate import propagate as run
 
     fmt = output_format(fmt, output)
     grid = grid_options(start, duration, step)
     ids = parse_id_list(sats)
-    c = load_sources(sources, preset, repair_checksums, cache_dir, epoch=grid.start_ns, window=grid)
+    c = load_sources(sources, preset, repair_checksums, cache_dir, epoch=grid.start_ns)
     if ids is not None:
         c = c.select(norad_ids=ids)
     check_job(estimate_states(len(c), grid.count), max_memory_gb)
+    check_stale(c, grid)
     total = len(c) * grid.count
     with progress_bar("propagating", total) as advance:
         states = run(c.satrecs, grid.t_ns, frame="teme" if frame == "teme" else "itrf", workers=workers, velocities=False, progress=advance)

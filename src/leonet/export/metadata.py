@@ -4,7 +4,6 @@ stored in a ``run`` table and in each Parquet file's key-value metadata."""
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
@@ -45,10 +44,6 @@ def run_metadata(
     return out
 
 
-def cli_command_line() -> str:
-    return " ".join(["leonet", *sys.argv[1:]])
-
-
 def run_table(metadata: Mapping[str, str]) -> pa.Table:
     """The metadata as a two-column ``key, value`` table (the ``run`` table of a database)."""
     return pa.table({"key": list(metadata), "value": [metadata[k] for k in metadata]})
@@ -60,4 +55,4 @@ def _plain(value: object) -> object:
     return str(value)
 
 
-__all__ = ["cli_command_line", "run_metadata", "run_table"]
+__all__ = ["run_metadata", "run_table"]
