@@ -140,19 +140,26 @@ def handle_errors(f: Callable) -> Callable:
             return f(*args, **kwargs)
         except (click.exceptions.Exit, click.ClickException, SystemExit):
             raise
-        except LeonetError as exc:
-            fail(str(exc))
-        except OSError as exc:  # named by the OS
-            fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
-        except KeyboardInterrupt:
-            fail("interrupted", EXIT_INTERRUPTED)
-        except Exception as exc:
-            if os.environ.get("LEONET_DEBUG"):
-                raise
-            fail(f"internal error ({type(exc).__name__}: {exc}). This is a bug in leonet; run again with LEONET_DEBUG=1 "
-                 "to see the traceback and report it", EXIT_INTERNAL)
+        except BaseException as exc:  # noqa: BLE001 (reported, or re-raised under LEONET_DEBUG)
+            report_exception(exc)
 
     return wrapper
+
+
+def report_exception(exc: BaseException) -> NoReturn:
+    """The one error path: leonet's own errors and OS errors (named by the OS) are one line and
+    exit code 1; an interrupt is 130; anything else is a bug: one line, exit code 3, and the
+    traceback only with ``LEONET_DEBUG=1``."""
+    if isinstance(exc, LeonetError):
+        fail(str(exc))
+    if isinstance(exc, OSError):
+        fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
+    if isinstance(exc, KeyboardInterrupt):
+        fail("interrupted", EXIT_INTERRUPTED)
+    if os.environ.get("LEONET_DEBUG") or not isinstance(exc, Exception):
+        raise exc
+    fail(f"internal error ({type(exc).__name__}: {exc}). This is a bug in leonet; run again with LEONET_DEBUG=1 "
+         "to see the traceback and report it", EXIT_INTERNAL)
 
 
 def output_file(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:

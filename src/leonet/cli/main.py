@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
 import click
@@ -11,15 +10,12 @@ from rich.text import Text
 
 from leonet.cli.common import (
     ELEVATION_DEG,
-    EXIT_INTERNAL,
-    EXIT_INTERRUPTED,
     LAT_DEG,
     LON_DEG,
     check_job,
     check_stale,
     cli_command_line,
     err_console,
-    fail,
     grid_options,
     handle_errors,
     load_sources,
@@ -29,10 +25,10 @@ from leonet.cli.common import (
     output_format,
     parse_id_list,
     progress_bar,
+    report_exception,
     say,
     source_options,
 )
-from leonet.errors import LeonetError
 from leonet.times import format_time, parse_time
 from leonet.version import __version__
 
@@ -195,15 +191,10 @@ def main() -> None:
     take the same one error path as inside one: a line, no traceback, a documented exit code."""
     try:
         cli(prog_name="leonet")
-    except LeonetError as exc:
-        fail(str(exc))
-    except KeyboardInterrupt:
-        fail("interrupted", EXIT_INTERRUPTED)
-    except Exception as exc:
-        if os.environ.get("LEONET_DEBUG"):
-            raise
-        fail(f"internal error ({type(exc).__name__}: {exc}). This is a bug in leonet; run again with LEONET_DEBUG=1 "
-             "to see the traceback and report it", EXIT_INTERNAL)
+    except (click.exceptions.Exit, click.ClickException, SystemExit):
+        raise
+    except BaseException as exc:  # noqa: BLE001
+        report_exception(exc)
 
 
 if __name__ == "__main__":

@@ -65,8 +65,6 @@ MAX_COARSE_STEP_S = 120.0
 #: (satellite, time) states per coarse chunk: 48 MB of positions, ~250 MB with temporaries;
 #: at least PARALLEL_MIN_STATES so that the coarse propagation runs on all cores.
 CHUNK_STATES = 2_000_000
-#: Satellites per SGP4 block in :func:`propagate_pairs` (each block costs sats x pairs states).
-PAIR_BLOCK_SATS = 8
 
 
 @dataclass(frozen=True)
