@@ -261,13 +261,16 @@ def route_hypatia(
     min_grazing_alt_km: float = 80.0,
     gateways: str | Path | None = None,
     inactive: Sequence[str] | str = (),
+    time_convention: str = "hypatia",
     progress: Callable[[int], None] | None = None,
 ) -> Route:
     """Routes on a Hypatia (satgenpy) scenario folder with its own satellites, laser links,
     ground stations (Hypatia's node ids) and link-length limits. ``start`` defaults to the
-    scenario's TLE epoch; ``src``/``dst`` are station names or places within 100 km of one."""
+    scenario's TLE epoch; ``src``/``dst`` are station names or places within 100 km of one.
+    ``time_convention``: 'hypatia' (Earth rotation at UTC, as satgenpy) or 'ut1' (the true
+    Earth); see :mod:`leonet.network.hypatia`."""
     from leonet.ground.gateways import load_gateways
-    from leonet.network.hypatia import read_hypatia
+    from leonet.network.hypatia import hypatia_earth_orientation, read_hypatia
     from leonet.network.routing import LinkRule
 
     if all_pairs == bool(src or dst) or (not all_pairs and not (src and dst)):
@@ -282,7 +285,7 @@ def route_hypatia(
     run = run_routes(scen.constellation, ground, grid.t_ns, pairs=pairs, mode=mode, user_links=rule,
                      isl_max_range_km=scen.max_isl_length_m / 1e3 if isl_max_range_km is None else isl_max_range_km,
                      min_grazing_alt_km=min_grazing_alt_km, sites=load_gateways(gateways) if mode != "isl" else None,
-                     laser_links=scen.isls, inactive=codes, progress=progress)
+                     laser_links=scen.isls, inactive=codes, progress=progress, eop=hypatia_earth_orientation(time_convention))
     run.notes[:0] = notes
     return Route(run)
 

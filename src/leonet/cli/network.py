@@ -29,11 +29,13 @@ from leonet.times import format_time
 @click.option("--min-grazing-alt-km", type=float, default=80.0, show_default=True, help="Laser links: lowest altitude of the line of sight.")
 @click.option("--gateways", "gateways_file", type=click.Path(dir_okay=False), help="Gateways and PoPs file (default: the packaged set).")
 @click.option("--inactive", help="Countries (ISO codes) where service is off, comma-separated: their users get no route.")
+@click.option("--time-convention", type=click.Choice(["hypatia", "ut1"]),
+              help="With --hypatia: Earth rotation at UTC as satgenpy/pyephem compute it (default 'hypatia'), or at true UT1 ('ut1', as leonet elsewhere).")
 @click.option("--format", "fmt", type=click.Choice(["csv"]), help="Table format (csv; default: from the extension of -o).")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), callback=output_file, help="Output CSV; node names go to OUTPUT.nodes.csv.")
 @handle_errors
 def route(sources, preset, repair_checksums, cache_dir, hypatia_dir, src_text, dst_text, all_pairs, n_cities, start, duration, step, mode,
-          min_elevation_deg, max_range_km, isl_max_range_km, min_grazing_alt_km, gateways_file, inactive, fmt, output) -> None:
+          min_elevation_deg, max_range_km, isl_max_range_km, min_grazing_alt_km, gateways_file, inactive, time_convention, fmt, output) -> None:
     """Shortest-latency routes, one row per (time, source, destination):
     t_ns,src,dst,hops,path,length_m,rtt_ms. t_ns counts from --start; src, dst and path are node
     ids (satellites 0..N-1, then endpoints, gateways, PoPs; with --hypatia Hypatia's ids) and
@@ -42,6 +44,8 @@ def route(sources, preset, repair_checksums, cache_dir, hypatia_dir, src_text, d
     output_format(fmt, output, ("csv",))
     if all_pairs == bool(src_text or dst_text) or (not all_pairs and not (src_text and dst_text)):
         raise InputError("give either --from A --to B, or --all-pairs")
+    if time_convention and not hypatia_dir:
+        raise InputError("--time-convention applies to --hypatia scenarios only (element sets always use the true Earth, UT1)")
     links = dict(mode=mode, max_range_km=max_range_km, isl_max_range_km=isl_max_range_km, min_grazing_alt_km=min_grazing_alt_km,
                  gateways=gateways_file, inactive=inactive or ())
     if hypatia_dir:
@@ -49,7 +53,7 @@ def route(sources, preset, repair_checksums, cache_dir, hypatia_dir, src_text, d
             raise InputError("give element-set FILEs, --preset or --hypatia, only one of them")
         with progress_bar("routing", None, "steps") as advance:  # the step count is known once the scenario is read
             r = api.route_hypatia(hypatia_dir, src_text, dst_text, duration=duration, step=step, start=start, all_pairs=all_pairs,
-                                  progress=advance, **links)
+                                  time_convention=time_convention or "hypatia", progress=advance, **links)
     else:
         if not start:
             raise InputError("--start is required (ISO-8601 UTC, e.g. 2024-10-23T00:00:00Z)")
