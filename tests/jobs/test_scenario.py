@@ -201,3 +201,18 @@ def test_report_draws_cells_that_cross_the_antimeridian(tmp_path: Path) -> None:
     polys = cell_boundaries([h3.str_to_int(c[0]) for c in cells])
     assert any(p.geom_type == "MultiPolygon" for p in polys), "the case must include a cell split at 180 deg"
     assert (out / "report.html").read_text().count("<img") == 3
+
+
+def test_states_key_chooses_who_serves(tmp_path: Path) -> None:
+    assert load_scenario(write(tmp_path, SMALL)).states == ("operational",)
+    every = SMALL.replace('preset = "starlink-gen1"', 'preset = "starlink-gen1"\nstates = ["all"]')
+    assert load_scenario(write(tmp_path, every)).states is None
+    two = SMALL.replace('preset = "starlink-gen1"', 'preset = "starlink-gen1"\nstates = ["operational", "raising"]')
+    assert load_scenario(write(tmp_path, two)).states == ("operational", "raising")
+    bad = SMALL.replace('preset = "starlink-gen1"', 'preset = "starlink-gen1"\nstates = ["flying"]')
+    with pytest.raises(InputError, match=r"\[constellation\] states.*'flying'.*operational"):
+        load_scenario(write(tmp_path, bad))
+    from leonet.jobs.regional import run_scenario
+
+    run = run_scenario(write(tmp_path, SMALL))
+    assert any("satellites serve (states: operational)" in n for n in run.notes)

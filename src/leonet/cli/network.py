@@ -6,7 +6,7 @@ import click
 import numpy as np
 
 from leonet import api
-from leonet.cli.common import err_console, grid_options, handle_errors, load_sources, output_file, output_format, progress_bar, source_options
+from leonet.cli.common import err_console, grid_options, handle_errors, load_sources, output_file, output_format, progress_bar, source_options, states_option
 from leonet.errors import InputError
 from leonet.times import format_time
 
@@ -33,9 +33,10 @@ from leonet.times import format_time
               help="With --hypatia: Earth rotation at UTC as satgenpy/pyephem compute it (default 'hypatia'), or at true UT1 ('ut1', as leonet elsewhere).")
 @click.option("--format", "fmt", type=click.Choice(["csv"]), help="Table format (csv; default: from the extension of -o).")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), callback=output_file, help="Output CSV; node names go to OUTPUT.nodes.csv.")
+@states_option
 @handle_errors
 def route(sources, preset, repair_checksums, cache_dir, hypatia_dir, src_text, dst_text, all_pairs, n_cities, start, duration, step, mode,
-          min_elevation_deg, max_range_km, isl_max_range_km, min_grazing_alt_km, gateways_file, inactive, time_convention, fmt, output) -> None:
+          min_elevation_deg, max_range_km, isl_max_range_km, min_grazing_alt_km, gateways_file, inactive, time_convention, fmt, output, states) -> None:
     """Shortest-latency routes, one row per (time, source, destination):
     t_ns,src,dst,hops,path,length_m,rtt_ms. t_ns counts from --start; src, dst and path are node
     ids (satellites 0..N-1, then endpoints, gateways, PoPs; with --hypatia Hypatia's ids) and
@@ -51,6 +52,8 @@ def route(sources, preset, repair_checksums, cache_dir, hypatia_dir, src_text, d
     if hypatia_dir:
         if sources or preset:
             raise InputError("give element-set FILEs, --preset or --hypatia, only one of them")
+        if states != "default":
+            raise InputError("--states does not apply to --hypatia: its satellites are the scenario's filed shell, all in service")
         with progress_bar("routing", None, "steps") as advance:  # the step count is known once the scenario is read
             r = api.route_hypatia(hypatia_dir, src_text, dst_text, duration=duration, step=step, start=start, all_pairs=all_pairs,
                                   time_convention=time_convention or "hypatia", progress=advance, **links)
@@ -61,7 +64,7 @@ def route(sources, preset, repair_checksums, cache_dir, hypatia_dir, src_text, d
         const = load_sources(sources, preset, repair_checksums, cache_dir, epoch=grid.start_ns, window=grid)
         with progress_bar("routing", grid.count, "steps") as advance:
             r = api.route(const, src_text, dst_text, grid, all_pairs=all_pairs, cities=n_cities, min_elevation_deg=min_elevation_deg,
-                          allow_stale_elements=True, progress=advance, **links)
+                          allow_stale_elements=True, progress=advance, **links, **({} if states == "default" else {"states": states}))
     run, routes = r.run, r.run.routes
     for s in run.shells:
         err_console.print(f"  {s}", highlight=False, markup=False)
