@@ -140,13 +140,16 @@ def _run_and_report(path: Path, output_dir: str | None, policy_db: str | None, s
     out = Path(output_dir or sc.output_dir)
     check_output_dir(out, "-o/--output-dir" if output_dir else f"[output] dir of {path}")
     policy_from_db(policy_db)
-    handler = _NoteHandler()
-    logging.getLogger("leonet").addHandler(handler)
+    handler, logger = _NoteHandler(), logging.getLogger("leonet")
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)  # the library's notes (fallbacks, who serves) are for the user
     try:
         with progress_bar("coverage", grid.count, "instants") as advance:
             run = api.run_scenario(sc, policy_db=policy_db, progress=advance)
     finally:
-        logging.getLogger("leonet").removeHandler(handler)
+        logger.removeHandler(handler)
+        logger.setLevel(level)
     with err_console.status("writing tables, database and report"):
         api.write_scenario(run, out, command_line=cli_command_line())
     print_summary(run)
