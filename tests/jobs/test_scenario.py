@@ -113,9 +113,10 @@ def test_policy_db_drives_coverage_and_run(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'control.db'}"
     run = lambda *a: CliRunner().invoke(cli, list(a), catch_exceptions=False)  # noqa: E731
     admin = run("db", "init", "--db", url).stdout.strip().splitlines()[-1]
-    op = run("user", "add", "op", "--role", "operator", "--db", url, "--token", admin).stdout.strip().splitlines()[-1]
+    code = CliRunner().invoke(cli, ["user", "add", "op", "--role", "operator", "--db", url], env={"LEONET_TOKEN": admin}).stdout.strip().splitlines()[-1]
+    op = CliRunner().invoke(cli, ["user", "enrol", "op", "--db", url], input=code + "\n").stdout.strip().splitlines()[-1]
     assert run("policy", "add-region", "taiwan", "--country", "TWN", "--db", url, "--token", op).exit_code == 0
-    res = run("policy", "set", "taiwan", "--deactivate", "--reason", "not licensed", "--from", "2025-01-01T00:05:00Z",
+    res = run("policy", "set", "taiwan", "--deactivate", "--reason", "not licensed", "--from", "2025-01-01T00:05:00Z", "--backdate",
               "--db", url, "--token", op)
     assert res.exit_code == 0, res.output
     out = tmp_path / "cov.csv"
