@@ -120,7 +120,7 @@ def test_route_rows_are_the_cli_rows(gen1, tmp_path: Path) -> None:
 
 def test_passes_rows_are_the_cli_rows(gen1, tmp_path: Path) -> None:
     sats = gen1.take(np.arange(0, 4408, 40))
-    p = leonet.passes(sats, lat_deg=25.03, lon_deg=121.56, start=T0, duration="3h")
+    p = leonet.passes(sats, lat_deg=25.03, lon_deg=121.56, start=T0, duration="3h", states=None)  # as the CLI with --sats
     df = p.to_pandas()
     ids = ",".join(str(i) for i in sats.norad_id)
     out = tmp_path / "p.csv"
