@@ -8,7 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from leonet.coverage.regional import RegionalResult
+from leonet.coverage.regional import RegionalFigures, RegionalResult
 from leonet.times import format_time
 
 
@@ -22,6 +22,13 @@ def result_tables(res: RegionalResult, baseline: RegionalResult | None, beam_rad
     t = {"time_utc": format_time(ts["t_ns"]), **{k: v for k, v in ts.items() if k != "t_ns"}}
     if baseline is not None:
         t["cells_served_if_all_active"] = baseline.timeseries()["cells_served"]
+    return {"timeseries": pa.table({k: np.asarray(v) if not isinstance(v, list) else v for k, v in t.items()}), **figure_tables(res, beam_radius_km)}
+
+
+def figure_tables(res: RegionalFigures, beam_radius_km: float) -> dict[str, pa.Table]:
+    """``cells`` (one row per cell: figures of merit, population), ``regions`` (the region
+    summaries) and, when a region is inactive at some instant, ``border``: the tables that need
+    no ``(cells, times)`` arrays, so a chunked run's merged result writes them too."""
     a = res.area
     cells = {
         "h3_cell": _h3_str(a.cells),
@@ -34,11 +41,7 @@ def result_tables(res: RegionalResult, baseline: RegionalResult | None, beam_rad
     }
     regions = res.region_summary()
     border = [{k: v for k, v in b.items() if k not in ("cells", "by_region")} | {"by_region": str(b["by_region"])} for b in res.border_effect(beam_radius_km)]
-    out = {
-        "timeseries": pa.table({k: np.asarray(v) if not isinstance(v, list) else v for k, v in t.items()}),
-        "cells": pa.table(cells),
-        "regions": pa.Table.from_pylist(regions),
-    }
+    out = {"cells": pa.table(cells), "regions": pa.Table.from_pylist(regions)}
     if border:
         out["border"] = pa.Table.from_pylist(border)
     return out

@@ -1,0 +1,127 @@
+"""Sweep files (TOML): one scenario and axes to vary; every combination is one variant.
+
+Schema (unknown keys are errors)::
+
+    [sweep]   scenario (a scenario file, relative to the sweep file), name (optional)
+    [axes]    any of, each a non-empty list:
+              min_elevation_deg = [25, 40]                          -> [coverage] min_elevation_deg
+              elements = ["tle/starlink_20241023_celestrak_gp.tle"]  -> [constellation] source (data folder)
+              shells = ["starlink-gen1", "starlink-gen2"]            -> [constellation] preset (filed shells)
+              policy = ["active", "inactive", "licensed"]            -> [policy] default
+              h3_res = [4, 5], step = ["60s"], duration = ["24h"], start = ["..."], max_range_km = [...]
+    [output]  dir (default "out/<sweep file stem>")
+
+The variants are the Cartesian product of the axes in the order written (the last axis varies
+fastest) and are numbered from 0; each is checked as a scenario before any work, so an axis
+value that makes a bad scenario is named with the value at fault.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from leonet.errors import InputError
+from leonet.jobs.scenario import Scenario, parse_scenario
+
+# axis -> (section, key, keys of that section it replaces)
+AXES: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "min_elevation_deg": ("coverage", "min_elevation_deg", ()),
+    "max_range_km": ("coverage", "max_range_km", ()),
+    "h3_res": ("coverage", "h3_res", ()),
+    "elements": ("constellation", "source", ("preset",)),
+    "shells": ("constellation", "preset", ("source", "fallback_preset")),
+    "policy": ("policy", "default", ()),
+    "start": ("time", "start", ()),
+    "duration": ("time", "duration", ()),
+    "step": ("time", "step", ()),
+}
+_SECTIONS = {"sweep": {"scenario", "name"}, "axes": set(AXES), "output": {"dir"}}
+MAX_VARIANTS = 10_000
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    """A checked sweep: the base scenario document and its path, the axes ``(name, values)`` in
+    order, a name and the output folder."""
+
+    name: str
+    scenario_path: Path
+    scenario_doc: dict[str, Any]
+    axes: tuple[tuple[str, tuple[Any, ...]], ...]
+    output_dir: str
+    path: Path | None = None
+
+    def __len__(self) -> int:
+        n = 1
+        for _, values in self.axes:
+            n *= len(values)
+        return n
+
+    def variants(self) -> Iterator[tuple[tuple[tuple[str, Any], ...], Scenario]]:
+        """``(axes values, scenario)`` for every combination, in variant order."""
+        names = [a for a, _ in self.axes]
+        for combo in itertools.product(*(v for _, v in self.axes)):
+            doc = copy.deepcopy(self.scenario_doc)
+            for axis, value in zip(names, combo):
+                section, key, drop = AXES[axis]
+                table = doc.setdefault(section, {})
+                for d in drop:
+                    table.pop(d, None)
+                table[key] = value
+            where = f"{self.scenario_path} with " + ", ".join(f"{a} = {v!r}" for a, v in zip(names, combo))
+            sc = parse_scenario(doc, where, default_output=self.output_dir, path=self.scenario_path)
+            yield tuple(zip(names, combo)), sc
+
+
+def load_sweep(path: str | Path) -> SweepSpec:
+    """Read and check a sweep file (and every variant it makes); errors name the key."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"sweep file {p} not found (see examples/taiwan_sweep.toml for one)")
+    try:
+        doc = tomllib.loads(p.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{p}: not valid TOML: {exc}") from None
+    for section, value in doc.items():
+        if section not in _SECTIONS:
+            raise InputError(f"{p}: unknown section [{section}]; sections are [sweep], [axes], [output]")
+        if not isinstance(value, dict):
+            raise InputError(f"{p}: [{section}] must be a table")
+        unknown = set(value) - _SECTIONS[section]
+        if unknown:
+            raise InputError(f"{p} [{section}]: unknown key(s) {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(_SECTIONS[section]))}")
+    sw = doc.get("sweep", {})
+    if "scenario" not in sw or not isinstance(sw["scenario"], str):
+        raise InputError(f"{p} [sweep]: missing key 'scenario' (the scenario file to vary, relative to {p.parent})")
+    sp = Path(sw["scenario"])
+    sp = sp if sp.is_absolute() else p.parent / sp
+    if not sp.is_file():
+        raise InputError(f"{p} [sweep]: scenario file {sp} not found")
+    try:
+        base = tomllib.loads(sp.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{sp}: not valid TOML: {exc}") from None
+    axes = []
+    for name, values in doc.get("axes", {}).items():
+        if not isinstance(values, list) or not values:
+            raise InputError(f"{p} [axes]: '{name}' must be a non-empty list, e.g. {name} = [{'25, 40' if name == 'min_elevation_deg' else '...'}]")
+        if len(set(map(repr, values))) != len(values):
+            raise InputError(f"{p} [axes]: '{name}' lists a value twice")
+        axes.append((name, tuple(values)))
+    if not axes:
+        raise InputError(f"{p}: [axes] is empty; give at least one axis, e.g. min_elevation_deg = [25, 40]")
+    out = doc.get("output", {}).get("dir", f"out/{p.stem}")
+    if not isinstance(out, str):
+        raise InputError(f"{p} [output]: 'dir' must be a string")
+    spec = SweepSpec(str(sw.get("name", p.stem)), sp, base, tuple(axes), out, p)
+    if len(spec) > MAX_VARIANTS:
+        raise InputError(f"{p}: {len(spec):,} variants; at most {MAX_VARIANTS:,} in one sweep")
+    for _ in spec.variants():  # every variant parses before any work
+        pass
+    return spec
