@@ -23,6 +23,7 @@ from leonet.cli.common import (
     progress_bar,
     source_options,
 )
+from leonet.cli.scale import partition_options, run_partitioned, wants_partitioned
 from leonet.errors import InputError
 from leonet.export.files import write_table
 from leonet.jobs.regional import ScenarioRun, demo_scenario_path, scenario_grid
@@ -167,9 +168,18 @@ def demo(output_dir: str | None) -> None:
 @click.argument("scenario", type=click.Path(dir_okay=False))
 @click.option("-o", "--output-dir", type=click.Path(file_okay=False), help="Override [output] dir.")
 @click.option("--policy-db", help="Control-plane database URL: apply the policy in force there at each simulated time, over the scenario's own.")
+@partition_options
 @handle_errors
-def run(scenario: str, output_dir: str | None, policy_db: str | None) -> None:
-    """Run a scenario file (TOML; see examples/taiwan.toml and `leonet.jobs.scenario` for the keys)."""
+def run(scenario: str, output_dir: str | None, policy_db: str | None, scheduler: str | None, resume: bool, workers: int | None, chunk_instants: int | None) -> None:
+    """Run a scenario file (TOML; see examples/taiwan.toml and `leonet.jobs.scenario` for the keys).
+    With --scheduler (or --resume, or a window over 14 days at 60 s) it runs as a partitioned,
+    resumable dataset (see README, "Long windows and sweeps")."""
+    sc = load_scenario(scenario)
+    partitioned, why = wants_partitioned(sc, scheduler, resume, chunk_instants)
+    if partitioned:
+        if why:
+            err_console.print(f"note: {why}", highlight=False, markup=False)
+        return run_partitioned(sc, output_dir, policy_db, scheduler, resume, workers, chunk_instants)
     _run_and_report(Path(scenario), output_dir, policy_db)
 
 

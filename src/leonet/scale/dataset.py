@@ -95,7 +95,8 @@ def prepare_folder(folder: Path, fingerprint: dict[str, Any], tasks: list[Task],
         if not resume:
             raise InputError(f"{folder} already holds a run ({old.get('state', '?')}); add --resume to finish it, or choose another output folder")
         if old.get("fingerprint") != fingerprint:
-            diff = sorted(k for k in set(fingerprint) | set(old.get("fingerprint", {})) if fingerprint.get(k) != old.get("fingerprint", {}).get(k))
+            a, b = _flat(fingerprint), _flat(old.get("fingerprint", {}))
+            diff = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))[:6]
             raise InputError(f"--resume: the run in {folder} was started with different inputs ({', '.join(diff)}); "
                              "resume it with the same scenario and options, or choose another output folder")
     folder.mkdir(parents=True, exist_ok=True)
@@ -124,3 +125,21 @@ def remove_tree(path: Path) -> None:
         shutil.rmtree(path)
     elif path.exists():
         os.unlink(path)
+
+
+def _flat(doc: Any, prefix: str = "") -> dict[str, Any]:
+    """``{"a.b.0": value}`` of nested dicts and lists (to name what differs)."""
+    if isinstance(doc, dict):
+        return {k: v for key, val in doc.items() for k, v in _flat(val, f"{prefix}{key}.").items()}
+    if isinstance(doc, list):
+        return {k: v for i, val in enumerate(doc) for k, v in _flat(val, f"{prefix}{i}.").items()}
+    return {prefix.rstrip("."): doc}
+
+
+def manifest_chunk_instants(folder: Path) -> int | None:
+    """The instants per task of the run in ``folder`` (a resume keeps them), if any."""
+    old = read_manifest(folder)
+    try:
+        return int(old["fingerprint"]["variants"][0]["chunk_instants"]) if old else None
+    except (KeyError, IndexError, TypeError, ValueError):
+        return None

@@ -31,7 +31,7 @@ from leonet.export.files import write_table
 from leonet.export.tables import figure_tables
 from leonet.jobs.regional import ScenarioRun
 from leonet.jobs.scenario import Scenario, load_scenario
-from leonet.scale.dataset import Task, prepare_folder, write_manifest
+from leonet.scale.dataset import Task, manifest_chunk_instants, prepare_folder, write_manifest
 from leonet.scale.engine import EngineEvents, check_scheduler, run_tasks
 from leonet.scale.regional import TABLES, PartitionedRun, ScenarioJob, merge_job, scenario_job
 from leonet.scale.sweep import SweepSpec, load_sweep
@@ -70,6 +70,7 @@ def plan_scenario(scenario: Scenario | str | Path, output_dir: str | Path | None
     """A single scenario as a partitioned run in ``output_dir`` (default the scenario's [output] dir)."""
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     folder = Path(output_dir if output_dir is not None else sc.output_dir)
+    chunk_instants = _resumed_chunks(folder, chunk_instants, resume)
     notes: list[str] = []
     job, shell = scenario_job(sc, folder, policy_db=policy_db, chunk_instants=chunk_instants, notes=notes)
     return _plan([job], [shell], folder, resume, None, notes)
@@ -80,6 +81,7 @@ def plan_sweep(sweep: SweepSpec | str | Path, output_dir: str | Path | None = No
     """Every point of a sweep (:mod:`leonet.scale.sweep`) as one partitioned run."""
     spec = sweep if isinstance(sweep, SweepSpec) else load_sweep(sweep)
     folder = Path(output_dir if output_dir is not None else spec.output_dir)
+    chunk_instants = _resumed_chunks(folder, chunk_instants, resume)
     jobs, shells, notes = [], [], []
     for k, (axes, sc) in enumerate(spec.variants()):
         job, shell = scenario_job(sc, folder, policy_db=policy_db, chunk_instants=chunk_instants, sweep=True, variant=k, axes=axes,
@@ -87,6 +89,11 @@ def plan_sweep(sweep: SweepSpec | str | Path, output_dir: str | Path | None = No
         jobs.append(job)
         shells.append(shell)
     return _plan(jobs, shells, folder, resume, spec, notes)
+
+
+def _resumed_chunks(folder: Path, chunk_instants: int | None, resume: bool) -> int | None:
+    """A resumed run keeps its instants per task unless told otherwise."""
+    return manifest_chunk_instants(folder) if resume and chunk_instants is None else chunk_instants
 
 
 def _plan(jobs: list[ScenarioJob], shells: list[ScenarioRun], folder: Path, resume: bool, sweep: SweepSpec | None, notes: list[str]) -> Plan:
