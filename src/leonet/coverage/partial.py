@@ -91,8 +91,8 @@ def chunk_partial(counts: np.ndarray, max_n: int = 4) -> ChunkPartial:
     starts[:, 1:] &= ~covered[:, :-1]
     return ChunkPartial(
         times=times,
-        vmin=counts.min(axis=1) if places else np.zeros(0, counts.dtype),
-        vmax=counts.max(axis=1) if places else np.zeros(0, counts.dtype),
+        vmin=counts.min(axis=1) if places else np.zeros(0),  # as figures_of_merit without places
+        vmax=counts.max(axis=1) if places else np.zeros(0),
         vsum=counts.sum(axis=1, dtype=np.int64),
         ge=np.stack([(counts >= k).sum(axis=1, dtype=np.int64) for k in range(1, max_n + 1)], axis=1) if places else np.zeros((0, max_n), np.int64),
         lead=lead,
