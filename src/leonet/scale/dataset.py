@@ -101,7 +101,11 @@ def prepare_folder(folder: Path, fingerprint: dict[str, Any], tasks: list[Task],
                              "resume it with the same scenario and options, or choose another output folder")
     folder.mkdir(parents=True, exist_ok=True)
     write_manifest(folder, fingerprint, tasks, "running")
-    # Staging files left by a killed writer (write_table's temporaries) are not partitions.
+
+
+def remove_staging(folder: Path, tables: list[str]) -> None:
+    """Temporaries left by writers killed mid-write (hidden, never read as partitions). Called
+    once every task is done: a task of a killed client may still be writing until then."""
     for t in tables:
         for tmp in (folder / t).rglob(".*.tmp") if (folder / t).is_dir() else ():
             tmp.unlink(missing_ok=True)

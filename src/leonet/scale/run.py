@@ -31,7 +31,7 @@ from leonet.export.files import write_table
 from leonet.export.tables import figure_tables
 from leonet.jobs.regional import ScenarioRun
 from leonet.jobs.scenario import Scenario, load_scenario
-from leonet.scale.dataset import Task, manifest_chunk_instants, prepare_folder, write_manifest
+from leonet.scale.dataset import Task, manifest_chunk_instants, prepare_folder, remove_staging, write_manifest
 from leonet.scale.engine import EngineEvents, check_scheduler, run_tasks
 from leonet.scale.regional import TABLES, PartitionedRun, ScenarioJob, merge_job, scenario_job
 from leonet.scale.sweep import SweepSpec, load_sweep
@@ -119,6 +119,7 @@ def execute(plan: Plan, scheduler: str = "none", *, workers: int | None = None, 
     started = time.perf_counter()
     scheduler = check_scheduler(scheduler)
     results = run_tasks(_Runner(plan.jobs), plan.todo, scheduler, workers=workers, events=events, key_prefix=plan.key_prefix)
+    remove_staging(plan.folder, list(TABLES))
     runs = []
     for job, shell in zip(plan.jobs, plan.shells):
         res, base = merge_job(job, job.area())
