@@ -29,7 +29,7 @@ from leonet.errors import InputError
 from leonet.scale.dataset import Task
 
 SCHEDULERS = ("none", "local", "tcp://HOST:PORT")
-CONNECT_TIMEOUT_S = 20
+CONNECT_TIMEOUT_S = 10
 
 
 class TaskRunner(Protocol):
