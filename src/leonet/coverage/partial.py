@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from leonet.coverage.fom import FiguresOfMerit, run_lengths
+from leonet.coverage.fom import FiguresOfMerit, mean_gap, run_lengths
 
 
 @dataclass
@@ -166,8 +166,6 @@ class FomMerger:
         np.add.at(sq, tail, gap_s * gap_s)
         np.maximum.at(mx, tail, gap_s)
         window_s = self.times * self.step_s
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean_gap = np.where(cnt > 0, total / np.maximum(cnt, 1), np.nan)
         n = np.float64(self.times)
         return FiguresOfMerit(
             sats_in_view_min=self.vmin,
@@ -176,7 +174,7 @@ class FomMerger:
             percent_covered_by_at_least=(self.ge.astype(np.float64) / n) * 100.0,
             gap_count=cnt,
             gap_max_s=mx,
-            gap_mean_s=mean_gap,
+            gap_mean_s=mean_gap(total, cnt),
             response_time_mean_s=sq / (2.0 * window_s),
             response_time_max_s=mx,
             time_average_gap_s=sq / window_s,

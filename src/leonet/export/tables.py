@@ -49,23 +49,34 @@ def figure_tables(res: RegionalFigures, beam_radius_km: float) -> dict[str, pa.T
 
 def write_tables(tables: dict[str, pa.Table], out_dir: Path) -> dict[str, Path]:
     """Parquet files ``<name>.parquet`` and ``leonet.duckdb`` with one table per name."""
-    import duckdb
-
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {}
     for name, table in tables.items():
         p = out_dir / f"{name}.parquet"
         pq.write_table(table, p)
         paths[name] = p
-    db_path = out_dir / "leonet.duckdb"
-    tmp = db_path.with_suffix(".duckdb.tmp")
+    paths["duckdb"] = write_duckdb(out_dir / "leonet.duckdb", dict(paths))
+    return paths
+
+
+def write_duckdb(db_path: Path, files: dict[str, Path], partitioned: dict[str, tuple[Path, list[str]]] | None = None) -> Path:
+    """A DuckDB database with one table per Parquet file (``{name: path}``) and per
+    hive-partitioned dataset (``{name: (folder, partition keys)}``: rows in partition order,
+    then file order; the keys are dropped, as the rows carry what they mean). Written beside its
+    final name and renamed: a reader never sees a half-written database."""
+    import duckdb
+
+    tmp = db_path.with_name(f".{db_path.name}.tmp")
     tmp.unlink(missing_ok=True)
     con = duckdb.connect(str(tmp))
     try:
-        for name, p in paths.items():
+        for name, p in files.items():
             con.execute(f"CREATE TABLE {name} AS SELECT * FROM read_parquet(?)", [str(p)])
+        for name, (folder, keys) in (partitioned or {}).items():
+            order = ", ".join([*keys, "file_row_number"])
+            con.execute(f"CREATE TABLE {name} AS SELECT * EXCLUDE ({order}) FROM "
+                        f"read_parquet(?, hive_partitioning = true, file_row_number = true) ORDER BY {order}", [str(folder / "**" / "*.parquet")])
     finally:
         con.close()
-    tmp.replace(db_path)  # a reader never sees a half-written database
-    paths["duckdb"] = db_path
-    return paths
+    tmp.replace(db_path)
+    return db_path

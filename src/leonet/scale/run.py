@@ -28,7 +28,7 @@ import pyarrow as pa
 
 from leonet.errors import InputError
 from leonet.export.files import write_table
-from leonet.export.tables import figure_tables
+from leonet.export.tables import figure_tables, write_duckdb
 from leonet.jobs.regional import ScenarioRun
 from leonet.jobs.scenario import Scenario, load_scenario
 from leonet.scale.dataset import Task, manifest_chunk_instants, prepare_folder, remove_staging, write_manifest
@@ -176,28 +176,11 @@ def _with_axes(table: pa.Table, axes: dict[str, Any]) -> pa.Table:
 
 
 def _duckdb(folder: Path, files: dict[str, Path], sweep: bool) -> Path:
-    """``leonet.duckdb`` with the final tables and the partitioned ``timeseries`` (and, for a
-    sweep, ``cells``) read through their hive partitions."""
-    import duckdb
-
-    db = folder / "leonet.duckdb"
-    tmp = db.with_name(".leonet.duckdb.tmp")
-    tmp.unlink(missing_ok=True)
-    con = duckdb.connect(str(tmp))
-    try:
-        for name, p in files.items():
-            con.execute(f"CREATE TABLE {name} AS SELECT * FROM read_parquet(?)", [str(p)])
-        parts = {"timeseries": folder / "timeseries"} | ({"cells": folder / "cells"} if sweep else {})
-        for name, d in parts.items():
-            # Partition keys come back as columns: rows in partition order, then file order.
-            keys = ["variant"] * sweep + ["chunk"] * (name == "timeseries")
-            con.execute(f"CREATE TABLE {name} AS SELECT * EXCLUDE ({', '.join(keys)}, file_row_number) FROM "
-                        f"read_parquet(?, hive_partitioning = true, file_row_number = true) ORDER BY {', '.join(keys)}, file_row_number",
-                        [str(d / "**" / "*.parquet")])
-    finally:
-        con.close()
-    tmp.replace(db)
-    return db
+    """``leonet.duckdb``: the final tables and the partitioned ``timeseries`` (and, for a sweep, ``cells``)."""
+    parts = {"timeseries": (folder / "timeseries", ["variant", "chunk"] if sweep else ["chunk"])}
+    if sweep:
+        parts["cells"] = (folder / "cells", ["variant"])
+    return write_duckdb(folder / "leonet.duckdb", files, parts)
 
 
 def check_output_folder(folder: Path) -> None:

@@ -20,14 +20,13 @@ from __future__ import annotations
 
 import copy
 import itertools
-import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from leonet.errors import InputError
-from leonet.jobs.scenario import Scenario, parse_scenario
+from leonet.jobs.scenario import Scenario, parse_scenario, read_toml
 
 # axis -> (section, key, keys of that section it replaces)
 AXES: dict[str, tuple[str, str, tuple[str, ...]]] = {
@@ -82,12 +81,7 @@ class SweepSpec:
 def load_sweep(path: str | Path) -> SweepSpec:
     """Read and check a sweep file (and every variant it makes); errors name the key."""
     p = Path(path)
-    if not p.is_file():
-        raise InputError(f"sweep file {p} not found (see examples/taiwan_sweep.toml for one)")
-    try:
-        doc = tomllib.loads(p.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{p}: not valid TOML: {exc}") from None
+    doc = read_toml(p, "sweep file", "examples/taiwan_sweep.toml")
     for section, value in doc.items():
         if section not in _SECTIONS:
             raise InputError(f"{p}: unknown section [{section}]; sections are [sweep], [axes], [output]")
@@ -101,12 +95,7 @@ def load_sweep(path: str | Path) -> SweepSpec:
         raise InputError(f"{p} [sweep]: missing key 'scenario' (the scenario file to vary, relative to {p.parent})")
     sp = Path(sw["scenario"])
     sp = sp if sp.is_absolute() else p.parent / sp
-    if not sp.is_file():
-        raise InputError(f"{p} [sweep]: scenario file {sp} not found")
-    try:
-        base = tomllib.loads(sp.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{sp}: not valid TOML: {exc}") from None
+    base = read_toml(sp, f"{p} [sweep]: scenario file", "examples/taiwan.toml")
     axes = []
     for name, values in doc.get("axes", {}).items():
         if not isinstance(values, list) or not values:
