@@ -51,7 +51,8 @@ def test_sweep_over_masks_and_shells(tmp_path):
 @pytest.mark.parametrize("axes, message", [
     ("", r"\[axes\] is empty"),
     ("min_elevation_deg = []", "non-empty list"),
-    ("colour = [1]", "unknown key"),
+    ("colour = [1]", "unknown axis 'colour'"),
+    ("snap = [{ elements = \"a.tle\" }, { start = \"2025-01-01T00:00:00Z\" }]", "same keys"),
     ("min_elevation_deg = [25, 95]", r"min_elevation_deg = 95.*must be in 0..90"),
     ("shells = [\"starlink-gen9\"]", "starlink-gen9"),
     ("policy = [\"maybe\"]", "maybe"),
@@ -67,3 +68,10 @@ def test_missing_scenario_is_named(tmp_path):
     p.write_text('[sweep]\nscenario = "nope.toml"\n[axes]\nstep = ["60s"]\n')
     with pytest.raises(InputError, match="nope.toml not found"):
         load_sweep(p)
+
+
+def test_linked_axis_changes_keys_together(tmp_path):
+    p = write_sweep(tmp_path, 'snapshot = [{ shells = "oneweb", start = "2025-01-01T00:00:00Z" }, { shells = "kuiper", start = "2025-01-02T00:00:00Z" }]')
+    variants = list(load_sweep(p).variants())
+    assert [dict(a) for a, _ in variants] == [{"shells": "oneweb", "start": "2025-01-01T00:00:00Z"}, {"shells": "kuiper", "start": "2025-01-02T00:00:00Z"}]
+    assert [(sc.preset, sc.start) for _, sc in variants] == [("oneweb", "2025-01-01T00:00:00Z"), ("kuiper", "2025-01-02T00:00:00Z")]

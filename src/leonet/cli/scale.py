@@ -82,7 +82,7 @@ def _print_summary(out: Any, sweep: bool) -> None:
         t.add_column(col, justify="left" if col in ("region", *axes) else "right")
     for run, ax in zip(out.runs, out.axes):
         for r in run.summary():
-            t.add_row(*[str(ax[a]) for a in axes], r["region"], f"{r['cells']:,}", f"{r['population']:,.0f}",
+            t.add_row(*[Path(v).name if a == "elements" else str(v) for a, v in ((a, ax[a]) for a in axes)], r["region"], f"{r['cells']:,}", f"{r['population']:,.0f}",
                       f"{r['sats_in_view_min']}/{r['sats_in_view_mean']:.1f}/{r['sats_in_view_max']}",
                       f"{r['covered_time_percent']:.1f}", f"{r['served_time_percent_all_active']:.1f}", f"{r['served_time_percent']:.1f}",
                       f"{r['cells_not_served']:,}")
@@ -90,9 +90,10 @@ def _print_summary(out: Any, sweep: bool) -> None:
     g = first.grid
     out_console.print(f"{len(first.result.area):,} cells; {g.count:,} instants per variant; {out.computed:,} tasks computed, {out.reused:,} reused",
                       highlight=False)
-    for run in out.runs:
+    for run, ax in zip(out.runs, out.axes):
         if run.result.sgp4_failures != "all states propagated":
-            out_console.print(f"SGP4: {run.result.sgp4_failures}", highlight=False, markup=False)
+            where = f" ({', '.join(f'{k} = {v}' for k, v in ax.items())})" if ax else ""
+            out_console.print(f"SGP4{where}: {run.result.sgp4_failures}", highlight=False, markup=False)
         if not sweep:
             for b in run.border_effect():
                 out_console.print(f"border effect: {b['neighbour_cells']} active cells ({b['neighbour_population']:,.0f} people) within "

@@ -9,6 +9,9 @@ Schema (unknown keys are errors)::
               shells = ["starlink-gen1", "starlink-gen2"]            -> [constellation] preset (filed shells)
               policy = ["active", "inactive", "licensed"]            -> [policy] default
               h3_res = [4, 5], step = ["60s"], duration = ["24h"], start = ["..."], max_range_km = [...]
+              a linked axis: any other name whose values are tables of the axes above that change
+              together, e.g. snapshot = [{ elements = "tle/a.tle", start = "2024-10-23T00:00:00Z" }, ...]
+              (its keys become the columns)
     [output]  dir (default "out/<sweep file stem>")
 
 The variants are the Cartesian product of the axes in the order written (the last axis varies
@@ -40,7 +43,7 @@ AXES: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "duration": ("time", "duration", ()),
     "step": ("time", "step", ()),
 }
-_SECTIONS = {"sweep": {"scenario", "name"}, "axes": set(AXES), "output": {"dir"}}
+_SECTIONS = {"sweep": {"scenario", "name"}, "axes": None, "output": {"dir"}}
 MAX_VARIANTS = 10_000
 
 
@@ -63,19 +66,23 @@ class SweepSpec:
         return n
 
     def variants(self) -> Iterator[tuple[tuple[tuple[str, Any], ...], Scenario]]:
-        """``(axes values, scenario)`` for every combination, in variant order."""
+        """``(axes values, scenario)`` for every combination, in variant order. A linked axis
+        (values are tables) contributes each of its keys as a column."""
         names = [a for a, _ in self.axes]
         for combo in itertools.product(*(v for _, v in self.axes)):
             doc = copy.deepcopy(self.scenario_doc)
+            pairs: list[tuple[str, Any]] = []
             for axis, value in zip(names, combo):
+                pairs.extend(value.items() if isinstance(value, dict) else [(axis, value)])
+            for axis, value in pairs:
                 section, key, drop = AXES[axis]
                 table = doc.setdefault(section, {})
                 for d in drop:
                     table.pop(d, None)
                 table[key] = value
-            where = f"{self.scenario_path} with " + ", ".join(f"{a} = {v!r}" for a, v in zip(names, combo))
+            where = f"{self.scenario_path} with " + ", ".join(f"{a} = {v!r}" for a, v in pairs)
             sc = parse_scenario(doc, where, default_output=self.output_dir, path=self.scenario_path)
-            yield tuple(zip(names, combo)), sc
+            yield tuple(pairs), sc
 
 
 def load_sweep(path: str | Path) -> SweepSpec:
@@ -87,9 +94,11 @@ def load_sweep(path: str | Path) -> SweepSpec:
             raise InputError(f"{p}: unknown section [{section}]; sections are [sweep], [axes], [output]")
         if not isinstance(value, dict):
             raise InputError(f"{p}: [{section}] must be a table")
-        unknown = set(value) - _SECTIONS[section]
-        if unknown:
-            raise InputError(f"{p} [{section}]: unknown key(s) {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(_SECTIONS[section]))}")
+        allowed = _SECTIONS[section]
+        unknown = set(value) - allowed if allowed is not None else set()
+        if unknown and allowed is not None:
+            raise InputError(f"{p} [{section}]: unknown key(s) {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(allowed))}")
+    raw_axes = doc.get("axes", {})
     sw = doc.get("sweep", {})
     if "scenario" not in sw or not isinstance(sw["scenario"], str):
         raise InputError(f"{p} [sweep]: missing key 'scenario' (the scenario file to vary, relative to {p.parent})")
@@ -97,9 +106,17 @@ def load_sweep(path: str | Path) -> SweepSpec:
     sp = sp if sp.is_absolute() else p.parent / sp
     base = read_toml(sp, f"{p} [sweep]: scenario file", "examples/taiwan.toml")
     axes = []
-    for name, values in doc.get("axes", {}).items():
+    for name, values in raw_axes.items():
         if not isinstance(values, list) or not values:
             raise InputError(f"{p} [axes]: '{name}' must be a non-empty list, e.g. {name} = [{'25, 40' if name == 'min_elevation_deg' else '...'}]")
+        if name not in AXES:
+            # A linked axis: every value a table of axes that change together.
+            bad = [v for v in values if not isinstance(v, dict) or not v or set(v) - set(AXES)]
+            if bad:
+                raise InputError(f"{p} [axes]: unknown axis '{name}'; axes are {', '.join(AXES)}, or a linked axis whose values are tables "
+                                 f"of them, e.g. {name} = [{{ elements = \"tle/....tle\", start = \"2024-10-23T00:00:00Z\" }}]")
+            if len({tuple(sorted(v)) for v in values}) != 1:
+                raise InputError(f"{p} [axes]: every table of '{name}' must give the same keys")
         if len(set(map(repr, values))) != len(values):
             raise InputError(f"{p} [axes]: '{name}' lists a value twice")
         axes.append((name, tuple(values)))
