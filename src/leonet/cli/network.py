@@ -7,6 +7,7 @@ import numpy as np
 
 from leonet import api
 from leonet.cli.common import err_console, handle_errors, load_sources, output_file, progress_bar, source_options
+from leonet.cli.scale import partition_options, route_partitioned
 from leonet.errors import InputError
 from leonet.times import TimeGrid, format_time
 
@@ -30,10 +31,12 @@ from leonet.times import TimeGrid, format_time
 @click.option("--gateways", "gateways_file", type=click.Path(dir_okay=False), help="Gateways and PoPs file (default: the packaged set).")
 @click.option("--inactive", help="Countries (ISO codes) where service is off, comma-separated: their users get no route.")
 @click.option("--format", "fmt", type=click.Choice(["csv"]), required=True)
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), callback=output_file, help="Output CSV; node names go to OUTPUT.nodes.csv.")
+@click.option("-o", "--output", required=True, type=click.Path(), callback=output_file, help="Output CSV; node names go to OUTPUT.nodes.csv. With --scheduler: a folder.")
+@partition_options
 @handle_errors
 def route(sources, preset, repair_checksums, cache_dir, hypatia_dir, src_text, dst_text, all_pairs, n_cities, start, duration, step, mode,
-          min_elevation_deg, max_range_km, isl_max_range_km, min_grazing_alt_km, gateways_file, inactive, fmt, output) -> None:
+          min_elevation_deg, max_range_km, isl_max_range_km, min_grazing_alt_km, gateways_file, inactive, fmt, output,
+          scheduler, resume, workers, chunk_instants) -> None:
     """Shortest-latency routes, one row per (time, source, destination):
     t_ns,src,dst,hops,path,length_m,rtt_ms. t_ns counts from --start; src, dst and path are node
     ids (satellites 0..N-1, then endpoints, gateways, PoPs; with --hypatia Hypatia's ids) and
@@ -43,6 +46,11 @@ def route(sources, preset, repair_checksums, cache_dir, hypatia_dir, src_text, d
         raise InputError("give either --from A --to B, or --all-pairs")
     links = dict(mode=mode, max_range_km=max_range_km, isl_max_range_km=isl_max_range_km, min_grazing_alt_km=min_grazing_alt_km,
                  gateways=gateways_file, inactive=inactive or ())
+    if scheduler or resume or chunk_instants:  # a partitioned dataset in the folder OUTPUT (leonet.scale.routes)
+        if hypatia_dir:
+            raise InputError("--scheduler/--resume route element sets or --preset; a Hypatia scenario runs in memory")
+        return route_partitioned(sources, preset, repair_checksums, cache_dir, src_text, dst_text, all_pairs, n_cities, start, duration, step,
+                                 min_elevation_deg, links, output, scheduler, resume, workers, chunk_instants)
     if hypatia_dir:
         if sources or preset:
             raise InputError("give element-set FILEs, --preset or --hypatia, only one of them")

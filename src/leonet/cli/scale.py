@@ -115,3 +115,40 @@ def sweep(sweep_file: str, output_dir: str | None, policy_db: str | None, schedu
     element-set snapshots, filed shells, policies) as one partitioned dataset with the axes as
     columns, and print the summary table. Default scheduler: local (Dask processes here)."""
     run_partitioned(sweep_file, output_dir, policy_db, scheduler or "local", resume, workers, chunk_instants, sweep=True)
+
+
+def route_partitioned(sources: tuple[str, ...], preset: str | None, repair: bool, cache_dir: str | None, src: str | None, dst: str | None,
+                      all_pairs: bool, cities: int, start: str | None, duration: str, step: str, min_elevation_deg: float, links: dict,
+                      folder: str, scheduler: str | None, resume: bool, workers: int | None, chunk_instants: int | None) -> None:
+    """``leonet route --scheduler ...``: routes as a partitioned dataset in ``folder``."""
+    from leonet import api
+    from leonet.cli.common import load_sources
+    from leonet.scale.routes import execute_routes, plan_routes
+    from leonet.times import TimeGrid
+
+    sched = check_scheduler(scheduler or "none")
+    if workers and sched != "local":
+        raise InputError("--workers sets the processes of --scheduler local; a tcp:// scheduler has its own workers")
+    if not start:
+        raise InputError("--start is required (ISO-8601 UTC, e.g. 2024-10-23T00:00:00Z)")
+    grid = TimeGrid(start, duration, step)
+    const = load_sources(sources, preset, repair, cache_dir, epoch=grid.start_ns)
+    endpoints, pairs, options, notes = api.route_inputs(src, dst, all_pairs=all_pairs, cities=cities, min_elevation_deg=min_elevation_deg, **links)
+    for n in notes:
+        err_console.print(f"note: {n}", highlight=False, markup=False)
+    plan = plan_routes(const, [f"preset:{preset}"] if preset else list(sources), endpoints, grid, folder, pairs=pairs,
+                       chunk_instants=chunk_instants, resume=resume, **options)
+    done = len(plan.tasks) - len(plan.todo)
+    err_console.print(f"{len(plan.tasks):,} tasks of up to {plan.job.chunk_instants} instants" + (f", {done:,} already done" if done else "")
+                      + f", scheduler {sched}; writing {plan.folder}/", highlight=False, markup=False)
+    with progress_bar("routing", plan.todo_instants, "steps") as advance:
+        out = execute_routes(plan, sched, workers=workers, events=_events(advance))
+    names = {int(i): str(n) for i, n in zip(*(out.probe.node_columns()[k] for k in ("id", "name")))}
+    for s in out.summary[:10]:
+        err_console.print(f"{names.get(s['src'], s['src'])} -> {names.get(s['dst'], s['dst'])}: reachable {100 * s['reachable']:.0f}% of steps, "
+                          f"RTT {s['rtt_ms_min'] or float('nan'):.1f}/{s['rtt_ms_median'] or float('nan'):.1f}/{s['rtt_ms_max'] or float('nan'):.1f} ms "
+                          f"(min/median/max), {s['path_changes']} path changes", highlight=False, markup=False)
+    if len(out.summary) > 10:
+        err_console.print(f"... {len(out.summary) - 10} more pairs in {out.paths['summary']}", highlight=False, markup=False)
+    err_console.print(f"{out.rows:,} rows in {out.folder}/routes/ (partitioned); {out.computed:,} tasks computed, {out.reused:,} reused; "
+                      f"nodes.parquet, summary.parquet", highlight=False, markup=False)
