@@ -39,3 +39,14 @@ def test_sweep_command_prints_the_summary(tmp_path):
     assert r.exit_code == 0, r.output
     assert "sweep over min_elevation_deg" in r.output and "2 tasks computed" in r.output
     assert (tmp_path / "sw" / "summary.parquet").is_file()
+
+
+def test_route_with_scheduler_writes_the_dataset(tmp_path):
+    args = ["route", "--preset", "starlink-gen1", "--from", "Taipei", "--to", "London", "--start", "2025-01-01T00:00:00Z",
+            "--duration", "4min", "--step", "60s", "--format", "csv", "-o", str(tmp_path / "r"), "--scheduler", "none", "--chunk-instants", "2"]
+    r = CliRunner().invoke(cli, args)
+    assert r.exit_code == 0, r.output
+    assert "4 rows in" in r.output and "2 tasks computed, 0 reused" in r.output and "Taipei" in r.output
+    assert (tmp_path / "r" / "summary.parquet").is_file() and (tmp_path / "r" / "routes" / "chunk=000001" / "part-0.parquet").is_file()
+    bad = CliRunner().invoke(cli, args[:-2] + ["--hypatia", str(tmp_path)])
+    assert bad.exit_code == 2 and "a Hypatia scenario runs in memory" in bad.output, bad.output
