@@ -14,8 +14,11 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# The demo writes outside the source tree (set DEMO_OUT to choose where).
+DEMO_OUT ?= $(HOME)/leonet-demo
+
 demo: $(STAMP)
-	$(VENV)/bin/leonet demo
+	$(VENV)/bin/leonet demo -o $(DEMO_OUT)
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench scripts

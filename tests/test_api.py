@@ -80,7 +80,9 @@ def _same(a: pd.DataFrame, b: pd.DataFrame) -> None:
     assert list(a.columns) == list(b.columns) and len(a) == len(b)
     for col in a.columns:
         x, y = a[col], b[col]
-        if pd.api.types.is_numeric_dtype(x) and pd.api.types.is_numeric_dtype(y):
+        if col.endswith("_utc"):  # timestamp[ns, UTC] in Arrow and pandas, ISO text in CSV
+            assert (pd.to_datetime(x, utc=True) == pd.to_datetime(y, utc=True)).all(), col
+        elif pd.api.types.is_numeric_dtype(x) and pd.api.types.is_numeric_dtype(y):
             np.testing.assert_allclose(x.to_numpy(float), y.to_numpy(float), rtol=1e-9, atol=1e-6, equal_nan=True)
         else:
             assert [str(v) for v in x.fillna("")] == [str(v) for v in y.fillna("")], col

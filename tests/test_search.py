@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from leonet.search import INV_PHI, bisect_crossing, golden_max
+from leonet.search import INV_PHI, bisect_crossing, golden_max, windows_above
 
 
 class Counting:
@@ -90,3 +90,49 @@ def test_bisect_crossing_known_roots() -> None:
     h = Counting(lambda k, t: t * 1.0)
     np.testing.assert_array_equal(bisect_crossing(h, 0.0, np.array([0]), np.array([10]), np.array([12]), np.array([False]), 5), [11])
     assert h.calls == 0
+
+
+def test_windows_above_sinusoids() -> None:
+    """sin(2 pi t / P + phase) >= 0.5 holds on [P/12, 5P/12] of each period (shifted by the
+    phase): every such interval within the grid is found, its ends to within tol (or at the
+    grid's ends, marked), its peak of 1 at P/4 when inside. Rate bound 2 pi / P per unit of t."""
+    period = 6_000_000
+    phase = np.array([0.0, 1.0, 2.5])
+    f = lambda k, t: np.sin(2 * np.pi * t / period + phase[k])  # noqa: E731
+    grid = np.append(np.arange(0, 2 * period, 250_000, dtype=np.int64), np.int64(2 * period))
+    samples = f(np.repeat(np.arange(3), grid.size).reshape(3, -1), np.tile(grid, (3, 1)))
+    tol = 20
+    w = windows_above(f, samples, grid, np.full(3, 2 * np.pi / period), 0.5, tol)
+    assert np.all(np.diff(w.key) >= 0)
+    for k in range(3):
+        shift = phase[k] / (2 * np.pi) * period
+        rises = np.arange(-2, 3) * period + period / 12 - shift
+        expected = [(max(r, 0.0), min(r + period / 3, 2 * period)) for r in rises if r + period / 3 > 0 and r < 2 * period]
+        mine = np.flatnonzero(w.key == k)
+        assert len(mine) == len(expected)
+        for i, (a, b) in zip(mine, expected):
+            assert w.start_at_edge[i] == (a == 0.0) and w.end_at_edge[i] == (b == 2 * period)
+            assert abs(w.start[i] - a) <= tol and abs(w.end[i] - b) <= tol
+            if not (w.start_at_edge[i] or w.end_at_edge[i]):
+                assert w.peak_f[i] == pytest.approx(1.0, abs=1e-9)
+                assert abs(w.peak_t[i] - (a + b) / 2) <= tol
+
+
+def test_windows_above_finds_a_peak_between_samples() -> None:
+    """A narrow hump whose top (0.1 above the level) falls between two samples both well below
+    the level: found because the rate bound says it could reach the level; lost without it."""
+    center, width = 1_050_000, 60_000.0
+    f = lambda k, t: 1.0 - ((t - center) / width) ** 2  # noqa: E731  top 1.0 at the centre
+    grid = np.arange(0, 2_000_001, 100_000, dtype=np.int64)
+    samples = f(np.zeros(grid.size, np.int64), grid)[None, :]
+    level = 0.9
+    assert samples.max() < level
+    rate = np.array([2.0 / width * 1.5])  # |f'| <= 2 (t - c) / w^2 <= 2 / w within the hump's support
+    w = windows_above(f, samples, grid, rate, level, 5)
+    assert len(w.key) == 1
+    half = width * np.sqrt(1.0 - level)
+    assert abs(w.start[0] - (center - half)) <= 5 and abs(w.end[0] - (center + half)) <= 5
+    assert abs(w.peak_t[0] - center) <= 5 and w.peak_f[0] == pytest.approx(1.0, abs=1e-6)
+    assert len(windows_above(f, samples, grid, np.array([0.0]), level, 5).key) == 0
+    with pytest.raises(ValueError, match="keep"):
+        windows_above(f, samples, grid, rate, level, 5, keep="last")

@@ -16,6 +16,7 @@ columns the matching CLI command writes. Nothing here prints; long work reports 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,10 +33,12 @@ from leonet.ground.regions import Region
 from leonet.jobs.regional import ScenarioRun
 from leonet.jobs.regional import run_scenario as _run_scenario
 from leonet.network.run import RouteRun, run_routes
-from leonet.orbits.satellites import Satellites
+from leonet.orbits.satellites import Satellites, SatelliteUnion
 from leonet.policy.model import ServicePolicy
 from leonet.sources.constellation import Constellation
 from leonet.times import NS_PER_S, TimeGrid, parse_duration, parse_time
+
+log = logging.getLogger("leonet")
 
 
 def load(
@@ -91,15 +94,18 @@ def coverage(
     max_range_km: float | None = None,
     policy: ServicePolicy | None = None,
     policy_db: str | None = None,
+    allow_stale_elements: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> Coverage:
     """Satellites in view of every H3 cell of ``regions`` (country codes such as ``["TWN"]``,
     GeoJSON files, or :class:`~leonet.ground.regions.Region` objects) at every instant of
     ``grid``, above ``min_elevation_deg`` (and within ``max_range_km``). With a ``policy`` or a
     control-plane ``policy_db``, ``cells_covered`` counts only cells active at that time.
+    Element sets more than 90 days from the grid are refused unless ``allow_stale_elements``.
     ``progress`` gets the number of instants done."""
     sats = as_satellites(satellites)
     grid = _grid(grid)
+    check_element_age(sats, grid.start_ns, grid.t_ns[-1], allow_stale_elements)
     specs = [regions] if isinstance(regions, (str, Region)) else list(regions)
     if not specs:
         raise InputError("give at least one region, e.g. ['TWN'] or ['TW', 'JP']")
@@ -125,6 +131,36 @@ def _unique_regions(regions: Sequence[Region]) -> tuple[Region, ...]:
     for r in regions:
         seen.setdefault(r.key, r)
     return tuple(seen.values())
+
+
+# ---- estimates: checked before long work ---------------------------------------------------
+#: Bytes per (satellite, instant) state kept: ITRF position (3 float64) and an error code.
+STATE_BYTES = 25
+#: Bytes per (cell, instant) of a coverage run: counts, activity, service and figure-of-merit work.
+CELL_STEP_BYTES = 16
+#: Instants a coverage run propagates at once (see leonet.coverage.regional.TIME_CHUNK).
+_CHUNK = 240
+
+
+def estimate_states(n_sats: int, n_times: int, velocities: bool = False) -> dict:
+    """Memory of propagating ``n_sats`` x ``n_times`` states (what ``leonet propagate`` keeps)."""
+    states = int(n_sats) * int(n_times)
+    per = STATE_BYTES + (24 if velocities else 0)
+    return {"what": f"{n_sats:,} satellites x {n_times:,} instants = {states:,} states", "states": states, "bytes": states * per}
+
+
+def estimate_coverage(n_sats: int, regions: Sequence[str | Region], grid: TimeGrid, h3_res: int = 5) -> dict:
+    """Cells and memory of a coverage run, without building the cells: counted at resolution 3
+    (or ``h3_res`` if coarser) and scaled by 7 per finer resolution."""
+    coarse = min(int(h3_res), 3)
+    cells = 0
+    for spec in regions:
+        r = spec if isinstance(spec, Region) else Region.from_spec(str(spec).strip())
+        cells += len(r.cells_at(coarse)) * 7 ** (int(h3_res) - coarse)
+    steps = len(grid)
+    need = cells * steps * CELL_STEP_BYTES + int(n_sats) * min(steps, _CHUNK) * STATE_BYTES
+    return {"what": f"about {cells:,} cells at H3 resolution {h3_res} x {steps:,} instants, {n_sats:,} satellites",
+            "cells": cells, "bytes": need}
 
 
 # ---- routes -----------------------------------------------------------------------------
@@ -167,6 +203,7 @@ def route(
     min_grazing_alt_km: float = 80.0,
     gateways: str | Path | None = None,
     inactive: Sequence[str] | str = (),
+    allow_stale_elements: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> Route:
     """Shortest-latency routes from ``src`` to ``dst`` (a city name, 'lat,lon', or a gateway /
@@ -181,7 +218,9 @@ def route(
     endpoints, pairs, options, notes = route_inputs(src, dst, mode=mode, all_pairs=all_pairs, cities=cities, min_elevation_deg=min_elevation_deg,
                                                     max_range_km=max_range_km, isl_max_range_km=isl_max_range_km,
                                                     min_grazing_alt_km=min_grazing_alt_km, gateways=gateways, inactive=inactive)
-    run = run_routes(as_satellites(satellites), endpoints, grid.t_ns, pairs=pairs, progress=progress, **options)
+    sats = as_satellites(satellites)
+    check_element_age(sats, grid.start_ns, grid.t_ns[-1], allow_stale_elements)
+    run = run_routes(sats, endpoints, grid.t_ns, pairs=pairs, progress=progress, **options)
     run.notes[:0] = notes
     return Route(run)
 
@@ -219,6 +258,8 @@ def route_inputs(
         pairs = None
     else:
         endpoints = _endpoints([src, dst], sites, notes)
+        if endpoints.lat_deg[0] == endpoints.lat_deg[1] and endpoints.lon_deg[0] == endpoints.lon_deg[1]:
+            raise InputError(f"{src!r} and {dst!r} are the same place ({endpoints.name[0]}); give two different places")
         pairs = (np.array([0]), np.array([1]))
     codes = [c.strip() for c in (inactive.split(",") if isinstance(inactive, str) else inactive) if c.strip()]
     options = {"mode": mode, "user_links": LinkRule(min_elevation_deg, max_range_km),
@@ -342,6 +383,7 @@ def passes(
     alt_m: float = 0.0,
     min_elevation_deg: float = 25.0,
     coarse_step: str | None = None,
+    allow_stale_elements: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> PassList:
     """Rise, culmination and set of every pass above ``min_elevation_deg`` over a WGS84 point
@@ -352,6 +394,7 @@ def passes(
         raise InputError(f"lat_deg {lat_deg} must be in [-90, 90] and lon_deg {lon_deg} in [-180, 360]")
     t0 = parse_time(start)
     t1 = t0 + parse_duration(duration)
+    check_element_age(sats, t0, t1, allow_stale_elements)
     step_s = parse_duration(coarse_step) / NS_PER_S if coarse_step is not None else default_coarse_step_s(sats, alt_m / 1000.0)
     found = find_passes(sats, lat_deg, lon_deg, alt_m / 1000.0, t0, t1, min_elevation_deg, step_s, progress=progress)
     return PassList(found, np.asarray(sats.norad_id))
@@ -384,18 +427,35 @@ def run_scenario(
     return run
 
 
-def write_scenario(run: ScenarioRun, output_dir: str | Path) -> dict[str, Path]:
+def write_scenario(run: ScenarioRun, output_dir: str | Path, command_line: str | None = None) -> dict[str, Path]:
     """Write a scenario run: ``timeseries``, ``cells``, ``regions`` (and ``border``) as Parquet,
-    ``leonet.duckdb`` holding them, and ``report.html``. Returns the paths (also in ``run.paths``)."""
+    a ``run`` table of what produced them (scenario, element sets and epochs, grid, mask, policy,
+    version, ``command_line``), ``leonet.duckdb`` holding them all, and ``report.html``. Returns
+    the paths (also in ``run.paths``)."""
+    from leonet.export.metadata import run_metadata
     from leonet.export.tables import result_tables, write_tables
     from leonet.reports.regional import write_report
 
     out = Path(output_dir)
     sc = run.scenario
-    paths = write_tables(result_tables(run.result, run.baseline, sc.beam_radius_km), out)
+    meta = run_metadata(run.constellation, run.grid, command_line=command_line, scenario=str(sc.path or sc.name),
+                        element_source=run.source, regions=list(sc.regions), h3_res=sc.h3_res, neighbours_within_km=sc.neighbours_within_km,
+                        min_elevation_deg=sc.min_elevation_deg, max_range_km=sc.max_range_km, policy=run.result.policy.describe(),
+                        launch_batches=len(sc.launches), notes=run.notes)
+    paths = write_tables(result_tables(run.result, run.baseline, sc.beam_radius_km), out, meta)
     paths["report"] = write_report(out / "report.html", sc.name, sc.description, run.result, run.baseline, sc.beam_radius_km, run.facts())
     run.paths = paths
     return paths
+
+
+def check_element_age(satellites: Satellites, start_ns: int, end_ns: int, allow: bool = False) -> list[str]:
+    """The element-age check of :meth:`~leonet.sources.constellation.Constellation.stale_elements`
+    for every SGP4 part of ``satellites``; warnings go to the ``leonet`` logger and are returned."""
+    parts = satellites.parts if isinstance(satellites, SatelliteUnion) else (satellites,)
+    notes = [n for p in parts if isinstance(p, Constellation) for n in p.stale_elements(int(start_ns), int(end_ns), allow=allow)]
+    for n in notes:
+        log.warning(n)
+    return notes
 
 
 def _grid(grid: TimeGrid) -> TimeGrid:
@@ -406,5 +466,5 @@ def _grid(grid: TimeGrid) -> TimeGrid:
 
 __all__ = [
     "Coverage", "PassList", "Route", "ScenarioRun",
-    "coverage", "load", "passes", "passes_work", "route", "route_hypatia", "run_scenario", "write_scenario",
+    "coverage", "estimate_coverage", "estimate_states", "load", "passes", "passes_work", "route", "route_hypatia", "run_scenario", "write_scenario",
 ]

@@ -34,6 +34,7 @@ __all__ = [
     "chord_for_distance",
     "above_mask",
     "above_mask_jit",
+    "line_of_sight_jit",
     "mask_sin",
     "sin_elevation",
     "elevation_deg",
@@ -88,6 +89,17 @@ def above_mask(du: np.ndarray | float, dd: np.ndarray | float, sin_min_elevation
 
 #: :func:`above_mask` compiled for numba kernels (scalars); inlined into the caller.
 above_mask_jit = njit(inline="always")(above_mask)
+
+
+@njit(inline="always")
+def line_of_sight_jit(sx: float, sy: float, sz: float, px: float, py: float, pz: float, ux: float, uy: float, uz: float) -> tuple[float, float]:  # pragma: no cover - compiled
+    """``(du, dd)`` for :func:`above_mask` in numba kernels: the line of sight ``d = s - p`` from
+    a ground point ``p`` to a target ``s`` (km), its component along the vertical ``u`` and its
+    squared length, in the order of operations NumPy references repeat term by term."""
+    dx = sx - px
+    dy = sy - py
+    dz = sz - pz
+    return dx * ux + dy * uy + dz * uz, dx * dx + dy * dy + dz * dz
 
 
 def mask_sin(min_elevation_deg: float) -> float:

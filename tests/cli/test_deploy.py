@@ -39,7 +39,7 @@ def test_track_cli(tle_snapshot, tmp_path) -> None:
     assert row["access_count"] == len(lines) - 1 and 0 < row["tracking_continuity"] <= 1
     assert "response_time_p90_s" in row and "age_of_data_mean_s" in row and "revisit" in res.output
     bad = CliRunner().invoke(cli, ["track", str(path), "--start", "2024-10-23", "--duration", "1h", "--step", "30s", "--format", "csv", "-o", str(out)])
-    assert bad.exit_code == 2 and "--target" in bad.output
+    assert bad.exit_code == 1 and "--target" in bad.output
 
 
 def test_track_cli_lasers(tle_snapshot, tmp_path) -> None:
@@ -63,4 +63,4 @@ def test_track_cli_lasers(tle_snapshot, tmp_path) -> None:
 def test_deployment_plot_format_is_checked_first(tmp_path) -> None:
     """An unsupported plot suffix is a clear error before any file is read."""
     res = CliRunner().invoke(cli, ["deployment", str(tmp_path / "missing.tle"), "--plot", str(tmp_path / "d.docx")])
-    assert res.exit_code == 2 and "cannot write a plot as '.docx'" in res.output and "Traceback" not in res.output
+    assert res.exit_code == 1 and "cannot write a plot as '.docx'" in res.output and "Traceback" not in res.output

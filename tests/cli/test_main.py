@@ -76,16 +76,16 @@ def test_propagate_keeps_failed_rows_with_error(tmp_path: Path) -> None:
 def test_propagate_bad_input_is_a_clear_error(tmp_path: Path) -> None:
     res = run("propagate", "--preset", "oneweb", "--start", "yesterday-ish", "--duration", "1h", "--step", "60s",
               "--format", "csv", "-o", str(tmp_path / "x.csv"))
-    assert res.exit_code == 2
+    assert res.exit_code == 1
     assert "cannot read time 'yesterday-ish'" in res.output
     res = run("propagate", "--preset", "nope", "--start", "2025-01-01", "--duration", "1h", "--step", "60s",
               "--format", "csv", "-o", str(tmp_path / "x.csv"))
-    assert res.exit_code == 2 and "unknown preset 'nope'" in res.output
+    assert res.exit_code == 1 and "unknown preset 'nope'" in res.output
     res = run("propagate", "--start", "2025-01-01", "--duration", "1h", "--step", "60s", "--format", "csv", "-o", "x.csv")
-    assert res.exit_code == 2 and "--preset" in res.output
+    assert res.exit_code == 1 and "--preset" in res.output
     res = run("propagate", str(tmp_path / "missing.tle"), "--start", "2025-01-01", "--duration", "1h", "--step", "60s",
               "--format", "csv", "-o", "x.csv")
-    assert res.exit_code == 2 and "not found" in res.output
+    assert res.exit_code == 1 and "not found" in res.output
 
 
 @needs_data

@@ -57,7 +57,7 @@ def test_route_file_unreachable_rows_kept_and_errors(data_dir, tmp_path) -> None
     rows = _rows(out)
     assert len(rows) == 2 and all(r["path"] == "" and r["hops"] == "" and r["rtt_ms"] == "" for r in rows)  # 53 deg shell never reaches 85 N
     bad = CliRunner().invoke(cli, args[:2] + args[6:])  # neither --from/--to nor --all-pairs
-    assert bad.exit_code == 2 and "--all-pairs" in bad.output
+    assert bad.exit_code == 1 and "--all-pairs" in bad.output
 
 
 def test_route_gateway_mode(data_dir, tmp_path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from click.testing import CliRunner
 from scale_support import assert_same_as_reference, write_small
 
+from leonet.cli.common import EXIT_INPUT
 from leonet.cli.main import cli
 
 
@@ -15,7 +16,7 @@ def test_run_with_scheduler_none_writes_the_dataset(tmp_path):
     assert "3 tasks of up to 50 instants" in r.output and "TWN" in r.output and "3 tasks computed, 0 reused" in r.output
     assert_same_as_reference(tmp_path / "out")
     again = CliRunner().invoke(cli, ["run", str(sc), "-o", str(tmp_path / "out"), "--scheduler", "none"])
-    assert again.exit_code == 2 and "--resume" in again.output
+    assert again.exit_code == EXIT_INPUT and "--resume" in again.output
     resumed = CliRunner().invoke(cli, ["run", str(sc), "-o", str(tmp_path / "out"), "--resume"])
     assert resumed.exit_code == 0 and "0 tasks computed, 3 reused" in resumed.output
 
@@ -26,7 +27,7 @@ def test_bad_scheduler_and_options_are_errors(tmp_path):
                       (["--scheduler", "none", "--workers", "2"], "--workers sets the processes of --scheduler local"),
                       (["--scheduler", "tcp://127.0.0.1:9"], "cannot reach the Dask scheduler")):
         r = CliRunner().invoke(cli, ["run", str(sc), "-o", str(tmp_path / "o"), *args])
-        assert r.exit_code == 2, r.output
+        assert r.exit_code == EXIT_INPUT, r.output
         assert msg in r.output
         assert "Traceback" not in r.output
 
@@ -49,4 +50,4 @@ def test_route_with_scheduler_writes_the_dataset(tmp_path):
     assert "4 rows in" in r.output and "2 tasks computed, 0 reused" in r.output and "Taipei" in r.output
     assert (tmp_path / "r" / "summary.parquet").is_file() and (tmp_path / "r" / "routes" / "chunk=000001" / "part-0.parquet").is_file()
     bad = CliRunner().invoke(cli, args[:-2] + ["--hypatia", str(tmp_path)])
-    assert bad.exit_code == 2 and "a Hypatia scenario runs in memory" in bad.output, bad.output
+    assert bad.exit_code == EXIT_INPUT and "a Hypatia scenario runs in memory" in bad.output, bad.output

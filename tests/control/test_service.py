@@ -283,7 +283,7 @@ def test_cli_end_to_end_on_a_database(tmp_path: Path) -> None:
     admin = init.stdout.strip().splitlines()[-1]
     assert init.exit_code == 0 and admin.startswith("lnt_")
     again = run("db", "init", "--db", url)
-    assert again.exit_code == 2 and "already has users" in again.output
+    assert again.exit_code == 1 and "already has users" in again.output
     base = ["--db", url, "--token"]
     op = run("user", "add", "op", "--role", "operator", *base, admin).stdout.strip().splitlines()[-1]
     op2 = run("user", "add", "op2", "--role", "operator", *base, admin).stdout.strip().splitlines()[-1]
@@ -294,7 +294,7 @@ def test_cli_end_to_end_on_a_database(tmp_path: Path) -> None:
     filed = run("request", "file", "c1", "--action", "deactivate", "--justification", "test", "--json", *base, op)
     rid = str(json.loads(filed.stdout)["id"])
     denied = run("request", "approve", rid, "--reason", "self", *base, op)
-    assert denied.exit_code == 2 and "cannot approve" in denied.output
+    assert denied.exit_code == 1 and "cannot approve" in denied.output
     assert json.loads(run("request", "approve", rid, "--reason", "ok", *base, op2).stdout)["state"] == "approved"
     shown = json.loads(run("policy", "show", "--json", *base, au).stdout)
     assert shown["regions"][0]["active"] is False
@@ -304,8 +304,8 @@ def test_cli_end_to_end_on_a_database(tmp_path: Path) -> None:
     lines = [json.loads(x) for x in out.read_text().splitlines()]
     assert [e["seq"] for e in lines] == list(range(1, len(lines) + 1)) and lines[-1]["action"] == "policy.change"
     bad = run("policy", "show", "--db", url, "--token", "nope")
-    assert bad.exit_code == 2 and "token refused" in bad.output
+    assert bad.exit_code == 1 and "token refused" in bad.output
     missing = run("policy", "show", "--db", f"sqlite:///{tmp_path / 'none.db'}", "--token", "x")
-    assert missing.exit_code == 2 and "leonet db init" in missing.output
+    assert missing.exit_code == 1 and "leonet db init" in missing.output
     with make_engine(url).connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"

@@ -17,7 +17,7 @@ from typing import Any
 import click
 from rich.table import Table
 
-from leonet.cli.common import err_console, handle_errors, out_console
+from leonet.cli.common import err_console, handle_errors, out_console, say
 from leonet.errors import InputError
 
 DEFAULT_PORT = 8600
@@ -340,7 +340,7 @@ def audit_verify(expect_head: str | None, server: str | None, db: str | None, to
     elif out["ok"]:
         out_console.print(f"audit chain intact: {out['entries']} entries, head {out['head_seq']} hash {out['head_hash']}", highlight=False)
     else:
-        err_console.print(f"[bold red]audit chain broken[/] at entry {out['first_bad']}: {out['problem']}", highlight=False)
+        say(("audit chain broken", "bold red"), f" at entry {out['first_bad']}: {out['problem']}")
     if not out["ok"]:
         raise SystemExit(1)
 

@@ -14,21 +14,30 @@ from leonet.cli.common import (
     ELEVATION_DEG,
     LAT_DEG,
     LON_DEG,
+    check_job,
+    check_output_dir,
+    check_stale,
+    cli_command_line,
     err_console,
+    grid_options,
     handle_errors,
     load_sources,
+    max_memory_option,
     out_console,
+    output_dir,
     output_file,
+    output_format,
     parse_id_list,
     progress_bar,
     source_options,
 )
 from leonet.cli.scale import partition_options, run_partitioned, wants_partitioned
-from leonet.errors import InputError
+from leonet.errors import InputError, LeonetError
 from leonet.export.files import write_table
+from leonet.export.metadata import run_metadata
 from leonet.jobs.regional import ScenarioRun, demo_scenario_path, scenario_grid
 from leonet.jobs.scenario import load_scenario
-from leonet.times import TimeGrid, format_time, parse_time
+from leonet.times import format_time, parse_duration
 
 
 @click.command()
@@ -40,27 +49,35 @@ from leonet.times import TimeGrid, format_time, parse_time
 @click.option("--step", required=True, help="Time step, e.g. 60s.")
 @click.option("--min-elevation-deg", type=ELEVATION_DEG, default=25.0, show_default=True)
 @click.option("--max-range-km", type=click.FloatRange(min=0, min_open=True), help="Also require slant range at most this.")
-@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), required=True)
+@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), help="Table format (default: from the extension of -o).")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), callback=output_file, help="Output file.")
 @click.option("--policy-db", help="Control-plane database URL: cells_covered then counts only cells whose region is active at that time.")
+@max_memory_option
 @handle_errors
-def coverage(sources, preset, repair_checksums, cache_dir, regions, h3_res, start, duration, step, min_elevation_deg, max_range_km, fmt, output, policy_db) -> None:
+def coverage(sources, preset, repair_checksums, cache_dir, regions, h3_res, start, duration, step, min_elevation_deg, max_range_km, fmt, output, policy_db,
+             max_memory_gb) -> None:
     """Satellites in view over regions: one row per (time, region) with columns
     time_utc,region,cells,cells_covered,sats_in_view_min,sats_in_view_mean,sats_in_view_max,sats_overhead
     (sats_overhead: satellites whose sub-satellite point lies inside the region)."""
-    grid = TimeGrid(start, duration, step)
+    fmt = output_format(fmt, output)
+    grid = grid_options(start, duration, step)
     codes = [c.strip() for c in regions.split(",") if c.strip()]
     if not codes:
         raise InputError("--region needs at least one country code, e.g. --region TWN or --region TW,JP")
+    policy = policy_from_db(policy_db)
     c = load_sources(sources, preset, repair_checksums, cache_dir, epoch=grid.start_ns)
+    check_job(api.estimate_coverage(len(c), codes, grid, h3_res), max_memory_gb)
+    check_stale(c, grid)
     with progress_bar("coverage", grid.count, "instants") as advance:
         cov = api.coverage(c, codes, grid, h3_res=h3_res, min_elevation_deg=min_elevation_deg, max_range_km=max_range_km,
-                           policy_db=policy_db, progress=advance)
+                           policy=policy, allow_stale_elements=True, progress=advance)  # checked by load_sources
     res = cov.result
     err_console.print(f"{len(res.area):,} cells, {grid.count:,} instants, {len(c):,} satellites", highlight=False)
     if policy_db:
         err_console.print(f"policy from {policy_db}: {len(res.policy.rules)} activation states", highlight=False, markup=False)
-    rows = write_table(cov.to_arrow(), output, fmt)
+    meta = run_metadata(c, grid, command_line=cli_command_line(), regions=codes, h3_res=h3_res, min_elevation_deg=min_elevation_deg,
+                        max_range_km=max_range_km, policy=res.policy.describe())
+    rows = write_table(cov.to_arrow(), output, fmt, metadata=meta)
     err_console.print(f"{res.sgp4_failures}; wrote {rows:,} rows to {output}", highlight=False, markup=False)
 
 
@@ -74,7 +91,7 @@ def coverage(sources, preset, repair_checksums, cache_dir, regions, h3_res, star
 @click.option("--min-elevation-deg", type=ELEVATION_DEG, default=25.0, show_default=True)
 @click.option("--sats", "sats", help="Only these catalogue numbers, comma-separated.")
 @click.option("--coarse-step", help="Step of the first search, e.g. 20s (default: from the fastest satellite, 5-30 s).")
-@click.option("--format", "fmt", type=click.Choice(["csv"]), required=True)
+@click.option("--format", "fmt", type=click.Choice(["csv"]), help="Table format (csv; default: from the extension of -o).")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), callback=output_file, help="Output file.")
 @handle_errors
 def passes(sources, preset, repair_checksums, cache_dir, lat, lon, alt_m, start, duration, min_elevation_deg, sats, coarse_step, fmt, output) -> None:
@@ -82,15 +99,17 @@ def passes(sources, preset, repair_checksums, cache_dir, lat, lon, alt_m, start,
     norad_id,rise_utc,culminate_utc,set_utc,max_elevation_deg (times to the ms, refined to 0.01 s).
     A pass already above the mask at --start rises at --start; one still above it at the end of
     the window sets there (its culmination is then the highest point inside the window)."""
-    t0 = parse_time(start)
+    output_format(fmt, output, ("csv",))
+    grid = grid_options(start, duration, "1s")  # checks --start and --duration, naming them
+    t0 = grid.start_ns
     ids = parse_id_list(sats)
-    c = load_sources(sources, preset, repair_checksums, cache_dir, epoch=t0)
+    c = load_sources(sources, preset, repair_checksums, cache_dir, epoch=t0, window=(t0, t0 + parse_duration(duration)))
     if ids is not None:
         c = c.select(norad_ids=ids)
     total = api.passes_work(c, t0, duration, coarse_step, alt_m)
     with progress_bar("searching", total) as advance:
         found = api.passes(c, lat_deg=lat, lon_deg=lon, alt_m=alt_m, start=t0, duration=duration, min_elevation_deg=min_elevation_deg,
-                           coarse_step=coarse_step, progress=advance)
+                           coarse_step=coarse_step, allow_stale_elements=True, progress=advance)
     found.write(output)
     p = found.passes
     err_console.print(
@@ -103,10 +122,13 @@ def passes(sources, preset, repair_checksums, cache_dir, lat, lon, alt_m, start,
 
 
 def _run_and_report(path: Path, output_dir: str | None, policy_db: str | None) -> ScenarioRun:
-    """Run a scenario file with a progress bar, write its outputs, print its summary."""
+    """Run a scenario file with a progress bar, write its outputs, print its summary. The output
+    folder and the policy database are checked before the run starts."""
     sc = load_scenario(path)
     grid = scenario_grid(sc)
     out = Path(output_dir or sc.output_dir)
+    check_output_dir(out, "-o/--output-dir" if output_dir else f"[output] dir of {path}")
+    policy_from_db(policy_db)
     handler = _NoteHandler()
     logging.getLogger("leonet").addHandler(handler)
     try:
@@ -115,7 +137,7 @@ def _run_and_report(path: Path, output_dir: str | None, policy_db: str | None) -
     finally:
         logging.getLogger("leonet").removeHandler(handler)
     with err_console.status("writing tables, database and report"):
-        api.write_scenario(run, out)
+        api.write_scenario(run, out, command_line=cli_command_line())
     print_summary(run)
     return run
 
@@ -155,7 +177,7 @@ def print_summary(run: ScenarioRun) -> None:
 
 
 @click.command()
-@click.option("-o", "--output-dir", type=click.Path(file_okay=False), help="Where to write (default out/taiwan).")
+@click.option("-o", "--output-dir", type=click.Path(file_okay=False), callback=output_dir, help="Where to write (default out/taiwan in the current folder).")
 @handle_errors
 def demo(output_dir: str | None) -> None:
     """The main job: Starlink over Taiwan and its neighbours for 24 h at 60 s, with service
@@ -166,7 +188,7 @@ def demo(output_dir: str | None) -> None:
 
 @click.command()
 @click.argument("scenario", type=click.Path(dir_okay=False))
-@click.option("-o", "--output-dir", type=click.Path(file_okay=False), help="Override [output] dir.")
+@click.option("-o", "--output-dir", type=click.Path(file_okay=False), callback=output_dir, help="Override [output] dir.")
 @click.option("--policy-db", help="Control-plane database URL: apply the policy in force there at each simulated time, over the scenario's own.")
 @partition_options
 @handle_errors
@@ -181,6 +203,19 @@ def run(scenario: str, output_dir: str | None, policy_db: str | None, scheduler:
             err_console.print(f"note: {why}", highlight=False, markup=False)
         return run_partitioned(sc, output_dir, policy_db, scheduler, resume, workers, chunk_instants)
     _run_and_report(Path(scenario), output_dir, policy_db)
+
+
+def policy_from_db(url: str | None):
+    """The policy in force in a control-plane database, read now so that a bad ``--policy-db``
+    fails before any work, naming the option."""
+    if not url:
+        return None
+    from leonet.control import load_policy
+
+    try:
+        return load_policy(url)
+    except LeonetError as exc:
+        raise InputError(f"--policy-db {url}: {exc}") from None
 
 
 COMMANDS = (coverage, passes, demo, run)

@@ -9,7 +9,7 @@ import click
 import numpy as np
 from rich.table import Table
 
-from leonet.cli.common import err_console, handle_errors, load_sources, out_console, output_file, progress_bar, source_options
+from leonet.cli.common import err_console, handle_errors, load_sources, out_console, output_file, progress_bar, say, source_options
 from leonet.errors import InputError
 from leonet.times import NS_PER_S, parse_duration, parse_time
 
@@ -17,7 +17,7 @@ from leonet.times import NS_PER_S, parse_duration, parse_time
 @click.command()
 @click.argument("sources", nargs=-1, required=True, metavar="FILE...")
 @click.option("--compare", "compare_with", type=click.Path(dir_okay=False), help="Another snapshot: list satellites added and lost between the two.")
-@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Plot file (.png/.svg/.pdf; default <FILE stem>_deployment.png).")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), callback=output_file, help="Also draw the deployment to this file (.png/.svg/.pdf).")
 @click.option("--inclination-step-deg", type=click.FloatRange(min=0, min_open=True), default=0.5, show_default=True, help="Width of the shell bands in inclination.")
 @click.option("--altitude-step-km", type=click.FloatRange(min=0, min_open=True), help="Also split shells by mean-altitude bands of this width.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), callback=output_file, help="Also write the table (and comparison) as JSON.")
@@ -25,17 +25,19 @@ from leonet.times import NS_PER_S, parse_duration, parse_time
 @handle_errors
 def deployment(sources, compare_with, plot_path, inclination_step_deg, altitude_step_km, json_path, all_launches) -> None:
     """Launches, batch per launch and satellites per shell over the years, from the
-    international designators of an element-set snapshot; prints the tables and writes a plot.
+    international designators of an element-set snapshot; prints the tables and, with --plot, draws them.
     A snapshot holds only objects still in orbit: compare two with --compare to see it."""
     from leonet.deployment.table import check_plot_path, deployment_report, plot_deployment
     from leonet.export.files import write_json
 
-    path = Path(plot_path) if plot_path else Path(f"{Path(sources[0]).stem}_deployment.png")
-    check_plot_path(path)
+    path = Path(plot_path) if plot_path else None
+    if path is not None:
+        check_plot_path(path)
     rep = deployment_report(list(sources), compare_with, inclination_step_deg, altitude_step_km)
     _print_deployment(rep, all_launches)
-    plot_deployment(rep.table, path)
-    err_console.print(f"wrote plot {path}")
+    if path is not None:  # nothing is written unless asked for
+        plot_deployment(rep.table, path)
+        say(f"wrote plot {path}")
     if json_path:
         write_json(rep.as_dict(), json_path)
         err_console.print(f"wrote {json_path}")
@@ -67,7 +69,7 @@ def _print_deployment(rep, all_launches: bool) -> None:  # type: ignore[no-untyp
         out_console.print(f"note: {note}", highlight=False)
     if d is not None:
         out_console.print(
-            f"[bold]{d.older}[/] ({d.older_epochs[1]}) -> [bold]{d.newer}[/] ({d.newer_epochs[1]}): "
+            f"{d.older} ({d.older_epochs[1]}) -> {d.newer} ({d.newer_epochs[1]}): "
             f"{d.kept.size:,} in both, {d.added.size:,} added, {d.lost.size:,} lost (re-entered or no longer listed)"
         )
         out_console.print("  added by launch year: " + ", ".join(f"{y}: {n}" for y, n in d.added_by_year.items()), highlight=False)
@@ -136,7 +138,7 @@ def track(sources, preset, repair_checksums, cache_dir, target_texts, target_fil
 def _stage(description: str) -> None:
     """A later step of a library call starting: named on a terminal (the progress bar is done)."""
     if err_console.is_terminal:
-        err_console.print(f"[dim]{description} ...[/]", highlight=False)
+        say((f"{description} ...", "dim"))
 
 
 def _print_summary(summary: dict) -> None:

@@ -6,21 +6,30 @@ import sys
 
 import click
 from rich.table import Table
+from rich.text import Text
 
 from leonet.cli.common import (
     ELEVATION_DEG,
     LAT_DEG,
     LON_DEG,
+    check_job,
+    check_stale,
+    cli_command_line,
     err_console,
+    grid_options,
     handle_errors,
     load_sources,
+    max_memory_option,
     out_console,
     output_file,
+    output_format,
     parse_id_list,
     progress_bar,
+    report_exception,
+    say,
     source_options,
 )
-from leonet.times import TimeGrid, format_time, parse_time
+from leonet.times import format_time, parse_time
 from leonet.version import __version__
 
 
@@ -51,7 +60,7 @@ def info(sources: tuple[str, ...], preset: str | None, repair_checksums: bool, c
         write_json(summary, sys.stdout, default=str)
         return
     r = c.report
-    out_console.print(f"[bold]{', '.join(r.sources)}[/]")
+    say((", ".join(r.sources), "bold"), console=out_console)
     out_console.print(f"  records read {r.read}, accepted {r.accepted}, rejected {len(r.rejected)}, duplicates {len(r.duplicates)} (newest epoch kept)")
     first, last = c.epoch_range()
     out_console.print(f"  satellites {len(c)}, epochs {first} .. {last}")
@@ -60,7 +69,7 @@ def info(sources: tuple[str, ...], preset: str | None, repair_checksums: bool, c
     t = Table(title="Satellites by shell (inclination / mean altitude bands)", title_justify="left")
     for col in ("inclination deg", "mean altitude km", "satellites"):
         t.add_column(col, justify="right")
-    t.add_column("")
+    t.add_column("note")
     for b in summary["shells"]:
         inc = "" if b["inclination_deg"] is None else f"{b['inclination_deg']:.1f}"
         alt = "" if b["altitude_km"] is None else f"{b['altitude_km']:.0f}"
@@ -88,7 +97,7 @@ def shells() -> None:
     for name, shells_ in PRESETS.items():
         for k, s in enumerate(shells_):
             t.add_row(name if k == 0 else "", s.name, str(s.planes), str(s.sats_per_plane), str(s.total), f"{s.altitude_km:.0f}", f"{s.inclination_deg:.1f}", str(s.phasing), f"{s.raan_spread_deg:.0f}")
-        t.add_row("", f"[dim]{PRESET_DESCRIPTIONS[name]}: {sum(s.total for s in shells_)} total[/]", "", "", "", "", "", "", "", end_section=True)
+        t.add_row("", Text(f"{PRESET_DESCRIPTIONS[name]}: {sum(s.total for s in shells_)} total", style="dim"), "", "", "", "", "", "", "", end_section=True)
     out_console.print(t)
 
 
@@ -99,28 +108,35 @@ def shells() -> None:
 @click.option("--step", required=True, help="Time step, e.g. 60s.")
 @click.option("--frame", type=click.Choice(["itrf", "teme", "geodetic"]), default="itrf", show_default=True)
 @click.option("--sats", "sats", help="Only these catalogue numbers, comma-separated.")
-@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), required=True)
+@click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), help="Table format (default: from the extension of -o).")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), callback=output_file, help="Output file.")
 @click.option("--workers", type=click.IntRange(min=1), help="Processes for SGP4 (default: all cores).")
+@max_memory_option
 @handle_errors
-def propagate(sources, preset, repair_checksums, cache_dir, start, duration, step, frame, sats, fmt, output, workers) -> None:
+def propagate(sources, preset, repair_checksums, cache_dir, start, duration, step, frame, sats, fmt, output, workers, max_memory_gb) -> None:
     """SGP4 states, one row per (satellite, time): norad_id,time_utc,x_km,y_km,z_km
     (itrf, teme) or norad_id,time_utc,lat_deg,lon_deg,alt_km (geodetic), plus an `error`
     column that is empty unless SGP4 failed for that row."""
+    from leonet.api import estimate_states
+    from leonet.export.metadata import run_metadata
     from leonet.export.states import write_states
     from leonet.orbits.propagate import propagate as run
 
-    grid = TimeGrid.from_span(start, duration, step)
-    c = load_sources(sources, preset, repair_checksums, cache_dir, epoch=grid.start_ns)
+    fmt = output_format(fmt, output)
+    grid = grid_options(start, duration, step)
     ids = parse_id_list(sats)
+    c = load_sources(sources, preset, repair_checksums, cache_dir, epoch=grid.start_ns)
     if ids is not None:
         c = c.select(norad_ids=ids)
+    check_job(estimate_states(len(c), grid.count), max_memory_gb)
+    check_stale(c, grid)
     total = len(c) * grid.count
     with progress_bar("propagating", total) as advance:
         states = run(c.satrecs, grid.t_ns, frame="teme" if frame == "teme" else "itrf", workers=workers, velocities=False, progress=advance)
     err_console.print(states.error_summary())
     with err_console.status(f"writing {total:,} rows"):
-        rows = write_states(states, c.norad_id, output, fmt, frame)
+        meta = run_metadata(c, grid, command_line=cli_command_line(), frame=frame)
+        rows = write_states(states, c.norad_id, output, fmt, frame, meta)
     err_console.print(f"wrote {rows:,} rows to {output}")
 
 
@@ -140,7 +156,7 @@ def overhead(sources, preset, repair_checksums, cache_dir, lat, lon, alt_m, when
     from leonet.export.listings import write_overhead_csv
 
     t_ns = parse_time(when)
-    c = load_sources(sources, preset, repair_checksums, cache_dir, epoch=t_ns, quiet=fmt != "table")
+    c = load_sources(sources, preset, repair_checksums, cache_dir, epoch=t_ns, quiet=fmt != "table", window=(t_ns, t_ns))
     rows = find(c, lat, lon, alt_m / 1000.0, t_ns, min_elevation_deg)
     if fmt == "json":
         write_json(rows, sys.stdout)
@@ -173,7 +189,14 @@ register_control(cli)
 
 
 def main() -> None:
-    cli(prog_name="leonet")
+    """The ``leonet`` command. Errors raised outside a command body (option callbacks, imports)
+    take the same one error path as inside one: a line, no traceback, a documented exit code."""
+    try:
+        cli(prog_name="leonet")
+    except (click.exceptions.Exit, click.ClickException, SystemExit):
+        raise
+    except BaseException as exc:  # noqa: BLE001
+        report_exception(exc)
 
 
 if __name__ == "__main__":

@@ -6,10 +6,10 @@ import click
 import numpy as np
 
 from leonet import api
-from leonet.cli.common import err_console, handle_errors, load_sources, output_file, progress_bar, source_options
-from leonet.cli.scale import partition_options, route_partitioned
+from leonet.cli.common import err_console, grid_options, handle_errors, load_sources, output_format, progress_bar, source_options
+from leonet.cli.scale import output_file_or_run, partition_options, route_partitioned
 from leonet.errors import InputError
-from leonet.times import TimeGrid, format_time
+from leonet.times import format_time
 
 
 @click.command()
@@ -30,8 +30,8 @@ from leonet.times import TimeGrid, format_time
 @click.option("--min-grazing-alt-km", type=float, default=80.0, show_default=True, help="Laser links: lowest altitude of the line of sight.")
 @click.option("--gateways", "gateways_file", type=click.Path(dir_okay=False), help="Gateways and PoPs file (default: the packaged set).")
 @click.option("--inactive", help="Countries (ISO codes) where service is off, comma-separated: their users get no route.")
-@click.option("--format", "fmt", type=click.Choice(["csv"]), required=True)
-@click.option("-o", "--output", required=True, type=click.Path(), callback=output_file, help="Output CSV; node names go to OUTPUT.nodes.csv. With --scheduler: a folder.")
+@click.option("--format", "fmt", type=click.Choice(["csv"]), help="Table format (csv; default: from the extension of -o).")
+@click.option("-o", "--output", required=True, type=click.Path(), callback=output_file_or_run, help="Output CSV; node names go to OUTPUT.nodes.csv. With --scheduler: a folder.")
 @partition_options
 @handle_errors
 def route(sources, preset, repair_checksums, cache_dir, hypatia_dir, src_text, dst_text, all_pairs, n_cities, start, duration, step, mode,
@@ -51,6 +51,7 @@ def route(sources, preset, repair_checksums, cache_dir, hypatia_dir, src_text, d
             raise InputError("--scheduler/--resume route element sets or --preset; a Hypatia scenario runs in memory")
         return route_partitioned(sources, preset, repair_checksums, cache_dir, src_text, dst_text, all_pairs, n_cities, start, duration, step,
                                  min_elevation_deg, links, output, scheduler, resume, workers, chunk_instants)
+    output_format(fmt, output, ("csv",))
     if hypatia_dir:
         if sources or preset:
             raise InputError("give element-set FILEs, --preset or --hypatia, only one of them")
@@ -60,11 +61,11 @@ def route(sources, preset, repair_checksums, cache_dir, hypatia_dir, src_text, d
     else:
         if not start:
             raise InputError("--start is required (ISO-8601 UTC, e.g. 2024-10-23T00:00:00Z)")
-        grid = TimeGrid(start, duration, step)
-        const = load_sources(sources, preset, repair_checksums, cache_dir, epoch=grid.start_ns)
+        grid = grid_options(start, duration, step)
+        const = load_sources(sources, preset, repair_checksums, cache_dir, epoch=grid.start_ns, window=grid)
         with progress_bar("routing", grid.count, "steps") as advance:
             r = api.route(const, src_text, dst_text, grid, all_pairs=all_pairs, cities=n_cities, min_elevation_deg=min_elevation_deg,
-                          progress=advance, **links)
+                          allow_stale_elements=True, progress=advance, **links)
     run, routes = r.run, r.run.routes
     for s in run.shells:
         err_console.print(f"  {s}", highlight=False, markup=False)

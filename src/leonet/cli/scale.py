@@ -20,6 +20,17 @@ from leonet.scale.engine import EngineEvents, check_scheduler
 LONG_WINDOW_INSTANTS = 20_160  # 14 days at 60 s
 
 
+def output_file_or_run(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """``-o`` of a command that also writes partitioned runs: a file as ``output_file`` checks it,
+    or a folder already holding a partitioned run (to ``--resume``)."""
+    from leonet.cli.common import output_file
+    from leonet.scale.dataset import MANIFEST
+
+    if value and (Path(value).expanduser() / MANIFEST).is_file():
+        return value
+    return output_file(ctx, param, value)
+
+
 def partition_options(f: Callable) -> Callable:
     """The options of a partitioned run."""
     f = click.option("--chunk-instants", type=click.IntRange(min=1), help="Instants per task (default: 240, fewer for large areas).")(f)
@@ -122,17 +133,16 @@ def route_partitioned(sources: tuple[str, ...], preset: str | None, repair: bool
                       folder: str, scheduler: str | None, resume: bool, workers: int | None, chunk_instants: int | None) -> None:
     """``leonet route --scheduler ...``: routes as a partitioned dataset in ``folder``."""
     from leonet import api
-    from leonet.cli.common import load_sources
+    from leonet.cli.common import grid_options, load_sources
     from leonet.scale.routes import execute_routes, plan_routes
-    from leonet.times import TimeGrid
 
     sched = check_scheduler(scheduler or "none")
     if workers and sched != "local":
         raise InputError("--workers sets the processes of --scheduler local; a tcp:// scheduler has its own workers")
     if not start:
         raise InputError("--start is required (ISO-8601 UTC, e.g. 2024-10-23T00:00:00Z)")
-    grid = TimeGrid(start, duration, step)
-    const = load_sources(sources, preset, repair, cache_dir, epoch=grid.start_ns)
+    grid = grid_options(start, duration, step)
+    const = load_sources(sources, preset, repair, cache_dir, epoch=grid.start_ns, window=grid)
     endpoints, pairs, options, notes = api.route_inputs(src, dst, all_pairs=all_pairs, cities=cities, min_elevation_deg=min_elevation_deg, **links)
     for n in notes:
         err_console.print(f"note: {n}", highlight=False, markup=False)

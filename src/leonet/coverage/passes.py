@@ -5,7 +5,7 @@ Method (every step is vectorised over satellites; Python loops only run over chu
 1. **Coarse grid.** All satellites are propagated (SGP4, ITRF) on a grid ``start, start + h, ...,
    end`` (the end is always sampled) and their elevation is computed. Satellites are processed in
    chunks of about :data:`CHUNK_STATES` (satellite, time) states to bound memory.
-2. **Peaks.** Every discrete local maximum of a satellite's sampled elevation is a candidate peak
+2. **Peaks** (steps 2 and 3 are :func:`leonet.search.windows_above`). Every discrete local maximum of a satellite's sampled elevation is a candidate peak
    when it is above the mask, or when it is below the mask but the true elevation between its
    neighbouring samples *could* reach the mask: within a coarse interval of length ``h`` between
    samples ``e_a`` and ``e_b`` the elevation cannot exceed ``(e_a + e_b + w h) / 2``, where ``w``
@@ -48,7 +48,7 @@ from leonet.errors import InputError
 from leonet.geometry import elevation_deg
 from leonet.ground.points import GroundPoints
 from leonet.orbits.satellites import Satellites
-from leonet.search import bisect_crossing, golden_max
+from leonet.search import windows_above
 from leonet.times import NS_PER_S, parse_time
 
 #: Default refinement tolerance: rise, culmination and set times to within 0.01 s.
@@ -65,8 +65,6 @@ MAX_COARSE_STEP_S = 120.0
 #: (satellite, time) states per coarse chunk: 48 MB of positions, ~250 MB with temporaries;
 #: at least PARALLEL_MIN_STATES so that the coarse propagation runs on all cores.
 CHUNK_STATES = 2_000_000
-#: Satellites per SGP4 block in :func:`propagate_pairs` (each block costs sats x pairs states).
-PAIR_BLOCK_SATS = 8
 
 
 @dataclass(frozen=True)
@@ -239,7 +237,6 @@ def _chunk_passes(
     progress: Callable[[int], None] | None,
 ) -> dict[str, np.ndarray]:
     """Passes of one chunk of satellites; ``sat_index`` is relative to the chunk."""
-    m = len(grid)
     states = sats.at(grid, workers=workers, progress=progress)
     el = _site_elevation_deg(site, states.serving_positions())  # (sats, times), -inf where SGP4 failed or not serving
     del states
@@ -247,73 +244,15 @@ def _chunk_passes(
     def elevation(sat: np.ndarray, t: np.ndarray) -> np.ndarray:
         return _site_elevation_deg(site, sats.at_pairs(sat, t))
 
-    # ---- candidate peaks: discrete local maxima above the mask or able to reach it ----------
-    pad = np.pad(el, ((0, 0), (1, 1)), constant_values=-np.inf)
-    is_max = np.isfinite(el) & (el > pad[:, :-2]) & (el >= pad[:, 2:])
-    sat, k = np.nonzero(is_max)
-    e_k = el[sat, k]
-    w_deg_s = np.degrees(rate_rad_s[sat])
-    reach = np.full(len(sat), -np.inf)
-    for nb in (k - 1, k + 1):  # peak bound from each neighbouring coarse interval
-        inside = (nb >= 0) & (nb < m)
-        nbc = np.clip(nb, 0, m - 1)
-        h_s = np.abs(grid[nbc] - grid[k]) / NS_PER_S
-        e_nb = el[sat, nbc]
-        bound = np.where(np.isfinite(e_nb), (e_k + e_nb + w_deg_s * h_s) / 2.0, e_k + w_deg_s * h_s)
-        reach = np.maximum(reach, np.where(inside, bound, -np.inf))
-    keep = (e_k >= mask) | (reach >= mask)
-    sat, k, e_k = sat[keep], k[keep], e_k[keep]
-    lo_i, hi_i = np.maximum(k - 1, 0), np.minimum(k + 1, m - 1)
-    t_peak, e_peak = golden_max(elevation, sat, grid[lo_i], grid[hi_i], el[sat, lo_i], el[sat, hi_i], grid[k], e_k, tol_ns)
-    up = e_peak >= mask
-    sat, t_peak, e_peak = sat[up], t_peak[up], e_peak[up]
-
-    # ---- bracket rise and set by the samples below the mask around each peak ---------------
-    below = el < mask
-    idx = np.arange(m)
-    last_below = np.maximum.accumulate(np.where(below, idx, -1), axis=1)
-    next_below = np.minimum.accumulate(np.where(below, idx, m)[:, ::-1], axis=1)[:, ::-1]
-    k_before = np.searchsorted(grid, t_peak, side="right") - 1  # last sample <= peak
-    k_after = np.searchsorted(grid, t_peak, side="left")  # first sample >= peak
-    j_rise = last_below[sat, k_before]
-    j_set = next_below[sat, k_after]
-    # One pass per run above the mask: several maxima in one run keep the highest.
-    order = np.lexsort((-e_peak, j_set, j_rise, sat))
-    sat, t_peak, e_peak, j_rise, j_set = sat[order], t_peak[order], e_peak[order], j_rise[order], j_set[order]
-    first = np.ones(len(sat), dtype=bool)
-    first[1:] = (np.diff(sat) != 0) | (np.diff(j_rise) != 0) | (np.diff(j_set) != 0)
-    sat, t_peak, e_peak, j_rise, j_set = sat[first], t_peak[first], e_peak[first], j_rise[first], j_set[first]
-
-    rise_at_start = j_rise < 0
-    set_at_end = j_set >= m
-    jr = np.clip(j_rise, 0, m - 2)
-    js = np.clip(j_set, 1, m - 1)
-    rise_lo, rise_hi = grid[jr], np.minimum(grid[jr + 1], t_peak)
-    set_lo, set_hi = np.maximum(grid[js - 1], t_peak), grid[js]
-    r = ~rise_at_start
-    s = ~set_at_end
-    nr = int(r.sum())
-    crossing = bisect_crossing(
-        elevation,
-        mask,
-        np.concatenate([sat[r], sat[s]]),
-        np.concatenate([rise_lo[r], set_lo[s]]),
-        np.concatenate([rise_hi[r], set_hi[s]]),
-        np.concatenate([np.zeros(nr, bool), np.ones(int(s.sum()), bool)]),
-        tol_ns,
-    )
-    rise_ns = np.full(len(sat), grid[0])
-    set_ns = np.full(len(sat), grid[-1])
-    rise_ns[r] = crossing[:nr]
-    set_ns[s] = crossing[nr:]
+    win = windows_above(elevation, el, grid, np.degrees(rate_rad_s), mask, tol_ns, rate_unit=NS_PER_S, keep="highest")
     return {
-        "sat_index": sat.astype(np.int64),
-        "rise_ns": rise_ns,
-        "culminate_ns": t_peak,
-        "set_ns": set_ns,
-        "max_elevation_deg": e_peak,
-        "rise_at_start": rise_at_start,
-        "set_at_end": set_at_end,
+        "sat_index": win.key,
+        "rise_ns": win.start,
+        "culminate_ns": win.peak_t,
+        "set_ns": win.end,
+        "max_elevation_deg": win.peak_f,
+        "rise_at_start": win.start_at_edge,
+        "set_at_end": win.end_at_edge,
     }
 
 

@@ -48,7 +48,7 @@ from numba import njit, prange
 
 from leonet.constants import WGS84_A_KM, WGS84_B_KM, WGS84_E2
 from leonet.errors import InputError
-from leonet.geometry import above_mask, above_mask_jit, mask_sin
+from leonet.geometry import above_mask, above_mask_jit, line_of_sight_jit, mask_sin
 from leonet.ground.points import GroundPoints
 
 # Largest angle between the geodetic normal and the geocentric direction on the ellipsoid
@@ -526,11 +526,7 @@ def _scan(
                 # The test in a vectorisable loop into a mask, then a branch-free compaction
                 # (write every row, advance on a hit) into scratch, copied into this point's slots.
                 for k in range(m):
-                    dx = gx[k] - px
-                    dy = gy[k] - py
-                    dz = gz[k] - pz
-                    du = dx * ux + dy * uy + dz * uz
-                    dd = dx * dx + dy * dy + dz * dz
+                    du, dd = line_of_sight_jit(gx[k], gy[k], gz[k], px, py, pz, ux, uy, uz)
                     hit[k] = above_mask_jit(du, dd, sin_m) & (dd <= max_range2)
                 base = offsets[c]
                 room = offsets[c + 1] - base
@@ -542,11 +538,7 @@ def _scan(
                     sat_out[base + k] = buf[k]
             elif want_max:
                 for k in range(m):
-                    dx = gx[k] - px
-                    dy = gy[k] - py
-                    dz = gz[k] - pz
-                    du = dx * ux + dy * uy + dz * uz
-                    dd = dx * dx + dy * dy + dz * dz
+                    du, dd = line_of_sight_jit(gx[k], gy[k], gz[k], px, py, pz, ux, uy, uz)
                     rng = math.sqrt(dd)
                     ok = above_mask_jit(du, dd, sin_m) & (dd <= max_range2)
                     cnt += ok
@@ -555,11 +547,7 @@ def _scan(
                 max_sin[c] = _max_reduce(sv, m)
             else:
                 for k in range(m):
-                    dx = gx[k] - px
-                    dy = gy[k] - py
-                    dz = gz[k] - pz
-                    du = dx * ux + dy * uy + dz * uz
-                    dd = dx * dx + dy * dy + dz * dz
+                    du, dd = line_of_sight_jit(gx[k], gy[k], gz[k], px, py, pz, ux, uy, uz)
                     cnt += above_mask_jit(du, dd, sin_m) & (dd <= max_range2)
                 counts[c] = cnt
 

@@ -10,17 +10,20 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from leonet.errors import InputError
+from leonet.times import format_time
 
 TABLE_FORMATS = ("csv", "parquet")
 CSV_QUOTING = ("strings", "minimal")
 
 
-def write_table(table: pa.Table, path: str | Path | TextIO, fmt: str, *, quoting: str = "strings", decimals: Mapping[str, int] | None = None) -> int:
+def write_table(table: pa.Table, path: str | Path | TextIO, fmt: str, *, quoting: str = "strings", decimals: Mapping[str, int] | None = None,
+                metadata: Mapping[str, str] | None = None) -> int:
     """Write ``table`` to ``path`` as ``fmt`` ('csv' or 'parquet'); returns the rows written.
 
     The file is written beside its final name and renamed into place, so an interrupted run
@@ -31,6 +34,9 @@ def write_table(table: pa.Table, path: str | Path | TextIO, fmt: str, *, quoting
     'minimal' quotes only values holding a comma, a quote or a line break (RFC 4180), for
     listings read by eye or split on commas. ``decimals`` ({column: digits}, 'minimal' only)
     writes those float columns with a fixed number of decimals (NaN and nulls as empty cells).
+    Timestamp columns are ``timestamp[ns, UTC]`` in Parquet and ISO-8601 text with 'Z' in CSV.
+    ``metadata`` (e.g. :func:`leonet.export.metadata.run_metadata`) goes into the Parquet
+    file's key-value metadata; CSV has no place for it.
     """
     if fmt not in TABLE_FORMATS:
         raise InputError(f"format {fmt!r} is not one of {', '.join(TABLE_FORMATS)}")
@@ -41,6 +47,10 @@ def write_table(table: pa.Table, path: str | Path | TextIO, fmt: str, *, quoting
         raise InputError(f"decimals names columns {unknown} that the table does not have ({', '.join(table.column_names)})")
     if decimals and quoting != "minimal":
         raise InputError("decimals applies to CSV written with quoting='minimal'")
+    if fmt == "csv":
+        table = csv_ready(table)
+    elif metadata:
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}), **{str(k): str(v) for k, v in metadata.items()}})
     if not isinstance(path, (str, Path)):
         if fmt != "csv":
             raise InputError(f"{fmt} output needs a file name, not a stream")
@@ -59,6 +69,26 @@ def write_table(table: pa.Table, path: str | Path | TextIO, fmt: str, *, quoting
 
     _atomic(out, write)
     return table.num_rows
+
+
+def csv_ready(table: pa.Table) -> pa.Table:
+    """``table`` with its timestamp columns as ISO-8601 UTC text ('2024-10-23T00:00:00Z', to the
+    column's unit where it has a fraction), the form every CSV reader and person reads alike."""
+    cols = []
+    for field, col in zip(table.schema, table.columns):
+        if pa.types.is_timestamp(field.type):
+            ns = col.cast(pa.timestamp("ns", tz="UTC")).cast(pa.int64()).to_numpy(zero_copy_only=False)
+            unit = None if field.type.unit == "ns" else field.type.unit
+            text = np.atleast_1d(format_time(ns, unit)) if len(ns) else np.zeros(0, object)
+            col = pa.array(text.tolist(), pa.string(), mask=col.is_null().to_numpy(zero_copy_only=False) if col.null_count else None)
+        cols.append(col)
+    return pa.table(cols, names=table.column_names)
+
+
+def timestamps(t_ns: np.ndarray, unit: str = "ns") -> pa.Array:
+    """UTC ns as an Arrow ``timestamp[unit, UTC]`` column (``unit`` 's', 'ms', 'us' or 'ns')."""
+    arr = pa.array(np.asarray(t_ns, dtype=np.int64), pa.int64()).cast(pa.timestamp("ns", tz="UTC"))
+    return arr if unit == "ns" else arr.cast(pa.timestamp(unit, tz="UTC"), safe=False)
 
 
 def write_json(doc: Any, path: str | Path | TextIO, default: Callable[[Any], Any] | None = None) -> None:

@@ -14,9 +14,8 @@ import pyarrow as pa
 
 from leonet.coverage.passes import Passes
 from leonet.coverage.regional import RegionalResult
-from leonet.export.files import write_table
+from leonet.export.files import timestamps, write_table
 from leonet.network.run import RouteRun
-from leonet.times import format_time
 
 COVERAGE_COLUMNS = ("time_utc", "region", "cells", "cells_covered", "sats_in_view_min", "sats_in_view_mean", "sats_in_view_max", "sats_overhead")
 ROUTE_COLUMNS = ("t_ns", "src", "dst", "hops", "path", "length_m", "rtt_ms")
@@ -29,9 +28,15 @@ def coverage_table(res: RegionalResult, served_only: bool = False) -> pa.Table:
     applied), ``cells_covered`` counts only cells whose region is active at that time."""
     ts = res.timeseries()
     covered = ts["cells_served"] if served_only else ts["cells_covered"]
-    cols = {"time_utc": format_time(ts["t_ns"]), "region": ts["region"], "cells": ts["cells"], "cells_covered": covered}
+    cols = {"time_utc": timestamps(ts["t_ns"]), "region": ts["region"], "cells": ts["cells"], "cells_covered": covered}
     cols |= {k: ts[k] for k in COVERAGE_COLUMNS[4:]}
-    return pa.table({k: np.asarray(v) for k, v in cols.items()})
+    return pa.table({k: v if isinstance(v, pa.Array) else overhead_column(v) if k == "sats_overhead" else np.asarray(v) for k, v in cols.items()})
+
+
+def overhead_column(values: np.ndarray) -> pa.Array:
+    """``sats_overhead``: null for regions that are not targets (it is counted for targets only)."""
+    v = np.asarray(values)
+    return pa.array(v, mask=v < 0)
 
 
 def routes_table(run: RouteRun) -> pa.Table:
@@ -72,9 +77,9 @@ def passes_table(found: Passes, norad_id: np.ndarray) -> pa.Table:
     times to the millisecond."""
     norad = np.asarray(norad_id)[found.sat_index]
     order = np.lexsort((norad, found.rise_ns))
-    rise, cul, sets = (format_time(a[order], "ms") for a in (found.rise_ns, found.culminate_ns, found.set_ns))
-    return pa.table({"norad_id": norad[order], "rise_utc": np.atleast_1d(rise), "culminate_utc": np.atleast_1d(cul),
-                     "set_utc": np.atleast_1d(sets), "max_elevation_deg": found.max_elevation_deg[order]})
+    return pa.table({"norad_id": norad[order], "rise_utc": timestamps(found.rise_ns[order], "ms"),
+                     "culminate_utc": timestamps(found.culminate_ns[order], "ms"), "set_utc": timestamps(found.set_ns[order], "ms"),
+                     "max_elevation_deg": found.max_elevation_deg[order]})
 
 
 def write_routes(run: RouteRun, path: str | Path) -> tuple[int, Path]:

@@ -7,6 +7,7 @@ message (the coordinates of such rows are empty). Times are ISO-8601 UTC with 'Z
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from leonet.errors import InputError
+from leonet.export.files import timestamps
 from leonet.orbits.frames import itrf_to_geodetic
 from leonet.orbits.propagate import ERROR_MESSAGES, States
 from leonet.times import format_time
@@ -28,21 +30,23 @@ def columns_for(frame: str) -> list[str]:
     return ["norad_id", "time_utc", *coords, "error"]
 
 
-def write_states(states: States, norad_id: np.ndarray, path: str | Path, fmt: str, frame: str) -> int:
+def write_states(states: States, norad_id: np.ndarray, path: str | Path, fmt: str, frame: str, metadata: Mapping[str, str] | None = None) -> int:
     """Write ``states`` (in 'teme' or 'itrf'; 'geodetic' is derived from 'itrf') to ``path``.
-    Returns the number of rows written."""
+    In Parquet ``time_utc`` is ``timestamp[ns, UTC]``, ``error`` NULL for good rows, and
+    ``metadata`` goes into the file's key-value metadata. Returns the number of rows written."""
     if fmt not in FORMATS:
         raise InputError(f"format {fmt!r} is not one of {', '.join(FORMATS)}")
     if frame == "geodetic" and states.frame != "itrf":
         raise InputError("geodetic output needs ITRF states")
     n, m = states.shape
-    times = pa.array(format_time(states.t_ns))
+    times = timestamps(states.t_ns) if fmt == "parquet" else pa.array(format_time(states.t_ns))
     names = columns_for(frame)
     codes = sorted(c for c in ERROR_MESSAGES if c)
     messages = np.array([""] + [f"{c}: {ERROR_MESSAGES[c]}" for c in codes], dtype=object)
     code_to_row = np.zeros(256, dtype=np.int64)
     code_to_row[codes] = np.arange(1, len(codes) + 1)
-    schema = pa.schema([("norad_id", pa.int64()), ("time_utc", pa.string())] + [(c, pa.float64()) for c in names[2:5]] + [("error", pa.string())])
+    schema = pa.schema([("norad_id", pa.int64()), ("time_utc", times.type)] + [(c, pa.float64()) for c in names[2:5]] + [("error", pa.string())],
+                       metadata={str(k): str(v) for k, v in (metadata or {}).items()} or None)
     out = Path(path)
     if not out.parent.exists():
         raise InputError(f"output folder {out.parent} does not exist; create it first")
@@ -64,7 +68,7 @@ def write_states(states: States, norad_id: np.ndarray, path: str | Path, fmt: st
             for c in coords:
                 flat = c.reshape(-1)
                 cols.append(pa.array(flat, mask=bad | np.isnan(flat)))
-            cols.append(pa.array(messages[code_to_row[err]].tolist() if bad.any() else [""] * len(err), pa.string()))
+            cols.append(pa.array(messages[code_to_row[err]].tolist() if bad.any() else [None] * len(err), pa.string(), mask=~bad))
             writer.write_table(pa.Table.from_arrays(cols, schema=schema))
             rows += len(err)
     finally:

@@ -1,15 +1,20 @@
-"""Regional results as Parquet files plus one DuckDB database holding the same tables."""
+"""Regional results as Parquet files plus one DuckDB database holding the same tables, and a
+``run`` table saying what produced them (also in every Parquet file's key-value metadata).
+Times are ``timestamp[ns, UTC]``; values that do not apply are NULL, never a sentinel."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from leonet.coverage.regional import RegionalFigures, RegionalResult
-from leonet.times import format_time
+from leonet.export.files import timestamps, write_table
+from leonet.export.metadata import run_table
+from leonet.export.results import overhead_column
 
 
 def _h3_str(cells: np.ndarray) -> list[str]:
@@ -19,10 +24,19 @@ def _h3_str(cells: np.ndarray) -> list[str]:
 def result_tables(res: RegionalResult, baseline: RegionalResult | None, beam_radius_km: float) -> dict[str, pa.Table]:
     """``timeseries`` (time, region), ``cells`` (one row per cell), ``regions``, ``border``."""
     ts = res.timeseries()
-    t = {"time_utc": format_time(ts["t_ns"]), **{k: v for k, v in ts.items() if k != "t_ns"}}
-    if baseline is not None:
-        t["cells_served_if_all_active"] = baseline.timeseries()["cells_served"]
-    return {"timeseries": pa.table({k: np.asarray(v) if not isinstance(v, list) else v for k, v in t.items()}), **figure_tables(res, beam_radius_km)}
+    served_all = baseline.timeseries()["cells_served"] if baseline is not None else None
+    return {"timeseries": timeseries_table(ts, served_all), **figure_tables(res, beam_radius_km)}
+
+
+def timeseries_table(ts: dict[str, np.ndarray], cells_served_if_all_active: np.ndarray | None = None) -> pa.Table:
+    """The ``timeseries`` table of :meth:`~leonet.coverage.regional.RegionalResult.timeseries`
+    rows (or :func:`~leonet.coverage.regional.timeseries_rows`, one time chunk's): ``time_utc``
+    first, ``sats_overhead`` null outside targets, and ``cells_served_if_all_active`` when given."""
+    t = {"time_utc": timestamps(ts["t_ns"]), **{k: v for k, v in ts.items() if k not in ("t_ns", "sats_overhead")},
+         "sats_overhead": overhead_column(ts["sats_overhead"])}
+    if cells_served_if_all_active is not None:
+        t["cells_served_if_all_active"] = cells_served_if_all_active
+    return pa.table({k: v if isinstance(v, (list, pa.Array)) else np.asarray(v) for k, v in t.items()})
 
 
 def figure_tables(res: RegionalFigures, beam_radius_km: float) -> dict[str, pa.Table]:
@@ -40,20 +54,24 @@ def figure_tables(res: RegionalFigures, beam_radius_km: float) -> dict[str, pa.T
         **{f"service_{k}": v for k, v in res.service_fom.as_columns().items()},
     }
     regions = res.region_summary()
-    border = [{k: v for k, v in b.items() if k not in ("cells", "by_region")} | {"by_region": str(b["by_region"])} for b in res.border_effect(beam_radius_km)]
+    border = [{k: v for k, v in b.items() if k not in ("cells", "by_region")} | {"by_region": json.dumps(b["by_region"], sort_keys=True)}
+              for b in res.border_effect(beam_radius_km)]
     out = {"cells": pa.table(cells), "regions": pa.Table.from_pylist(regions)}
     if border:
         out["border"] = pa.Table.from_pylist(border)
     return out
 
 
-def write_tables(tables: dict[str, pa.Table], out_dir: Path) -> dict[str, Path]:
-    """Parquet files ``<name>.parquet`` and ``leonet.duckdb`` with one table per name."""
+def write_tables(tables: dict[str, pa.Table], out_dir: Path, metadata: Mapping[str, str] | None = None) -> dict[str, Path]:
+    """Parquet files ``<name>.parquet`` and ``leonet.duckdb`` with one table per name; with
+    ``metadata`` also a ``run`` table of it (key, value) and the same in each file's metadata."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    if metadata:
+        tables = {**tables, "run": run_table(metadata)}
     paths = {}
     for name, table in tables.items():
         p = out_dir / f"{name}.parquet"
-        pq.write_table(table, p)
+        write_table(table, p, "parquet", metadata=metadata)
         paths[name] = p
     paths["duckdb"] = write_duckdb(out_dir / "leonet.duckdb", dict(paths))
     return paths

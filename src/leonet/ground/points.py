@@ -30,7 +30,8 @@ class GroundPoints:
     position (km), from the geodetic coordinates (:meth:`from_geodetic`) or given as read (e.g.
     Hypatia's WGS72 positions); ``name``: ``(n,)`` object array of labels, or None.
     ``up`` ``(n, 3)``: the local vertical (ellipsoid normal), derived on first use.
-    Build with :meth:`from_geodetic`, which checks its input; the constructor does not.
+    Build with :meth:`from_geodetic`, which checks its input; the constructor does not. Treat the
+    arrays as read-only: derived layouts (``up``, the visibility kernel's blocks) are kept per object.
     """
 
     lat_deg: np.ndarray

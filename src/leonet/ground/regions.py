@@ -113,9 +113,22 @@ def _region_cells_cached(region: Region, res: int) -> np.ndarray:
     if region.kind == "country":
         key = (region.key, res)
         if key not in _COUNTRY_CELLS:
-            _COUNTRY_CELLS[key] = region_cells(region.geometry, res)
+            _COUNTRY_CELLS[key] = _country_cells(region, res)
         return _COUNTRY_CELLS[key]
     by_res = _CELL_CACHE.setdefault(region, {})
     if res not in by_res:
         by_res[res] = region_cells(region.geometry, res)
     return by_res[res]
+
+
+def _country_cells(region: Region, res: int) -> np.ndarray:
+    """A country's cells: the 'hybrid' cells of its borders plus the coastal cells whose centre
+    is at sea but that overlap its land most (:func:`leonet.ground.cells.cells_to_country`), so
+    that a country has one cell set whether it is studied alone or with its neighbours."""
+    from leonet.ground.cells import cells_to_country, region_cells
+
+    inner = region_cells(region.geometry, res)
+    touched = np.setdiff1d(region_cells(region.geometry, res, contain="overlap"), inner)
+    coast = touched[cells_to_country(touched) == region.key] if touched.size else touched
+    return np.union1d(inner, coast)
+

@@ -10,8 +10,8 @@ A sensor sees a target when every constraint holds (angles in degrees):
 
 They are folded into one *margin* (deg), the smallest of ``elevation - min_elevation``,
 ``max_off_nadir - off_nadir`` and ``sun_elevation - sun_min``: access <=> margin >= 0.
-Windows are found as :func:`leonet.coverage.passes.find_passes` finds passes, with the margin
-in place of the elevation: a coarse grid, candidate peaks (sampled maxima above zero, or below
+Windows are found as :func:`leonet.coverage.passes.find_passes` finds passes
+(:func:`leonet.search.windows_above`), with the margin in place of the elevation: a coarse grid, candidate peaks (sampled maxima above zero, or below
 zero but able to reach it within their two coarse intervals given a bound on the margin's
 rate), golden-section refinement of each peak and bisection of the zero crossings (default
 0.01 s). The rate bound holds because the margin is a minimum of functions each at most as
@@ -38,7 +38,7 @@ from leonet.imaging.sun import sun_direction_itrf
 from leonet.imaging.targets import Targets
 from leonet.orbits.frames import geodetic_to_itrf
 from leonet.orbits.satellites import Satellites
-from leonet.search import bisect_crossing, golden_max
+from leonet.search import golden_max, windows_above
 from leonet.times import NS_PER_S, parse_time
 
 #: (target, satellite, time) samples per coarse block (about 100 MB of temporaries).
@@ -194,7 +194,6 @@ def _windows(
     tol_ns: int,
 ) -> dict[str, np.ndarray]:
     """Windows of one block of rows (each row one (target, satellite)); ``margin`` (rows, m)."""
-    m = len(grid)
 
     def f_margin(row: np.ndarray, t: np.ndarray) -> np.ndarray:
         return geo.pairs(row_t[row], row_s[row], t)[0]
@@ -202,57 +201,8 @@ def _windows(
     def f_elev(row: np.ndarray, t: np.ndarray) -> np.ndarray:
         return geo.pairs(row_t[row], row_s[row], t)[1]
 
-    # ---- candidate peaks (as in find_passes): sampled maxima at or above zero, or able to reach it
-    pad = np.pad(margin, ((0, 0), (1, 1)), constant_values=-np.inf)
-    is_max = np.isfinite(margin) & (margin > pad[:, :-2]) & (margin >= pad[:, 2:])
-    row, k = np.nonzero(is_max)
-    e_k = margin[row, k]
-    w = w_deg_s[row]
-    reach = np.full(len(row), -np.inf)
-    for nb in (k - 1, k + 1):
-        inside = (nb >= 0) & (nb < m)
-        nbc = np.clip(nb, 0, m - 1)
-        h_s = np.abs(grid[nbc] - grid[k]) / NS_PER_S
-        e_nb = margin[row, nbc]
-        bound = np.where(np.isfinite(e_nb), (e_k + e_nb + w * h_s) / 2.0, e_k + w * h_s)
-        reach = np.maximum(reach, np.where(inside, bound, -np.inf))
-    keep = (e_k >= 0.0) | (reach >= 0.0)
-    row, k, e_k = row[keep], k[keep], e_k[keep]
-    lo_i, hi_i = np.maximum(k - 1, 0), np.minimum(k + 1, m - 1)
-    t_peak, e_peak = golden_max(f_margin, row, grid[lo_i], grid[hi_i], margin[row, lo_i], margin[row, hi_i], grid[k], e_k, tol_ns)
-    up = e_peak >= 0.0
-    row, t_peak = row[up], t_peak[up]
-
-    # ---- bracket start and end by samples below zero around each peak; one window per run
-    below = margin < 0.0
-    idx = np.arange(m)
-    last_below = np.maximum.accumulate(np.where(below, idx, -1), axis=1)
-    next_below = np.minimum.accumulate(np.where(below, idx, m)[:, ::-1], axis=1)[:, ::-1]
-    j_rise = last_below[row, np.searchsorted(grid, t_peak, side="right") - 1]
-    j_set = next_below[row, np.searchsorted(grid, t_peak, side="left")]
-    order = np.lexsort((t_peak, j_set, j_rise, row))
-    row, t_peak, j_rise, j_set = row[order], t_peak[order], j_rise[order], j_set[order]
-    first = np.ones(len(row), dtype=bool)
-    first[1:] = (np.diff(row) != 0) | (np.diff(j_rise) != 0) | (np.diff(j_set) != 0)
-    row, t_peak, j_rise, j_set = row[first], t_peak[first], j_rise[first], j_set[first]
-
-    at_start, at_end = j_rise < 0, j_set >= m
-    jr, js = np.clip(j_rise, 0, m - 2), np.clip(j_set, 1, m - 1)
-    r_, s_ = ~at_start, ~at_end
-    nr = int(r_.sum())
-    cross = bisect_crossing(
-        f_margin,
-        0.0,
-        np.concatenate([row[r_], row[s_]]),
-        np.concatenate([grid[jr][r_], np.maximum(grid[js - 1], t_peak)[s_]]),
-        np.concatenate([np.minimum(grid[jr + 1], t_peak)[r_], grid[js][s_]]),
-        np.concatenate([np.zeros(nr, bool), np.ones(int(s_.sum()), bool)]),
-        tol_ns,
-    )
-    start_ns = np.full(len(row), grid[0])
-    end_ns = np.full(len(row), grid[-1])
-    start_ns[r_] = cross[:nr]
-    end_ns[s_] = cross[nr:]
+    win = windows_above(f_margin, margin, grid, w_deg_s, 0.0, tol_ns, rate_unit=NS_PER_S, keep="earliest")
+    row, t_peak, start_ns, end_ns, at_start, at_end = win.key, win.peak_t, win.start, win.end, win.start_at_edge, win.end_at_edge
     # Highest elevation inside the window (elevation is unimodal over a pass).
     _, el_ends = geo.pairs(row_t[np.r_[row, row]], row_s[np.r_[row, row]], np.r_[start_ns, end_ns])
     _, el_peak0 = geo.pairs(row_t[row], row_s[row], t_peak)

@@ -161,6 +161,8 @@ def run_scenario(
         policy = load_policy(policy_db, default=policy)
     notes: list[str] = []
     const, source = scenario_constellation(sc, folder, notes)
+    for note in const.stale_elements(grid.start_ns, int(grid.t_ns[-1]), allow=sc.allow_stale_elements):
+        _note(notes, note)
     sats = scenario_satellites(sc, const, notes)
     area = area if area is not None else scenario_area(sc)
     res = run_regional(sats, area, grid.t_ns, policy, sc.min_elevation_deg, sc.max_range_km, progress=progress)

@@ -5,15 +5,17 @@ Schema (all keys; unknown keys are errors so that typos do not pass silently)::
     [scenario]      name (str), description (str)
     [constellation] source (file path relative to the data folder, or absolute; URL;
                     celestrak:GROUP) or preset (starlink-gen1 | starlink-gen2 | kuiper | oneweb);
-                    fallback_preset (used when source is a file that is not there)
-    [time]          start (ISO-8601), duration ('24h'), step ('60s')
+                    fallback_preset (used when source is a file that is not there);
+                    allow_stale_elements (bool: go on with element sets > 90 days from the window)
+    [time]          start (ISO-8601 text or a TOML date-time; no offset means UTC),
+                    duration ('24h'), step ('60s')
     [coverage]      regions (ISO codes, e.g. ["TWN"], or GeoJSON files relative to the scenario
                     file, e.g. ["my_area.geojson"]), neighbours_within_km (float >= 0),
                     h3_res (0..15, default 5), min_elevation_deg (0..90, default 25),
                     max_range_km (optional), beam_radius_km (default 15)
     [policy]        default ("active" | "inactive" | "licensed"), and [[policy.rules]] with
                     region (ISO code or GeoJSON file), active (bool), optional start / end (ISO-8601)
-    [output]        dir (default "out/<scenario file stem>")
+    [output]        dir (default "out/<scenario file stem>", relative to the current folder)
     [[launches]]    launch batches joining during the run (leonet.deployment.batch.LaunchBatch):
                     name, satellites, release (ISO-8601), shell_altitude_km, inclination_deg,
                     optional plane_raan_deg, plane_epoch, insertion_altitude_km (280),
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +38,7 @@ from leonet.times import parse_duration, parse_time
 
 _SCHEMA: dict[str, set[str]] = {
     "scenario": {"name", "description"},
-    "constellation": {"source", "preset", "fallback_preset"},
+    "constellation": {"source", "preset", "fallback_preset", "allow_stale_elements"},
     "time": {"start", "duration", "step"},
     "coverage": {"regions", "neighbours_within_km", "h3_res", "min_elevation_deg", "max_range_km", "beam_radius_km"},
     "policy": {"default", "rules"},
@@ -73,6 +76,7 @@ class Scenario:
     policy_rules: tuple[PolicyRuleSpec, ...] = ()
     output_dir: str = "out"
     launches: tuple[dict, ...] = ()
+    allow_stale_elements: bool = False
     path: Path | None = field(default=None, compare=False)
 
 
@@ -106,7 +110,9 @@ def read_toml(p: Path, what: str, example: str) -> dict[str, Any]:
     if not p.is_file():
         raise InputError(f"{what} {p} not found (see {example} for one)")
     try:
-        return tomllib.loads(p.read_text(encoding="utf-8"))
+        return tomllib.loads(p.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{p}: not a TOML text file (byte {exc.object[exc.start]:#04x} at offset {exc.start} is not UTF-8)") from None
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{p}: not valid TOML: {exc}") from None
 
@@ -137,12 +143,16 @@ def parse_scenario(doc: dict[str, Any], where: str = "scenario", default_output:
     source = _get(con, "source", f"{where} [constellation]", str, None)
     preset = _get(con, "preset", f"{where} [constellation]", str, None, allowed=presets)
     fallback = _get(con, "fallback_preset", f"{where} [constellation]", str, None, allowed=presets)
+    allow_stale = _get(con, "allow_stale_elements", f"{where} [constellation]", bool, False, allowed="true or false")
     if bool(source) == bool(preset):
         raise _err(f"{where} [constellation]", f"give exactly one of 'source' (an element-set file, URL or celestrak:GROUP) or 'preset' ({presets})")
     for key, value in (("preset", preset), ("fallback_preset", fallback)):
         if value is not None and value not in PRESETS:
             raise _err(f"{where} [constellation]", f"'{key}' = {value!r} is not one of {presets}")
 
+    if isinstance(tm.get("start"), datetime):  # a TOML date-time; without an offset it is UTC
+        st = tm["start"]
+        tm = {**tm, "start": (st if st.tzinfo else st.replace(tzinfo=UTC)).isoformat()}
     start = _get(tm, "start", f"{where} [time]", str, allowed="ISO-8601, e.g. 2024-10-23T00:00:00Z")
     duration = _get(tm, "duration", f"{where} [time]", str, allowed="e.g. '24h'")
     step = _get(tm, "step", f"{where} [time]", str, allowed="e.g. '60s'")
@@ -213,6 +223,7 @@ def parse_scenario(doc: dict[str, Any], where: str = "scenario", default_output:
         policy_rules=tuple(rules),
         output_dir=_get(out, "dir", f"{where} [output]", str, default_output),
         launches=launches,
+        allow_stale_elements=allow_stale,
         path=path,
     )
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from sgp4.api import SGP4_ERRORS, Satrec, SatrecArray
 
-from leonet.constants import EARTH_ROTATION_RAD_S, WGS72_A_KM, WGS72_MU_KM3_S2, WGS84_A_KM
+from leonet.constants import EARTH_ROTATION_RAD_S, WGS72_A_KM, WGS72_MU_KM3_S2, WGS84_A_KM, WGS84_B_KM
 from leonet.errors import InputError
 from leonet.orbits.eop import EarthOrientation, builtin_eop
 from leonet.orbits.frames import gmst82_rad, teme_to_itrf
@@ -32,7 +32,42 @@ BLOCK_STATES = 200_000  # states per block: ~10 MB of float64 temporaries, good 
 #: Satellites per SGP4 block in :func:`propagate_pairs` (each block costs sats x pairs states).
 PAIR_BLOCK_SATS = 8
 
-ERROR_MESSAGES: dict[int, str] = {0: "ok", **{int(k): v for k, v in SGP4_ERRORS.items()}}
+#: Codes 1-6 are SGP4's own; leonet adds 7 and 8 for states SGP4 returns without complaint but
+#: that cannot be real (far from the element epoch the theory diverges).
+ERROR_BELOW_SURFACE = 7
+ERROR_BEYOND_LEO = 8
+ERROR_MESSAGES: dict[int, str] = {
+    0: "ok",
+    **{int(k): v for k, v in SGP4_ERRORS.items()},
+    ERROR_BELOW_SURFACE: "position is below the Earth's surface (not physical; far from the element epoch?)",
+    ERROR_BEYOND_LEO: "position is beyond 3 Earth radii for a LEO element set (not physical; far from the element epoch?)",
+}
+#: A LEO element set: at least this many revolutions a day (a period of 128 min or less).
+LEO_MIN_REV_PER_DAY = 11.25
+#: Radii (km) outside which a state is not physical: below the polar radius of the Earth, or
+#: beyond three equatorial radii for a LEO element set.
+_MIN_RADIUS_KM = WGS84_B_KM
+_MAX_LEO_RADIUS_KM = 3.0 * WGS84_A_KM
+
+
+def flag_unphysical(r_teme_km: np.ndarray, error: np.ndarray, leo: np.ndarray) -> None:
+    """Mark states that SGP4 returned but that are not physical, in place: ``error`` (sats, ...)
+    gets :data:`ERROR_BELOW_SURFACE` or :data:`ERROR_BEYOND_LEO` where it was 0. ``r_teme_km``
+    (sats, ..., 3); ``leo`` (sats,) bool: LEO element sets (see :data:`LEO_MIN_REV_PER_DAY`)."""
+    with np.errstate(invalid="ignore"):
+        rad = np.sqrt(np.einsum("...k,...k->...", r_teme_km, r_teme_km))
+        ok = error == 0
+        below = ok & (rad < _MIN_RADIUS_KM)
+        leo_b = np.asarray(leo, dtype=bool).reshape((-1,) + (1,) * (rad.ndim - 1))
+        beyond = ok & leo_b & (rad > _MAX_LEO_RADIUS_KM)
+    error[below] = ERROR_BELOW_SURFACE
+    error[beyond] = ERROR_BEYOND_LEO
+
+
+def leo_mask(satrecs: Sequence[Satrec]) -> np.ndarray:
+    """(sats,) bool: element sets of at least :data:`LEO_MIN_REV_PER_DAY` revolutions a day."""
+    n = np.array([s.no_kozai for s in satrecs], dtype=np.float64) * 1440.0 / (2.0 * np.pi)
+    return n >= LEO_MIN_REV_PER_DAY
 
 
 @dataclass
@@ -52,6 +87,15 @@ class States:
     frame: str
     norad_id: np.ndarray | None = None
     serving: np.ndarray | None = None
+    epoch_ns: np.ndarray | None = None
+
+    @property
+    def age_days(self) -> np.ndarray:
+        """Time from each satellite's element epoch, ``(sats, times)`` days (negative before
+        it). SGP4 on real elements is good to about a km at epoch and drifts 1-3 km a day."""
+        if self.epoch_ns is None:
+            raise InputError("these states carry no element epochs; get them from Satellites.at()")
+        return (self.t_ns[None, :] - np.asarray(self.epoch_ns, dtype=np.int64)[:, None]) / 86_400e9
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -92,6 +136,8 @@ class States:
             data[f"{self.frame}_velocity_km_s"] = (("norad_id", "time", "xyz"), self.v_kms)
         if self.serving is not None:
             data["serving"] = (("norad_id", "time"), self.serving)
+        if self.epoch_ns is not None:
+            data["age_days"] = (("norad_id", "time"), self.age_days)
         return xr.Dataset(data, coords=coords, attrs={"frame": self.frame, "errors": "0 = ok; " + "; ".join(f"{k} = {v}" for k, v in ERROR_MESSAGES.items() if k)})
 
     def error_counts(self) -> dict[int, int]:
@@ -218,7 +264,9 @@ class _Job:
         else:
             v = self._scratch("v", j - i, m)
         err = self.e_out[i:j]
-        SatrecArray(list(self.satrecs[i:j]))._sgp4(self.jd, self.fr, err, r, v)
+        block = list(self.satrecs[i:j])
+        SatrecArray(block)._sgp4(self.jd, self.fr, err, r, v)
+        flag_unphysical(r, err, leo_mask(block))
         # The C++ SGP4 leaves NaN only for errors 1-4; for error 6 (decayed, radius below 1
         # Earth radius) it still returns finite positions. Every failed state is NaN here.
         failed = err != 0
@@ -312,6 +360,7 @@ def propagate_pairs(
         r = np.empty((len(block), m, 3))
         v = np.empty((len(block), m, 3))
         SatrecArray([satrecs[i] for i in block])._sgp4(jd[a:b], fr[a:b], e, r, v)
+        flag_unphysical(r, e, leo_mask([satrecs[i] for i in block]))
         cols = np.arange(m)
         r_sorted[a:b] = r[rows, cols]
         e_sorted[a:b] = e[rows, cols]

@@ -55,7 +55,12 @@ class Satellites(ABC):
             raise InputError(f"frame {frame!r} is not one of {', '.join(FRAMES)} (geodetic is derived from itrf)")
         st = self._at(t, frame, velocities, workers, progress)
         st.norad_id = np.asarray(self.norad_id, dtype=np.int64)
+        st.epoch_ns = self.element_epoch_ns()
         return st
+
+    def element_epoch_ns(self) -> np.ndarray | None:
+        """Each satellite's element epoch, (sats,) UTC ns, where it has one (SGP4 element sets)."""
+        return None
 
     def at_pairs(self, sat_index: np.ndarray, t_ns: np.ndarray, serving_only: bool = True) -> np.ndarray:
         """ITRF positions ``(*broadcast, 3)`` km of satellite ``sat_index[k]`` at ``t_ns[k]``
@@ -126,6 +131,13 @@ class SatelliteUnion(Satellites):
             if sel.any():
                 out[sel] = p._at_pairs(sat_index[sel] - self._bounds[k], t_ns[sel], serving_only)
         return out
+
+    def element_epoch_ns(self) -> np.ndarray | None:
+        epochs = [p.element_epoch_ns() for p in self.parts]
+        if all(e is None for e in epochs):
+            return None
+        # Satellites without element sets (launch batches) have no epoch to be far from.
+        return np.concatenate([e if e is not None else np.full(len(p), np.iinfo(np.int64).min) for e, p in zip(epochs, self.parts)])
 
     def _take(self, idx: np.ndarray) -> Satellites:
         which = np.searchsorted(self._bounds, idx, side="right") - 1

@@ -45,12 +45,13 @@ from leonet.coverage.regional import (
     timeseries_rows,
 )
 from leonet.errors import InputError
+from leonet.export.tables import timeseries_table
 from leonet.jobs.regional import ScenarioRun, scenario_area, scenario_constellation, scenario_policy, scenario_satellites
 from leonet.jobs.scenario import Scenario
 from leonet.orbits.satellites import Satellites
 from leonet.policy.model import ServicePolicy
 from leonet.scale.dataset import Task, read_partition, task_done, write_partition
-from leonet.times import TimeGrid, format_time
+from leonet.times import TimeGrid
 from leonet.version import __version__
 
 TABLES = ("partials", "gaps", "chunks", "timeseries")
@@ -177,8 +178,7 @@ class ScenarioJob:
         srv = chunk_partial(np.where(active, counts, 0))
         n = task.i1 - task.i0
         axes = {k: _plain(v) for k, v in self.axes}
-        timeseries = {"time_utc": format_time(ts["t_ns"]), **{k: v for k, v in ts.items() if k != "t_ns"}}
-        timeseries["cells_served_if_all_active"] = timeseries["cells_covered"]  # every cell active: served = covered
+        timeseries = timeseries_table(ts, ts["cells_covered"])  # every cell active: served = covered
         partials = {f"cov_{k}": v for k, v in cov.columns().items()} | {f"srv_{k}": v for k, v in srv.columns().items()}
         partials |= {"active_count": active.sum(axis=1, dtype=np.int64), "served_count": served.sum(axis=1, dtype=np.int64)}
         gaps = {"kind": np.concatenate([np.zeros(cov.gap_place.size, np.int8), np.ones(srv.gap_place.size, np.int8)]),
@@ -186,7 +186,7 @@ class ScenarioJob:
         chunk = {"i0": [task.i0], "i1": [task.i1], "instants": [n], "sgp4_failures": [json.dumps({str(k): v for k, v in failures.items()})],
                  "seconds": [time.perf_counter() - started]}
         tables = {"partials": _table(partials, axes, len(area)), "gaps": pa.table(gaps), "chunks": _table(chunk, axes, 1),
-                  "timeseries": _table(timeseries, axes, len(ts["t_ns"]))}
+                  "timeseries": with_axes(timeseries, axes)}
         write_partition(Path(self.folder), task, self.sweep, tables, DONE_TABLE)
         return {"instants": n, "peak_rss_mb": _peak_rss_mb()}
 
@@ -196,10 +196,13 @@ class ScenarioJob:
 
 def _table(cols: dict[str, Any], axes: dict[str, Any], rows: int) -> pa.Table:
     """Columns, then the sweep's axis values repeated on every row."""
-    out = {k: (v if isinstance(v, list) else np.asarray(v)) for k, v in cols.items()}
+    return with_axes(pa.table({k: (v if isinstance(v, list) else np.asarray(v)) for k, v in cols.items()}), axes)
+
+
+def with_axes(table: pa.Table, axes: dict[str, Any]) -> pa.Table:
     for k, v in axes.items():
-        out[k] = pa.array([v] * rows)
-    return pa.table(out)
+        table = table.append_column(k, pa.array([v] * table.num_rows))
+    return table
 
 
 def _plain(v: Any) -> Any:

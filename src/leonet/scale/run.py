@@ -33,7 +33,7 @@ from leonet.jobs.regional import ScenarioRun
 from leonet.jobs.scenario import Scenario, load_scenario
 from leonet.scale.dataset import Task, manifest_chunk_instants, prepare_folder, remove_staging, write_manifest
 from leonet.scale.engine import EngineEvents, check_scheduler, run_tasks
-from leonet.scale.regional import TABLES, PartitionedRun, ScenarioJob, merge_job, scenario_job
+from leonet.scale.regional import TABLES, PartitionedRun, ScenarioJob, merge_job, scenario_job, with_axes
 from leonet.scale.sweep import SweepSpec, load_sweep
 
 
@@ -152,7 +152,7 @@ def _write_final(plan: Plan, runs: list[ScenarioRun]) -> dict[str, Path]:
     for job, run in zip(plan.jobs, runs):
         tables = figure_tables(run.result, run.scenario.beam_radius_km)
         axes = {k: v for k, v in job.axes}
-        cells = _with_axes(tables["cells"], axes)
+        cells = with_axes(tables["cells"], axes)
         p = folder / "cells" / f"variant={job.variant}" / "part-0.parquet"
         p.parent.mkdir(parents=True, exist_ok=True)
         write_table(cells, p, "parquet")
@@ -167,12 +167,6 @@ def _write_final(plan: Plan, runs: list[ScenarioRun]) -> dict[str, Path]:
         write_table(pa.Table.from_pylist(borders), paths["border"], "parquet")
     paths["duckdb"] = _duckdb(folder, dict(paths), sweep=True)
     return paths
-
-
-def _with_axes(table: pa.Table, axes: dict[str, Any]) -> pa.Table:
-    for k, v in axes.items():
-        table = table.append_column(k, pa.array([v] * table.num_rows))
-    return table
 
 
 def _duckdb(folder: Path, files: dict[str, Path], sweep: bool) -> Path:

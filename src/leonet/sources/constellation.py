@@ -22,6 +22,10 @@ from leonet.orbits.satellites import Satellites
 from leonet.sources.records import LoadReport, ParsedRecord
 from leonet.times import format_time, jd2_to_ns
 
+#: Element sets this many days from the time asked for get a warning; past the maximum, a refusal.
+STALE_WARN_DAYS = 14.0
+STALE_MAX_DAYS = 90.0
+
 
 @dataclass(frozen=True, eq=False)
 class Constellation(Satellites):
@@ -115,6 +119,33 @@ class Constellation(Satellites):
 
     def top_rate_rad_s(self, ground_alt_km: float = 0.0) -> np.ndarray:
         return top_angular_rate_rad_s(self.satrecs, ground_alt_km)
+
+    def element_epoch_ns(self) -> np.ndarray:
+        return self.epoch_ns
+
+    def stale_elements(self, start_ns: int, end_ns: int, warn_days: float = STALE_WARN_DAYS, max_days: float = STALE_MAX_DAYS,
+                       allow: bool = False) -> list[str]:
+        """Check how far ``[start_ns, end_ns]`` lies from the element epochs. Returns notes for
+        satellites past ``warn_days``; raises :class:`~leonet.errors.InputError` when any is past
+        ``max_days`` unless ``allow`` (then that is a note too). SGP4 on real element sets is
+        good to about a km at epoch and drifts 1-3 km a day (more for manoeuvring satellites)."""
+        if not len(self):
+            return []
+        age = np.maximum(np.abs(start_ns - self.epoch_ns), np.abs(end_ns - self.epoch_ns)) / 86_400e9
+        worst = int(np.argmax(age))
+        where = f"(the farthest, {self.name[worst] or self.norad_id[worst]}, has its epoch {format_time(int(self.epoch_ns[worst]), 's')}, {age[worst]:,.0f} days away)"
+        notes = []
+        n_max, n_warn = int((age > max_days).sum()), int((age > warn_days).sum())
+        if n_max and not allow:
+            raise InputError(
+                f"{n_max:,} of {len(self):,} element sets are more than {max_days:g} days from the time asked for {where}: "
+                "SGP4 positions that far from epoch are wrong by hundreds of km or more; use element sets from near that "
+                "time, or give --allow-stale-elements (Python: allow_stale_elements=True) to go on anyway"
+            )
+        if n_warn:
+            notes.append(f"{n_warn:,} of {len(self):,} element sets are more than {warn_days:g} days from the time asked for {where}; "
+                         "SGP4 drifts 1-3 km a day from epoch")
+        return notes
 
     # ---- derived orbit figures ----------------------------------------------------------
     def _attr(self, name: str) -> np.ndarray:

@@ -57,12 +57,17 @@ def parse_text(text: str, source: str, fmt: str | None = None, repair_checksums:
 def load_file(path: str | Path, fmt: str | None = None, repair_checksums: bool = False) -> Constellation:
     """Load one TLE/OMM file (optionally gzip-compressed)."""
     p = Path(path)
+    if p.is_dir():
+        raise InputError(f"{str(p)!r} is a folder, not an element-set file; name a TLE/OMM file inside it")
     if not p.is_file():
         hint = f" (reference data lives in {data_dir()}; set LEONET_DATA_DIR to change that)" if not p.is_absolute() else ""
         raise DataNotFoundError(f"element-set file {str(p)!r} not found{hint}")
     raw = p.read_bytes()
     if p.suffix == ".gz":
-        raw = gzip.decompress(raw)
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, gzip.BadGzipFile) as exc:
+            raise InputError(f"{p}: not a readable gzip file ({exc or 'truncated'}); give the element set itself or a valid .gz") from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
