@@ -1,7 +1,7 @@
 """Benchmark: a long global coverage run as a partitioned dataset, in process and on Dask.
 
     .venv/bin/python bench/scale.py [--duration 7d] [--res 4] [--file PATH] [--workers 2]
-        [--modes none,local,tcp] [--memory-check] [--json OUT]
+        [--modes none,local,tcp] [--repeats 1] [--memory-check] [--json OUT]
 
 The run: ``regions = ["world"]`` (every H3 cell at ``--res``; 288,122 at res 4), the
 10,744-satellite Starlink snapshot of 2026-08-22, 60 s steps from the snapshot's day at 00:00
@@ -125,6 +125,7 @@ def main() -> None:
     ap.add_argument("--file", default=None)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--modes", default="none,local,tcp")
+    ap.add_argument("--repeats", type=int, default=1, help="runs of each mode, alternating")
     ap.add_argument("--memory-check", action="store_true")
     ap.add_argument("--json")
     ap.add_argument("--_child")
@@ -138,14 +139,24 @@ def main() -> None:
     load1, load5, _ = os.getloadavg()
     print(f"leonet scale benchmark: global H3 res {args.res}, {Path(args.file).name}, {args.duration} at 60 s; "
           f"{info.get('cores', '')}; load average {load1:.1f}/{load5:.1f} at start")
-    results = {}
-    for mode in args.modes.split(","):
-        r = run_child(mode, args, args.duration)
-        results[mode] = r
-        med = statistics.median(r["task_s"])
-        wrss = ", ".join(f"{v:.0f}" for v in sorted(r["worker_rss_mb"].values())) or "-"
-        print(f"  {mode:5s}: wall {r['wall_s']:7.1f} s, {r['tasks']} tasks of <= 240 instants, median task {med:5.2f} s, "
-              f"{med / 240 * 1e3:6.1f} ms per instant; peak RSS client {r['client_rss_mb']:.0f} MB, workers [{wrss}] MB", flush=True)
+    results: dict[str, dict] = {}
+    runs: dict[str, list[dict]] = {}
+    # Modes alternate over the repeats, so that a change of load on a shared machine hits all of them.
+    for rep in range(args.repeats):
+        for mode in args.modes.split(","):
+            r = run_child(mode, args, args.duration)
+            runs.setdefault(mode, []).append(r)
+            med = statistics.median(r["task_s"])
+            wrss = ", ".join(f"{v:.0f}" for v in sorted(r["worker_rss_mb"].values())) or "-"
+            print(f"  {mode:5s} #{rep + 1}: wall {r['wall_s']:7.1f} s, {r['tasks']} tasks of <= 240 instants, median task {med:5.2f} s, "
+                  f"{med / 240 * 1e3:6.1f} ms per instant; peak RSS client {r['client_rss_mb']:.0f} MB, workers [{wrss}] MB; "
+                  f"load {os.getloadavg()[0]:.1f}", flush=True)
+    for mode, rs in runs.items():
+        walls = [r["wall_s"] for r in rs]
+        results[mode] = rs[0] | {"wall_s": statistics.median(walls), "task_s": [t for r in rs for t in r["task_s"]],
+                                 "client_rss_mb": max(r["client_rss_mb"] for r in rs)}
+        if len(rs) > 1:
+            print(f"  {mode:5s}: median wall {statistics.median(walls):.1f} s over {len(rs)} runs (min {min(walls):.1f}, max {max(walls):.1f})")
     base = results.get("none")
     if base:
         for mode in ("local", "tcp"):
