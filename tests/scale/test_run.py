@@ -73,3 +73,10 @@ def test_timeseries_partitions_hold_no_duplicates(tmp_path):
     ts = read_timeseries(tmp_path / "out")
     assert not ts.duplicated(["time_utc", "region"]).any()
     assert ts["time_utc"].nunique() == 120
+
+
+def test_local_dask_cluster_gives_the_same_dataset(tmp_path):
+    sc = write_small(tmp_path)
+    out = execute(plan_scenario(sc, tmp_path / "out", chunk_instants=40), "local", workers=2)
+    assert out.computed == 3 and len({r["pid"] for r in out.task_results} - {os.getpid()}) >= 1
+    assert_same_as_reference(tmp_path / "out")
