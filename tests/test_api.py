@@ -176,3 +176,26 @@ def test_launch_batches_are_satellites_everywhere(gen1) -> None:
     assert paths and not any(len(gen1) <= x < len(gen1) + 20 for x in paths)
     with pytest.raises(InputError, match="share catalogue numbers"):
         leonet.join(arrived, arrived)
+
+
+def test_only_operational_satellites_serve_by_default(tmp_path: Path) -> None:
+    """Issue 13: direct-to-cell payloads and satellites on the move serve no broadband users
+    unless asked; every summary says what was left out."""
+    from refdata import ref_file
+
+    c = leonet.load(ref_file("tle/starlink_20260822_celestrak_gp.tle"))
+    grid = leonet.TimeGrid("2026-08-22T00:00:00Z", "2min", "60s")
+    cov = leonet.coverage(c, ["TWN"], grid, h3_res=3)
+    every = leonet.coverage(c, ["TWN"], grid, h3_res=3, states=None)
+    assert cov.left_out["dtc"] == 639 and "left out:" in cov.serving_note and "639 dtc" in cov.serving_note
+    assert (cov.result.counts <= every.result.counts).all() and (cov.result.counts < every.result.counts).any()
+    r = leonet.route(c, "Seattle", "Los Angeles", grid, mode="bentpipe")
+    nodes = leonet.route(c, "Seattle", "Los Angeles", grid, mode="bentpipe").run.node_columns()
+    names = dict(zip(nodes["id"], nodes["name"]))
+    used = {int(x) for p in r.to_pandas()["path"].dropna() for x in p.split("-")}
+    assert used and not any("DTC" in names[i] for i in used)
+    assert any("639 dtc" in n for n in r.run.notes)
+    out = tmp_path / "c.csv"
+    _cli("coverage", str(ref_file("tle/starlink_20260822_celestrak_gp.tle")), "--region", "TWN", "--h3-res", "3",
+         "--start", "2026-08-22T00:00:00Z", "--duration", "2min", "--step", "60s", "--states", "all", "-o", str(out))
+    np.testing.assert_array_equal(pd.read_csv(out)["sats_in_view_max"], every.to_pandas()["sats_in_view_max"])

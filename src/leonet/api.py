@@ -16,6 +16,7 @@ columns the matching CLI command writes. Nothing here prints; long work reports 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ from leonet.network.run import RouteRun, run_routes
 from leonet.orbits.satellites import Satellites, SatelliteUnion
 from leonet.policy.model import ServicePolicy
 from leonet.sources.constellation import Constellation
+from leonet.sources.fleet import DEFAULT_SERVING as SERVING_STATES  # operational: who serves users by default
 from leonet.times import NS_PER_S, TimeGrid, parse_duration, parse_time
 
 log = logging.getLogger("leonet")
@@ -74,6 +76,8 @@ class Coverage:
 
     result: RegionalResult
     policy_applied: bool = False
+    left_out: dict[str, int] = dataclasses.field(default_factory=dict)
+    serving_note: str = ""
 
     def to_arrow(self):
         """One row per (time, region): ``time_utc, region, cells, cells_covered,
@@ -95,6 +99,7 @@ def coverage(
     policy: ServicePolicy | None = None,
     policy_db: str | None = None,
     allow_stale_elements: bool = False,
+    states: str | Sequence[str] | None = SERVING_STATES,
     progress: Callable[[int], None] | None = None,
 ) -> Coverage:
     """Satellites in view of every H3 cell of ``regions`` (country codes such as ``["TWN"]``,
@@ -102,10 +107,11 @@ def coverage(
     ``grid``, above ``min_elevation_deg`` (and within ``max_range_km``). With a ``policy`` or a
     control-plane ``policy_db``, ``cells_covered`` counts only cells active at that time.
     Element sets more than 90 days from the grid are refused unless ``allow_stale_elements``.
-    ``progress`` gets the number of instants done."""
-    sats = as_satellites(satellites)
+    Only satellites in ``states`` serve (default operational; ``None`` for all; see
+    :func:`serving_satellites`). ``progress`` gets the number of instants done."""
     grid = _grid(grid)
-    check_element_age(sats, grid.start_ns, grid.t_ns[-1], allow_stale_elements)
+    check_element_age(as_satellites(satellites), grid.start_ns, grid.t_ns[-1], allow_stale_elements)
+    sats, left, note = serving_satellites(satellites, states)
     specs = [regions] if isinstance(regions, (str, Region)) else list(regions)
     if not specs:
         raise InputError("give at least one region, e.g. ['TWN'] or ['TW', 'JP']")
@@ -122,7 +128,7 @@ def coverage(
     targets = tuple(dict.fromkeys(s if isinstance(s, Region) else Region.from_spec(str(s).strip()) for s in specs))
     area = build_area(_unique_regions(targets), h3_res, 0.0)
     res = run_regional(sats, area, grid.t_ns, policy or ServicePolicy.active_everywhere(), min_elevation_deg, max_range_km, progress=progress)
-    return Coverage(res, policy_applied=policy is not None)
+    return Coverage(res, policy_applied=policy is not None, left_out=left, serving_note=note)
 
 
 def _unique_regions(regions: Sequence[Region]) -> tuple[Region, ...]:
@@ -204,6 +210,7 @@ def route(
     gateways: str | Path | None = None,
     inactive: Sequence[str] | str = (),
     allow_stale_elements: bool = False,
+    states: str | Sequence[str] | None = SERVING_STATES,
     progress: Callable[[int], None] | None = None,
 ) -> Route:
     """Shortest-latency routes from ``src`` to ``dst`` (a city name, 'lat,lon', or a gateway /
@@ -211,17 +218,18 @@ def route(
     populous cities with ``all_pairs``. ``mode``: 'isl' (up, lasers, down), 'bentpipe'
     (user-satellite-gateway in one footprint, then fibre) or 'gateway' (user to gateway over
     lasers, then fibre). ``inactive``: countries where service is off (their users get no
-    route). ``gateways``: a gateways/PoPs file (default: the packaged set)."""
+    route). ``gateways``: a gateways/PoPs file (default: the packaged set). Only satellites in
+    ``states`` carry traffic (default operational; ``None`` for all); node ids number those."""
     if grid is None:
         raise InputError("give the time grid: leonet.TimeGrid(start, duration, step)")
     grid = _grid(grid)
     endpoints, pairs, options, notes = route_inputs(src, dst, mode=mode, all_pairs=all_pairs, cities=cities, min_elevation_deg=min_elevation_deg,
                                                     max_range_km=max_range_km, isl_max_range_km=isl_max_range_km,
                                                     min_grazing_alt_km=min_grazing_alt_km, gateways=gateways, inactive=inactive)
-    sats = as_satellites(satellites)
-    check_element_age(sats, grid.start_ns, grid.t_ns[-1], allow_stale_elements)
+    check_element_age(as_satellites(satellites), grid.start_ns, grid.t_ns[-1], allow_stale_elements)
+    sats, _, serving_note = serving_satellites(satellites, states)
     run = run_routes(sats, endpoints, grid.t_ns, pairs=pairs, progress=progress, **options)
-    run.notes[:0] = notes
+    run.notes[:0] = [*notes, serving_note]
     return Route(run)
 
 
@@ -283,13 +291,16 @@ def route_hypatia(
     min_grazing_alt_km: float = 80.0,
     gateways: str | Path | None = None,
     inactive: Sequence[str] | str = (),
+    time_convention: str = "hypatia",
     progress: Callable[[int], None] | None = None,
 ) -> Route:
     """Routes on a Hypatia (satgenpy) scenario folder with its own satellites, laser links,
     ground stations (Hypatia's node ids) and link-length limits. ``start`` defaults to the
-    scenario's TLE epoch; ``src``/``dst`` are station names or places within 100 km of one."""
+    scenario's TLE epoch; ``src``/``dst`` are station names or places within 100 km of one.
+    ``time_convention``: 'hypatia' (Earth rotation at UTC, as satgenpy) or 'ut1' (the true
+    Earth); see :mod:`leonet.network.hypatia`."""
     from leonet.ground.gateways import load_gateways
-    from leonet.network.hypatia import read_hypatia
+    from leonet.network.hypatia import hypatia_earth_orientation, read_hypatia
     from leonet.network.routing import LinkRule
 
     if all_pairs == bool(src or dst) or (not all_pairs and not (src and dst)):
@@ -304,7 +315,7 @@ def route_hypatia(
     run = run_routes(scen.constellation, ground, grid.t_ns, pairs=pairs, mode=mode, user_links=rule,
                      isl_max_range_km=scen.max_isl_length_m / 1e3 if isl_max_range_km is None else isl_max_range_km,
                      min_grazing_alt_km=min_grazing_alt_km, sites=load_gateways(gateways) if mode != "isl" else None,
-                     laser_links=scen.isls, inactive=codes, progress=progress)
+                     laser_links=scen.isls, inactive=codes, progress=progress, eop=hypatia_earth_orientation(time_convention))
     run.notes[:0] = notes
     return Route(run)
 
@@ -357,6 +368,8 @@ class PassList:
 
     passes: Passes
     norad_id: np.ndarray
+    left_out: dict[str, int] = dataclasses.field(default_factory=dict)
+    serving_note: str = ""
 
     def __len__(self) -> int:
         return len(self.passes)
@@ -384,12 +397,15 @@ def passes(
     min_elevation_deg: float = 25.0,
     coarse_step: str | None = None,
     allow_stale_elements: bool = False,
+    states: str | Sequence[str] | None = SERVING_STATES,
     progress: Callable[[int], None] | None = None,
 ) -> PassList:
     """Rise, culmination and set of every pass above ``min_elevation_deg`` over a WGS84 point
     in ``[start, start + duration]``, refined to 0.01 s. ``coarse_step``: the first search's
-    step (default from the fastest satellite, 5-30 s). ``progress`` gets states done."""
-    sats = as_satellites(satellites)
+    step (default from the fastest satellite, 5-30 s). Passes are for service: only satellites
+    in ``states`` count (default operational; ``None`` for every satellite, e.g. to watch one
+    raising). ``progress`` gets states done."""
+    sats, left, note = serving_satellites(satellites, states)
     if not -90.0 <= float(lat_deg) <= 90.0 or not -180.0 <= float(lon_deg) <= 360.0:
         raise InputError(f"lat_deg {lat_deg} must be in [-90, 90] and lon_deg {lon_deg} in [-180, 360]")
     t0 = parse_time(start)
@@ -397,12 +413,13 @@ def passes(
     check_element_age(sats, t0, t1, allow_stale_elements)
     step_s = parse_duration(coarse_step) / NS_PER_S if coarse_step is not None else default_coarse_step_s(sats, alt_m / 1000.0)
     found = find_passes(sats, lat_deg, lon_deg, alt_m / 1000.0, t0, t1, min_elevation_deg, step_s, progress=progress)
-    return PassList(found, np.asarray(sats.norad_id))
+    return PassList(found, np.asarray(sats.norad_id), left, note)
 
 
-def passes_work(satellites: Satellites, start: str | int, duration: str | int, coarse_step: str | None = None, alt_m: float = 0.0) -> int:
+def passes_work(satellites: Satellites, start: str | int, duration: str | int, coarse_step: str | None = None, alt_m: float = 0.0,
+                states: str | Sequence[str] | None = SERVING_STATES) -> int:
     """How many coarse states :func:`passes` will compute (for a progress bar's total)."""
-    sats = as_satellites(satellites)
+    sats = serving_satellites(satellites, states)[0]
     step_s = parse_duration(coarse_step) / NS_PER_S if coarse_step is not None else default_coarse_step_s(sats, alt_m / 1000.0)
     span = parse_duration(duration)
     return len(sats) * (-(-span // int(round(step_s * NS_PER_S))) + 1)
@@ -448,6 +465,37 @@ def write_scenario(run: ScenarioRun, output_dir: str | Path, command_line: str |
     return paths
 
 
+def serving_satellites(satellites: Satellites, states: str | Sequence[str] | None = SERVING_STATES) -> tuple[Satellites, dict[str, int], str]:
+    """The satellites that serve: of every SGP4 part, those whose operational state
+    (:func:`leonet.sources.fleet.infer_fleet`) is in ``states`` (``None``: all); launch batches
+    keep their own rule (serving once at their shell). Returns (satellites, left out per state,
+    a summary line)."""
+    from leonet.orbits.satellites import join
+    from leonet.sources.fleet import serving
+
+    sats = as_satellites(satellites)
+    if states is None:
+        return sats, {}, f"all {len(sats):,} satellites serve (no state filter)"
+    parts = sats.parts if isinstance(sats, SatelliteUnion) else (sats,)
+    kept: list[Satellites] = []
+    left: dict[str, int] = {}
+    keep_states: tuple[str, ...] = ()
+    for p in parts:
+        if isinstance(p, Constellation):
+            s = serving(p, states)
+            kept.append(s.constellation)
+            keep_states = s.states
+            for k, n in s.left_out.items():
+                left[k] = left.get(k, 0) + n
+        else:
+            kept.append(p)
+    out = join(*[k for k in kept if len(k)]) if any(len(k) for k in kept) else kept[0]
+    gone = ", ".join(f"{n:,} {k}" for k, n in left.items() if n) or "none"
+    note = f"{len(out):,} of {len(sats):,} satellites serve (states: {', '.join(keep_states) or 'all'}); left out: {gone}"
+    log.info(note)
+    return out, left, note
+
+
 def check_element_age(satellites: Satellites, start_ns: int, end_ns: int, allow: bool = False) -> list[str]:
     """The element-age check of :meth:`~leonet.sources.constellation.Constellation.stale_elements`
     for every SGP4 part of ``satellites``; warnings go to the ``leonet`` logger and are returned."""
@@ -466,5 +514,5 @@ def _grid(grid: TimeGrid) -> TimeGrid:
 
 __all__ = [
     "Coverage", "PassList", "Route", "ScenarioRun",
-    "coverage", "estimate_coverage", "estimate_states", "load", "passes", "passes_work", "route", "route_hypatia", "run_scenario", "write_scenario",
+    "SERVING_STATES", "coverage", "estimate_coverage", "estimate_states", "load", "passes", "passes_work", "route", "route_hypatia", "run_scenario", "serving_satellites", "write_scenario",
 ]

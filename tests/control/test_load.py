@@ -18,6 +18,8 @@ from leonet.control.db import audit_log, decisions, make_engine, policy_states, 
 
 CLIENTS = 50
 ROUNDS = 2
+# All clients share 127.0.0.1 and a few tokens here; the limits are tested in test_guard.py.
+UNLIMITED = ("--client-rate", "1e6/s", "--token-rate", "1e6/s")
 
 
 @pytest.fixture(params=BACKENDS)
@@ -26,7 +28,7 @@ def served(request: pytest.FixtureRequest, tmp_path: Path):
     with new_store(request.param, tmp_path) as url:
         tokens = seed(url)
         port = free_port()
-        proc = start_server_process(url, port)
+        proc = start_server_process(url, port, *UNLIMITED)
         state = {"proc": proc}
         try:
             yield url, f"http://127.0.0.1:{port}", tokens, port, state
@@ -153,7 +155,7 @@ def test_kill_9_under_load_keeps_every_acknowledged_write(served) -> None:
     state["proc"].wait(15)
     for t in threads:
         t.join(60)
-    state["proc"] = start_server_process(url, port)
+    state["proc"] = start_server_process(url, port, *UNLIMITED)
     with httpx.Client(base_url=base, timeout=60) as http:
         rows = {r["id"]: r["justification"] for r in http.get("/requests", headers=auth(tok["au"])).json()}
         verify = http.get("/audit/verify", headers=auth(tok["au"])).json()

@@ -14,12 +14,12 @@ from leonet.times import parse_time
 
 
 def test_overhead_rows_and_empty_listing() -> None:
-    rows = [{"norad_id": 44714, "name": "STARLINK-1008", "azimuth_deg": 12.5, "elevation_deg": 80.25, "range_km": 560.123, "altitude_km": 550.0}]
+    rows = [{"norad_id": 44714, "name": "STARLINK-1008", "azimuth_deg": 12.5, "elevation_deg": 80.25, "range_km": 560.123, "altitude_km": 550.0, "state": "operational"}]
     t = overhead_table(rows)
     assert tuple(t.column_names) == OVERHEAD_COLUMNS and t.schema.field("norad_id").type == pa.int64()
     buf = io.StringIO()
     assert write_overhead_csv(rows, buf) == 1
-    assert buf.getvalue() == "norad_id,name,azimuth_deg,elevation_deg,range_km,altitude_km\n44714,STARLINK-1008,12.5,80.25,560.123,550.0\n"
+    assert buf.getvalue() == "norad_id,name,azimuth_deg,elevation_deg,range_km,altitude_km,state\n44714,STARLINK-1008,12.5,80.25,560.123,550.0,operational\n"
     empty = io.StringIO()
     write_overhead_csv([], empty)
     assert empty.getvalue() == ",".join(OVERHEAD_COLUMNS) + "\n"

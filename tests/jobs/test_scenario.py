@@ -113,9 +113,10 @@ def test_policy_db_drives_coverage_and_run(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'control.db'}"
     run = lambda *a: CliRunner().invoke(cli, list(a), catch_exceptions=False)  # noqa: E731
     admin = run("db", "init", "--db", url).stdout.strip().splitlines()[-1]
-    op = run("user", "add", "op", "--role", "operator", "--db", url, "--token", admin).stdout.strip().splitlines()[-1]
+    code = CliRunner().invoke(cli, ["user", "add", "op", "--role", "operator", "--db", url], env={"LEONET_TOKEN": admin}).stdout.strip().splitlines()[-1]
+    op = CliRunner().invoke(cli, ["user", "enrol", "op", "--db", url], input=code + "\n").stdout.strip().splitlines()[-1]
     assert run("policy", "add-region", "taiwan", "--country", "TWN", "--db", url, "--token", op).exit_code == 0
-    res = run("policy", "set", "taiwan", "--deactivate", "--reason", "not licensed", "--from", "2025-01-01T00:05:00Z",
+    res = run("policy", "set", "taiwan", "--deactivate", "--reason", "not licensed", "--from", "2025-01-01T00:05:00Z", "--backdate",
               "--db", url, "--token", op)
     assert res.exit_code == 0, res.output
     out = tmp_path / "cov.csv"
@@ -201,3 +202,18 @@ def test_report_draws_cells_that_cross_the_antimeridian(tmp_path: Path) -> None:
     polys = cell_boundaries([h3.str_to_int(c[0]) for c in cells])
     assert any(p.geom_type == "MultiPolygon" for p in polys), "the case must include a cell split at 180 deg"
     assert (out / "report.html").read_text().count("<img") == 3
+
+
+def test_states_key_chooses_who_serves(tmp_path: Path) -> None:
+    assert load_scenario(write(tmp_path, SMALL)).states == ("operational",)
+    every = SMALL.replace('preset = "starlink-gen1"', 'preset = "starlink-gen1"\nstates = ["all"]')
+    assert load_scenario(write(tmp_path, every)).states is None
+    two = SMALL.replace('preset = "starlink-gen1"', 'preset = "starlink-gen1"\nstates = ["operational", "raising"]')
+    assert load_scenario(write(tmp_path, two)).states == ("operational", "raising")
+    bad = SMALL.replace('preset = "starlink-gen1"', 'preset = "starlink-gen1"\nstates = ["flying"]')
+    with pytest.raises(InputError, match=r"\[constellation\] states.*'flying'.*operational"):
+        load_scenario(write(tmp_path, bad))
+    from leonet.jobs.regional import run_scenario
+
+    run = run_scenario(write(tmp_path, SMALL))
+    assert any("satellites serve (states: operational)" in n for n in run.notes)

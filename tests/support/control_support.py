@@ -25,7 +25,9 @@ from leonet.control.db import make_engine
 from leonet.control.service import ControlService, init_store
 
 PG_ENV = "LEONET_TEST_PG_URL"
-BOX = {"type": "Polygon", "coordinates": [[[120.0, 20.0], [121.0, 20.0], [121.0, 21.0], [120.0, 21.0], [120.0, 20.0]]]}
+# Far from the sensitive zone (Taiwan) at every protected resolution.
+BOX = {"type": "Polygon", "coordinates": [[[10.0, 50.0], [11.0, 50.0], [11.0, 51.0], [10.0, 51.0], [10.0, 50.0]]]}
+BOX_CELL = (50.5, 10.5)  # lat, lon inside BOX
 CELLS = ["85283473fffffff", "85283447fffffff", "8528340ffffffff"]  # resolution-5 H3 cells
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -52,17 +54,28 @@ def new_store(backend: str, tmp_path: Path) -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def enrol(svc: ControlService, admin_token: str, name: str, role: str, ents: list[str] | None = None, confirm_with: str | None = None) -> str:
+    """Create ``name`` (by the admin holding ``admin_token``), enrol it, optionally have a second
+    admin confirm it; its own token."""
+    created = svc.create_user(svc.authenticate(admin_token), name, role, f"party of {name}", ents or [])
+    token = svc.enrol(name, created["enrolment_code"])["token"]
+    if confirm_with:
+        svc.confirm_user(svc.authenticate(confirm_with), name)
+    return token
+
+
 def seed(url: str) -> dict[str, str]:
-    """Initialise ``url`` with users (admin, op1, op2, p1, p2, au) and regions (TWN sensitive,
-    box, cells1); the users' tokens. p1 is entitled to all three regions, p2 to none."""
-    tokens = {"admin": init_store(url)}
+    """Initialise ``url`` with admins (admin, admin2), operators op1, op2 (created by admin,
+    confirmed by admin2), partners p1, p3 (both entitled to TWN, box and cells1) and p2 (none),
+    an auditor au, and regions TWN (sensitive country), box (polygon) and cells1 (H3 cells);
+    the users' tokens by name."""
+    tokens = init_store(url, ("admin", "admin2"))
     engine = make_engine(url)
     try:
         svc = ControlService(engine)
-        admin = svc.authenticate(tokens["admin"])
         for name, role, ents in [("op1", "operator", []), ("op2", "operator", []), ("p1", "partner", ["TWN", "box", "cells1"]),
-                                 ("p2", "partner", []), ("au", "auditor", [])]:
-            tokens[name] = svc.create_user(admin, name, role, f"party of {name}", ents)["token"]
+                                 ("p2", "partner", []), ("p3", "partner", ["TWN", "box", "cells1"]), ("au", "auditor", [])]:
+            tokens[name] = enrol(svc, tokens["admin"], name, role, ents, confirm_with=tokens["admin2"] if role == "operator" else None)
         op = svc.authenticate(tokens["op1"])
         svc.create_region(op, "TWN", "country", country="TW", sensitive=True)
         svc.create_region(op, "box", "polygon", geometry=BOX)
@@ -70,6 +83,45 @@ def seed(url: str) -> dict[str, str]:
     finally:
         engine.dispose()
     return tokens
+
+
+@contextmanager
+def seeded_store(backend: str, tmp_path: Path) -> Iterator[tuple[str, dict[str, str], ControlService]]:
+    """(url, tokens, service) of a freshly seeded store of ``backend``."""
+    with new_store(backend, tmp_path) as url:
+        tokens = seed(url)
+        engine = make_engine(url)
+        try:
+            yield url, tokens, ControlService(engine)
+        finally:
+            engine.dispose()
+
+
+def audit_rows(conn) -> list[dict]:
+    """The audit log's rows in chain order, as dicts."""
+    from sqlalchemy import select
+
+    from leonet.control.db import audit_log
+
+    return [dict(r._mapping) for r in conn.execute(select(audit_log).order_by(audit_log.c.seq))]
+
+
+def rewrite_from(conn, start: int) -> None:
+    """Edit entry ``start``'s actor and recompute every later hash and the head: a full rewrite."""
+    from sqlalchemy import update
+
+    from leonet.control import audit
+    from leonet.control.db import audit_head, audit_log
+
+    rows = audit_rows(conn)
+    prev = rows[start - 2]["hash"]
+    for r in rows[start - 1:]:
+        if r["seq"] == start:
+            r["actor"] = "mallory"
+        r["prev_hash"] = prev
+        r["hash"] = prev = audit.entry_hash(prev, r["seq"], r["at"], r["actor"], r["action"], r["object_type"], r["object_id"], r["payload"])
+        conn.execute(update(audit_log).where(audit_log.c.seq == r["seq"]).values(actor=r["actor"], prev_hash=r["prev_hash"], hash=r["hash"]))
+    conn.execute(update(audit_head).values(hash=prev))
 
 
 def free_port() -> int:
@@ -83,15 +135,17 @@ def auth(token: str) -> dict[str, str]:
 
 
 @contextmanager
-def live_server(url: str) -> Iterator[str]:
-    """The API over ``url`` served by uvicorn in a thread on 127.0.0.1; its base URL."""
+def live_server(url: str, settings=None) -> Iterator[str]:
+    """The API over ``url`` served by uvicorn in a thread on 127.0.0.1; its base URL (the app
+    is ``live_server.app`` while it runs)."""
     import uvicorn
 
     from leonet.control.api import create_app
 
-    app = create_app(url)
+    app = create_app(url, settings)
+    live_server.app = app  # type: ignore[attr-defined]
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", proxy_headers=False))
     th = threading.Thread(target=server.run, daemon=True)
     th.start()
     deadline = time.monotonic() + 30
@@ -107,9 +161,9 @@ def live_server(url: str) -> Iterator[str]:
         app.state.service.engine.dispose()
 
 
-def start_server_process(url: str, port: int) -> subprocess.Popen:
+def start_server_process(url: str, port: int, *options: str) -> subprocess.Popen:
     """``leonet serve`` in a child process, once it answers."""
-    proc = subprocess.Popen([sys.executable, "-c", "from leonet.cli.main import main; main()", "serve", "--db", url, "--port", str(port)],
+    proc = subprocess.Popen([sys.executable, "-c", "from leonet.cli.main import main; main()", "serve", "--db", url, "--port", str(port), *options],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
     while True:

@@ -240,6 +240,26 @@ def check_job(estimate: dict, max_memory_gb: float | None) -> None:
                          f"choose fewer satellites or a coarser --h3-res, or raise --max-memory-gb")
 
 
+def states_option(f: Callable) -> Callable:
+    """``--states``: which operational states serve (default operational; 'all' for every satellite)."""
+
+    def parse(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[str, ...] | None | str:
+        if value is None:
+            return "default"
+        if value.strip().lower() == "all":
+            return None
+        from leonet.sources.fleet import parse_states
+
+        try:
+            return parse_states(value)
+        except InputError as exc:
+            raise click.BadParameter(str(exc)) from None
+
+    return click.option("--states", callback=parse, metavar="STATE[,STATE...]|all",
+                        help="Satellites that serve, by operational state (see leonet fleet): default operational; "
+                             "e.g. operational,raising; 'all' for every satellite.")(f)
+
+
 def grid_options(start: str, duration: str, step: str) -> TimeGrid:
     """``--start``, ``--duration``, ``--step`` as a grid; an error names the option at fault."""
     for opt, value, fn in (("--start", start, parse_time), ("--duration", duration, parse_duration), ("--step", step, parse_duration)):

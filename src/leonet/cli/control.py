@@ -1,8 +1,9 @@
 """Control-plane commands: ``db``, ``serve``, ``user``, ``policy``, ``request``, ``audit``.
 
-Client commands take ``--server URL --token T`` (a running ``leonet serve``) or ``--db URL
---token T`` (the database itself); ``$LEONET_SERVER``, ``$LEONET_DB`` and ``$LEONET_TOKEN``
-stand in for the options.
+Client commands take ``--server URL`` (a running ``leonet serve``) or ``--db URL`` (the
+database itself), and the caller's token from ``$LEONET_TOKEN`` or ``--token-file FILE`` (a
+token on the command line would land in shell history and process lists); ``$LEONET_SERVER``
+and ``$LEONET_DB`` stand in for the options.
 """
 
 from __future__ import annotations
@@ -23,9 +24,51 @@ from leonet.errors import InputError
 DEFAULT_PORT = 8600
 
 
+def _name(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """The control plane's one name validator, applied before anything is sent."""
+    from leonet.control.validate import check_key
+
+    if value is None:
+        return None
+    try:
+        return check_key(value, "name")
+    except InputError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _read_secret(path: str) -> str:
+    try:
+        text = Path(path).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read {path} ({exc}); give a file holding only the token or code") from None
+    if not text or len(text.splitlines()) != 1:
+        raise InputError(f"{path} must hold exactly one token or code on one line")
+    return text
+
+
+def _token_opt(f: Callable) -> Callable:
+    def cb(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+        return _read_secret(value) if value else None
+
+    f = click.option("--token-file", "token_file", callback=cb, expose_value=True, type=click.Path(dir_okay=False),
+                     help="File holding your token (default: $LEONET_TOKEN).")(f)
+    f = click.option("--token", envvar="LEONET_TOKEN", hidden=True, help="Your token; prefer $LEONET_TOKEN or --token-file.")(f)
+    return f
+
+
 def _client_options(f: Callable) -> Callable:
-    f = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(f)
-    f = click.option("--token", envvar="LEONET_TOKEN", help="Your token (or $LEONET_TOKEN).")(f)
+    import functools
+
+    inner = f
+
+    @functools.wraps(inner)
+    def wrapper(*args: Any, token_file: str | None = None, **kw: Any) -> Any:
+        if token_file:
+            kw["token"] = token_file
+        return inner(*args, **kw)
+
+    f = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")(wrapper)
+    f = _token_opt(f)
     f = click.option("--db", "db", envvar="LEONET_DB", help="Work on this database directly: sqlite:///file.db or postgresql://... (or $LEONET_DB).")(f)
     f = click.option("--server", envvar="LEONET_SERVER", help="A running `leonet serve`, e.g. http://127.0.0.1:8600 (or $LEONET_SERVER).")(f)
     return f
@@ -71,15 +114,19 @@ def db() -> None:
 
 @db.command("init")
 @click.option("--db", "url", required=True, envvar="LEONET_DB", help="sqlite:///path/control.db (created) or postgresql://user:pw@127.0.0.1:5432/name.")
-@click.option("--admin", "admin", default="admin", show_default=True, help="Name of the first admin user.")
+@click.option("--admin", "admins", multiple=True, callback=lambda c, p, v: tuple(_name(c, p, x) for x in v) or ("admin",),
+              help="Name of a first admin (repeat for more; default 'admin'). Approvals need two admins: one grants, another confirms.")
 @handle_errors
-def db_init(url: str, admin: str) -> None:
-    """Create the schema and the first admin; prints the admin's token, once (only its hash is kept)."""
+def db_init(url: str, admins: tuple[str, ...]) -> None:
+    """Create the schema and the first admins; prints each admin's token once, one a line
+    (only hashes are kept). Each admin should then rotate it: `leonet user rotate`."""
     from leonet.control.service import init_store
 
-    token = init_store(url, admin)
-    err_console.print(f"created the control database and admin user {admin!r}; its token (shown only now, keep it safe):")
-    click.echo(token)
+    tokens = init_store(url, admins)
+    err_console.print(f"created the control database and admin user(s) {', '.join(tokens)}; their tokens follow, one a line, in that order "
+                      "(shown only now; hand each to its admin, who rotates it with `leonet user rotate`):")
+    for t in tokens.values():
+        click.echo(t)
 
 
 @db.command("upgrade")
@@ -103,16 +150,79 @@ def db_upgrade(url: str) -> None:
 @click.option("--db", "url", required=True, envvar="LEONET_DB", help="Database URL (initialised with `leonet db init`).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--max-body", "max_body", default="8MiB", show_default=True, help="Largest request body, e.g. 8MiB, 512KiB (413 above it).")
+@click.option("--client-rate", default="100/s:200", show_default=True, help="Requests per client address (rate:burst); 429 beyond.")
+@click.option("--token-rate", default="50/s:100", show_default=True, help="Requests per token (rate:burst); 429 beyond.")
+@click.option("--failure-rate", default="1/s:20", show_default=True, help="Failed logins per client before it is locked out (rate:burst).")
+@click.option("--failure-window", default=60.0, show_default=True, type=click.FloatRange(1, 3600), help="Seconds per audit summary of failed logins.")
+@click.option("--trusted-proxy", "trusted", multiple=True, help="Address or network of a reverse proxy whose X-Forwarded-For is believed (repeatable; default none).")
+@click.option("--checkpoint-key", type=click.Path(dir_okay=False), help="Ed25519 key (outside the database) to sign periodic checkpoints.")
+@click.option("--checkpoint-file", type=click.Path(dir_okay=False), help="JSON Lines file the periodic checkpoints are appended to.")
+@click.option("--checkpoint-every", default=300.0, show_default=True, type=click.FloatRange(1, 86400), help="Seconds between periodic checkpoints.")
+@click.option("--audit-key", envvar="LEONET_AUDIT_KEY", type=click.Path(dir_okay=False), help="Ed25519 key (outside the database) signing every audit entry written (or $LEONET_AUDIT_KEY).")
 @handle_errors
-def serve(url: str, host: str, port: int) -> None:
+def serve(url: str, host: str, port: int, max_body: str, client_rate: str, token_rate: str, failure_rate: str, failure_window: float,
+          trusted: tuple[str, ...], checkpoint_key: str | None, checkpoint_file: str | None, checkpoint_every: float, audit_key: str | None) -> None:
     """Serve the control-plane REST API (OpenAPI spec at /openapi.json, docs at /docs)."""
+    import ipaddress
+
     import uvicorn
 
-    from leonet.control.api import create_app
+    from leonet.control.api import ServerSettings, create_app
+    from leonet.control.limits import Rate
 
-    app = create_app(url)
+    for t in trusted:
+        try:
+            ipaddress.ip_network(t, strict=False)
+        except ValueError:
+            raise InputError(f"--trusted-proxy {t!r} is not an address or network such as 10.0.0.5 or 10.0.0.0/24") from None
+    if bool(checkpoint_key) != bool(checkpoint_file):
+        raise InputError("give both --checkpoint-key KEY and --checkpoint-file FILE for periodic checkpoints, or neither")
+    settings = ServerSettings(max_body_bytes=_bytes(max_body), client_rate=Rate.parse(client_rate), token_rate=Rate.parse(token_rate),
+                              failure_rate=Rate.parse(failure_rate), failure_window_s=failure_window, trusted_proxies=trusted)
+    from leonet.control.service import writers_key
+
+    app = create_app(url, settings, writers_key(audit_key))
+    if checkpoint_key and checkpoint_file:
+        from leonet.control import checkpoint
+
+        key = checkpoint.load_private(checkpoint_key)
+        _periodic_checkpoints(app.state.service, key, checkpoint_file, checkpoint_every)
     err_console.print(f"leonet control plane on http://{host}:{port} (spec at /openapi.json)", highlight=False)
-    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=5)
+    # proxy_headers=False: uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1.
+    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=5, proxy_headers=False, server_header=False)
+
+
+def _bytes(text: str) -> int:
+    units = {"": 1, "b": 1, "kb": 1000, "kib": 1024, "mb": 10**6, "mib": 2**20}
+    t = text.strip().lower()
+    num = t.rstrip("abcdefghijklmnopqrstuvwxyz")
+    if not num or t[len(num):] not in units:
+        raise InputError(f"--max-body {text!r} is not a size such as 8MiB, 512KiB or 1000000")
+    n = int(float(num) * units[t[len(num):]])
+    if n < 1024:
+        raise InputError(f"--max-body {text!r} is under 1 KiB; requests would not fit")
+    return n
+
+
+def _periodic_checkpoints(service: Any, key: Any, path: str, every_s: float) -> None:
+    """A daemon thread that signs the chain head into ``path`` every ``every_s`` when it moved."""
+    import threading
+
+    from leonet.control import checkpoint
+    from leonet.control.db import audit_head, read_tx
+
+    def run() -> None:
+        last = None
+        while True:
+            with read_tx(service.engine) as conn:
+                h = conn.execute(audit_head.select()).one()
+            if h.seq != last:
+                checkpoint.append(path, checkpoint.sign({"seq": h.seq, "hash": h.hash, "store_id": h.store_id}, key))
+                last = h.seq
+            threading.Event().wait(every_s)
+
+    threading.Thread(target=run, name="leonet-checkpoints", daemon=True).start()
 
 
 # ------------------------------------------------------------------------------- users
@@ -124,20 +234,81 @@ def user() -> None:
 
 
 @user.command("add")
-@click.argument("name")
+@click.argument("name", callback=_name)
 @click.option("--role", required=True, type=click.Choice(["admin", "operator", "partner", "auditor"]))
 @click.option("--party", default="", help="Organisation the user acts for, e.g. 'Ministry of X'.")
 @click.option("--entitle", help="Region keys a partner may see and file for, comma-separated.")
 @_client_options
 @handle_errors
 def user_add(name: str, role: str, party: str, entitle: str | None, server: str | None, db: str | None, token: str | None, as_json: bool) -> None:
-    """Create a user; prints its token once."""
+    """Create a user; prints its one-time enrolment code (the user trades it for a token)."""
     out = _call(server, db, token, "create_user", name=name, role=role, party=party, entitlements=_split(entitle) or [])
+    _show_code(out, as_json)
+
+
+def _show_code(out: dict[str, Any], as_json: bool) -> None:
     if as_json:
         _show(out, True)
         return
-    err_console.print(f"created {out['role']} {out['name']!r}; token (shown only now):")
+    confirm = (f" To approve requests they also need another admin's `leonet user confirm {out['name']}` after that."
+               if out.get("role") in (None, "operator", "admin") else "")
+    err_console.print(f"one-time enrolment code for {out['name']!r}, valid until {out['enrolment_expires_at']} (shown only now). Give it to them; "
+                      f"they run `leonet user enrol {out['name']}` and get a token no admin sees.{confirm}", highlight=False)
+    click.echo(out["enrolment_code"])
+
+
+@user.command("enrol")
+@click.argument("name", callback=_name)
+@click.option("--code-file", type=click.Path(dir_okay=False), help="File holding the enrolment code (default: asked for, not echoed).")
+@click.option("-o", "--token-out", type=click.Path(dir_okay=False), help="Write the token to this new file (mode 0600) instead of printing it.")
+@click.option("--server", envvar="LEONET_SERVER", help="A running `leonet serve` (or $LEONET_SERVER).")
+@click.option("--db", "db", envvar="LEONET_DB", help="The database itself (or $LEONET_DB).")
+@handle_errors
+def user_enrol(name: str, code_file: str | None, token_out: str | None, server: str | None, db: str | None) -> None:
+    """Trade the enrolment code an admin gave you for your own token."""
+    code = _read_secret(code_file) if code_file else click.prompt("enrolment code", hide_input=True, err=True).strip()
+    out = _call(server, db, None, "enrol", token_optional=True, name=name, code=code)
+    _emit_token(out, token_out)
+
+
+def _emit_token(out: dict[str, Any], token_out: str | None) -> None:
+    if token_out:
+        try:
+            fd = os.open(token_out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except OSError as exc:
+            raise InputError(f"cannot create {token_out} ({exc.strerror}); give a new file name") from None
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(out["token"] + "\n")
+        err_console.print(f"token for {out['name']!r} written to {token_out}, expires {out['token_expires_at']}; use --token-file {token_out}", highlight=False)
+        return
+    err_console.print(f"token for {out['name']!r} (shown only now), expires {out['token_expires_at']}:", highlight=False)
     click.echo(out["token"])
+
+
+@user.command("rotate")
+@click.option("-o", "--token-out", type=click.Path(dir_okay=False), help="Write the new token to this new file (mode 0600).")
+@_client_options
+@handle_errors
+def user_rotate(token_out: str | None, server: str | None, db: str | None, token: str | None, as_json: bool) -> None:
+    """Replace your own token with a fresh one (the old one stops working)."""
+    _emit_token(_call(server, db, token, "rotate_token"), token_out)
+
+
+@user.command("whoami")
+@_client_options
+@handle_errors
+def user_whoami(server: str | None, db: str | None, token: str | None, as_json: bool) -> None:
+    """Your name, role, confirmation and token expiry."""
+    _show(_call(server, db, token, "whoami"), True)
+
+
+@user.command("confirm")
+@click.argument("name", callback=_name)
+@_client_options
+@handle_errors
+def user_confirm(name: str, server: str | None, db: str | None, token: str | None, as_json: bool) -> None:
+    """Confirm (as a second admin) that NAME holds its current credential: it may approve again."""
+    _show(_call(server, db, token, "confirm_user", name=name), True)
 
 
 @user.command("list")
@@ -149,7 +320,7 @@ def user_list(server: str | None, db: str | None, token: str | None, as_json: bo
 
 
 @user.command("set")
-@click.argument("name")
+@click.argument("name", callback=_name)
 @click.option("--role", type=click.Choice(["admin", "operator", "partner", "auditor"]))
 @click.option("--party")
 @click.option("--entitle", help="Replace the entitled region keys (comma-separated; '' for none).")
@@ -162,13 +333,12 @@ def user_set(name: str, role: str | None, party: str | None, entitle: str | None
 
 
 @user.command("token")
-@click.argument("name")
+@click.argument("name", callback=_name)
 @_client_options
 @handle_errors
 def user_token(name: str, server: str | None, db: str | None, token: str | None, as_json: bool) -> None:
-    """Issue a fresh token for NAME (its previous tokens stop working); printed once."""
-    out = _call(server, db, token, "issue_token", name=name)
-    click.echo(json.dumps(out) if as_json else out["token"])
+    """Reset NAME's credential: its tokens stop working and a new enrolment code is printed once."""
+    _show_code(_call(server, db, token, "reset_credential", name=name), as_json)
 
 
 # ------------------------------------------------------------------------------- policy
@@ -184,16 +354,16 @@ def policy() -> None:
 @handle_errors
 def policy_regions(server: str | None, db: str | None, token: str | None, as_json: bool) -> None:
     """Regions you may see."""
-    _show(_call(server, db, token, "list_regions"), as_json, ["key", "kind", "name", "country", "h3_res", "sensitive", "created_by"])
+    _show(_call(server, db, token, "list_regions"), as_json, ["key", "kind", "name", "country", "h3_res", "sensitive", "sensitive_zones_reached", "created_by"])
 
 
 @policy.command("add-region")
-@click.argument("key")
+@click.argument("key", callback=_name)
 @click.option("--country", help="ISO 3166-1 code or name: a country region.")
 @click.option("--geojson", type=click.Path(exists=True, dir_okay=False), help="File with a GeoJSON Polygon/MultiPolygon (or a Feature of one).")
 @click.option("--cells", "cells_file", type=click.Path(exists=True, dir_okay=False), help="File of H3 cell ids (hex), one per line.")
 @click.option("--name", help="Display name.")
-@click.option("--sensitive", is_flag=True, help="Changes need two different operators' approvals.")
+@click.option("--sensitive", is_flag=True, help="Its cells form a sensitive zone: any change reaching them needs two operators.")
 @_client_options
 @handle_errors
 def policy_add_region(key: str, country: str | None, geojson: str | None, cells_file: str | None, name: str | None, sensitive: bool,
@@ -243,17 +413,22 @@ def policy_states(region: str | None, server: str | None, db: str | None, token:
     _show(_call(server, db, token, "list_states", region=region), as_json, ["id", "region", "active", "valid_from", "valid_to", "request_id", "created_by", "reason"])
 
 
+_BACKDATE = click.option("--backdate", is_flag=True, help="Allow --from in the past (rewrites past policy; recorded in the audit log).")
+
+
 @policy.command("set")
-@click.argument("region")
+@click.argument("region", callback=_name)
 @click.option("--activate/--deactivate", "active", required=True, help="The state to set.")
 @click.option("--reason", required=True, help="Why (recorded in the audit log).")
-@click.option("--from", "valid_from", help="Start of validity, ISO-8601 (default: always).")
+@click.option("--from", "valid_from", help="Start of validity, ISO-8601 (default: now).")
 @click.option("--to", "valid_to", help="End of validity, excluded (default: open).")
+@_BACKDATE
 @_client_options
 @handle_errors
-def policy_set(region: str, active: bool, reason: str, valid_from: str | None, valid_to: str | None, server: str | None, db: str | None, token: str | None, as_json: bool) -> None:
-    """Set REGION's state directly (operator; sensitive regions need an approved request)."""
-    _show(_call(server, db, token, "set_state", region=region, active=active, reason=reason, valid_from=valid_from, valid_to=valid_to), True)
+def policy_set(region: str, active: bool, reason: str, valid_from: str | None, valid_to: str | None, backdate: bool,
+               server: str | None, db: str | None, token: str | None, as_json: bool) -> None:
+    """Set REGION's state directly (operator; changes reaching a sensitive zone need an approved request)."""
+    _show(_call(server, db, token, "set_state", region=region, active=active, reason=reason, valid_from=valid_from, valid_to=valid_to, backdate=backdate), True)
 
 
 # ------------------------------------------------------------------------------- requests
@@ -268,24 +443,25 @@ _REQ_COLS = ["id", "region", "action", "state", "filed_by", "party", "on_behalf_
 
 
 @request.command("file")
-@click.argument("region")
+@click.argument("region", callback=_name)
 @click.option("--action", required=True, type=click.Choice(["activate", "deactivate"]))
 @click.option("--justification", required=True, help="Why the change is asked for.")
 @click.option("--on-behalf-of", help="The party the request is filed for.")
-@click.option("--from", "valid_from", help="Start of validity, ISO-8601.")
+@click.option("--from", "valid_from", help="Start of validity, ISO-8601 (default: when approved).")
 @click.option("--to", "valid_to", help="End of validity, excluded.")
+@_BACKDATE
 @_client_options
 @handle_errors
-def request_file(region: str, action: str, justification: str, on_behalf_of: str | None, valid_from: str | None, valid_to: str | None,
+def request_file(region: str, action: str, justification: str, on_behalf_of: str | None, valid_from: str | None, valid_to: str | None, backdate: bool,
                  server: str | None, db: str | None, token: str | None, as_json: bool) -> None:
     """File a request for REGION (partner, operator)."""
     _show(_call(server, db, token, "file_request", region=region, action=action, justification=justification, on_behalf_of=on_behalf_of,
-                valid_from=valid_from, valid_to=valid_to), True)
+                valid_from=valid_from, valid_to=valid_to, backdate=backdate), True)
 
 
 @request.command("list")
 @click.option("--state", type=click.Choice(["pending", "approved", "rejected", "withdrawn"]))
-@click.option("--region")
+@click.option("--region", callback=_name)
 @_client_options
 @handle_errors
 def request_list(state: str | None, region: str | None, server: str | None, db: str | None, token: str | None, as_json: bool) -> None:
@@ -308,13 +484,13 @@ def _decision_command(decision: str, doc: str) -> click.Command:
     @_client_options
     @handle_errors
     def cmd(request_id: int, reason: str, server: str | None, db: str | None, token: str | None, as_json: bool) -> None:
-        _show(_call(server, db, token, "decide", request_id=request_id, decision=decision, reason=reason), True)
+        _show(_call(server, db, token, decision, request_id=request_id, reason=reason), True)
 
     cmd.__doc__ = doc
     return click.command(decision)(cmd)
 
 
-request.add_command(_decision_command("approve", "Approve a pending request (operator; not your own; sensitive regions need two operators)."))
+request.add_command(_decision_command("approve", "Approve a pending request (confirmed operator; not your own; changes reaching a sensitive zone need two)."))
 request.add_command(_decision_command("reject", "Reject a pending request (operator)."))
 request.add_command(_decision_command("withdraw", "Withdraw a pending request you filed."))
 
@@ -329,20 +505,93 @@ def audit() -> None:
 
 @audit.command("verify")
 @click.option("--expect-head", help="Head hash recorded earlier elsewhere: also detects a rewritten log.")
+@click.option("--checkpoints", "checkpoints", type=click.Path(dir_okay=False), help="Signed checkpoints (`leonet audit checkpoint`): detects a rewritten or cut log.")
+@click.option("--public-key", help="Pin the checkpoints' signer: 64 hex digits or the key file (default: the first checkpoint's key).")
+@click.option("--signer", help="The writers' public key (64 hex digits or the key file): every entry since its first must carry its signature.")
 @_client_options
 @handle_errors
-def audit_verify(expect_head: str | None, server: str | None, db: str | None, token: str | None, as_json: bool) -> None:
-    """Check the chain; names the first bad entry and exits 1 if it is broken.
-    With --db no token is needed (whoever holds the database may check it)."""
-    out = _call(server, db, token, "audit_verify", token_optional=True, expect_head=expect_head)
+def audit_verify(expect_head: str | None, checkpoints: str | None, public_key: str | None, signer: str | None, server: str | None, db: str | None,
+                 token: str | None, as_json: bool) -> None:
+    """Check the chain, replay it against the tables (naming the first disagreement) and, with
+    --checkpoints, against signed checkpoints; exits 1 if anything is wrong.
+    With --db the database holder checks it (no token used); with --server, an auditor's token."""
+    from leonet.control.client import connect
+
+    # With --db the database holder verifies (no token needed, nothing recorded); a server needs an auditor's token.
+    client = connect(server, db, token if server else None, token_optional=True)
+    try:
+        from leonet.control import checkpoint as cp_mod
+
+        signer_hex = cp_mod.public_hex(cp_mod.load_public(signer)) if signer else None
+        out = client.call("audit_verify", expect_head=expect_head, signer=signer_hex)
+        if checkpoints and out["ok"]:
+            from leonet.control import checkpoint
+
+            def hash_at(seq: int) -> str | None:
+                got = client.call("audit_entries", after=seq - 1, limit=1) if server else _entry_as_holder(db, seq)
+                return got[0]["hash"] if got and got[0]["seq"] == seq else None
+
+            res = checkpoint.check(checkpoints, {"seq": out["head_seq"], "store_id": out["store_id"]}, hash_at, public_key)
+            out |= {"checkpoints": res.checkpoints}
+            if not res.ok:
+                out |= {"ok": False, "first_bad": None, "problem": res.problem}
+    finally:
+        client.close()
     if as_json:
         _show(out, True)
     elif out["ok"]:
-        out_console.print(f"audit chain intact: {out['entries']} entries, head {out['head_seq']} hash {out['head_hash']}", highlight=False)
+        cps = f"; matches {out['checkpoints']} signed checkpoint(s)" if out.get("checkpoints") else ""
+        out_console.print(f"audit chain intact and every table matches its replay: {out['entries']} entries, head {out['head_seq']} hash {out['head_hash']}{cps}",
+                          highlight=False)
     else:
         say(("audit chain broken", "bold red"), f" at entry {out['first_bad']}: {out['problem']}")
     if not out["ok"]:
         raise SystemExit(1)
+
+
+def _entry_as_holder(db: str | None, seq: int) -> list[dict[str, Any]]:
+    """One audit entry read straight from the database (the holder verifying without a token)."""
+    from leonet.control import audit as audit_mod
+    from leonet.control.db import make_engine, read_tx
+
+    if not db:
+        raise InputError("checking checkpoints through --server needs a token (auditor)")
+    engine = make_engine(db)
+    try:
+        with read_tx(engine) as conn:
+            return [audit_mod.entry_dict(r) for r in audit_mod.iter_entries(conn, seq - 1, 1)]
+    finally:
+        engine.dispose()
+
+
+@audit.command("keygen")
+@click.option("--key", required=True, type=click.Path(dir_okay=False), help="New private key file (mode 0600); keep it off the database host.")
+@handle_errors
+def audit_keygen(key: str) -> None:
+    """Create an Ed25519 key (checkpoints, or the writers' audit key); prints its public key (pin it when verifying)."""
+    from leonet.control import checkpoint
+
+    pub = checkpoint.generate_key(key)
+    err_console.print(f"wrote {key}; public key (give it to verifiers as --public-key):")
+    click.echo(pub)
+
+
+@audit.command("checkpoint")
+@click.option("--key", envvar="LEONET_CHECKPOINT_KEY", required=True, type=click.Path(dir_okay=False), help="Ed25519 key file (or $LEONET_CHECKPOINT_KEY).")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="JSON Lines file the checkpoint is appended to (keep it elsewhere).")
+@_client_options
+@handle_errors
+def audit_checkpoint(key: str, output: str, server: str | None, db: str | None, token: str | None, as_json: bool) -> None:
+    """Sign the chain head with KEY and append the checkpoint to OUTPUT (auditor)."""
+    from leonet.control import checkpoint
+
+    k = checkpoint.load_private(key)
+    cp = checkpoint.sign(_call(server, db, token, "audit_head"), k)
+    checkpoint.append(output, cp)
+    if as_json:
+        _show(cp, True)
+    else:
+        err_console.print(f"checkpoint of entry {cp['seq']} (hash {cp['hash'][:12]}...) appended to {output}", highlight=False)
 
 
 @audit.command("export")

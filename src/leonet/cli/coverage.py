@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from pathlib import Path
 
@@ -29,7 +30,9 @@ from leonet.cli.common import (
     output_format,
     parse_id_list,
     progress_bar,
+    say,
     source_options,
+    states_option,
 )
 from leonet.cli.scale import partition_options, run_partitioned, wants_partitioned
 from leonet.errors import InputError, LeonetError
@@ -52,10 +55,11 @@ from leonet.times import format_time, parse_duration
 @click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), help="Table format (default: from the extension of -o).")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), callback=output_file, help="Output file.")
 @click.option("--policy-db", help="Control-plane database URL: cells_covered then counts only cells whose region is active at that time.")
+@states_option
 @max_memory_option
 @handle_errors
 def coverage(sources, preset, repair_checksums, cache_dir, regions, h3_res, start, duration, step, min_elevation_deg, max_range_km, fmt, output, policy_db,
-             max_memory_gb) -> None:
+             states, max_memory_gb) -> None:
     """Satellites in view over regions: one row per (time, region) with columns
     time_utc,region,cells,cells_covered,sats_in_view_min,sats_in_view_mean,sats_in_view_max,sats_overhead
     (sats_overhead: satellites whose sub-satellite point lies inside the region)."""
@@ -70,7 +74,9 @@ def coverage(sources, preset, repair_checksums, cache_dir, regions, h3_res, star
     check_stale(c, grid)
     with progress_bar("coverage", grid.count, "instants") as advance:
         cov = api.coverage(c, codes, grid, h3_res=h3_res, min_elevation_deg=min_elevation_deg, max_range_km=max_range_km,
-                           policy=policy, allow_stale_elements=True, progress=advance)  # checked by load_sources
+                           policy=policy, allow_stale_elements=True, progress=advance,  # age checked above
+                           **({} if states == "default" else {"states": states}))
+    say(cov.serving_note)
     res = cov.result
     err_console.print(f"{len(res.area):,} cells, {grid.count:,} instants, {len(c):,} satellites", highlight=False)
     if policy_db:
@@ -89,12 +95,13 @@ def coverage(sources, preset, repair_checksums, cache_dir, regions, h3_res, star
 @click.option("--start", required=True, help="Window start, ISO-8601 UTC (e.g. 2024-10-23T00:00:00Z).")
 @click.option("--duration", required=True, help="Window length after --start, e.g. 6h, 90min, P1D.")
 @click.option("--min-elevation-deg", type=ELEVATION_DEG, default=25.0, show_default=True)
-@click.option("--sats", "sats", help="Only these catalogue numbers, comma-separated.")
+@click.option("--sats", "sats", help="Only these catalogue numbers, comma-separated (searched whatever their state unless --states is given).")
 @click.option("--coarse-step", help="Step of the first search, e.g. 20s (default: from the fastest satellite, 5-30 s).")
 @click.option("--format", "fmt", type=click.Choice(["csv"]), help="Table format (csv; default: from the extension of -o).")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), callback=output_file, help="Output file.")
+@states_option
 @handle_errors
-def passes(sources, preset, repair_checksums, cache_dir, lat, lon, alt_m, start, duration, min_elevation_deg, sats, coarse_step, fmt, output) -> None:
+def passes(sources, preset, repair_checksums, cache_dir, lat, lon, alt_m, start, duration, min_elevation_deg, sats, coarse_step, fmt, output, states) -> None:
     """Passes over a ground point above the elevation mask, one row per pass sorted by rise time:
     norad_id,rise_utc,culminate_utc,set_utc,max_elevation_deg (times to the ms, refined to 0.01 s).
     A pass already above the mask at --start rises at --start; one still above it at the end of
@@ -106,10 +113,13 @@ def passes(sources, preset, repair_checksums, cache_dir, lat, lon, alt_m, start,
     c = load_sources(sources, preset, repair_checksums, cache_dir, epoch=t0, window=(t0, t0 + parse_duration(duration)))
     if ids is not None:
         c = c.select(norad_ids=ids)
-    total = api.passes_work(c, t0, duration, coarse_step, alt_m)
+    # Satellites named with --sats are searched whatever their state, unless --states says otherwise.
+    chosen = {"states": None} if (states == "default" and ids is not None) else {} if states == "default" else {"states": states}
+    total = api.passes_work(c, t0, duration, coarse_step, alt_m, **chosen)
     with progress_bar("searching", total) as advance:
         found = api.passes(c, lat_deg=lat, lon_deg=lon, alt_m=alt_m, start=t0, duration=duration, min_elevation_deg=min_elevation_deg,
-                           coarse_step=coarse_step, allow_stale_elements=True, progress=advance)
+                           coarse_step=coarse_step, allow_stale_elements=True, progress=advance, **chosen)
+    say(found.serving_note)
     found.write(output)
     p = found.passes
     err_console.print(
@@ -121,21 +131,26 @@ def passes(sources, preset, repair_checksums, cache_dir, lat, lon, alt_m, start,
     )
 
 
-def _run_and_report(path: Path, output_dir: str | None, policy_db: str | None) -> ScenarioRun:
+def _run_and_report(path: Path, output_dir: str | None, policy_db: str | None, states: tuple[str, ...] | None | str = "default") -> ScenarioRun:
     """Run a scenario file with a progress bar, write its outputs, print its summary. The output
     folder and the policy database are checked before the run starts."""
     sc = load_scenario(path)
+    if states != "default":  # --states overrides the scenario's [constellation] states
+        sc = dataclasses.replace(sc, states=states)
     grid = scenario_grid(sc)
     out = Path(output_dir or sc.output_dir)
     check_output_dir(out, "-o/--output-dir" if output_dir else f"[output] dir of {path}")
     policy_from_db(policy_db)
-    handler = _NoteHandler()
-    logging.getLogger("leonet").addHandler(handler)
+    handler, logger = _NoteHandler(), logging.getLogger("leonet")
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)  # the library's notes (fallbacks, who serves) are for the user
     try:
         with progress_bar("coverage", grid.count, "instants") as advance:
             run = api.run_scenario(sc, policy_db=policy_db, progress=advance)
     finally:
-        logging.getLogger("leonet").removeHandler(handler)
+        logger.removeHandler(handler)
+        logger.setLevel(level)
     with err_console.status("writing tables, database and report"):
         api.write_scenario(run, out, command_line=cli_command_line())
     print_summary(run)
@@ -190,9 +205,11 @@ def demo(output_dir: str | None) -> None:
 @click.argument("scenario", type=click.Path(dir_okay=False))
 @click.option("-o", "--output-dir", type=click.Path(file_okay=False), callback=output_dir, help="Override [output] dir.")
 @click.option("--policy-db", help="Control-plane database URL: apply the policy in force there at each simulated time, over the scenario's own.")
+@states_option
 @partition_options
 @handle_errors
-def run(scenario: str, output_dir: str | None, policy_db: str | None, scheduler: str | None, resume: bool, workers: int | None, chunk_instants: int | None) -> None:
+def run(scenario: str, output_dir: str | None, policy_db: str | None, states, scheduler: str | None, resume: bool, workers: int | None,
+        chunk_instants: int | None) -> None:
     """Run a scenario file (TOML; see examples/taiwan.toml and `leonet.jobs.scenario` for the keys).
     With --scheduler (or --resume, or a window over 14 days at 60 s) it runs as a partitioned,
     resumable dataset (see README, "Long windows and sweeps")."""
@@ -201,8 +218,8 @@ def run(scenario: str, output_dir: str | None, policy_db: str | None, scheduler:
     if partitioned:
         if why:
             err_console.print(f"note: {why}", highlight=False, markup=False)
-        return run_partitioned(sc, output_dir, policy_db, scheduler, resume, workers, chunk_instants)
-    _run_and_report(Path(scenario), output_dir, policy_db)
+        return run_partitioned(sc, output_dir, policy_db, scheduler, resume, workers, chunk_instants, states=states)
+    _run_and_report(Path(scenario), output_dir, policy_db, states)
 
 
 def policy_from_db(url: str | None):

@@ -17,23 +17,27 @@ from leonet.times import NS_PER_S, parse_duration, parse_time
 @click.command()
 @click.argument("sources", nargs=-1, required=True, metavar="FILE...")
 @click.option("--compare", "compare_with", type=click.Path(dir_okay=False), help="Another snapshot: list satellites added and lost between the two.")
+@click.option("--history", "history", multiple=True, type=click.Path(dir_okay=False), metavar="OLDER",
+              help="An older snapshot (repeatable): add, per launch year, the satellites it holds that FILE no longer does (lost since).")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), callback=output_file, help="Also draw the deployment to this file (.png/.svg/.pdf).")
 @click.option("--inclination-step-deg", type=click.FloatRange(min=0, min_open=True), default=0.5, show_default=True, help="Width of the shell bands in inclination.")
 @click.option("--altitude-step-km", type=click.FloatRange(min=0, min_open=True), help="Also split shells by mean-altitude bands of this width.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), callback=output_file, help="Also write the table (and comparison) as JSON.")
 @click.option("--all-launches", is_flag=True, help="List every launch (default: the first and last 15 and totals).")
 @handle_errors
-def deployment(sources, compare_with, plot_path, inclination_step_deg, altitude_step_km, json_path, all_launches) -> None:
+def deployment(sources, compare_with, history, plot_path, inclination_step_deg, altitude_step_km, json_path, all_launches) -> None:
     """Launches, batch per launch and satellites per shell over the years, from the
     international designators of an element-set snapshot; prints the tables and, with --plot, draws them.
-    A snapshot holds only objects still in orbit: compare two with --compare to see it."""
+    A snapshot holds only objects still in orbit, so the table counts survivors only (the
+    output says how many launches and satellites per year); --history OLDER adds the satellites
+    lost since older snapshots, and --compare lists what was added and lost between two."""
     from leonet.deployment.table import check_plot_path, deployment_report, plot_deployment
     from leonet.export.files import write_json
 
     path = Path(plot_path) if plot_path else None
     if path is not None:
         check_plot_path(path)
-    rep = deployment_report(list(sources), compare_with, inclination_step_deg, altitude_step_km)
+    rep = deployment_report(list(sources), compare_with, inclination_step_deg, altitude_step_km, history=list(history))
     _print_deployment(rep, all_launches)
     if path is not None:  # nothing is written unless asked for
         plot_deployment(rep.table, path)
@@ -67,6 +71,23 @@ def _print_deployment(rep, all_launches: bool) -> None:  # type: ignore[no-untyp
     out_console.print(ty)
     for note in tab.notes:
         out_console.print(f"note: {note}", highlight=False)
+    out_console.print(
+        f"Survivors only: this table counts the {len(c):,} satellites still in orbit at the snapshot, from {len(tab)} launches; "
+        "a launch whose satellites have all re-entered is absent and every count is a lower bound. Launches (satellites) found per launch year: "
+        + ", ".join(f"{r['year'] if r['year'] >= 0 else 'unknown'}: {r['launches']} ({r['satellites']:,})" for r in rep.survivors),
+        highlight=False,
+    )
+    if rep.lost_since is not None:
+        lost = rep.lost_since
+        th = Table(title=f"Lost since {', '.join(lost.history)} (in an older snapshot, not in this one)", title_justify="left")
+        for col in ("launch year", "launches with survivors", "launches only in history", "survivors", "lost since"):
+            th.add_column(col, justify="right")
+        for r in lost.year_rows():
+            th.add_row(str(r["year"]) if r["year"] >= 0 else "unknown", str(r["launches_with_survivors"]), str(r["launches_only_in_history"]),
+                       f"{r['survivors']:,}", f"{r['lost']:,}")
+        th.add_row("total", str(int((lost.survivors > 0).sum())), str(int((lost.survivors == 0).sum())), f"{int(lost.survivors.sum()):,}",
+                   f"{int(lost.lost.sum()):,}", end_section=True)
+        out_console.print(th)
     if d is not None:
         out_console.print(
             f"{d.older} ({d.older_epochs[1]}) -> {d.newer} ({d.newer_epochs[1]}): "

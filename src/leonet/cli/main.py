@@ -51,6 +51,7 @@ def cli() -> None:
 @handle_errors
 def info(sources: tuple[str, ...], preset: str | None, repair_checksums: bool, cache_dir: str | None, as_json: bool, all_rejections: bool) -> None:
     """Counts, epoch range, satellites by shell and rejected records of element sets."""
+    from leonet.cli.fleet import fleet_counts_table
     from leonet.export.files import write_json
     from leonet.sources.inventory import inventory
 
@@ -75,6 +76,7 @@ def info(sources: tuple[str, ...], preset: str | None, repair_checksums: bool, c
         alt = "" if b["altitude_km"] is None else f"{b['altitude_km']:.0f}"
         t.add_row(inc, alt, str(b["satellites"]), b.get("note", ""))
     out_console.print(t)
+    out_console.print(fleet_counts_table(summary["states"], "Satellites by operational state (leonet fleet lists them)"))
     limit = None if all_rejections else 20
     for rej in r.rejected[:limit]:
         out_console.print(f"rejected {rej}", highlight=False, markup=False)
@@ -165,10 +167,10 @@ def overhead(sources, preset, repair_checksums, cache_dir, lat, lon, alt_m, when
         write_overhead_csv(rows, sys.stdout)
         return
     t = Table(title=f"{len(rows)} satellites above {min_elevation_deg:g} deg at {lat:.4f}, {lon:.4f} ({format_time(t_ns)})", title_justify="left")
-    for col in ("norad_id", "name", "azimuth deg", "elevation deg", "range km", "altitude km"):
-        t.add_column(col, justify="left" if col == "name" else "right")
+    for col in ("norad_id", "name", "state", "azimuth deg", "elevation deg", "range km", "altitude km"):
+        t.add_column(col, justify="left" if col in ("name", "state") else "right")
     for r in rows:
-        t.add_row(str(r["norad_id"]), r["name"], f"{r['azimuth_deg']:.2f}", f"{r['elevation_deg']:.2f}", f"{r['range_km']:.1f}", f"{r['altitude_km']:.1f}")
+        t.add_row(str(r["norad_id"]), r["name"], r["state"], f"{r['azimuth_deg']:.2f}", f"{r['elevation_deg']:.2f}", f"{r['range_km']:.1f}", f"{r['altitude_km']:.1f}")
     out_console.print(t)
 
 
@@ -176,6 +178,7 @@ def overhead(sources, preset, repair_checksums, cache_dir, lat, lon, alt_m, when
 from leonet.cli.control import register_control  # noqa: E402
 from leonet.cli.coverage import COMMANDS as COVERAGE_COMMANDS  # noqa: E402
 from leonet.cli.deploy import deployment, track  # noqa: E402
+from leonet.cli.fleet import fleet  # noqa: E402
 from leonet.cli.network import route  # noqa: E402
 from leonet.cli.scale import sweep  # noqa: E402
 
@@ -183,6 +186,7 @@ for command in COVERAGE_COMMANDS:
     cli.add_command(command)
 cli.add_command(route)
 cli.add_command(sweep)
+cli.add_command(fleet)
 cli.add_command(deployment)
 cli.add_command(track)
 register_control(cli)

@@ -6,7 +6,7 @@ import click
 import numpy as np
 
 from leonet import api
-from leonet.cli.common import err_console, grid_options, handle_errors, load_sources, output_format, progress_bar, source_options
+from leonet.cli.common import err_console, grid_options, handle_errors, load_sources, output_format, progress_bar, source_options, states_option
 from leonet.cli.scale import output_file_or_run, partition_options, route_partitioned
 from leonet.errors import InputError
 from leonet.times import format_time
@@ -30,12 +30,15 @@ from leonet.times import format_time
 @click.option("--min-grazing-alt-km", type=float, default=80.0, show_default=True, help="Laser links: lowest altitude of the line of sight.")
 @click.option("--gateways", "gateways_file", type=click.Path(dir_okay=False), help="Gateways and PoPs file (default: the packaged set).")
 @click.option("--inactive", help="Countries (ISO codes) where service is off, comma-separated: their users get no route.")
+@click.option("--time-convention", type=click.Choice(["hypatia", "ut1"]),
+              help="With --hypatia: Earth rotation at UTC as satgenpy/pyephem compute it (default 'hypatia'), or at true UT1 ('ut1', as leonet elsewhere).")
 @click.option("--format", "fmt", type=click.Choice(["csv"]), help="Table format (csv; default: from the extension of -o).")
 @click.option("-o", "--output", required=True, type=click.Path(), callback=output_file_or_run, help="Output CSV; node names go to OUTPUT.nodes.csv. With --scheduler: a folder.")
+@states_option
 @partition_options
 @handle_errors
 def route(sources, preset, repair_checksums, cache_dir, hypatia_dir, src_text, dst_text, all_pairs, n_cities, start, duration, step, mode,
-          min_elevation_deg, max_range_km, isl_max_range_km, min_grazing_alt_km, gateways_file, inactive, fmt, output,
+          min_elevation_deg, max_range_km, isl_max_range_km, min_grazing_alt_km, gateways_file, inactive, time_convention, fmt, output, states,
           scheduler, resume, workers, chunk_instants) -> None:
     """Shortest-latency routes, one row per (time, source, destination):
     t_ns,src,dst,hops,path,length_m,rtt_ms. t_ns counts from --start; src, dst and path are node
@@ -44,20 +47,24 @@ def route(sources, preset, repair_checksums, cache_dir, hypatia_dir, src_text, d
     Satellites outside the inferred shells (raising, lowering) carry no traffic."""
     if all_pairs == bool(src_text or dst_text) or (not all_pairs and not (src_text and dst_text)):
         raise InputError("give either --from A --to B, or --all-pairs")
+    if time_convention and not hypatia_dir:
+        raise InputError("--time-convention applies to --hypatia scenarios only (element sets always use the true Earth, UT1)")
     links = dict(mode=mode, max_range_km=max_range_km, isl_max_range_km=isl_max_range_km, min_grazing_alt_km=min_grazing_alt_km,
                  gateways=gateways_file, inactive=inactive or ())
     if scheduler or resume or chunk_instants:  # a partitioned dataset in the folder OUTPUT (leonet.scale.routes)
         if hypatia_dir:
             raise InputError("--scheduler/--resume route element sets or --preset; a Hypatia scenario runs in memory")
         return route_partitioned(sources, preset, repair_checksums, cache_dir, src_text, dst_text, all_pairs, n_cities, start, duration, step,
-                                 min_elevation_deg, links, output, scheduler, resume, workers, chunk_instants)
+                                 min_elevation_deg, links, output, scheduler, resume, workers, chunk_instants, states)
     output_format(fmt, output, ("csv",))
     if hypatia_dir:
         if sources or preset:
             raise InputError("give element-set FILEs, --preset or --hypatia, only one of them")
+        if states != "default":
+            raise InputError("--states does not apply to --hypatia: its satellites are the scenario's filed shell, all in service")
         with progress_bar("routing", None, "steps") as advance:  # the step count is known once the scenario is read
             r = api.route_hypatia(hypatia_dir, src_text, dst_text, duration=duration, step=step, start=start, all_pairs=all_pairs,
-                                  progress=advance, **links)
+                                  time_convention=time_convention or "hypatia", progress=advance, **links)
     else:
         if not start:
             raise InputError("--start is required (ISO-8601 UTC, e.g. 2024-10-23T00:00:00Z)")
@@ -65,7 +72,7 @@ def route(sources, preset, repair_checksums, cache_dir, hypatia_dir, src_text, d
         const = load_sources(sources, preset, repair_checksums, cache_dir, epoch=grid.start_ns, window=grid)
         with progress_bar("routing", grid.count, "steps") as advance:
             r = api.route(const, src_text, dst_text, grid, all_pairs=all_pairs, cities=n_cities, min_elevation_deg=min_elevation_deg,
-                          allow_stale_elements=True, progress=advance, **links)
+                          allow_stale_elements=True, progress=advance, **links, **({} if states == "default" else {"states": states}))
     run, routes = r.run, r.run.routes
     for s in run.shells:
         err_console.print(f"  {s}", highlight=False, markup=False)

@@ -65,9 +65,15 @@ def _events(progress: Callable[[int], None]) -> EngineEvents:
 
 
 def run_partitioned(scenario: str | Path | Scenario, output_dir: str | None, policy_db: str | None, scheduler: str | None, resume: bool,
-                    workers: int | None, chunk_instants: int | None, sweep: bool = False) -> None:
-    """Plan (every check before work), run with progress, print the summary."""
+                    workers: int | None, chunk_instants: int | None, sweep: bool = False, states: Any = "default") -> None:
+    """Plan (every check before work), run with progress, print the summary. ``states``: the
+    ``--states`` of ``leonet run`` ('default': the scenario's own)."""
+    import dataclasses
+
     from leonet.scale.run import execute, plan_scenario, plan_sweep
+
+    if states != "default" and isinstance(scenario, Scenario):
+        scenario = dataclasses.replace(scenario, states=states)
 
     sched = check_scheduler(scheduler or "none")
     if workers and sched != "local":
@@ -130,7 +136,8 @@ def sweep(sweep_file: str, output_dir: str | None, policy_db: str | None, schedu
 
 def route_partitioned(sources: tuple[str, ...], preset: str | None, repair: bool, cache_dir: str | None, src: str | None, dst: str | None,
                       all_pairs: bool, cities: int, start: str | None, duration: str, step: str, min_elevation_deg: float, links: dict,
-                      folder: str, scheduler: str | None, resume: bool, workers: int | None, chunk_instants: int | None) -> None:
+                      folder: str, scheduler: str | None, resume: bool, workers: int | None, chunk_instants: int | None,
+                      states: Any = "default") -> None:
     """``leonet route --scheduler ...``: routes as a partitioned dataset in ``folder``."""
     from leonet import api
     from leonet.cli.common import grid_options, load_sources
@@ -147,7 +154,8 @@ def route_partitioned(sources: tuple[str, ...], preset: str | None, repair: bool
     for n in notes:
         err_console.print(f"note: {n}", highlight=False, markup=False)
     plan = plan_routes(const, [f"preset:{preset}"] if preset else list(sources), endpoints, grid, folder, pairs=pairs,
-                       chunk_instants=chunk_instants, resume=resume, **options)
+                       chunk_instants=chunk_instants, resume=resume, **options,
+                       **({} if states == "default" else {"states": states}))
     done = len(plan.tasks) - len(plan.todo)
     err_console.print(f"{len(plan.tasks):,} tasks of up to {plan.job.chunk_instants} instants" + (f", {done:,} already done" if done else "")
                       + f", scheduler {sched}; writing {plan.folder}/", highlight=False, markup=False)

@@ -1,5 +1,6 @@
-"""The CLI's client: the same operations against a server (``--server URL --token T``) or
-straight on the database (``--db URL --token T``); both authorise by the token's role.
+"""The CLI's client: the same operations against a server (``--server URL``) or straight on the
+database (``--db URL``), both authorised by the caller's token and both driven by the shared
+route table (:data:`leonet.control.routes.ROUTES`).
 
 Errors come back as the control-plane exceptions (:mod:`leonet.control.errors`) with the
 server's message, so the CLI reports them the same way in both modes.
@@ -19,9 +20,11 @@ from leonet.control.errors import (
     NotFoundError,
     StoreError,
 )
+from leonet.control.routes import ROUTES
 from leonet.errors import InputError, LeonetError
 
-_BY_STATUS: dict[int, type[LeonetError]] = {401: AuthError, 403: ForbiddenError, 404: NotFoundError, 409: ConflictError, 422: InputError, 400: InputError, 503: StoreError}
+_BY_STATUS: dict[int, type[LeonetError]] = {400: InputError, 401: AuthError, 403: ForbiddenError, 404: NotFoundError, 409: ConflictError,
+                                            413: InputError, 422: InputError, 429: StoreError, 503: StoreError}
 
 
 class ControlClient(Protocol):
@@ -34,35 +37,20 @@ class ControlClient(Protocol):
     def close(self) -> None: ...
 
 
-# op -> (HTTP method, path template, where the arguments go: "json" | "query" | "")
-ROUTES: dict[str, tuple[str, str, str]] = {
-    "whoami": ("GET", "/whoami", ""),
-    "list_users": ("GET", "/users", ""),
-    "create_user": ("POST", "/users", "json"),
-    "update_user": ("PATCH", "/users/{name}", "json"),
-    "issue_token": ("POST", "/users/{name}/token", ""),
-    "list_regions": ("GET", "/regions", ""),
-    "create_region": ("POST", "/regions", "json"),
-    "get_region": ("GET", "/regions/{key}", ""),
-    "policy_at": ("GET", "/policy", "query"),
-    "list_states": ("GET", "/policy/states", "query"),
-    "set_state": ("POST", "/policy/states", "json"),
-    "list_requests": ("GET", "/requests", "query"),
-    "file_request": ("POST", "/requests", "json"),
-    "get_request": ("GET", "/requests/{request_id}", ""),
-    "decide": ("POST", "/requests/{request_id}/{decision}", "json"),
-    "audit_entries": ("GET", "/audit", "query"),
-    "audit_verify": ("GET", "/audit/verify", "query"),
-}
+def _route(op: str) -> Any:
+    if op not in ROUTES:
+        raise InputError(f"unknown operation {op!r}")
+    return ROUTES[op]
 
 
 class RemoteClient:
     """Talks to ``leonet serve`` over HTTP."""
 
-    def __init__(self, server: str, token: str, timeout_s: float = 60.0) -> None:
+    def __init__(self, server: str, token: str | None, timeout_s: float = 60.0) -> None:
         if not server.startswith(("http://", "https://")):
             raise InputError(f"--server {server!r} must be an http(s) URL such as http://127.0.0.1:8600")
-        self.http = httpx.Client(base_url=server.rstrip("/"), headers={"Authorization": f"Bearer {token}"}, timeout=timeout_s)
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.http = httpx.Client(base_url=server.rstrip("/"), headers=headers, timeout=timeout_s)
 
     def _send(self, method: str, path: str, **kw: Any) -> httpx.Response:
         try:
@@ -74,23 +62,25 @@ class RemoteClient:
                 detail = r.json().get("detail", r.text)
             except ValueError:
                 detail = r.text
+            if r.status_code == 429:
+                detail += f" (Retry-After: {r.headers.get('retry-after', '?')} s)"
             raise _BY_STATUS.get(r.status_code, LeonetError)(f"server said {r.status_code}: {detail}")
         return r
 
     def call(self, op: str, **kw: Any) -> Any:
-        method, template, where = ROUTES[op]
-        path_keys = [k for k in kw if "{" + k + "}" in template]
-        path = template.format(**{k: kw.pop(k) for k in path_keys})
+        route = _route(op)
+        path = route.path.format(**{k: kw.pop(k) for k in route.path_params()})
         kw = {k: v for k, v in kw.items() if v is not None}
         args: dict[str, Any] = {}
-        if where == "json":
+        if route.args == "json":
             args["json"] = kw
-        elif where == "query":
+        elif route.args == "query":
             args["params"] = kw
-        return self._send(method, path, **args).json()
+        return self._send(route.method, path, **args).json()
 
     def export_lines(self) -> Iterator[str]:
-        yield from self._send("GET", "/audit/export").text.splitlines()
+        route = ROUTES["audit_export"]
+        yield from self._send(route.method, route.path).text.splitlines()
 
     def close(self) -> None:
         self.http.close()
@@ -101,22 +91,30 @@ class LocalClient:
 
     def __init__(self, db_url: str, token: str | None) -> None:
         from leonet.control.db import check_initialised, make_engine
-        from leonet.control.service import ControlService
+        from leonet.control.service import ControlService, writers_key
 
         self.engine = make_engine(db_url)
         check_initialised(self.engine)
-        self.service = ControlService(self.engine)
+        self.service = ControlService(self.engine, writers_key())  # $LEONET_AUDIT_KEY signs what this process writes
         self.token = token
 
     def _who(self) -> Any:
-        return self.service.authenticate(self.token, "local")
+        who, reason = self.service.check_token(self.token)
+        if who is None:
+            from leonet.control.accounts import auth_error
+
+            self.service.record_failed_logins({"failures": 1, "clients": 1, "by_client": {"local --db": 1}, "by_reason": {reason: 1}})
+            raise auth_error(reason)
+        return who
 
     def call(self, op: str, **kw: Any) -> Any:
-        if op not in ROUTES:
-            raise InputError(f"unknown operation {op!r}")
+        route = _route(op)
         if op == "audit_verify" and self.token is None:
-            return self.service.audit_verify(None, kw.get("expect_head")).as_dict()  # the database holder may verify
-        out = getattr(self.service, op)(self._who(), **kw)
+            return self.service.audit_verify(None, kw.get("expect_head"), kw.get("signer")).as_dict()  # the database holder may verify
+        if route.permission is None:
+            out = getattr(self.service, route.method_name)(**kw)
+        else:
+            out = getattr(self.service, route.method_name)(self._who(), **(kw | route.fixed))
         if op == "audit_verify":
             return out.as_dict()
         return [_clean(x) for x in out] if isinstance(out, list) else _clean(out)
@@ -125,9 +123,10 @@ class LocalClient:
         from leonet.control.audit import canonical_json
 
         who = self._who()
+        self.service.audit_entries(who, 0, 1)  # records the export
         after = 0
         while True:
-            page = self.service.audit_entries(who, after, 5000)
+            page = self.service.audit_entries(who, after, 5000, record=False)
             if not page:
                 return
             for e in page:
@@ -143,11 +142,11 @@ def _clean(d: dict[str, Any]) -> dict[str, Any]:
 
 
 def connect(server: str | None, db: str | None, token: str | None, token_optional: bool = False) -> ControlClient:
-    """A client for ``--server``/``--db`` (exactly one) and ``--token``."""
+    """A client for ``--server``/``--db`` (exactly one) and the caller's token."""
     if bool(server) == bool(db):
         raise InputError("give either --server URL (a running `leonet serve`) or --db URL (the database itself), not both or neither")
-    if not token and not (db and token_optional):
-        raise InputError("no token: give --token T or set LEONET_TOKEN (`leonet db init` prints the first admin token)")
+    if not token and not token_optional:
+        raise InputError("no token: set LEONET_TOKEN, or give --token-file FILE (`leonet user enrol` gives you your token)")
     if server:
-        return RemoteClient(server, token or "")
+        return RemoteClient(server, token or None)
     return LocalClient(db or "", token or None)

@@ -12,9 +12,12 @@ timeout). A write and its audit entries so commit together or not at all.
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -31,8 +34,10 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    insert,
     inspect,
     select,
+    update,
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
@@ -55,6 +60,10 @@ users = Table(
     Column("entitlements", Text, nullable=False),  # JSON list of region keys (partners)
     Column("active", Boolean, nullable=False),
     Column("created_at", String(40), nullable=False),
+    # Separation of duties: the admin who last granted this user a credential or role, and the
+    # different admin who confirmed it (NULL: unconfirmed, so the user cannot approve requests).
+    Column("granted_by", String(64), nullable=True),
+    Column("confirmed_by", String(64), nullable=True),
 )
 
 tokens = Table(
@@ -65,6 +74,9 @@ tokens = Table(
     Column("token_hash", String(64), nullable=False, unique=True),  # SHA-256 hex; tokens are never stored
     Column("created_at", String(40), nullable=False),
     Column("revoked", Boolean, nullable=False),
+    Column("kind", String(8), nullable=False),  # token | enrol (a one-time code that the user trades for a token)
+    Column("issued_by", String(64), nullable=False),
+    Column("expires_at", String(40), nullable=False),  # ISO-8601 UTC, compared as text
 )
 
 regions = Table(
@@ -96,6 +108,7 @@ requests = Table(
     Column("valid_from", BigInteger, nullable=True),  # ns since 1970 UTC; NULL = unbounded
     Column("valid_to", BigInteger, nullable=True),
     Column("state", String(16), nullable=False),  # pending | approved | rejected | withdrawn
+    Column("backdated", Boolean, nullable=False),  # valid_from before filing, asked for explicitly
     Column("created_at", String(40), nullable=False),
     Column("updated_at", String(40), nullable=False),
 )
@@ -123,6 +136,7 @@ policy_states = Table(
     Column("valid_to", BigInteger, nullable=True),
     Column("reason", Text, nullable=False),
     Column("request_id", Integer, ForeignKey("requests.id"), nullable=True, unique=True),
+    Column("backdated", Boolean, nullable=False),
     Column("created_by", String(64), nullable=False),
     Column("created_at", String(40), nullable=False),
 )
@@ -139,6 +153,8 @@ audit_log = Table(
     Column("payload", Text, nullable=False),  # canonical JSON, hashed as stored
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    # Ed25519 signature of the hash by the writers' key (outside the database; NULL: no key).
+    Column("sig", String(128), nullable=True),
 )
 
 audit_head = Table(
@@ -147,7 +163,11 @@ audit_head = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),  # always 1
     Column("seq", BigInteger, nullable=False),
     Column("hash", String(64), nullable=False),
+    Column("store_id", String(36), nullable=False),  # names this store in signed checkpoints
 )
+
+# The tables the audit log can rebuild (every write records their new rows): see replay.py.
+DATA_TABLES = (users, tokens, regions, requests, decisions, policy_states)
 
 
 def normalise_url(url: str) -> str:
@@ -210,16 +230,36 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("leonet_write") else "BEGIN")
 
 
+_WRITE_LOCKS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
+_LOCKS_LOCK = threading.Lock()
+
+
+def _process_lock(engine: Engine) -> threading.Lock:
+    with _LOCKS_LOCK:
+        return _WRITE_LOCKS.setdefault(engine, threading.Lock())
+
+
 @contextmanager
 def write_tx(engine: Engine) -> Iterator[Connection]:
-    """A write transaction holding the chain head lock; commits on success, else rolls back."""
-    with store_errors(), engine.connect() as conn:
+    """A write transaction holding the chain head lock; commits on success, else rolls back.
+
+    Writers of one process queue on a lock first, so they wait in line instead of polling the
+    database's lock (SQLite's busy handler sleeps in growing steps, which made the latency tail
+    seconds long under 50 clients); the database lock still orders writers across processes.
+    """
+    # The chain head is the one point every writer passes: keep the time spent holding it short
+    # (connection checked out before queuing; the head read once and kept for the appends).
+    with store_errors(), engine.connect() as conn, _process_lock(engine):
         conn.execution_options(leonet_write=True)
         with conn.begin():
-            got = conn.execute(select(audit_head.c.seq).where(audit_head.c.id == 1).with_for_update()).first()
+            got = conn.execute(select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1).with_for_update()).first()
             if got is None:
                 raise StoreError("the control database has no audit chain head; it was not initialised with `leonet db init`")
-            yield conn
+            conn.info["leonet_head"] = (int(got.seq), got.hash)
+            try:
+                yield conn
+            finally:
+                conn.info.pop("leonet_head", None)
 
 
 @contextmanager
@@ -254,3 +294,13 @@ def check_initialised(engine: Engine) -> None:
     cur, head = current_revision(engine), head_revision()
     if cur != head:
         raise StoreError(f"control database schema is at revision {cur}, leonet needs {head}; run `leonet db upgrade --db URL`")
+
+
+def insert_row(conn: Connection, table: Table, **values: object) -> Any:
+    """Insert one row and return it as stored (for the audit entry's row image), in one round trip."""
+    return conn.execute(insert(table).values(**values).returning(*table.c)).one()
+
+
+def update_row(conn: Connection, table: Table, row_id: int, **values: object) -> Any:
+    """Update one row by id and return it as it now stands, in one round trip."""
+    return conn.execute(update(table).where(table.c.id == row_id).values(**values).returning(*table.c)).one()

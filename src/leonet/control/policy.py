@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from sqlalchemy import select
 
 from leonet.control.db import (
@@ -13,6 +11,7 @@ from leonet.control.db import (
     read_tx,
     regions,
 )
+from leonet.control.zones import region_of
 from leonet.ground.regions import Region
 from leonet.policy.model import Rule, ServicePolicy
 
@@ -41,25 +40,10 @@ def load_policy(db_url: str, default: bool | ServicePolicy = True) -> ServicePol
     rules = []
     for s in state_rows:
         if s.region_id not in built:
-            built[s.region_id] = _region(region_rows[s.region_id])
+            built[s.region_id] = region_of(region_rows[s.region_id])
         rules.append(Rule(built[s.region_id], bool(s.active), s.valid_from, s.valid_to))
     if isinstance(default, ServicePolicy):
         base_active, base_rules, base_name = default.default_active, default.rules, default.name
     else:
         base_active, base_rules, base_name = bool(default), (), "active everywhere" if default else "inactive everywhere"
     return ServicePolicy(base_active, tuple(base_rules) + tuple(rules), f"{base_name}; {len(rules)} states from the control store")
-
-
-def _region(row: object) -> Region:
-    """A stored region as the twin's :class:`Region`."""
-    import shapely.geometry
-
-    kind = row.kind  # type: ignore[attr-defined]
-    if kind == "country":
-        return Region.country(row.country)  # type: ignore[attr-defined]
-    if kind == "polygon":
-        return Region.polygon(shapely.geometry.shape(json.loads(row.geometry)), row.name)  # type: ignore[attr-defined]
-    import h3
-
-    cells = [h3.str_to_int(c) for c in json.loads(row.cells)]  # type: ignore[attr-defined]
-    return Region.cell_set(cells, int(row.h3_res), row.name)  # type: ignore[attr-defined]

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from leonet.deployment.history import LostSince, lost_since, survivor_counts
 from leonet.errors import InputError
 from leonet.sources.constellation import Constellation
 
@@ -206,25 +207,34 @@ class DeploymentReport:
     constellation: Constellation
     table: DeploymentTable
     comparison: SnapshotDiff | None = None
+    survivors: list[dict] = field(default_factory=list)
+    lost_since: LostSince | None = None
 
     def as_dict(self) -> dict:
-        """``{"deployment": ..., "comparison": ...}`` (the comparison only when there is one)."""
-        doc = {"deployment": self.table.as_dict()}
+        """``{"deployment": ..., "survivors_by_year": ..., "lost_since": ..., "comparison": ...}``
+        (the last two only when there are older snapshots or a second one)."""
+        doc = {"deployment": self.table.as_dict(), "survivors_by_year": self.survivors}
+        if self.lost_since is not None:
+            doc["lost_since"] = self.lost_since.as_dict()
         if self.comparison is not None:
             doc["comparison"] = self.comparison.as_dict()
         return doc
 
 
 def deployment_report(snapshot: Constellation | str | Path | Sequence[str | Path], compare_with: Constellation | str | Path | None = None,
-                      inclination_step_deg: float = 0.5, altitude_step_km: float | None = None) -> DeploymentReport:
+                      inclination_step_deg: float = 0.5, altitude_step_km: float | None = None,
+                      history: Sequence[Constellation | str | Path] = ()) -> DeploymentReport:
     """Launch table of ``snapshot`` (a Constellation, or element-set files read with
-    :func:`leonet.sources.load.load`) and its comparison with ``compare_with`` if given."""
+    :func:`leonet.sources.load.load`), its survivors per launch year, the satellites lost since
+    the older ``history`` snapshots (:mod:`leonet.deployment.history`) and its comparison with
+    ``compare_with`` if given."""
     c = _as_constellation(snapshot)
     if not len(c):
         raise InputError("no satellites were loaded from the file(s); check them with leonet info")
     tab = deployment_table(c, inclination_step_deg, altitude_step_km)
     diff = compare_snapshots(c, _as_constellation(compare_with)) if compare_with is not None else None
-    return DeploymentReport(c, tab, diff)
+    lost = lost_since(c, [_as_constellation(h) for h in history]) if history else None
+    return DeploymentReport(c, tab, diff, survivor_counts(c), lost)
 
 
 def _as_constellation(x: Constellation | str | Path | Sequence[str | Path]) -> Constellation:

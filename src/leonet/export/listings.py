@@ -14,13 +14,13 @@ from leonet.export.files import write_table
 from leonet.imaging.access import AccessWindows
 from leonet.times import format_time
 
-OVERHEAD_COLUMNS = ("norad_id", "name", "azimuth_deg", "elevation_deg", "range_km", "altitude_km")
+OVERHEAD_COLUMNS = ("norad_id", "name", "azimuth_deg", "elevation_deg", "range_km", "altitude_km", "state")  # state last: earlier columns keep their places
 ACCESS_COLUMNS = ("target", "norad_id", "start_utc", "end_utc", "max_elevation_deg")
 
 
 def overhead_table(rows: list[dict]) -> pa.Table:
     """Rows of :func:`leonet.coverage.overhead.overhead` as a table of :data:`OVERHEAD_COLUMNS`."""
-    types = {"norad_id": pa.int64(), "name": pa.string()}
+    types = {"norad_id": pa.int64(), "name": pa.string(), "state": pa.string()}
     return pa.table({k: pa.array([r[k] for r in rows], types.get(k, pa.float64())) for k in OVERHEAD_COLUMNS})
 
 

@@ -16,7 +16,8 @@ zero but able to reach it within their two coarse intervals given a bound on the
 rate), golden-section refinement of each peak and bisection of the zero crossings (default
 0.01 s). The rate bound holds because the margin is a minimum of functions each at most as
 fast as the elevation (the off-nadir rate is ``(Re/r) sin(el) / cos(off_nadir)`` times the
-elevation rate, which is <= 1), plus the Sun's 0.0042 deg/s and a moving target's motion.
+elevation rate, which is <= 1), plus the Sun's 0.0042 deg/s and a moving target's motion. The Sun's elevation is topocentric
+(:func:`leonet.imaging.sun.sun_elevation_from_itrf_deg`).
 Each constraint is unimodal over a pass, so their minimum is too, which the refinement needs.
 Targets outside their track's span, and satellites without a position (SGP4 failure, batch
 satellite not in service), have margin -inf. Vectorised over (target, satellite) rows; loops
@@ -34,7 +35,7 @@ from leonet.coverage.passes import DEFAULT_TOLERANCE_S, MAX_COARSE_STEP_S
 from leonet.deployment.batch import as_satellites
 from leonet.errors import InputError
 from leonet.geometry import elevation_deg, unit_vector
-from leonet.imaging.sun import sun_direction_itrf
+from leonet.imaging.sun import sun_position_itrf_km
 from leonet.imaging.targets import Targets
 from leonet.orbits.frames import geodetic_to_itrf
 from leonet.orbits.satellites import Satellites
@@ -117,8 +118,7 @@ class _Geometry:
                 off = np.degrees(np.arccos(np.clip(np.sum(r_sat * d, axis=-1) / (r * rng), -1.0, 1.0)))
                 margin = np.minimum(margin, self.sensor.max_off_nadir_deg - off)
             if self.sensor.sun_min_elevation_deg is not None:
-                sun = sun_direction_itrf(np.broadcast_to(t_ns, lat.shape))
-                sun_el = elevation_deg(sun, up)
+                sun_el = elevation_deg(sun_position_itrf_km(np.broadcast_to(t_ns, lat.shape)) - p, up)  # topocentric
                 margin = np.minimum(margin, sun_el - self.sensor.sun_min_elevation_deg)
         bad = ~np.isfinite(margin) | ~valid
         margin = np.where(bad, -np.inf, margin)

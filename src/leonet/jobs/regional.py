@@ -60,7 +60,15 @@ def scenario_constellation(sc: Scenario, folder: Path | None = None, notes: list
 
 
 def scenario_satellites(sc: Scenario, constellation: Constellation, notes: list[str] | None = None) -> Satellites:
-    """The constellation joined with the scenario's launch batches, if any."""
+    """The satellites that serve: the constellation's satellites in the scenario's ``states``
+    (default operational; the others are counted in a note), joined with its launch batches."""
+    if sc.states is not None:
+        from leonet.sources.fleet import serving
+
+        s = serving(constellation, sc.states)
+        constellation = s.constellation
+        if notes is not None:
+            _note(notes, s.describe())
     if not sc.launches:
         return constellation
     batches = LaunchBatches(tuple(LaunchBatch(**d) for d in sc.launches))

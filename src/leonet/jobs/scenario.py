@@ -6,7 +6,9 @@ Schema (all keys; unknown keys are errors so that typos do not pass silently)::
     [constellation] source (file path relative to the data folder, or absolute; URL;
                     celestrak:GROUP) or preset (starlink-gen1 | starlink-gen2 | kuiper | oneweb);
                     fallback_preset (used when source is a file that is not there);
-                    allow_stale_elements (bool: go on with element sets > 90 days from the window)
+                    allow_stale_elements (bool: go on with element sets > 90 days from the window);
+                    states (which operational states serve, default ["operational"]; see
+                    leonet.sources.fleet; ["all"] for every satellite)
     [time]          start (ISO-8601 text or a TOML date-time; no offset means UTC),
                     duration ('24h'), step ('60s')
     [coverage]      regions (ISO codes, e.g. ["TWN"], or GeoJSON files relative to the scenario
@@ -38,7 +40,7 @@ from leonet.times import parse_duration, parse_time
 
 _SCHEMA: dict[str, set[str]] = {
     "scenario": {"name", "description"},
-    "constellation": {"source", "preset", "fallback_preset", "allow_stale_elements"},
+    "constellation": {"source", "preset", "fallback_preset", "allow_stale_elements", "states"},
     "time": {"start", "duration", "step"},
     "coverage": {"regions", "neighbours_within_km", "h3_res", "min_elevation_deg", "max_range_km", "beam_radius_km"},
     "policy": {"default", "rules"},
@@ -77,6 +79,7 @@ class Scenario:
     output_dir: str = "out"
     launches: tuple[dict, ...] = ()
     allow_stale_elements: bool = False
+    states: tuple[str, ...] | None = ("operational",)
     path: Path | None = field(default=None, compare=False)
 
 
@@ -144,6 +147,8 @@ def parse_scenario(doc: dict[str, Any], where: str = "scenario", default_output:
     preset = _get(con, "preset", f"{where} [constellation]", str, None, allowed=presets)
     fallback = _get(con, "fallback_preset", f"{where} [constellation]", str, None, allowed=presets)
     allow_stale = _get(con, "allow_stale_elements", f"{where} [constellation]", bool, False, allowed="true or false")
+    states_raw = _get(con, "states", f"{where} [constellation]", list, ["operational"], allowed='e.g. ["operational", "raising"] or ["all"]')
+    states = _scenario_states(states_raw, f"{where} [constellation] states")
     if bool(source) == bool(preset):
         raise _err(f"{where} [constellation]", f"give exactly one of 'source' (an element-set file, URL or celestrak:GROUP) or 'preset' ({presets})")
     for key, value in (("preset", preset), ("fallback_preset", fallback)):
@@ -224,6 +229,7 @@ def parse_scenario(doc: dict[str, Any], where: str = "scenario", default_output:
         output_dir=_get(out, "dir", f"{where} [output]", str, default_output),
         launches=launches,
         allow_stale_elements=allow_stale,
+        states=states,
         path=path,
     )
 
@@ -251,3 +257,18 @@ def _launches(raw: Any, where: str) -> tuple[dict, ...]:
             raise _err(lw, str(exc)) from None
         out.append(dict(entry))
     return tuple(out)
+
+
+def _scenario_states(raw: list, where: str) -> tuple[str, ...] | None:
+    """The ``states`` key: operational states that serve, or ``["all"]`` (no filter)."""
+    from leonet.sources.fleet import parse_states
+
+    if not raw or not all(isinstance(x, str) for x in raw):
+        raise _err(where, 'must be a non-empty list of state names, e.g. ["operational"] or ["all"]')
+    if [x.strip().lower() for x in raw] == ["all"]:
+        return None
+    try:
+        return parse_states(raw)
+    except InputError as exc:
+        raise _err(where, str(exc)) from None
+

@@ -7,6 +7,17 @@
   with the Earth-fixed position computed by satgenpy on the WGS72 ellipsoid; node id
   ``n_sats + gid``. The positions are used as written, so the ellipsoid is Hypatia's.
 * ``description.txt``: ``max_gsl_length_m=...`` and ``max_isl_length_m=...``.
+
+**Time convention.** satgenpy computes every distance with pyephem, which takes its dates as UT
+and ignores UT1-UTC when it turns them into the Earth's rotation. leonet's ITRF is evaluated at
+UT1; on Hypatia's epoch (2000-01-01, UT1-UTC = +0.355 s) the two Earths stand 0.355 s of
+rotation apart, which moves ground stations up to about 165 m relative to the satellites and
+path lengths by up to a few hundred metres. :func:`leonet.api.route_hypatia` (``leonet route --hypatia``) therefore
+uses Hypatia's convention by default (``time_convention="hypatia"``: Earth rotation at UTC,
+:func:`leonet.orbits.eop.utc_as_ut1`, from :func:`hypatia_earth_orientation`);
+``time_convention="ut1"`` gives the true Earth. Against
+satgenpy itself (``scripts/hypatia_reference.py``, tested in ``tests/network/test_hypatia_satgenpy.py``)
+the remaining differences are pyephem's own SGP4 and Earth model.
 """
 
 from __future__ import annotations
@@ -18,7 +29,10 @@ import numpy as np
 
 from leonet.errors import DataNotFoundError, InputError
 from leonet.ground.points import GroundPoints
+from leonet.orbits.eop import EarthOrientation, builtin_eop, utc_as_ut1
 from leonet.sources.constellation import Constellation
+
+TIME_CONVENTIONS = ("hypatia", "ut1")
 
 
 @dataclass(frozen=True)
@@ -96,3 +110,11 @@ def read_hypatia(folder: str | Path) -> HypatiaScenario:
     # Hypatia's own (WGS72) positions, as written; ``up`` is the normal of their geodetic latitude.
     ground = GroundPoints(np.array(lat), np.array(lon), np.array(alt), np.array(xyz, dtype=np.float64).reshape(-1, 3) / 1e3, np.array(names, dtype=object))
     return HypatiaScenario(c, planes, per_plane, isls, ground, gsl, isl)
+
+
+def hypatia_earth_orientation(time_convention: str = "hypatia") -> EarthOrientation:
+    """The Earth orientation of a time convention: 'hypatia' (rotation at UTC, as satgenpy and
+    pyephem) or 'ut1' (the true Earth, leonet's default elsewhere)."""
+    if time_convention not in TIME_CONVENTIONS:
+        raise InputError(f"time convention {time_convention!r} is not one of {', '.join(TIME_CONVENTIONS)} ('hypatia': Earth rotation at UTC as satgenpy; 'ut1': the true Earth)")
+    return utc_as_ut1() if time_convention == "hypatia" else builtin_eop()

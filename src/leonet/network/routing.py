@@ -36,6 +36,7 @@ from leonet.errors import InputError
 from leonet.geometry import great_circle_km
 from leonet.ground.points import GroundPoints
 from leonet.network.links import DEFAULT_ISL_MAX_RANGE_KM, DEFAULT_MIN_GRAZING_ALT_KM, ground_links, laser_links_up
+from leonet.orbits.frames import gmst82_rad, teme_to_itrf
 from leonet.orbits.satellites import Satellites
 
 MODES = ("isl", "bentpipe", "gateway")
@@ -320,6 +321,7 @@ def route_series(
     endpoint_active: np.ndarray | None = None,
     times_per_chunk: int = 64,
     progress=None,
+    eop=None,
 ) -> Routes:
     """Route ``src[p] -> dst[p]`` (endpoint indices, (P,)) at every instant of ``t_ns`` (T,).
 
@@ -327,6 +329,8 @@ def route_series(
     the router's satellite order, positioned a chunk of instants at a time; only serving states
     carry traffic. ``endpoint_active`` (E, T) bool applies the service policy (see
     :meth:`Router.step`).
+    ``eop``: the Earth orientation of the ITRF (default the true one, UT1); Hypatia's scenarios
+    use :func:`leonet.orbits.eop.utc_as_ut1` (see :mod:`leonet.network.hypatia`).
     """
     sats = as_satellites(satellites)
     if len(sats) != router.n_sats:
@@ -349,7 +353,10 @@ def route_series(
     paths: list[np.ndarray] = []
     for c0 in range(0, tn, times_per_chunk):
         chunk = t[c0 : c0 + times_per_chunk]
-        r = sats.at(chunk).serving_positions()
+        if eop is None:
+            r = sats.at(chunk).serving_positions()
+        else:  # another Earth orientation (Hypatia's UT1 = UTC): TEME states turned with it
+            r, _ = teme_to_itrf(sats.at(chunk, "teme").serving_positions(), None, gmst82_rad(chunk, eop))
         for j in range(chunk.size):
             k = c0 + j
             st = router.step(np.ascontiguousarray(r[:, j]), src, dst, None if endpoint_active is None else endpoint_active[:, k])

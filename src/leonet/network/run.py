@@ -20,6 +20,7 @@ from leonet.ground.regions import Region
 from leonet.network.links import DEFAULT_ISL_MAX_RANGE_KM, DEFAULT_MIN_GRAZING_ALT_KM, plus_grid
 from leonet.network.routing import MODES, LinkRule, Router, Routes, endpoint_activity, route_series
 from leonet.network.shells import infer_shells
+from leonet.orbits.eop import EarthOrientation
 from leonet.orbits.satellites import Satellites, SatelliteUnion
 from leonet.policy.model import ServicePolicy
 from leonet.sources.constellation import Constellation
@@ -93,6 +94,7 @@ def run_routes(
     policy: ServicePolicy | None = None,
     progress: Callable[[int], None] | None = None,
     epoch_ns: int | None = None,
+    eop: EarthOrientation | None = None,
 ) -> RouteRun:
     """Shortest-latency routes between ``endpoints`` at every instant of ``t_ns`` (T,) UTC ns.
 
@@ -102,7 +104,9 @@ def run_routes(
     ``isls.txt``) instead of a +Grid per inferred shell. ``inactive``: country codes where
     service is off, or a whole ``policy``: a user there has no route. ``epoch_ns``: when
     shells are inferred and ``t_ns`` of the rows count from (default ``t_ns[0]``; a time chunk
-    of a longer run gives the run's start, so that every chunk has the same lasers).
+    of a longer run gives the run's start, so that every chunk has the same lasers). ``eop``: the
+    Earth orientation of the ITRF (default the true one; Hypatia's convention is
+    :func:`leonet.orbits.eop.utc_as_ut1`).
     """
     if mode not in MODES:
         raise InputError(f"routing mode {mode!r} is not one of {', '.join(MODES)}")
@@ -135,7 +139,7 @@ def run_routes(
         for code in inactive:
             policy = policy.deactivate(Region.country(code))
     active = endpoint_activity(policy, endpoints, t) if policy is not None else None
-    routes = route_series(router, satellites, t, src, dst, active, progress=progress)
+    routes = route_series(router, satellites, t, src, dst, active, progress=progress, eop=eop)
     return RouteRun(routes, router, satellites, endpoints, int(t[0]) if epoch_ns is None else int(epoch_ns), shells, unassigned)
 
 

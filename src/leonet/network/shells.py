@@ -36,6 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from leonet.errors import InputError
+from leonet.orbits.fleet import find_shell_boxes as _find_shells
 from leonet.sources.constellation import Constellation
 from leonet.times import NS_PER_S
 
@@ -173,50 +174,6 @@ def infer_shells_arrays(
                       int(p.max()) + 1 if (p >= 0).any() else 0, spp, int((p < 0).sum()))
         )
     return shell, plane, slot, tuple(infos)
-
-
-def _find_shells(inc: np.ndarray, alt: np.ndarray, eligible: np.ndarray, tol_inc: float, tol_alt: float, min_count: int) -> np.ndarray:
-    """Greedy densest-box search on a 2-D histogram (see the module docstring)."""
-    shell = np.full(inc.size, -1, dtype=np.int64)
-    free = eligible & np.isfinite(inc) & np.isfinite(alt)
-    if not free.any():
-        return shell
-    # Bins a fifth of the box so that a box is 11 x 11 bins: fine enough to centre on a shell.
-    d_inc, d_alt = tol_inc / 5.0, tol_alt / 5.0
-    i0, a0 = inc[free].min() - tol_inc, alt[free].min() - tol_alt
-    ni = int((inc[free].max() + tol_inc - i0) / d_inc) + 2
-    na = int((alt[free].max() + tol_alt - a0) / d_alt) + 2
-    if ni * na > 20_000_000:  # e.g. altitudes spread over tens of thousands of km at 1 km bins
-        raise InputError(f"element set too spread for shell search with bins {d_inc:g} deg x {d_alt:g} km; widen the tolerances")
-    bi = ((inc - i0) / d_inc).astype(np.int64)
-    ba = ((alt - a0) / d_alt).astype(np.int64)
-    k = 0
-    while True:
-        hist = np.zeros((ni, na), dtype=np.int64)
-        np.add.at(hist, (bi[free], ba[free]), 1)
-        # Box sums through a summed-area table.
-        sat = np.zeros((ni + 1, na + 1), dtype=np.int64)
-        sat[1:, 1:] = hist.cumsum(0).cumsum(1)
-        lo_i = np.clip(np.arange(ni) - 5, 0, ni)
-        hi_i = np.clip(np.arange(ni) + 6, 0, ni)
-        lo_a = np.clip(np.arange(na) - 5, 0, na)
-        hi_a = np.clip(np.arange(na) + 6, 0, na)
-        box = sat[hi_i][:, hi_a] - sat[lo_i][:, hi_a] - sat[hi_i][:, lo_a] + sat[lo_i][:, lo_a]
-        best = np.unravel_index(int(np.argmax(box)), box.shape)
-        if box[best] < min_count:
-            return shell
-        c_inc = i0 + (best[0] + 0.5) * d_inc
-        c_alt = a0 + (best[1] + 0.5) * d_alt
-        for _ in range(2):  # recentre on the members' median
-            m = free & (np.abs(inc - c_inc) <= tol_inc) & (np.abs(alt - c_alt) <= tol_alt)
-            c_inc, c_alt = float(np.median(inc[m])), float(np.median(alt[m]))
-        m = free & (np.abs(inc - c_inc) <= tol_inc) & (np.abs(alt - c_alt) <= tol_alt)
-        if m.sum() < min_count:
-            # The recentred box lost members: take the histogram box as found.
-            m = free & (bi >= best[0] - 5) & (bi <= best[0] + 5) & (ba >= best[1] - 5) & (ba <= best[1] + 5)
-        shell[m] = k
-        free &= ~m
-        k += 1
 
 
 def _circular_clusters(values_deg: np.ndarray, gap_deg: float) -> np.ndarray:

@@ -58,6 +58,13 @@ class EarthOrientation:
         idx = np.clip(np.searchsorted(self.mjd, np.floor(mjd), side="right") - 1, 0, len(self.mjd) - 1)
         return ut1_tai + self.tai_minus_utc_s[idx]
 
+    def tai_minus_utc_at(self, t_ns: np.ndarray | int) -> np.ndarray:
+        """TAI-UTC (leap seconds, s) at UTC instants ``t_ns`` (any shape); TT = UTC + this + 32.184 s.
+        Before the table the first value is held, after it the last."""
+        mjd = np.floor(self._mjd_float(np.asarray(t_ns, dtype=np.int64)))
+        idx = np.clip(np.searchsorted(self.mjd, mjd, side="right") - 1, 0, len(self.mjd) - 1)
+        return self.tai_minus_utc_s[idx]
+
     def polar_motion_rad(self, t_ns: np.ndarray | int) -> tuple[np.ndarray, np.ndarray]:
         """(x_p, y_p) in radians at ``t_ns``; zeros when polar motion is off."""
         t = np.asarray(t_ns, dtype=np.int64)
@@ -74,6 +81,26 @@ class EarthOrientation:
         """Whether every instant lies within the table (no held end values)."""
         mjd = self._mjd_float(np.asarray(t_ns, dtype=np.int64))
         return bool(np.all((mjd >= self.mjd[0]) & (mjd <= self.mjd[-1])))
+
+
+@dataclass(frozen=True)
+class UtcAsUt1(EarthOrientation):
+    """Earth rotation evaluated at UTC, i.e. UT1-UTC taken as 0 (always within 0.9 s).
+
+    This is the convention of Hypatia's satgenpy, whose pyephem takes its dates as UT and
+    turns them into sidereal time without UT1-UTC: on Hypatia's epoch, 2000-01-01 (UT1-UTC =
+    +0.355 s), the Earth then stands 0.355 s of rotation behind the true one, up to about 165 m at
+    the equator. Use it only to reproduce such tools; :func:`builtin_eop` is the true Earth."""
+
+    def ut1_minus_utc_s(self, t_ns: np.ndarray | int) -> np.ndarray:
+        return np.zeros(np.shape(t_ns))
+
+
+@lru_cache(maxsize=1)
+def utc_as_ut1() -> EarthOrientation:
+    """The :class:`UtcAsUt1` convention (no polar motion)."""
+    b = builtin_eop()
+    return UtcAsUt1(b.mjd, b.ut1_minus_tai_s, b.tai_minus_utc_s, source="UT1 = UTC (Hypatia/pyephem convention)")
 
 
 @lru_cache(maxsize=1)

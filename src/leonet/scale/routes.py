@@ -54,18 +54,30 @@ class RouteJob:
     grid_count: int
     chunk_instants: int
     folder: str
+    states: tuple[str, ...] | None = ("operational",)
 
     def tasks(self) -> list[Task]:
         n, k = self.grid_count, self.chunk_instants
         return [Task(0, c, i, min(i + k, n)) for c, i in enumerate(range(0, n, k))]
 
+    def serving(self, c: Satellites) -> Satellites:
+        """The satellites that carry traffic: those in ``states`` (as ``leonet.route``'s)."""
+        if self.states is None:
+            return c
+        from leonet.sources.fleet import serving
+
+        return serving(c, self.states).constellation
+
     def satellites(self) -> Satellites:
         def build() -> Satellites:
             from leonet.sources.load import load
 
-            return load(list(self.source), epoch=self.grid_start_ns)
+            return self.serving(load(list(self.source), epoch=self.grid_start_ns))
 
-        return _cached(f"route-sats|{self.source}|{self.source_digest}|{self.grid_start_ns}", build)
+        return _cached(self.sats_key(), build)
+
+    def sats_key(self) -> str:
+        return f"route-sats|{self.source}|{self.source_digest}|{self.grid_start_ns}|{self.states}"
 
     def route(self, t_ns: np.ndarray) -> RouteRun:
         return run_routes(self.satellites(), self.endpoints, t_ns, pairs=self.pairs, epoch_ns=self.grid_start_ns, **dict(self.options))
@@ -87,7 +99,8 @@ class RouteJob:
                 "lon": [float(x) for x in self.endpoints.lon_deg], "pairs": None if self.pairs is None else [list(map(int, p)) for p in self.pairs],
                 "options": [[k, v if isinstance(v, (str, int, float, bool, type(None))) else repr(v)] for k, v in self.options if k != "sites"],
                 "sites": None if dict(self.options).get("sites") is None else len(dict(self.options)["sites"].name),
-                "grid": [self.grid_start_ns, self.grid_step_ns, self.grid_count], "chunk_instants": self.chunk_instants, "leonet": __version__}
+                "grid": [self.grid_start_ns, self.grid_step_ns, self.grid_count], "chunk_instants": self.chunk_instants,
+                "states": None if self.states is None else list(self.states), "leonet": __version__}
 
 
 @dataclass
@@ -120,7 +133,7 @@ class RouteDataset:
 
 
 def plan_routes(satellites: Satellites, sources: list[str], endpoints: Any, grid: TimeGrid, folder: str | Path, *, pairs=None,
-                chunk_instants: int | None = None, resume: bool = False, **options: Any) -> RoutePlan:
+                chunk_instants: int | None = None, resume: bool = False, states: tuple[str, ...] | None = ("operational",), **options: Any) -> RoutePlan:
     """Check everything (a first-instant probe routes for real) and the folder; say what is left."""
     folder = Path(folder)
     if resume and chunk_instants is None:
@@ -130,9 +143,9 @@ def plan_routes(satellites: Satellites, sources: list[str], endpoints: Any, grid
     # Files by absolute path: a worker elsewhere reads the same shared path.
     source = tuple(str(Path(x).resolve()) if Path(x).is_file() else x for x in sources)
     job = RouteJob(source, ",".join(_digest(x) for x in source), endpoints, pairs, tuple(sorted(options.items())), grid.start_ns, grid.step_ns, grid.count,
-                   chunk_instants or ROUTE_CHUNK, str(folder))
+                   chunk_instants or ROUTE_CHUNK, str(folder), None if states is None else tuple(states))
     job = dataclasses.replace(job, chunk_instants=chunk_instants_for(1, job.chunk_instants))
-    _cached(f"route-sats|{job.source}|{job.source_digest}|{job.grid_start_ns}", lambda: satellites)
+    _cached(job.sats_key(), lambda: job.serving(satellites))
     probe = job.route(np.array([grid.start_ns], np.int64))
     tasks = job.tasks()
     fp = {"variants": [job.fingerprint()]}

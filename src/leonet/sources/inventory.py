@@ -4,6 +4,7 @@ rejected, duplicated or repaired (what ``leonet info`` reports)."""
 from __future__ import annotations
 
 from leonet.sources.constellation import Constellation
+from leonet.sources.fleet import infer_fleet
 
 
 def shell_band_min_count(satellites: int) -> int:
@@ -13,11 +14,15 @@ def shell_band_min_count(satellites: int) -> int:
 
 
 def inventory(c: Constellation) -> dict:
-    """:meth:`Constellation.summary` plus ``sources``, ``shells`` (shell bands, see
-    :func:`shell_band_min_count`), ``rejections`` (text), ``duplicates`` (dicts), ``repaired`` and
-    ``notes`` of the load report."""
+    """:meth:`Constellation.summary` plus ``sources``, ``states`` (satellites per operational
+    state) and ``fleet_shells`` (the shells satellites hold station in; see
+    :mod:`leonet.sources.fleet`), ``shells`` (shell bands, see :func:`shell_band_min_count`),
+    ``rejections`` (text), ``duplicates`` (dicts), ``repaired`` and ``notes`` of the load report."""
+    fleet = infer_fleet(c)
     return c.summary() | {
         "sources": c.report.sources,
+        "states": fleet.counts(),
+        "fleet_shells": list(fleet.shells),
         "shells": c.shell_bands(min_count=shell_band_min_count(len(c))),
         "rejections": [str(r) for r in c.report.rejected],
         "duplicates": [d.__dict__ for d in c.report.duplicates],
