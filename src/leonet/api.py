@@ -220,18 +220,42 @@ def route(
     lasers, then fibre). ``inactive``: countries where service is off (their users get no
     route). ``gateways``: a gateways/PoPs file (default: the packaged set). Only satellites in
     ``states`` carry traffic (default operational; ``None`` for all); node ids number those."""
+    if grid is None:
+        raise InputError("give the time grid: leonet.TimeGrid(start, duration, step)")
+    grid = _grid(grid)
+    endpoints, pairs, options, notes = route_inputs(src, dst, mode=mode, all_pairs=all_pairs, cities=cities, min_elevation_deg=min_elevation_deg,
+                                                    max_range_km=max_range_km, isl_max_range_km=isl_max_range_km,
+                                                    min_grazing_alt_km=min_grazing_alt_km, gateways=gateways, inactive=inactive)
+    check_element_age(as_satellites(satellites), grid.start_ns, grid.t_ns[-1], allow_stale_elements)
+    sats, _, serving_note = serving_satellites(satellites, states)
+    run = run_routes(sats, endpoints, grid.t_ns, pairs=pairs, progress=progress, **options)
+    run.notes[:0] = [*notes, serving_note]
+    return Route(run)
+
+
+def route_inputs(
+    src: str | None,
+    dst: str | None,
+    *,
+    mode: str = "isl",
+    all_pairs: bool = False,
+    cities: int = 100,
+    min_elevation_deg: float = 25.0,
+    max_range_km: float | None = None,
+    isl_max_range_km: float | None = None,
+    min_grazing_alt_km: float = 80.0,
+    gateways: str | Path | None = None,
+    inactive: Sequence[str] | str = (),
+) -> tuple[object, tuple[np.ndarray, np.ndarray] | None, dict, list[str]]:
+    """What :func:`route` routes, resolved and checked: ``(endpoints, pairs, run_routes
+    options, notes)`` (also for partitioned routing runs, :mod:`leonet.scale.routes`)."""
     from leonet.ground.cities import top_cities
     from leonet.ground.gateways import load_gateways
     from leonet.network.links import DEFAULT_ISL_MAX_RANGE_KM
     from leonet.network.routing import LinkRule
 
-    if grid is None:
-        raise InputError("give the time grid: leonet.TimeGrid(start, duration, step)")
     if all_pairs == bool(src or dst) or (not all_pairs and not (src and dst)):
         raise InputError("give either src and dst, or all_pairs=True")
-    grid = _grid(grid)
-    check_element_age(as_satellites(satellites), grid.start_ns, grid.t_ns[-1], allow_stale_elements)
-    sats, _, serving_note = serving_satellites(satellites, states)
     sites = load_gateways(gateways) if (mode != "isl" or not all_pairs) else None
     notes: list[str] = []
     if all_pairs:
@@ -246,12 +270,10 @@ def route(
             raise InputError(f"{src!r} and {dst!r} are the same place ({endpoints.name[0]}); give two different places")
         pairs = (np.array([0]), np.array([1]))
     codes = [c.strip() for c in (inactive.split(",") if isinstance(inactive, str) else inactive) if c.strip()]
-    rule = LinkRule(min_elevation_deg, max_range_km)
-    run = run_routes(sats, endpoints, grid.t_ns, pairs=pairs, mode=mode, user_links=rule,
-                     isl_max_range_km=DEFAULT_ISL_MAX_RANGE_KM if isl_max_range_km is None else isl_max_range_km,
-                     min_grazing_alt_km=min_grazing_alt_km, sites=sites, inactive=codes, progress=progress)
-    run.notes[:0] = [*notes, serving_note]
-    return Route(run)
+    options = {"mode": mode, "user_links": LinkRule(min_elevation_deg, max_range_km),
+               "isl_max_range_km": DEFAULT_ISL_MAX_RANGE_KM if isl_max_range_km is None else isl_max_range_km,
+               "min_grazing_alt_km": min_grazing_alt_km, "sites": sites, "inactive": tuple(codes)}
+    return endpoints, pairs, options, notes
 
 
 def route_hypatia(

@@ -34,6 +34,7 @@ from leonet.cli.common import (
     source_options,
     states_option,
 )
+from leonet.cli.scale import partition_options, run_partitioned, wants_partitioned
 from leonet.errors import InputError, LeonetError
 from leonet.export.files import write_table
 from leonet.export.metadata import run_metadata
@@ -205,9 +206,19 @@ def demo(output_dir: str | None) -> None:
 @click.option("-o", "--output-dir", type=click.Path(file_okay=False), callback=output_dir, help="Override [output] dir.")
 @click.option("--policy-db", help="Control-plane database URL: apply the policy in force there at each simulated time, over the scenario's own.")
 @states_option
+@partition_options
 @handle_errors
-def run(scenario: str, output_dir: str | None, policy_db: str | None, states) -> None:
-    """Run a scenario file (TOML; see examples/taiwan.toml and `leonet.jobs.scenario` for the keys)."""
+def run(scenario: str, output_dir: str | None, policy_db: str | None, states, scheduler: str | None, resume: bool, workers: int | None,
+        chunk_instants: int | None) -> None:
+    """Run a scenario file (TOML; see examples/taiwan.toml and `leonet.jobs.scenario` for the keys).
+    With --scheduler (or --resume, or a window over 14 days at 60 s) it runs as a partitioned,
+    resumable dataset (see README, "Long windows and sweeps")."""
+    sc = load_scenario(scenario)
+    partitioned, why = wants_partitioned(sc, scheduler, resume, chunk_instants)
+    if partitioned:
+        if why:
+            err_console.print(f"note: {why}", highlight=False, markup=False)
+        return run_partitioned(sc, output_dir, policy_db, scheduler, resume, workers, chunk_instants, states=states)
     _run_and_report(Path(scenario), output_dir, policy_db, states)
 
 

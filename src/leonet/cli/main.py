@@ -180,10 +180,12 @@ from leonet.cli.coverage import COMMANDS as COVERAGE_COMMANDS  # noqa: E402
 from leonet.cli.deploy import deployment, track  # noqa: E402
 from leonet.cli.fleet import fleet  # noqa: E402
 from leonet.cli.network import route  # noqa: E402
+from leonet.cli.scale import sweep  # noqa: E402
 
 for command in COVERAGE_COMMANDS:
     cli.add_command(command)
 cli.add_command(route)
+cli.add_command(sweep)
 cli.add_command(fleet)
 cli.add_command(deployment)
 cli.add_command(track)

@@ -6,7 +6,8 @@ import click
 import numpy as np
 
 from leonet import api
-from leonet.cli.common import err_console, grid_options, handle_errors, load_sources, output_file, output_format, progress_bar, source_options, states_option
+from leonet.cli.common import err_console, grid_options, handle_errors, load_sources, output_format, progress_bar, source_options, states_option
+from leonet.cli.scale import output_file_or_run, partition_options, route_partitioned
 from leonet.errors import InputError
 from leonet.times import format_time
 
@@ -32,23 +33,30 @@ from leonet.times import format_time
 @click.option("--time-convention", type=click.Choice(["hypatia", "ut1"]),
               help="With --hypatia: Earth rotation at UTC as satgenpy/pyephem compute it (default 'hypatia'), or at true UT1 ('ut1', as leonet elsewhere).")
 @click.option("--format", "fmt", type=click.Choice(["csv"]), help="Table format (csv; default: from the extension of -o).")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), callback=output_file, help="Output CSV; node names go to OUTPUT.nodes.csv.")
+@click.option("-o", "--output", required=True, type=click.Path(), callback=output_file_or_run, help="Output CSV; node names go to OUTPUT.nodes.csv. With --scheduler: a folder.")
 @states_option
+@partition_options
 @handle_errors
 def route(sources, preset, repair_checksums, cache_dir, hypatia_dir, src_text, dst_text, all_pairs, n_cities, start, duration, step, mode,
-          min_elevation_deg, max_range_km, isl_max_range_km, min_grazing_alt_km, gateways_file, inactive, time_convention, fmt, output, states) -> None:
+          min_elevation_deg, max_range_km, isl_max_range_km, min_grazing_alt_km, gateways_file, inactive, time_convention, fmt, output, states,
+          scheduler, resume, workers, chunk_instants) -> None:
     """Shortest-latency routes, one row per (time, source, destination):
     t_ns,src,dst,hops,path,length_m,rtt_ms. t_ns counts from --start; src, dst and path are node
     ids (satellites 0..N-1, then endpoints, gateways, PoPs; with --hypatia Hypatia's ids) and
     OUTPUT.nodes.csv names them; unreachable pairs are kept with an empty path.
     Satellites outside the inferred shells (raising, lowering) carry no traffic."""
-    output_format(fmt, output, ("csv",))
     if all_pairs == bool(src_text or dst_text) or (not all_pairs and not (src_text and dst_text)):
         raise InputError("give either --from A --to B, or --all-pairs")
     if time_convention and not hypatia_dir:
         raise InputError("--time-convention applies to --hypatia scenarios only (element sets always use the true Earth, UT1)")
     links = dict(mode=mode, max_range_km=max_range_km, isl_max_range_km=isl_max_range_km, min_grazing_alt_km=min_grazing_alt_km,
                  gateways=gateways_file, inactive=inactive or ())
+    if scheduler or resume or chunk_instants:  # a partitioned dataset in the folder OUTPUT (leonet.scale.routes)
+        if hypatia_dir:
+            raise InputError("--scheduler/--resume route element sets or --preset; a Hypatia scenario runs in memory")
+        return route_partitioned(sources, preset, repair_checksums, cache_dir, src_text, dst_text, all_pairs, n_cities, start, duration, step,
+                                 min_elevation_deg, links, output, scheduler, resume, workers, chunk_instants, states)
+    output_format(fmt, output, ("csv",))
     if hypatia_dir:
         if sources or preset:
             raise InputError("give element-set FILEs, --preset or --hypatia, only one of them")

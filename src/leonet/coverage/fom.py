@@ -85,9 +85,13 @@ def gap_statistics(place: np.ndarray, gap_s: np.ndarray, places: int) -> tuple[n
     sq = np.bincount(place, weights=gap_s * gap_s, minlength=places)
     longest = np.zeros(places)
     np.maximum.at(longest, place, gap_s)
+    return count, longest, mean_gap(total, count), sq
+
+
+def mean_gap(total_s: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """Mean gap per place (s): ``total_s / count``, NaN where a place has no gap."""
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(count > 0, total / np.maximum(count, 1), np.nan)
-    return count, longest, mean, sq
+        return np.where(count > 0, total_s / np.maximum(count, 1), np.nan)
 
 
 def figures_of_merit(counts: np.ndarray, step_s: float, max_n: int = 4) -> FiguresOfMerit:

@@ -103,74 +103,97 @@ def build_area(targets: Sequence[Region], res: int = 5, neighbours_within_km: fl
     return AnalysisArea(res, cells, GroundPoints.from_geodetic(lat, lon), label.astype(str), np.asarray(pop, dtype=np.float64), tuple(targets), country)
 
 
-@dataclass
-class RegionalResult:
-    """Everything the reports need. Arrays: ``counts`` (cells, times) satellites in view;
-    ``active`` (cells, times) policy state; ``overhead`` (targets, times) satellites whose
-    sub-satellite point is inside each target region."""
+@dataclass(frozen=True)
+class CellStats:
+    """Per-cell sums over a window of ``times`` instants ``(cells,)``: satellites in view
+    (``sats_sum`` int64, ``sats_min``, ``sats_max``), instants active under the policy
+    (``active_count``) and served (in view and active, ``served_count``). What the region
+    summaries and the border effect need, whether the counts are held (one-shot) or merged
+    from time chunks."""
+
+    times: int
+    sats_sum: np.ndarray
+    sats_min: np.ndarray
+    sats_max: np.ndarray
+    active_count: np.ndarray
+    served_count: np.ndarray
+
+    @classmethod
+    def of(cls, counts: np.ndarray, active: np.ndarray) -> CellStats:
+        """From ``counts`` and ``active`` ``(cells, times)``."""
+        return cls(counts.shape[1], counts.sum(axis=1, dtype=np.int64), counts.min(axis=1), counts.max(axis=1),
+                   active.sum(axis=1, dtype=np.int64), ((counts > 0) & active).sum(axis=1, dtype=np.int64))
+
+
+def region_labels(area: AnalysisArea) -> list[str]:
+    """Targets first, then the other regions by number of cells."""
+    targets = [r.key for r in area.targets]
+    others, counts = np.unique(area.region[~np.isin(area.region, targets)], return_counts=True)
+    return targets + [str(o) for o in others[np.argsort(-counts)]]
+
+
+def timeseries_rows(area: AnalysisArea, t_ns: np.ndarray, counts: np.ndarray, served: np.ndarray, overhead: np.ndarray) -> dict[str, np.ndarray]:
+    """One row per (time, region), times in order, regions as :func:`region_labels`: the
+    ``leonet coverage`` columns plus ``cells_served``. ``counts``/``served`` ``(cells, times)``,
+    ``overhead`` ``(targets, times)``."""
+    rows: dict[str, list] = {k: [] for k in ("t_ns", "region", "cells", "cells_covered", "cells_served",
+                                             "sats_in_view_min", "sats_in_view_mean", "sats_in_view_max", "sats_overhead")}
+    target_keys = [r.key for r in area.targets]
+    n_t = len(t_ns)
+    for label in region_labels(area):
+        m = area.members(label)
+        c = counts[m]
+        k = target_keys.index(label) if label in target_keys else -1
+        rows["t_ns"].append(t_ns)
+        rows["region"].append(np.full(n_t, label, dtype=object))
+        rows["cells"].append(np.full(n_t, int(m.sum())))
+        rows["cells_covered"].append((c > 0).sum(axis=0))
+        rows["cells_served"].append(served[m].sum(axis=0))
+        rows["sats_in_view_min"].append(c.min(axis=0))
+        rows["sats_in_view_mean"].append(c.mean(axis=0))
+        rows["sats_in_view_max"].append(c.max(axis=0))
+        rows["sats_overhead"].append(overhead[k] if k >= 0 else np.full(n_t, -1))
+    order = np.argsort(np.concatenate(rows["t_ns"]), kind="stable")
+    return {key: np.concatenate(v)[order] for key, v in rows.items()}
+
+
+class RegionalFigures:
+    """Region summaries and the border effect from per-cell figures of merit and
+    :class:`CellStats` (``self.area``, ``self.stats``, ``self.coverage_fom``, ``self.service_fom``)."""
 
     area: AnalysisArea
-    t_ns: np.ndarray
-    step_s: float
-    counts: np.ndarray
-    active: np.ndarray
-    overhead: np.ndarray
-    policy: ServicePolicy
-    min_elevation_deg: float
     coverage_fom: FiguresOfMerit
     service_fom: FiguresOfMerit
-    sgp4_failures: str
 
-    @cached_property
-    def served(self) -> np.ndarray:
-        return (self.counts > 0) & self.active
+    @property
+    def stats(self) -> CellStats:  # pragma: no cover - defined by subclasses
+        raise NotImplementedError
 
     def labels(self) -> list[str]:
         """Targets first, then the other regions by number of cells."""
-        targets = [r.key for r in self.area.targets]
-        others, counts = np.unique(self.area.region[~np.isin(self.area.region, targets)], return_counts=True)
-        return targets + [str(o) for o in others[np.argsort(-counts)]]
-
-    def timeseries(self) -> dict[str, np.ndarray]:
-        """One row per (time, region): the ``leonet coverage`` columns plus ``cells_served``."""
-        rows: dict[str, list] = {k: [] for k in ("t_ns", "region", "cells", "cells_covered", "cells_served",
-                                                 "sats_in_view_min", "sats_in_view_mean", "sats_in_view_max", "sats_overhead")}
-        target_keys = [r.key for r in self.area.targets]
-        served = self.served
-        for label in self.labels():
-            m = self.area.members(label)
-            c = self.counts[m]
-            k = target_keys.index(label) if label in target_keys else -1
-            rows["t_ns"].append(self.t_ns)
-            rows["region"].append(np.full(len(self.t_ns), label, dtype=object))
-            rows["cells"].append(np.full(len(self.t_ns), int(m.sum())))
-            rows["cells_covered"].append((c > 0).sum(axis=0))
-            rows["cells_served"].append(served[m].sum(axis=0))
-            rows["sats_in_view_min"].append(c.min(axis=0))
-            rows["sats_in_view_mean"].append(c.mean(axis=0))
-            rows["sats_in_view_max"].append(c.max(axis=0))
-            rows["sats_overhead"].append(self.overhead[k] if k >= 0 else np.full(len(self.t_ns), -1))
-        order = np.argsort(np.concatenate(rows["t_ns"]), kind="stable")
-        return {key: np.concatenate(v)[order] for key, v in rows.items()}
+        return region_labels(self.area)
 
     def region_summary(self) -> list[dict]:
         """Per region: cells and population served or not, and mean figures of merit."""
         out = []
-        served = self.served
+        st = self.stats
         for label in self.labels():
             m = self.area.members(label)
+            n = int(m.sum())
             pop = self.area.population[m]
-            served_any = served[m].any(axis=1)
+            served_any = st.served_count[m] > 0
             cov = self.coverage_fom
             srv = self.service_fom
+            # Integer sums divided once: the same bits as the mean over the (cells, times) arrays.
+            samples = n * st.times
             out.append({
                 "region": label,
-                "cells": int(m.sum()),
+                "cells": n,
                 "population": float(pop.sum()),
-                "active_time_percent": float(self.active[m].mean() * 100.0),
-                "sats_in_view_mean": float(self.counts[m].mean()),
-                "sats_in_view_min": int(self.counts[m].min()),
-                "sats_in_view_max": int(self.counts[m].max()),
+                "active_time_percent": float(np.float64(st.active_count[m].sum()) / samples * 100.0) if n else float("nan"),
+                "sats_in_view_mean": float(np.float64(st.sats_sum[m].sum()) / samples) if n else float("nan"),
+                "sats_in_view_min": int(st.sats_min[m].min()),
+                "sats_in_view_max": int(st.sats_max[m].max()),
                 "covered_time_percent": float(cov.percent_covered_by_at_least[m, 0].mean()),
                 "covered_time_percent_pop_weighted": weighted_mean(cov.percent_covered_by_at_least[m, 0], pop),
                 "served_time_percent": float(srv.percent_covered_by_at_least[m, 0].mean()),
@@ -191,18 +214,21 @@ class RegionalResult:
         import h3
 
         a = self.area
+        st = self.stats
+        active_any = st.active_count > 0
+        inactive_any_all = st.active_count < st.times
         out = []
         xyz = unit_vector(a.lat_deg, a.lon_deg)
         reach_km = beam_radius_km + h3.average_hexagon_edge_length(a.res, unit="km")
         for label in self.labels():
             m = a.members(label)
-            inactive_any = (~self.active[m]).any(axis=1)
+            inactive_any = inactive_any_all[m]
             if not inactive_any.any():
                 continue
             tree = cKDTree(xyz[m][inactive_any])
             dist, _ = tree.query(xyz[~m], distance_upper_bound=chord_for_distance(reach_km))
             near = np.flatnonzero(~m)[np.isfinite(dist)]
-            near = near[self.active[near].any(axis=1)]
+            near = near[active_any[near]]
             out.append({
                 "inactive_region": label,
                 "beam_radius_km": beam_radius_km,
@@ -213,6 +239,37 @@ class RegionalResult:
                 "cells": a.cells[near],
             })
         return out
+
+
+@dataclass
+class RegionalResult(RegionalFigures):
+    """Everything the reports need. Arrays: ``counts`` (cells, times) satellites in view;
+    ``active`` (cells, times) policy state; ``overhead`` (targets, times) satellites whose
+    sub-satellite point is inside each target region."""
+
+    area: AnalysisArea
+    t_ns: np.ndarray
+    step_s: float
+    counts: np.ndarray
+    active: np.ndarray
+    overhead: np.ndarray
+    policy: ServicePolicy
+    min_elevation_deg: float
+    coverage_fom: FiguresOfMerit
+    service_fom: FiguresOfMerit
+    sgp4_failures: str
+
+    @cached_property
+    def served(self) -> np.ndarray:
+        return (self.counts > 0) & self.active
+
+    @cached_property
+    def stats(self) -> CellStats:  # type: ignore[override]
+        return CellStats.of(self.counts, self.active)
+
+    def timeseries(self) -> dict[str, np.ndarray]:
+        """One row per (time, region): the ``leonet coverage`` columns plus ``cells_served``."""
+        return timeseries_rows(self.area, self.t_ns, self.counts, self.served, self.overhead)
 
 
 def run_regional(
@@ -230,12 +287,37 @@ def run_regional(
     ``satellites``: any :class:`~leonet.orbits.satellites.Satellites` (SGP4 element sets,
     launch batches raising their orbits, both joined); only serving states count (a launch
     batch satellite serves no one until it reaches its shell). ``t_ns``: (times,) UTC ns."""
-    from leonet.coverage.visibility import visibility
-
     t = np.asarray(t_ns, dtype=np.int64)
     if t.size < 1:
         raise InputError("the time grid is empty")
     step_s = float(np.median(np.diff(t))) / 1e9 if t.size > 1 else 60.0
+    counts, overhead, failures = regional_counts(satellites, area, t, min_elevation_deg, max_range_km, progress, workers)
+    active = policy.active(area.cells, area.res, t, country=area.country)
+    cov = figures_of_merit(counts, step_s)
+    srv = figures_of_merit(np.where(active, counts, 0), step_s)
+    return RegionalResult(area, t, step_s, counts, active, overhead, policy, min_elevation_deg, cov, srv, sgp4_failure_text(failures))
+
+
+def sgp4_failure_text(failures: dict[int, int]) -> str:
+    """``{SGP4 error code: states}`` in words."""
+    return "all states propagated" if not failures else "; ".join(f"{n} states failed with SGP4 error {c}" for c, n in sorted(failures.items()))
+
+
+def regional_counts(
+    satellites: Satellites,
+    area: AnalysisArea,
+    t_ns: np.ndarray,
+    min_elevation_deg: float = 25.0,
+    max_range_km: float | None = None,
+    progress: Callable[[int], None] | None = None,
+    workers: int | None = None,
+) -> tuple[np.ndarray, np.ndarray, dict[int, int]]:
+    """Satellites in view of every cell ``(cells, times)`` uint16, satellites over each target
+    ``(targets, times)`` int32 and SGP4 failures ``{code: states}``, computed over chunks of
+    ``TIME_CHUNK`` instants (memory: one chunk's states at a time)."""
+    from leonet.coverage.visibility import visibility
+
+    t = np.asarray(t_ns, dtype=np.int64)
     n_cells, n_t = len(area), t.size
     counts = np.zeros((n_cells, n_t), dtype=np.uint16)
     overhead = np.zeros((len(area.targets), n_t), dtype=np.int32)
@@ -255,11 +337,7 @@ def run_regional(
         overhead[:, i:j] = _overhead_counts(r, target_geoms, target_cell_sets, area.res)
         if progress:
             progress(j - i)
-    active = policy.active(area.cells, area.res, t, country=area.country)
-    cov = figures_of_merit(counts, step_s)
-    srv = figures_of_merit(np.where(active, counts, 0), step_s)
-    msg = "all states propagated" if not failures else "; ".join(f"{n} states failed with SGP4 error {c}" for c, n in failures.items())
-    return RegionalResult(area, t, step_s, counts, active, overhead, policy, min_elevation_deg, cov, srv, msg)
+    return counts, overhead, failures
 
 
 def _overhead_counts(r_km: np.ndarray, geoms: list, cell_sets: list[np.ndarray], res: int) -> np.ndarray:

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from leonet.coverage.regional import RegionalResult
+from leonet.coverage.regional import RegionalFigures, RegionalResult
 from leonet.export.files import timestamps, write_table
 from leonet.export.metadata import run_table
 from leonet.export.results import overhead_column
@@ -24,10 +24,25 @@ def _h3_str(cells: np.ndarray) -> list[str]:
 def result_tables(res: RegionalResult, baseline: RegionalResult | None, beam_radius_km: float) -> dict[str, pa.Table]:
     """``timeseries`` (time, region), ``cells`` (one row per cell), ``regions``, ``border``."""
     ts = res.timeseries()
+    served_all = baseline.timeseries()["cells_served"] if baseline is not None else None
+    return {"timeseries": timeseries_table(ts, served_all), **figure_tables(res, beam_radius_km)}
+
+
+def timeseries_table(ts: dict[str, np.ndarray], cells_served_if_all_active: np.ndarray | None = None) -> pa.Table:
+    """The ``timeseries`` table of :meth:`~leonet.coverage.regional.RegionalResult.timeseries`
+    rows (or :func:`~leonet.coverage.regional.timeseries_rows`, one time chunk's): ``time_utc``
+    first, ``sats_overhead`` null outside targets, and ``cells_served_if_all_active`` when given."""
     t = {"time_utc": timestamps(ts["t_ns"]), **{k: v for k, v in ts.items() if k not in ("t_ns", "sats_overhead")},
          "sats_overhead": overhead_column(ts["sats_overhead"])}
-    if baseline is not None:
-        t["cells_served_if_all_active"] = baseline.timeseries()["cells_served"]
+    if cells_served_if_all_active is not None:
+        t["cells_served_if_all_active"] = cells_served_if_all_active
+    return pa.table({k: v if isinstance(v, (list, pa.Array)) else np.asarray(v) for k, v in t.items()})
+
+
+def figure_tables(res: RegionalFigures, beam_radius_km: float) -> dict[str, pa.Table]:
+    """``cells`` (one row per cell: figures of merit, population), ``regions`` (the region
+    summaries) and, when a region is inactive at some instant, ``border``: the tables that need
+    no ``(cells, times)`` arrays, so a chunked run's merged result writes them too."""
     a = res.area
     cells = {
         "h3_cell": _h3_str(a.cells),
@@ -41,11 +56,7 @@ def result_tables(res: RegionalResult, baseline: RegionalResult | None, beam_rad
     regions = res.region_summary()
     border = [{k: v for k, v in b.items() if k not in ("cells", "by_region")} | {"by_region": json.dumps(b["by_region"], sort_keys=True)}
               for b in res.border_effect(beam_radius_km)]
-    out = {
-        "timeseries": pa.table({k: v if isinstance(v, (list, pa.Array)) else np.asarray(v) for k, v in t.items()}),
-        "cells": pa.table(cells),
-        "regions": pa.Table.from_pylist(regions),
-    }
+    out = {"cells": pa.table(cells), "regions": pa.Table.from_pylist(regions)}
     if border:
         out["border"] = pa.Table.from_pylist(border)
     return out
@@ -54,8 +65,6 @@ def result_tables(res: RegionalResult, baseline: RegionalResult | None, beam_rad
 def write_tables(tables: dict[str, pa.Table], out_dir: Path, metadata: Mapping[str, str] | None = None) -> dict[str, Path]:
     """Parquet files ``<name>.parquet`` and ``leonet.duckdb`` with one table per name; with
     ``metadata`` also a ``run`` table of it (key, value) and the same in each file's metadata."""
-    import duckdb
-
     out_dir.mkdir(parents=True, exist_ok=True)
     if metadata:
         tables = {**tables, "run": run_table(metadata)}
@@ -64,15 +73,28 @@ def write_tables(tables: dict[str, pa.Table], out_dir: Path, metadata: Mapping[s
         p = out_dir / f"{name}.parquet"
         write_table(table, p, "parquet", metadata=metadata)
         paths[name] = p
-    db_path = out_dir / "leonet.duckdb"
-    tmp = db_path.with_suffix(".duckdb.tmp")
+    paths["duckdb"] = write_duckdb(out_dir / "leonet.duckdb", dict(paths))
+    return paths
+
+
+def write_duckdb(db_path: Path, files: dict[str, Path], partitioned: dict[str, tuple[Path, list[str]]] | None = None) -> Path:
+    """A DuckDB database with one table per Parquet file (``{name: path}``) and per
+    hive-partitioned dataset (``{name: (folder, partition keys)}``: rows in partition order,
+    then file order; the keys are dropped, as the rows carry what they mean). Written beside its
+    final name and renamed: a reader never sees a half-written database."""
+    import duckdb
+
+    tmp = db_path.with_name(f".{db_path.name}.tmp")
     tmp.unlink(missing_ok=True)
     con = duckdb.connect(str(tmp))
     try:
-        for name, p in paths.items():
+        for name, p in files.items():
             con.execute(f"CREATE TABLE {name} AS SELECT * FROM read_parquet(?)", [str(p)])
+        for name, (folder, keys) in (partitioned or {}).items():
+            order = ", ".join([*keys, "file_row_number"])
+            con.execute(f"CREATE TABLE {name} AS SELECT * EXCLUDE ({order}) FROM "
+                        f"read_parquet(?, hive_partitioning = true, file_row_number = true) ORDER BY {order}", [str(folder / "**" / "*.parquet")])
     finally:
         con.close()
-    tmp.replace(db_path)  # a reader never sees a half-written database
-    paths["duckdb"] = db_path
-    return paths
+    tmp.replace(db_path)
+    return db_path

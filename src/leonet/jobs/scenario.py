@@ -104,15 +104,20 @@ def _get(table: dict, key: str, where: str, kind: type | tuple, default: Any = .
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario file; errors name the file, the key and the allowed values."""
     p = Path(path)
+    doc = read_toml(p, "scenario file", "examples/taiwan.toml")
+    return parse_scenario(doc, str(p), default_output=f"out/{p.stem}", path=p)
+
+
+def read_toml(p: Path, what: str, example: str) -> dict[str, Any]:
+    """A TOML document, or an error naming the file (missing, or where it is not TOML)."""
     if not p.is_file():
-        raise InputError(f"scenario file {p} not found (see examples/taiwan.toml for one)")
+        raise InputError(f"{what} {p} not found (see {example} for one)")
     try:
-        doc = tomllib.loads(p.read_bytes().decode("utf-8"))
+        return tomllib.loads(p.read_bytes().decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise InputError(f"{p}: not a TOML text file (byte {exc.object[exc.start]:#04x} at offset {exc.start} is not UTF-8)") from None
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{p}: not valid TOML: {exc}") from None
-    return parse_scenario(doc, str(p), default_output=f"out/{p.stem}", path=p)
 
 
 def parse_scenario(doc: dict[str, Any], where: str = "scenario", default_output: str = "out/scenario", path: Path | None = None) -> Scenario:

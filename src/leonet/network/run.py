@@ -93,6 +93,7 @@ def run_routes(
     inactive: Sequence[str] = (),
     policy: ServicePolicy | None = None,
     progress: Callable[[int], None] | None = None,
+    epoch_ns: int | None = None,
     eop: EarthOrientation | None = None,
 ) -> RouteRun:
     """Shortest-latency routes between ``endpoints`` at every instant of ``t_ns`` (T,) UTC ns.
@@ -101,8 +102,10 @@ def run_routes(
     different endpoints. ``mode``: 'isl', 'bentpipe' or 'gateway' (the last two need ``sites``,
     gateways and points of presence). ``laser_links`` (L, 2): given links (Hypatia's
     ``isls.txt``) instead of a +Grid per inferred shell. ``inactive``: country codes where
-    service is off, or a whole ``policy``: a user there has no route. ``eop``: the Earth
-    orientation of the ITRF (default the true one; Hypatia's convention is
+    service is off, or a whole ``policy``: a user there has no route. ``epoch_ns``: when
+    shells are inferred and ``t_ns`` of the rows count from (default ``t_ns[0]``; a time chunk
+    of a longer run gives the run's start, so that every chunk has the same lasers). ``eop``: the
+    Earth orientation of the ITRF (default the true one; Hypatia's convention is
     :func:`leonet.orbits.eop.utc_as_ut1`).
     """
     if mode not in MODES:
@@ -122,7 +125,7 @@ def run_routes(
     shells: list[str] = []
     unassigned = 0
     if laser_links is None:
-        links, usable, shells, unassigned = _lasers(satellites, int(t[0]))
+        links, usable, shells, unassigned = _lasers(satellites, int(t[0]) if epoch_ns is None else int(epoch_ns))
     else:
         links, usable = np.asarray(laser_links, dtype=np.int64).reshape(-1, 2), None
     gateways = pops = None
@@ -137,7 +140,7 @@ def run_routes(
             policy = policy.deactivate(Region.country(code))
     active = endpoint_activity(policy, endpoints, t) if policy is not None else None
     routes = route_series(router, satellites, t, src, dst, active, progress=progress, eop=eop)
-    return RouteRun(routes, router, satellites, endpoints, int(t[0]), shells, unassigned)
+    return RouteRun(routes, router, satellites, endpoints, int(t[0]) if epoch_ns is None else int(epoch_ns), shells, unassigned)
 
 
 __all__ = ["RouteRun", "run_routes"]

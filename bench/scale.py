@@ -1,0 +1,190 @@
+"""Benchmark: a long global coverage run as a partitioned dataset, in process and on Dask.
+
+    .venv/bin/python bench/scale.py [--duration 7d] [--res 4] [--file PATH] [--workers 2]
+        [--modes none,local,tcp] [--repeats 1] [--memory-check] [--json OUT]
+
+The run: ``regions = ["world"]`` (every H3 cell at ``--res``; 288,122 at res 4), the
+10,744-satellite Starlink snapshot of 2026-08-22, 60 s steps from the snapshot's day at 00:00
+UTC over ``--duration``, 25 deg mask, service active everywhere, chunks of 240 instants. Each
+mode runs in a fresh child process (this script with ``--_child MODE``):
+
+* ``none``: every task in that process (SGP4 and the visibility kernel use every core);
+* ``local``: an embedded Dask LocalCluster of ``--workers`` processes, one thread each;
+* ``tcp``: ``dask scheduler`` and ``--workers`` ``dask worker`` processes started on
+  127.0.0.1 (:class:`leonet.scale.cluster.DaskProcesses`), the child as their client.
+
+Printed per mode: wall, tasks, median seconds per task (as the worker measured it), peak RSS of
+the client and of each worker process, and the overhead of Dask relative to in-process
+(target <= 10 %); all modes must give the same merged figures (checked). ``--memory-check``
+also runs ``none`` over half the window: peak RSS should not grow with the window. Then a
+projection of a year at H3 res 5 on N workers from the measured cost per instant, scaled by
+the res-5/res-4 ratio of cells (a documented estimate: the kernel's cost per step grows about
+with cells x satellites in view; bench/coverage.py measures the per-step ratio directly).
+A report: exits 0 whatever the verdict.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import resource
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+# This folder holds bench/coverage.py, which would shadow the `coverage` module numba looks
+# for: take the folder off sys.path and load _common by path (as bench/coverage.py does).
+_BENCH_DIR = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _BENCH_DIR]
+_spec = importlib.util.spec_from_file_location("_common", _BENCH_DIR / "_common.py")
+assert _spec is not None and _spec.loader is not None
+_common = importlib.util.module_from_spec(_spec)
+sys.modules["_common"] = _common
+_spec.loader.exec_module(_common)
+data_path, machine_info = _common.data_path, _common.machine_info
+
+TARGET_OVERHEAD = 0.10
+DEFAULT_FILE = ("tle", "starlink_20260822_celestrak_gp.tle")
+CELLS = {4: 288_122, 5: 2_016_842}
+YEAR_INSTANTS = 365 * 24 * 60
+
+
+def scenario_text(source: Path, duration: str, res: int) -> str:
+    return f"""[scenario]
+name = "global coverage res {res}"
+[constellation]
+source = "{source}"
+[time]
+start = "2026-08-22T00:00:00Z"
+duration = "{duration}"
+step = "60s"
+[coverage]
+regions = ["world"]
+h3_res = {res}
+min_elevation_deg = 25
+"""
+
+
+def child(mode: str, args: argparse.Namespace) -> dict:
+    from leonet.scale.cluster import DaskProcesses
+    from leonet.scale.run import execute, plan_scenario
+
+    tmp = Path(tempfile.mkdtemp(prefix="leonet-bench-scale-"))
+    try:
+        sc = tmp / "global.toml"
+        sc.write_text(scenario_text(Path(args.file).resolve(), args.duration, args.res))
+        t0 = time.perf_counter()
+        plan = plan_scenario(sc, tmp / "out")
+        plan_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        if mode == "tcp":
+            with DaskProcesses(workers=args.workers, timeout_s=300) as cluster:
+                started = time.perf_counter()
+                out = execute(plan, cluster.address)
+                wall = time.perf_counter() - started
+        else:
+            out = execute(plan, mode, workers=args.workers if mode == "local" else None)
+            wall = time.perf_counter() - t0
+        per_pid: dict[int, float] = {}
+        for r in out.task_results:
+            per_pid[r["pid"]] = max(per_pid.get(r["pid"], 0.0), r["peak_rss_mb"])
+        res = out.runs[0].result
+        check = [float(res.coverage_fom.sats_in_view_mean.sum()), float(res.coverage_fom.gap_max_s.max()), int(res.coverage_fom.access_count.sum())]
+        return {"mode": mode, "wall_s": wall, "plan_s": plan_s, "tasks": len(out.task_results), "instants": plan.total_instants,
+                "task_s": [r["seconds"] for r in out.task_results], "client_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+                "worker_rss_mb": {str(k): v for k, v in per_pid.items() if k != os.getpid()}, "check": check}
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def run_child(mode: str, args: argparse.Namespace, duration: str) -> dict:
+    import subprocess
+
+    fd, res = tempfile.mkstemp(suffix=".json")
+    os.close(fd)
+    try:
+        cmd = [sys.executable, __file__, "--_child", mode, "--_result", res, "--duration", duration, "--res", str(args.res),
+               "--file", args.file, "--workers", str(args.workers)]
+        p = subprocess.run(cmd, capture_output=True, text=True)
+        if p.returncode != 0:
+            raise RuntimeError(f"{mode} failed:\n{(p.stdout + p.stderr)[-3000:]}")
+        return json.loads(Path(res).read_text())
+    finally:
+        os.unlink(res)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--duration", default="7d")
+    ap.add_argument("--res", type=int, default=4)
+    ap.add_argument("--file", default=None)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--modes", default="none,local,tcp")
+    ap.add_argument("--repeats", type=int, default=1, help="runs of each mode, alternating")
+    ap.add_argument("--memory-check", action="store_true")
+    ap.add_argument("--json")
+    ap.add_argument("--_child")
+    ap.add_argument("--_result")
+    args = ap.parse_args()
+    args.file = args.file or str(data_path(*DEFAULT_FILE))
+    if args._child:
+        Path(args._result).write_text(json.dumps(child(args._child, args)))
+        return
+    info = machine_info(("numpy", "numba", "dask", "distributed", "leonet"))
+    load1, load5, _ = os.getloadavg()
+    print(f"leonet scale benchmark: global H3 res {args.res}, {Path(args.file).name}, {args.duration} at 60 s; "
+          f"{info.get('cores', '')}; load average {load1:.1f}/{load5:.1f} at start")
+    results: dict[str, dict] = {}
+    runs: dict[str, list[dict]] = {}
+    # Modes alternate over the repeats, so that a change of load on a shared machine hits all of them.
+    for rep in range(args.repeats):
+        for mode in args.modes.split(","):
+            r = run_child(mode, args, args.duration)
+            runs.setdefault(mode, []).append(r)
+            med = statistics.median(r["task_s"])
+            wrss = ", ".join(f"{v:.0f}" for v in sorted(r["worker_rss_mb"].values())) or "-"
+            print(f"  {mode:5s} #{rep + 1}: wall {r['wall_s']:7.1f} s, {r['tasks']} tasks of <= 240 instants, median task {med:5.2f} s, "
+                  f"{med / 240 * 1e3:6.1f} ms per instant; peak RSS client {r['client_rss_mb']:.0f} MB, workers [{wrss}] MB; "
+                  f"load {os.getloadavg()[0]:.1f}", flush=True)
+    for mode, rs in runs.items():
+        walls = [r["wall_s"] for r in rs]
+        results[mode] = rs[0] | {"wall_s": statistics.median(walls), "task_s": [t for r in rs for t in r["task_s"]],
+                                 "client_rss_mb": max(r["client_rss_mb"] for r in rs)}
+        if len(rs) > 1:
+            print(f"  {mode:5s}: median wall {statistics.median(walls):.1f} s over {len(rs)} runs (min {min(walls):.1f}, max {max(walls):.1f})")
+    base = results.get("none")
+    if base:
+        for mode in ("local", "tcp"):
+            if mode in results:
+                over = results[mode]["wall_s"] / base["wall_s"] - 1.0
+                same = results[mode]["check"] == base["check"]
+                print(f"  overhead {mode} vs in-process: {over * 100:+.1f} % (target <= {TARGET_OVERHEAD * 100:.0f} %: "
+                      f"{'PASS' if over <= TARGET_OVERHEAD else 'FAIL'}); merged figures identical: {same}")
+    if args.memory_check:
+        from leonet.times import parse_duration
+
+        half_ns = parse_duration(args.duration) // 2
+        half = f"{half_ns // 10**9}s"
+        r2 = run_child("none", args, half)
+        print(f"  memory: in-process peak RSS {r2['client_rss_mb']:.0f} MB over {half} vs {base['client_rss_mb']:.0f} MB over {args.duration} "
+              f"(ratio {base['client_rss_mb'] / r2['client_rss_mb']:.2f}; target: independent of the window)" if base else "")
+    # Cost per instant of one single-threaded worker (an in-process task uses every core).
+    one = results.get("local") or results.get("tcp")
+    if base or one:
+        per_instant = statistics.median(one["task_s"]) / 240.0 if one else statistics.median(base["task_s"]) / 240.0 * (os.cpu_count() or 1)
+        scale = CELLS[5] / CELLS[args.res]
+        cpu_h = YEAR_INSTANTS * per_instant * scale / 3600.0
+        print(f"  projection: a year at 60 s ({YEAR_INSTANTS:,} instants) at res 5 ~ {per_instant * 1e3:.1f} ms/instant x {scale:.1f} (cells ratio) "
+              f"= {cpu_h:.0f} task-hours; " + ", ".join(f"{n} workers ~{cpu_h / n:.1f} h" for n in (2, 8, 32, 128))
+              + " (each worker a core as fast as these; plus the Dask overhead above)")
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
