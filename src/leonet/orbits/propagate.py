@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import mmap
 import multiprocessing as mp
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -19,6 +18,7 @@ import numpy as np
 from sgp4.api import SGP4_ERRORS, Satrec, SatrecArray
 
 from leonet.constants import EARTH_ROTATION_RAD_S, WGS72_A_KM, WGS72_MU_KM3_S2, WGS84_A_KM, WGS84_B_KM
+from leonet.cpu import cores_free
 from leonet.errors import InputError
 from leonet.orbits.eop import EarthOrientation, builtin_eop
 from leonet.orbits.frames import gmst82_rad, teme_to_itrf
@@ -158,10 +158,10 @@ class States:
 
 
 def default_workers() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
+    """Worker processes for a call: the usable cores less those other processes keep busy
+    (:func:`leonet.cpu.cores_free`), so that a busy machine gets a single process rather than
+    a pool queueing behind other work."""
+    return cores_free()
 
 
 def propagate(
@@ -183,7 +183,7 @@ def propagate(
     ``frame``: 'teme' (SGP4's own) or 'itrf' (GMST-1982 at UT1, Vallado's teme2ecef; polar
     motion only with ``polar_motion`` and an ``eop`` that has it). Computation is float64;
     ``dtype=np.float32`` halves the stored result. ``workers``: processes (default: the cores
-    this process may use; 1 keeps everything in-process). ``progress`` is called with the
+    this process may use less those other processes keep busy; 1 keeps everything in-process). ``progress`` is called with the
     number of states finished since the last call.
     """
     frame = frame.lower()
