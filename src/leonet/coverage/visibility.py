@@ -898,3 +898,20 @@ def visibility_counts(
     the points each call; build :class:`GroundPoints` once instead when calling repeatedly."""
     points = GroundPoints.from_geodetic(lat_deg, lon_deg, alt_km)
     return visibility(points, r_sat_km, min_elevation_deg, max_range_km).counts
+
+
+def warm_kernels() -> None:
+    """Compile every numba kernel of this module into numba's on-disk cache (``__pycache__``
+    beside the source), with the argument types real calls use, so that the first job after an
+    install does not pay the compilation (~5 s). ``make venv`` runs it; calling it again only
+    loads the cache."""
+    rng = np.random.default_rng(0)
+    lat = np.degrees(np.arcsin(rng.uniform(-1.0, 1.0, 200)))
+    lon = rng.uniform(-180.0, 180.0, 200)
+    pts = GroundPoints.from_geodetic(lat, lon)
+    u = rng.normal(size=(300, 8, 3))
+    r = u / np.linalg.norm(u, axis=2, keepdims=True) * 6928.0
+    for threads in (1, 2):
+        for steps in (1, 8):  # few steps: threads share the points; many: they share the steps
+            visibility(pts, r[:, :steps], 25.0, threads=threads)
+            visibility(pts, r[:, :steps], 25.0, pairs=True, max_elevation=True, threads=threads)
