@@ -674,6 +674,18 @@ def _area_cap(points: BlockedPoints) -> tuple[np.ndarray, float]:
     return c, float(min(math.pi, ang.max() + SEARCH_MARGIN_RAD)) if ang.size else math.pi
 
 
+def visible_cap(points: GroundPoints | BlockedPoints, r_sat_max_km: float, min_elevation_deg: float) -> tuple[np.ndarray, float]:
+    """A unit vector ``(3,)`` and a central angle (rad) such that every satellite no farther
+    than ``r_sat_max_km`` from the Earth's centre and visible from some of ``points`` lies
+    within that angle of the vector (pi: anywhere)."""
+    lay = _layout(points)
+    if not len(lay):
+        return np.array([1.0, 0.0, 0.0]), 0.0
+    centre, cap = _area_cap(lay)
+    lam = search_radius_rad(lay.r_min_km, lay.r_max_km, 0.0, r_sat_max_km, min_elevation_deg, lay.vertical_deviation_rad)
+    return centre, min(math.pi, cap + lam + SEARCH_MARGIN_RAD)
+
+
 def _near_satellites(points: BlockedPoints, r: np.ndarray, lam: np.ndarray) -> np.ndarray | None:
     """Rows of the satellites that come within ``lam + cap`` of the points' cap at some step
     (the only ones any point can see), ascending; None when that is (nearly) all of them."""

@@ -317,6 +317,28 @@ def top_angular_rate_rad_s(satrecs: Sequence[Satrec], alt_km: float = 0.0) -> np
     return v_max / rho_min
 
 
+#: Margin for SGP4's short-period terms around the mean-element perigee and apogee radii, km.
+SHORT_PERIOD_MARGIN_KM = 50.0
+
+
+def motion_bounds(satrecs: Sequence[Satrec]) -> tuple[np.ndarray, np.ndarray]:
+    """Per satellite, ``(rate_rad_s, r_max_km)``, each (sats,): an upper bound on how fast its
+    direction from the Earth's centre turns in ITRF (speed bound over the smallest radius) and
+    on its geocentric radius. The speed is the perigee speed (vis-viva on SGP4's mean elements)
+    plus the Earth-rotation speed at apogee; radii get :data:`SHORT_PERIOD_MARGIN_KM` either
+    way. Used to skip satellites that cannot come near a region between two sampled instants."""
+    if not len(satrecs):
+        return np.zeros(0), np.zeros(0)
+    a_km = np.array([s.a for s in satrecs], dtype=np.float64) * WGS72_A_KM
+    ecc = np.clip(np.array([s.ecco for s in satrecs], dtype=np.float64), 0.0, 0.999)
+    a_km = np.where(np.isfinite(a_km) & (a_km > 0), a_km, WGS72_A_KM)
+    r_p = a_km * (1.0 - ecc)
+    r_a = a_km * (1.0 + ecc)
+    v_p = np.sqrt(WGS72_MU_KM3_S2 * np.maximum(2.0 / r_p - 1.0 / a_km, 0.0))
+    r_min = np.maximum(r_p - SHORT_PERIOD_MARGIN_KM, 0.5 * WGS72_A_KM)
+    return (v_p + EARTH_ROTATION_RAD_S * (r_a + SHORT_PERIOD_MARGIN_KM)) / r_min, r_a + SHORT_PERIOD_MARGIN_KM
+
+
 def propagate_pairs(
     satrecs: Sequence[Satrec],
     sat_index: np.ndarray,
