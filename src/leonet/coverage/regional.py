@@ -339,6 +339,10 @@ def _overhead_counts(r_km: np.ndarray, geoms: list, cell_sets: list[np.ndarray],
     sub-satellite point).
     """
     out = np.zeros((len(geoms), r_km.shape[1]), dtype=np.int32)
+    with np.errstate(invalid="ignore"):
+        alive = np.isfinite(r_km[:, :, 0]).any(axis=1)
+    if not alive.all():  # satellites with no position in the chunk are over no region
+        r_km = r_km[alive]
     x, y, z = r_km[..., 0], r_km[..., 1], r_km[..., 2]
     with np.errstate(invalid="ignore"):
         gc_lat = np.degrees(np.arctan2(z, np.hypot(x, y)))

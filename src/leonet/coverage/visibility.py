@@ -748,9 +748,19 @@ def visibility(
     n_cells, n_times = len(points), r.shape[1]
     counts = np.zeros((n_cells, n_times), dtype=np.uint16)
     max_sin_all = np.full((n_cells, n_times), -2.0) if max_elevation else np.full((1, 1), -2.0)
+    # Rows with no position at any step (e.g. far from a region, see chunk_positions) go first:
+    # a NaN coordinate is never in view.
+    with np.errstate(invalid="ignore"):
+        alive = np.isfinite(r[:, :, 0]).any(axis=1) if r.size else np.zeros(r.shape[0], bool)
+    rows = np.flatnonzero(alive) if not alive.all() else None
+    if rows is not None:
+        r = r[rows]
     lam = _step_search_radii(points, r, min_elevation_deg)
-    rows = _near_satellites(points, r, lam) if (lam >= 0.0).any() else None
-    r = np.ascontiguousarray(r if rows is None else r[rows], dtype=np.float64)
+    near = _near_satellites(points, r, lam) if (lam >= 0.0).any() else None
+    if near is not None:
+        r = r[near]
+        rows = near if rows is None else rows[near]
+    r = np.ascontiguousarray(r, dtype=np.float64)
     n_lat = np.ones(n_times, np.int64)
     n_lon = np.ones(n_times, np.int64)
     for t in np.flatnonzero(lam >= 0.0).tolist():
