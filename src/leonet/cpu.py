@@ -1,9 +1,10 @@
 """How many cores a parallel kernel should use now: the usable cores less those other
 processes keep busy.
 
-Threads and forked workers collapse on an oversubscribed machine (a thread that waits for a
-descheduled sibling at every barrier, a pool whose workers queue behind other processes), so
-the kernels ask :func:`cores_free` before each call and run on fewer workers, down to one.
+Threads that meet at a barrier collapse on an oversubscribed machine (each waits for a
+descheduled sibling), so the threaded kernels ask :func:`cores_free` before each call and run
+on fewer threads, down to one. A process pool that hands out many small blocks does not wait
+for its slowest worker and keeps every usable core (:func:`usable_cores`).
 """
 
 from __future__ import annotations

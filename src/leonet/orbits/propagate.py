@@ -18,7 +18,7 @@ import numpy as np
 from sgp4.api import SGP4_ERRORS, Satrec, SatrecArray
 
 from leonet.constants import EARTH_ROTATION_RAD_S, WGS72_A_KM, WGS72_MU_KM3_S2, WGS84_A_KM, WGS84_B_KM
-from leonet.cpu import cores_free
+from leonet.cpu import usable_cores
 from leonet.errors import InputError
 from leonet.orbits.eop import EarthOrientation, builtin_eop
 from leonet.orbits.frames import gmst82_rad, teme_to_itrf
@@ -158,10 +158,12 @@ class States:
 
 
 def default_workers() -> int:
-    """Worker processes for a call: the usable cores less those other processes keep busy
-    (:func:`leonet.cpu.cores_free`), so that a busy machine gets a single process rather than
-    a pool queueing behind other work."""
-    return cores_free()
+    """Worker processes for a call: every usable core, busy or not. The pool hands out many
+    small blocks as workers free up, so a worker that other processes slow down only takes
+    fewer blocks, and each extra process gets its own share of a busy machine: with a CPU-bound
+    competitor on every core the pool is still faster than one process (``bench/busy.py``).
+    Threaded kernels that wait at barriers choose differently (:func:`leonet.cpu.cores_free`)."""
+    return usable_cores()
 
 
 def propagate(
@@ -183,7 +185,7 @@ def propagate(
     ``frame``: 'teme' (SGP4's own) or 'itrf' (GMST-1982 at UT1, Vallado's teme2ecef; polar
     motion only with ``polar_motion`` and an ``eop`` that has it). Computation is float64;
     ``dtype=np.float32`` halves the stored result. ``workers``: processes (default: the cores
-    this process may use less those other processes keep busy; 1 keeps everything in-process). ``progress`` is called with the
+    this process may use; 1 keeps everything in-process). ``progress`` is called with the
     number of states finished since the last call.
     """
     frame = frame.lower()
