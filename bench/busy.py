@@ -4,7 +4,9 @@ Starts one CPU-bound competitor process per usable core (a pure-Python loop, sto
 the end), then times each parallel kernel three ways, interleaved, in this one process:
 ``default`` (leonet's own choice of workers/threads from the work size and the load),
 ``single`` (one worker or thread) and ``forced`` (every core, what leonet did before it looked
-at the load). Target: no kernel slower than its single-thread version, ``single / default``
+at the load), the order rotating between repeats. ``default`` runs the very code of ``single``
+when leonet sees no free core, so there the ratio differs from 1 by noise alone: on a machine
+that others load too, single timings of one configuration spread by 2x; use many repeats. Target: no kernel slower than its single-thread version, ``single / default``
 >= 0.95. Prints medians and ratios from the same run. A report: exits 0 whatever the verdict.
 
 Kernels: SGP4 propagation (``propagate``, a fork pool) on the demo's chunk (6,448 satellites
@@ -100,11 +102,12 @@ def main() -> None:
     times: dict[str, dict[str, list[float]]] = {c: {w: [] for w in ways} for c, ways in cases.items()}
     try:
         time.sleep(2.0)  # let the competitors show up in the run queue
-        for _ in range(args.repeats):
+        for k in range(args.repeats):
             for c, ways in cases.items():
-                for w, fn in ways.items():
+                names = list(ways)
+                for w in names[k % 3:] + names[: k % 3]:  # rotate the order: no way always follows another
                     loads.append(cores_free())
-                    times[c][w].append(timed(fn))
+                    times[c][w].append(timed(ways[w]))
     finally:
         stop(procs)
     rows = []
