@@ -472,31 +472,14 @@ def _max_reduce(a: np.ndarray, n: int) -> float:  # pragma: no cover - compiled
     return best
 
 
+# The kernels take their many arrays in tuples (numba types each tuple by its members):
+# ``pts`` = (pos (3, cells), up (3, cells), perm, block_start, block_center (3, blocks), block_radius),
+# :class:`BlockedPoints`' fields; ``bins`` = (start, order, xyz, unit, n_lat, n_lon, lam), one
+# step's satellites from :func:`_bin_satellites` and its search radius; ``steps`` = (r (sats,
+# times, 3), lam (times,), n_lat (times,), n_lon (times,)); ``test`` = (sin_m, max_range2);
+# ``out`` = (counts, max_sin, offsets, sat_out).
 @njit(cache=True)
-def _scan_block(
-    b: int,
-    pos: np.ndarray,
-    up: np.ndarray,
-    perm: np.ndarray,
-    block_start: np.ndarray,
-    block_center: np.ndarray,
-    block_radius: np.ndarray,
-    start: np.ndarray,
-    order: np.ndarray,
-    xyz: np.ndarray,
-    unit: np.ndarray,
-    n_lat: int,
-    n_lon: int,
-    lam: float,
-    sin_m: float,
-    max_range2: float,
-    fill: bool,
-    counts: np.ndarray,
-    max_sin: np.ndarray,
-    want_max: bool,
-    offsets: np.ndarray,
-    sat_out: np.ndarray,
-) -> None:  # pragma: no cover - compiled
+def _scan_block(b: int, pts: tuple, bins: tuple, test: tuple, fill: bool, want_max: bool, out: tuple) -> None:  # pragma: no cover - compiled
     """One time step for block ``b`` of nearby points (``perm[block_start[b]:block_start[b + 1]]``,
     within ``block_radius[b]`` of unit vector ``block_center[:, b]``). Every satellite visible
     from a point of the block lies within ``lam + block_radius[b]`` of the centre, so the block
@@ -507,6 +490,10 @@ def _scan_block(
     none). Fill pass: the satellite rows each point sees into ``sat_out[offsets[c]:offsets[c + 1]]``
     (``offsets`` from the count pass, which makes the same floating-point decisions); ascending
     because the block's candidates are sorted by row."""
+    pos, up, perm, block_start, block_center, block_radius = pts
+    start, order, xyz, unit, n_lat, n_lon, lam = bins
+    sin_m, max_range2 = test
+    counts, max_sin, offsets, sat_out = out
     gx, gy, gz, rows = _gather(start, order, xyz, unit, n_lat, n_lon, block_center[0, b], block_center[1, b],
                                block_center[2, b], lam + block_radius[b], fill)
     m = rows.shape[0]
@@ -549,87 +536,45 @@ def _scan_block(
 
 
 @njit(parallel=True, cache=True)
-def _scan(
-    pos: np.ndarray,
-    up: np.ndarray,
-    perm: np.ndarray,
-    block_start: np.ndarray,
-    block_center: np.ndarray,
-    block_radius: np.ndarray,
-    start: np.ndarray,
-    order: np.ndarray,
-    xyz: np.ndarray,
-    unit: np.ndarray,
-    n_lat: int,
-    n_lon: int,
-    lam: float,
-    sin_m: float,
-    max_range2: float,
-    stride: int,
-    fill: bool,
-    counts: np.ndarray,
-    max_sin: np.ndarray,
-    want_max: bool,
-    offsets: np.ndarray,
-    sat_out: np.ndarray,
-) -> None:  # pragma: no cover - compiled
+def _scan(pts: tuple, bins: tuple, test: tuple, stride: int, fill: bool, want_max: bool, out: tuple) -> None:  # pragma: no cover - compiled
     """One time step, threads sharing the blocks (:func:`_scan_block`): for few steps over
     many points."""
-    nblocks = block_start.shape[0] - 1
+    nblocks = pts[3].shape[0] - 1
     for kb in prange(nblocks):
         # Coprime stride: each thread's share of blocks is spread over the whole point list,
         # which balances dense (mid-latitude) and sparse regions between threads.
-        b = (kb * stride) % nblocks
-        _scan_block(b, pos, up, perm, block_start, block_center, block_radius, start, order, xyz, unit, n_lat, n_lon,
-                    lam, sin_m, max_range2, fill, counts, max_sin, want_max, offsets, sat_out)
+        _scan_block((kb * stride) % nblocks, pts, bins, test, fill, want_max, out)
 
 
 @njit(cache=True)
-def _one_step(
-    t: int, pos: np.ndarray, up: np.ndarray, perm: np.ndarray, block_start: np.ndarray, block_center: np.ndarray,
-    block_radius: np.ndarray, r: np.ndarray, lam: np.ndarray, n_lat: np.ndarray, n_lon: np.ndarray, sin_m: float,
-    max_range2: float, fill: bool, counts: np.ndarray, max_sin: np.ndarray, want_max: bool, offsets: np.ndarray,
-    sat_out: np.ndarray,
-) -> None:  # pragma: no cover - compiled
+def _one_step(t: int, pts: tuple, steps: tuple, test: tuple, fill: bool, want_max: bool, out: tuple) -> None:  # pragma: no cover - compiled
     """Step ``t`` of ``r`` ``(sats, times, 3)``: bin its satellites, scan every block into
     column ``t`` of ``counts``/``max_sin`` ``(cells, times)`` or, filling, row ``t`` of
     ``offsets``. Steps with ``lam[t] < 0`` (no satellite position) are skipped."""
+    r, lam, n_lat, n_lon = steps
     if lam[t] < 0.0:
         return
+    counts, max_sin, offsets, sat_out = out
     start, order, xyz, unit = _bin_satellites(r[:, t, :], n_lat[t], n_lon[t])
-    cnt = counts[:, t]
-    mx = max_sin[:, t] if want_max else max_sin[:, 0]
-    off = offsets[t] if fill else offsets[0]
-    for b in range(block_start.shape[0] - 1):
-        _scan_block(b, pos, up, perm, block_start, block_center, block_radius, start, order, xyz, unit, n_lat[t],
-                    n_lon[t], lam[t], sin_m, max_range2, fill, cnt, mx, want_max, off, sat_out)
+    bins = (start, order, xyz, unit, n_lat[t], n_lon[t], lam[t])
+    step_out = (counts[:, t], max_sin[:, t] if want_max else max_sin[:, 0], offsets[t] if fill else offsets[0], sat_out)
+    for b in range(pts[3].shape[0] - 1):
+        _scan_block(b, pts, bins, test, fill, want_max, step_out)
 
 
 @njit(parallel=True, cache=True)
-def _scan_steps_threads(
-    pos: np.ndarray, up: np.ndarray, perm: np.ndarray, block_start: np.ndarray, block_center: np.ndarray,
-    block_radius: np.ndarray, r: np.ndarray, lam: np.ndarray, n_lat: np.ndarray, n_lon: np.ndarray, sin_m: float,
-    max_range2: float, fill: bool, counts: np.ndarray, max_sin: np.ndarray, want_max: bool, offsets: np.ndarray,
-    sat_out: np.ndarray,
-) -> None:  # pragma: no cover - compiled
-    """Every step of ``r`` in one call, threads sharing the steps (:func:`_one_step`): one
-    parallel region per chunk of steps, not one per step."""
-    for t in prange(r.shape[1]):
-        _one_step(t, pos, up, perm, block_start, block_center, block_radius, r, lam, n_lat, n_lon, sin_m, max_range2,
-                  fill, counts, max_sin, want_max, offsets, sat_out)
+def _scan_steps_threads(pts: tuple, steps: tuple, test: tuple, fill: bool, want_max: bool, out: tuple) -> None:  # pragma: no cover - compiled
+    """Every step in one call, threads sharing the steps (:func:`_one_step`): one parallel
+    region per chunk of steps, not one per step."""
+    for t in prange(steps[0].shape[1]):
+        _one_step(t, pts, steps, test, fill, want_max, out)
 
 
 @njit(cache=True)
-def _scan_steps_serial(
-    pos: np.ndarray, up: np.ndarray, perm: np.ndarray, block_start: np.ndarray, block_center: np.ndarray,
-    block_radius: np.ndarray, r: np.ndarray, lam: np.ndarray, n_lat: np.ndarray, n_lon: np.ndarray, sin_m: float,
-    max_range2: float, fill: bool, counts: np.ndarray, max_sin: np.ndarray, want_max: bool, offsets: np.ndarray,
-    sat_out: np.ndarray,
-) -> None:  # pragma: no cover - compiled
+def _scan_steps_serial(pts: tuple, steps: tuple, test: tuple, fill: bool, want_max: bool, out: tuple) -> None:  # pragma: no cover - compiled
     """:func:`_scan_steps_threads` on this thread alone (small work, or a busy machine)."""
-    for t in range(r.shape[1]):
-        _one_step(t, pos, up, perm, block_start, block_center, block_radius, r, lam, n_lat, n_lon, sin_m, max_range2,
-                  fill, counts, max_sin, want_max, offsets, sat_out)
+    for t in range(steps[0].shape[1]):
+        _one_step(t, pts, steps, test, fill, want_max, out)
 
 
 def _grid_for(lam: float) -> tuple[int, int]:
@@ -769,18 +714,21 @@ def visibility(
     n_threads = max(1, min(int(n_threads), numba.config.NUMBA_NUM_THREADS))
     no_offsets = np.zeros((1, 1), dtype=np.int64)
     no_sats = np.empty(0, dtype=np.int32)
-    geo = (points.pos_km, points.up, points.perm, points.block_start, points.block_center, points.block_radius_rad)
+    pts = (points.pos_km, points.up, points.perm, points.block_start, points.block_center, points.block_radius_rad)
+    test = (sin_m, max_range2)
+    steps = (r, lam, n_lat, n_lon)
 
     def run(fill: bool, offsets: np.ndarray, sat_index: np.ndarray, max_sin_all: np.ndarray) -> None:
         want_max = max_elevation and not fill
+        out = (counts, max_sin_all, offsets, sat_index)
         if n_threads == 1:
-            _scan_steps_serial(*geo, r, lam, n_lat, n_lon, sin_m, max_range2, fill, counts, max_sin_all, want_max, offsets, sat_index)
+            _scan_steps_serial(pts, steps, test, fill, want_max, out)
             return
         previous = numba.get_num_threads()
         numba.set_num_threads(n_threads)
         try:
             if n_times >= 2 * n_threads:
-                _scan_steps_threads(*geo, r, lam, n_lat, n_lon, sin_m, max_range2, fill, counts, max_sin_all, want_max, offsets, sat_index)
+                _scan_steps_threads(pts, steps, test, fill, want_max, out)
                 return
             # Few steps over many points: threads share each step's blocks.
             stride = _block_stride(max(1, points.block_start.size - 1))
@@ -790,8 +738,8 @@ def visibility(
                 if fill and offsets[t, -1] == offsets[t, 0]:
                     continue
                 start, order, xyz, unit = _bin_satellites(r[:, t, :], int(n_lat[t]), int(n_lon[t]))
-                _scan(*geo, start, order, xyz, unit, int(n_lat[t]), int(n_lon[t]), float(lam[t]), sin_m, max_range2, stride,
-                      fill, step_counts, step_max, want_max, offsets[t] if fill else offsets[0], sat_index)
+                bins = (start, order, xyz, unit, int(n_lat[t]), int(n_lon[t]), float(lam[t]))
+                _scan(pts, bins, test, stride, fill, want_max, (step_counts, step_max, offsets[t] if fill else offsets[0], sat_index))
                 if not fill:
                     counts[:, t] = step_counts
                     if want_max:

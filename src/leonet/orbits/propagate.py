@@ -298,6 +298,17 @@ def _run_block_global(span: tuple[int, int]) -> int:
     return _JOB.run(span)
 
 
+def _orbit_extremes(satrecs: Sequence[Satrec]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Perigee and apogee radii (km) and perigee speed (km/s, vis-viva) from SGP4's mean
+    elements, (sats,) each; an unusable semi-major axis counts as one Earth radius."""
+    a_km = np.array([s.a for s in satrecs], dtype=np.float64) * WGS72_A_KM
+    ecc = np.clip(np.array([s.ecco for s in satrecs], dtype=np.float64), 0.0, 0.999)
+    a_km = np.where(np.isfinite(a_km) & (a_km > 0), a_km, WGS72_A_KM)
+    r_p = a_km * (1.0 - ecc)
+    r_a = a_km * (1.0 + ecc)
+    return r_p, r_a, np.sqrt(WGS72_MU_KM3_S2 * np.maximum(2.0 / r_p - 1.0 / a_km, 0.0))
+
+
 def top_angular_rate_rad_s(satrecs: Sequence[Satrec], alt_km: float = 0.0) -> np.ndarray:
     """Upper bound on each satellite's angular rate seen from a ground point, (sats,) rad/s.
 
@@ -308,12 +319,7 @@ def top_angular_rate_rad_s(satrecs: Sequence[Satrec], alt_km: float = 0.0) -> np
     """
     if not len(satrecs):
         return np.zeros(0)
-    a_km = np.array([s.a for s in satrecs], dtype=np.float64) * WGS72_A_KM
-    ecc = np.clip(np.array([s.ecco for s in satrecs], dtype=np.float64), 0.0, 0.999)
-    a_km = np.where(np.isfinite(a_km) & (a_km > 0), a_km, WGS72_A_KM)
-    r_p = a_km * (1.0 - ecc)
-    r_a = a_km * (1.0 + ecc)
-    v_p = np.sqrt(WGS72_MU_KM3_S2 * np.maximum(2.0 / r_p - 1.0 / a_km, 0.0))
+    r_p, r_a, v_p = _orbit_extremes(satrecs)
     v_max = v_p + EARTH_ROTATION_RAD_S * r_a
     rho_min = np.maximum(r_p - 30.0 - (WGS84_A_KM + max(alt_km, 0.0)), 50.0)
     return v_max / rho_min
@@ -331,12 +337,7 @@ def motion_bounds(satrecs: Sequence[Satrec]) -> tuple[np.ndarray, np.ndarray]:
     way. Used to skip satellites that cannot come near a region between two sampled instants."""
     if not len(satrecs):
         return np.zeros(0), np.zeros(0)
-    a_km = np.array([s.a for s in satrecs], dtype=np.float64) * WGS72_A_KM
-    ecc = np.clip(np.array([s.ecco for s in satrecs], dtype=np.float64), 0.0, 0.999)
-    a_km = np.where(np.isfinite(a_km) & (a_km > 0), a_km, WGS72_A_KM)
-    r_p = a_km * (1.0 - ecc)
-    r_a = a_km * (1.0 + ecc)
-    v_p = np.sqrt(WGS72_MU_KM3_S2 * np.maximum(2.0 / r_p - 1.0 / a_km, 0.0))
+    r_p, r_a, v_p = _orbit_extremes(satrecs)
     r_min = np.maximum(r_p - SHORT_PERIOD_MARGIN_KM, 0.5 * WGS72_A_KM)
     return (v_p + EARTH_ROTATION_RAD_S * (r_a + SHORT_PERIOD_MARGIN_KM)) / r_min, r_a + SHORT_PERIOD_MARGIN_KM
 
