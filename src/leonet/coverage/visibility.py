@@ -16,7 +16,11 @@ each step the satellites are binned by direction on a latitude/longitude grid (b
 ``lam / 2``); each block collects, from the bins its ``lam + rho`` cap touches (every longitude
 for a cap over a pole, two runs across the antimeridian), the satellites inside that cap into
 contiguous arrays, and each of its points runs the exact test over them in one vectorisable
-loop. The scan is a numba kernel, parallel over blocks; :func:`visibility_brute_force` is a
+loop. Satellites with no position in the call, or that come nowhere near the points' cap at
+any step (a regional study), are dropped first. All steps of a call run in one numba kernel
+call: on one thread for small work or when other processes keep the cores busy
+(:func:`leonet.cpu.cores_free`), else threads share the steps, or for few steps the blocks of
+each step (a parallel region per step). :func:`visibility_brute_force` is a
 pure-NumPy reference that tests every pair with the same floating-point expression, so the two
 agree exactly.
 

@@ -51,6 +51,14 @@ at 4 and 1.2 s at 5 (2,016,842 cells, ~0.5 us per cell), once per grid and resol
 the 2,016,842 resolution-5 cells; finer cells use vectorised bit arithmetic for the ancestor
 and for validity (checked against ``h3.is_valid_cell``).
 
+A job that needs a few resolution-5 cells (a country and its neighbours) does not build the
+whole table: :func:`population_for_cells` fills only the 1-degree cells that hold their centres
+(and the populated ones whose own centre lies in one of them) with all their H3 cells, and
+splits those exactly as the table does, so the figures are the table's bit for bit (Taiwan
+and 300 km around: ~0.03 s instead of ~5 s; checked in the tests). More than
+:data:`SUBSET_MAX_GRID_CELLS` 1-degree cells, or any beyond 80 degrees of latitude, take the
+whole table.
+
 Per polygon (:func:`population_in_polygon`)
 -------------------------------------------
 Area weighting on the 1-degree grid: each cell contributes its population times the fraction
