@@ -10,6 +10,8 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[test]"
+	# Compile the numba kernels into their on-disk cache now, so the first job does not.
+	$(PY) -c "from leonet.coverage.visibility import warm_kernels; warm_kernels()"
 	touch $(STAMP)
 
 venv: $(STAMP)

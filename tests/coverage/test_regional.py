@@ -72,3 +72,33 @@ def test_timeseries_and_summary_are_consistent(setup) -> None:
     assert summary["TWN"]["cells_not_served"] == 0  # served in the first hour
     border = res.border_effect(15.0)
     assert border and border[0]["inactive_region"] == "TWN"
+
+
+@pytest.mark.parametrize("code", ["TWN", "FJI"])  # Fiji straddles the antimeridian
+def test_propagating_only_nearby_satellites_changes_nothing(tle_snapshot, code: str) -> None:
+    """Between instants where every satellite is propagated, only those that can reach the
+    region are: visibility (counts, pairs, max elevation) equals propagating them all, and the
+    states propagated equal the full run's."""
+    from leonet.coverage.regional import chunk_positions
+    from leonet.coverage.visibility import visibility, visible_cap
+
+    c = tle_snapshot("tle/starlink_20241023_celestrak_gp.tle").constellation
+    area = build_area((Region.country(code),), res=4, neighbours_within_km=200)
+    t = TimeGrid.from_span("2024-10-23T00:00:00Z", "2h", "60s").t_ns
+    bounds = c.motion_bounds()
+    cap = visible_cap(area.points, float(bounds[1].max()), 25.0)
+    full_failures: dict[int, int] = {}
+    part_failures: dict[int, int] = {}
+    r_part = chunk_positions(c, t, cap, bounds, part_failures)
+    r_full = chunk_positions(c, t, None, None, full_failures)
+    done = np.isfinite(r_part)
+    assert 0.05 < done.mean() < 0.5  # the filter really skips most states
+    assert np.array_equal(r_part[done], r_full[done])
+    a = visibility(area.points, r_part, 25.0, pairs=True, max_elevation=True)
+    b = visibility(area.points, r_full, 25.0, pairs=True, max_elevation=True)
+    assert a.counts.sum() > 0
+    np.testing.assert_array_equal(a.counts, b.counts)
+    np.testing.assert_array_equal(a.offsets, b.offsets)
+    np.testing.assert_array_equal(a.sat_index, b.sat_index)
+    np.testing.assert_array_equal(a.max_elevation_deg, b.max_elevation_deg)
+    assert part_failures == full_failures

@@ -350,3 +350,41 @@ def test_bad_input() -> None:
         visibility((np.zeros(1), np.zeros(1)), r)  # type: ignore[arg-type]
     with pytest.raises(InputError, match="times_per_chunk"):
         next(iter_visibility(pts, r, 0))
+
+
+# ---- threads, steps per call and the regional satellite filter ---------------------------------
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("n_times", [1, 3, 9])  # 1 and 3: threads share each step's points; 9: they share the steps
+def test_threads_and_steps_match_brute_force(threads: int, n_times: int) -> None:
+    """Every way of running the kernel (one thread or several, over points or over steps)
+    gives the brute-force answer exactly."""
+    rng = np.random.default_rng(40 + n_times)
+    lat, lon, alt = random_points(rng, 500)
+    r = random_satellites(rng, 1200, n_times)
+    r[5, 0] = np.nan
+    if n_times > 2:
+        r[:, 1] = np.nan  # a step with no satellite at all
+    pts = GroundPoints.from_geodetic(lat, lon, alt)
+    ref = visibility_brute_force(pts, r, 25.0, 1800.0, pairs=True, max_elevation=True)
+    assert_same(visibility(pts, r, 25.0, 1800.0, pairs=True, max_elevation=True, threads=threads), ref)
+    assert_same(visibility(pts, r, 25.0, 1800.0, threads=threads), visibility_brute_force(pts, r, 25.0, 1800.0))
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_regional_points_drop_far_satellites_exactly(threads: int) -> None:
+    """A small region (Taiwan-sized, and one across the antimeridian) sees only nearby
+    satellites; the kernel drops the rest first and still reports the original rows."""
+    from leonet.coverage.visibility import _layout, _near_satellites, _step_search_radii
+
+    rng = np.random.default_rng(9)
+    r = random_satellites(rng, 3000, 12)
+    for lat0, lon0 in ((23.5, 121.0), (-17.0, 179.5)):
+        lat = lat0 + rng.uniform(-2.0, 2.0, 300)
+        lon = (lon0 + rng.uniform(-1.5, 1.5, 300) + 180.0) % 360.0 - 180.0
+        pts = GroundPoints.from_geodetic(lat, lon)
+        lay = _layout(pts)
+        rows = _near_satellites(lay, r, _step_search_radii(lay, r, 25.0))
+        assert rows is not None and rows.size < 0.5 * r.shape[0]  # the filter really drops satellites
+        ref = visibility_brute_force(pts, r, 25.0, pairs=True, max_elevation=True)
+        assert ref.counts.sum() > 100 and np.isin(ref.sat_index, rows).all()
+        assert_same(visibility(pts, r, 25.0, pairs=True, max_elevation=True, threads=threads), ref)

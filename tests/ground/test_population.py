@@ -166,3 +166,41 @@ def test_missing_default_grid_says_how_to_fix(tmp_path: Path, monkeypatch: pytes
     monkeypatch.setenv("LEONET_DATA_DIR", str(tmp_path))
     with pytest.raises(DataNotFoundError, match="LEONET_DATA_DIR"):
         population_at(0.0, 0.0)
+
+
+@pytest.mark.parametrize("code", ["TW", "NZ", "FJ", "CL"])  # FJ straddles the antimeridian; CL is long and thin
+def test_needed_cells_only_equal_the_whole_table(grid: PopulationGrid, code: str) -> None:
+    """A job's cells get their population from only the grid cells they need; the figures are
+    the whole-resolution table's, bit for bit."""
+    from leonet.ground.cells import country_cells
+    from leonet.ground.population import _subset_population
+
+    cells = country_cells(code, 5)
+    sub = _subset_population(grid, 5, cells)
+    assert sub is not None  # the quick path was taken
+    whole, found = cell_population_table(5, grid).lookup(cells)
+    assert found.all() and np.array_equal(sub, whole)
+    assert np.array_equal(population_for_cells(cells, grid), whole)
+
+
+def test_needed_cells_only_with_grid_cells_holding_no_centre() -> None:
+    """On a 0.1-degree grid most grid cells hold no resolution-5 centre and give their people
+    to the cell holding their own centre; the quick path moves them exactly as the table does."""
+    from leonet.ground.cells import region_cells
+    from leonet.ground.population import _subset_population
+
+    count = np.zeros((1800, 3600))
+    rng = np.random.default_rng(3)
+    count[640:700, 3000:3030] = rng.uniform(0, 1e4, (60, 30))  # around Taiwan
+    count[880:920, 3580:3600] = rng.uniform(0, 1e4, (40, 20))  # west of the antimeridian
+    count[880:920, 0:20] = rng.uniform(0, 1e4, (40, 20))  # east of it
+    fine = PopulationGrid(count, -180.0, -90.0, 0.1, "synthetic")
+    cells = region_cells(box(119.5, 21.0, 122.5, 26.0), 5, "center")
+    cells = np.union1d(cells, region_cells(box(-180.0, -2.0, -178.5, 2.0), 5, "center"))
+    cells = np.union1d(cells, region_cells(box(178.5, -2.0, 180.0, 2.0), 5, "center"))
+    sub = _subset_population(fine, 5, cells)
+    assert sub is not None
+    table = cell_population_table(5, fine)
+    assert table.empty_grid_cells > 100
+    whole, _ = table.lookup(cells)
+    assert np.array_equal(sub, whole) and sub.sum() > 0

@@ -805,3 +805,17 @@ def test_load_file_with_random_bytes_raises_only_input_error(tmp_path_factory, b
     assert len(c) == c.report.accepted
     for s in c.satrecs:
         assert s.error == 0
+
+
+def test_checksum_matches_the_reference_sum_on_any_text() -> None:
+    """The counting checksum equals the character-by-character sum, for digits, '-', and
+    anything else (letters, '+', non-ASCII digits, lines shorter or longer than 68)."""
+    import random
+
+    from leonet.sources.tle import checksum
+
+    rng = random.Random(17)
+    alphabet = "0123456789- +.ABCZ\u0663\u00b2x"
+    for _ in range(3000):
+        line = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 75)))
+        assert str(checksum(line)) == tle_checksum(line)

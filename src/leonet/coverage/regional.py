@@ -315,7 +315,7 @@ def regional_counts(
     """Satellites in view of every cell ``(cells, times)`` uint16, satellites over each target
     ``(targets, times)`` int32 and SGP4 failures ``{code: states}``, computed over chunks of
     ``TIME_CHUNK`` instants (memory: one chunk's states at a time)."""
-    from leonet.coverage.visibility import visibility
+    from leonet.coverage.visibility import visibility, visible_cap
 
     t = np.asarray(t_ns, dtype=np.int64)
     n_cells, n_t = len(area), t.size
@@ -327,17 +327,85 @@ def regional_counts(
             shapely.prepare(g)  # point-in-polygon runs on every chunk
     target_cell_sets = [r.cells_at(area.res) for r in area.targets]
     failures: dict[int, int] = {}
+    bounds = satellites.motion_bounds()
+    cap = visible_cap(area.points, float(bounds[1].max()), min_elevation_deg) if bounds is not None and len(satellites) else None
+    buf = np.empty((len(satellites), min(TIME_CHUNK, n_t), 3)) if cap is not None else None
     for i in range(0, n_t, TIME_CHUNK):
         j = min(i + TIME_CHUNK, n_t)
-        st = satellites.at(t[i:j], workers=workers)
-        for code, n in st.error_counts().items():
-            failures[code] = failures.get(code, 0) + n
-        r = st.serving_positions()
+        r = chunk_positions(satellites, t[i:j], cap, bounds, failures, workers, None if buf is None else buf[:, : j - i])
         counts[:, i:j] = visibility(area.points, r, min_elevation_deg, max_range_km).counts  # blocked once, then reused
         overhead[:, i:j] = _overhead_counts(r, target_geoms, target_cell_sets, area.res)
         if progress:
             progress(j - i)
     return counts, overhead, failures
+
+
+SAMPLE_EVERY_S = 600.0  # spacing of the instants at which every satellite is propagated (chunk_positions)
+
+
+def chunk_positions(
+    satellites: Satellites,
+    t_ns: np.ndarray,
+    cap: tuple[np.ndarray, float] | None,
+    bounds: tuple[np.ndarray, np.ndarray] | None,
+    failures: dict[int, int],
+    workers: int | None = None,
+    out: np.ndarray | None = None,
+) -> np.ndarray:
+    """Serving ITRF positions ``(sats, times, 3)`` km at ``t_ns`` (times,) of every satellite
+    that can be in view of a region, NaN for the others (never in view).
+
+    ``cap``: ``(unit vector (3,), angle rad)`` holding every satellite visible from the region
+    (:func:`~leonet.coverage.visibility.visible_cap`); ``bounds``: ``(rate_rad_s, r_max_km)``
+    (:meth:`~leonet.orbits.satellites.Satellites.motion_bounds`). Every satellite is propagated
+    at instants about :data:`SAMPLE_EVERY_S` apart (and the last); between two of them only the
+    satellites that, turning at their top rate from where they were at either end, could reach
+    the cap, plus any that failed SGP4 at a sampled instant. A satellite outside the cap at an
+    instant cannot be in view then, so counts, pairs and overhead figures equal those from
+    propagating everything. With no cap or bounds, or a cap over a hemisphere or more, every
+    satellite is propagated at every instant. SGP4 error counts are added to ``failures``
+    (code -> states) for the states propagated. ``out``: a ``(sats, times, 3)`` float64 array
+    to write into (reused between chunks, it saves faulting in fresh pages every chunk)."""
+    m = len(t_ns)
+    step_s = float(np.median(np.diff(t_ns))) / 1e9 if m > 1 else SAMPLE_EVERY_S
+    every = max(1, int(SAMPLE_EVERY_S // max(step_s, 1e-9)))
+
+    def add_errors(st: object) -> None:
+        for code, n in st.error_counts().items():  # type: ignore[attr-defined]
+            failures[code] = failures.get(code, 0) + n
+
+    if cap is None or bounds is None or cap[1] >= 0.5 * np.pi or every < 3 or m < 3:
+        st = satellites.at(t_ns, workers=workers)
+        add_errors(st)
+        return st.serving_positions()
+    rate, r_max = bounds
+    sample = np.unique(np.r_[np.arange(0, m, every), m - 1])
+    coarse = satellites.at(t_ns[sample], workers=workers)
+    rc = coarse.serving_positions()
+    with np.errstate(invalid="ignore"):
+        rad = np.sqrt(np.einsum("stk,stk->st", coarse.r_km, coarse.r_km))
+        if np.any(rad > r_max[:, None]):  # a bound does not hold (odd elements): take no risk
+            st = satellites.at(t_ns, workers=workers)
+            add_errors(st)
+            return st.serving_positions()
+        ang = np.arccos(np.clip(np.einsum("stk,k->st", coarse.r_km, cap[0]) / rad, -1.0, 1.0))
+    add_errors(coarse)
+    ang = np.where(np.isfinite(ang), ang, 0.0)  # failed or unknown: always propagated
+    always = (coarse.error != 0).any(axis=1) | ~np.isfinite(rc).all(axis=(1, 2))
+    r = out if out is not None else np.empty((len(satellites), m, 3))
+    r.fill(np.nan)
+    r[:, sample] = rc
+    for k in range(len(sample) - 1):
+        a, b = int(sample[k]), int(sample[k + 1])
+        if b - a < 2:
+            continue
+        half_s = (t_ns[b] - t_ns[a]) / 2e9
+        rows = np.flatnonzero(always | (np.minimum(ang[:, k], ang[:, k + 1]) <= cap[1] + rate * half_s + 1e-9))
+        if rows.size:
+            st = satellites.take(rows).at(t_ns[a + 1 : b], workers=workers)
+            add_errors(st)
+            r[rows, a + 1 : b] = st.serving_positions()
+    return r
 
 
 def _overhead_counts(r_km: np.ndarray, geoms: list, cell_sets: list[np.ndarray], res: int) -> np.ndarray:
@@ -349,6 +417,10 @@ def _overhead_counts(r_km: np.ndarray, geoms: list, cell_sets: list[np.ndarray],
     sub-satellite point).
     """
     out = np.zeros((len(geoms), r_km.shape[1]), dtype=np.int32)
+    with np.errstate(invalid="ignore"):
+        alive = np.isfinite(r_km[:, :, 0]).any(axis=1)
+    if not alive.all():  # satellites with no position in the chunk are over no region
+        r_km = r_km[alive]
     x, y, z = r_km[..., 0], r_km[..., 1], r_km[..., 2]
     with np.errstate(invalid="ignore"):
         gc_lat = np.degrees(np.arctan2(z, np.hypot(x, y)))

@@ -16,7 +16,11 @@ each step the satellites are binned by direction on a latitude/longitude grid (b
 ``lam / 2``); each block collects, from the bins its ``lam + rho`` cap touches (every longitude
 for a cap over a pole, two runs across the antimeridian), the satellites inside that cap into
 contiguous arrays, and each of its points runs the exact test over them in one vectorisable
-loop. The scan is a numba kernel, parallel over blocks; :func:`visibility_brute_force` is a
+loop. Satellites with no position in the call, or that come nowhere near the points' cap at
+any step (a regional study), are dropped first. All steps of a call run in one numba kernel
+call: on one thread for small work or when other processes keep the cores busy
+(:func:`leonet.cpu.cores_free`), else threads share the steps, or for few steps the blocks of
+each step (a parallel region per step). :func:`visibility_brute_force` is a
 pure-NumPy reference that tests every pair with the same floating-point expression, so the two
 agree exactly.
 
@@ -47,6 +51,7 @@ import numpy as np
 from numba import njit, prange
 
 from leonet.constants import WGS84_A_KM, WGS84_B_KM, WGS84_E2
+from leonet.cpu import cores_free
 from leonet.errors import InputError
 from leonet.geometry import above_mask, above_mask_jit, line_of_sight_jit, mask_sin
 from leonet.ground.points import GroundPoints
@@ -471,32 +476,15 @@ def _max_reduce(a: np.ndarray, n: int) -> float:  # pragma: no cover - compiled
     return best
 
 
-@njit(parallel=True, cache=True)
-def _scan(
-    pos: np.ndarray,
-    up: np.ndarray,
-    perm: np.ndarray,
-    block_start: np.ndarray,
-    block_center: np.ndarray,
-    block_radius: np.ndarray,
-    start: np.ndarray,
-    order: np.ndarray,
-    xyz: np.ndarray,
-    unit: np.ndarray,
-    n_lat: int,
-    n_lon: int,
-    lam: float,
-    sin_m: float,
-    max_range2: float,
-    stride: int,
-    fill: bool,
-    counts: np.ndarray,
-    max_sin: np.ndarray,
-    want_max: bool,
-    offsets: np.ndarray,
-    sat_out: np.ndarray,
-) -> None:  # pragma: no cover - compiled
-    """One time step over blocks of nearby points (``perm[block_start[b]:block_start[b + 1]]``,
+# The kernels take their many arrays in tuples (numba types each tuple by its members):
+# ``pts`` = (pos (3, cells), up (3, cells), perm, block_start, block_center (3, blocks), block_radius),
+# :class:`BlockedPoints`' fields; ``bins`` = (start, order, xyz, unit, n_lat, n_lon, lam), one
+# step's satellites from :func:`_bin_satellites` and its search radius; ``steps`` = (r (sats,
+# times, 3), lam (times,), n_lat (times,), n_lon (times,)); ``test`` = (sin_m, max_range2);
+# ``out`` = (counts, max_sin, offsets, sat_out).
+@njit(cache=True)
+def _scan_block(b: int, pts: tuple, bins: tuple, test: tuple, fill: bool, want_max: bool, out: tuple) -> None:  # pragma: no cover - compiled
+    """One time step for block ``b`` of nearby points (``perm[block_start[b]:block_start[b + 1]]``,
     within ``block_radius[b]`` of unit vector ``block_center[:, b]``). Every satellite visible
     from a point of the block lies within ``lam + block_radius[b]`` of the centre, so the block
     gathers those once into contiguous arrays and each point scans them in one long,
@@ -506,50 +494,91 @@ def _scan(
     none). Fill pass: the satellite rows each point sees into ``sat_out[offsets[c]:offsets[c + 1]]``
     (``offsets`` from the count pass, which makes the same floating-point decisions); ascending
     because the block's candidates are sorted by row."""
-    nblocks = block_start.shape[0] - 1
+    pos, up, perm, block_start, block_center, block_radius = pts
+    start, order, xyz, unit, n_lat, n_lon, lam = bins
+    sin_m, max_range2 = test
+    counts, max_sin, offsets, sat_out = out
+    gx, gy, gz, rows = _gather(start, order, xyz, unit, n_lat, n_lon, block_center[0, b], block_center[1, b],
+                               block_center[2, b], lam + block_radius[b], fill)
+    m = rows.shape[0]
+    buf = np.empty(m + 1 if fill else 1, np.int32)
+    sv = np.empty(m if want_max else 1)
+    hit = np.empty(m if fill else 1, np.uint8)
+    for q in range(block_start[b], block_start[b + 1]):
+        c = perm[q]
+        px, py, pz = pos[0, c], pos[1, c], pos[2, c]
+        ux, uy, uz = up[0, c], up[1, c], up[2, c]
+        cnt = 0
+        if fill:
+            # The test in a vectorisable loop into a mask, then a branch-free compaction
+            # (write every row, advance on a hit) into scratch, copied into this point's slots.
+            for k in range(m):
+                du, dd = line_of_sight_jit(gx[k], gy[k], gz[k], px, py, pz, ux, uy, uz)
+                hit[k] = above_mask_jit(du, dd, sin_m) & (dd <= max_range2)
+            base = offsets[c]
+            room = offsets[c + 1] - base
+            for k in range(m):
+                buf[cnt] = rows[k]
+                cnt += hit[k]
+            cnt = min(cnt, room)  # never write past this point's slots
+            for k in range(cnt):
+                sat_out[base + k] = buf[k]
+        elif want_max:
+            for k in range(m):
+                du, dd = line_of_sight_jit(gx[k], gy[k], gz[k], px, py, pz, ux, uy, uz)
+                rng = math.sqrt(dd)
+                ok = above_mask_jit(du, dd, sin_m) & (dd <= max_range2)
+                cnt += ok
+                sv[k] = du / max(rng, _TINY_KM) if ok else -2.0
+            counts[c] = cnt
+            max_sin[c] = _max_reduce(sv, m)
+        else:
+            for k in range(m):
+                du, dd = line_of_sight_jit(gx[k], gy[k], gz[k], px, py, pz, ux, uy, uz)
+                cnt += above_mask_jit(du, dd, sin_m) & (dd <= max_range2)
+            counts[c] = cnt
+
+
+@njit(parallel=True, cache=True)
+def _scan(pts: tuple, bins: tuple, test: tuple, stride: int, fill: bool, want_max: bool, out: tuple) -> None:  # pragma: no cover - compiled
+    """One time step, threads sharing the blocks (:func:`_scan_block`): for few steps over
+    many points."""
+    nblocks = pts[3].shape[0] - 1
     for kb in prange(nblocks):
         # Coprime stride: each thread's share of blocks is spread over the whole point list,
         # which balances dense (mid-latitude) and sparse regions between threads.
-        b = (kb * stride) % nblocks
-        gx, gy, gz, rows = _gather(start, order, xyz, unit, n_lat, n_lon, block_center[0, b], block_center[1, b],
-                                   block_center[2, b], lam + block_radius[b], fill)
-        m = rows.shape[0]
-        buf = np.empty(m + 1 if fill else 1, np.int32)
-        sv = np.empty(m if want_max else 1)
-        hit = np.empty(m if fill else 1, np.uint8)
-        for q in range(block_start[b], block_start[b + 1]):
-            c = perm[q]
-            px, py, pz = pos[0, c], pos[1, c], pos[2, c]
-            ux, uy, uz = up[0, c], up[1, c], up[2, c]
-            cnt = 0
-            if fill:
-                # The test in a vectorisable loop into a mask, then a branch-free compaction
-                # (write every row, advance on a hit) into scratch, copied into this point's slots.
-                for k in range(m):
-                    du, dd = line_of_sight_jit(gx[k], gy[k], gz[k], px, py, pz, ux, uy, uz)
-                    hit[k] = above_mask_jit(du, dd, sin_m) & (dd <= max_range2)
-                base = offsets[c]
-                room = offsets[c + 1] - base
-                for k in range(m):
-                    buf[cnt] = rows[k]
-                    cnt += hit[k]
-                cnt = min(cnt, room)  # never write past this point's slots
-                for k in range(cnt):
-                    sat_out[base + k] = buf[k]
-            elif want_max:
-                for k in range(m):
-                    du, dd = line_of_sight_jit(gx[k], gy[k], gz[k], px, py, pz, ux, uy, uz)
-                    rng = math.sqrt(dd)
-                    ok = above_mask_jit(du, dd, sin_m) & (dd <= max_range2)
-                    cnt += ok
-                    sv[k] = du / max(rng, _TINY_KM) if ok else -2.0
-                counts[c] = cnt
-                max_sin[c] = _max_reduce(sv, m)
-            else:
-                for k in range(m):
-                    du, dd = line_of_sight_jit(gx[k], gy[k], gz[k], px, py, pz, ux, uy, uz)
-                    cnt += above_mask_jit(du, dd, sin_m) & (dd <= max_range2)
-                counts[c] = cnt
+        _scan_block((kb * stride) % nblocks, pts, bins, test, fill, want_max, out)
+
+
+@njit(cache=True)
+def _one_step(t: int, pts: tuple, steps: tuple, test: tuple, fill: bool, want_max: bool, out: tuple) -> None:  # pragma: no cover - compiled
+    """Step ``t`` of ``r`` ``(sats, times, 3)``: bin its satellites, scan every block into
+    column ``t`` of ``counts``/``max_sin`` ``(cells, times)`` or, filling, row ``t`` of
+    ``offsets``. Steps with ``lam[t] < 0`` (no satellite position) are skipped."""
+    r, lam, n_lat, n_lon = steps
+    if lam[t] < 0.0:
+        return
+    counts, max_sin, offsets, sat_out = out
+    start, order, xyz, unit = _bin_satellites(r[:, t, :], n_lat[t], n_lon[t])
+    bins = (start, order, xyz, unit, n_lat[t], n_lon[t], lam[t])
+    step_out = (counts[:, t], max_sin[:, t] if want_max else max_sin[:, 0], offsets[t] if fill else offsets[0], sat_out)
+    for b in range(pts[3].shape[0] - 1):
+        _scan_block(b, pts, bins, test, fill, want_max, step_out)
+
+
+@njit(parallel=True, cache=True)
+def _scan_steps_threads(pts: tuple, steps: tuple, test: tuple, fill: bool, want_max: bool, out: tuple) -> None:  # pragma: no cover - compiled
+    """Every step in one call, threads sharing the steps (:func:`_one_step`): one parallel
+    region per chunk of steps, not one per step."""
+    for t in prange(steps[0].shape[1]):
+        _one_step(t, pts, steps, test, fill, want_max, out)
+
+
+@njit(cache=True)
+def _scan_steps_serial(pts: tuple, steps: tuple, test: tuple, fill: bool, want_max: bool, out: tuple) -> None:  # pragma: no cover - compiled
+    """:func:`_scan_steps_threads` on this thread alone (small work, or a busy machine)."""
+    for t in range(steps[0].shape[1]):
+        _one_step(t, pts, steps, test, fill, want_max, out)
 
 
 def _grid_for(lam: float) -> tuple[int, int]:
@@ -564,13 +593,80 @@ def _block_stride(nblocks: int) -> int:
     return 1  # pragma: no cover - nblocks divisible by three primes > 7900 is impossible here
 
 
-def _step_search_radius(points: BlockedPoints, r_step: np.ndarray, min_elevation_deg: float) -> float | None:
-    """Search radius for one step's ``(sats, 3)`` positions; None when no satellite is finite."""
-    ok = np.isfinite(r_step).all(axis=1)
-    if not ok.any():
+def _step_search_radii(points: BlockedPoints, r: np.ndarray, min_elevation_deg: float) -> np.ndarray:
+    """Search radius of each step of ``r`` ``(sats, times, 3)``: ``(times,)``, -1 where no
+    satellite position is finite (or there are no points)."""
+    lam = np.full(r.shape[1], -1.0)
+    if not len(points) or not r.shape[0]:
+        return lam
+    with np.errstate(invalid="ignore"):
+        rad = np.sqrt(np.einsum("stk,stk->st", r, r))  # NaN where any coordinate is
+    finite = np.isfinite(rad)
+    lo = np.where(finite, rad, np.inf).min(axis=0)
+    hi = np.where(finite, rad, -np.inf).max(axis=0)
+    for t in np.flatnonzero(finite.any(axis=0)).tolist():
+        lam[t] = search_radius_rad(points.r_min_km, points.r_max_km, float(lo[t]), float(hi[t]), min_elevation_deg,
+                                   points.vertical_deviation_rad)
+    return lam
+
+
+def _area_cap(points: BlockedPoints) -> tuple[np.ndarray, float]:
+    """A unit vector and a central angle (rad) whose cap holds every point (pi when the points
+    spread over much of the globe)."""
+    w = np.diff(points.block_start).astype(np.float64)
+    s = (points.block_center * w).sum(axis=1)
+    norm = float(np.linalg.norm(s))
+    if norm < 1e-9:
+        return np.array([1.0, 0.0, 0.0]), math.pi
+    c = s / norm
+    ang = np.arccos(np.clip(c @ points.block_center, -1.0, 1.0)) + points.block_radius_rad
+    return c, float(min(math.pi, ang.max() + SEARCH_MARGIN_RAD)) if ang.size else math.pi
+
+
+def visible_cap(points: GroundPoints | BlockedPoints, r_sat_max_km: float, min_elevation_deg: float) -> tuple[np.ndarray, float]:
+    """A unit vector ``(3,)`` and a central angle (rad) such that every satellite no farther
+    than ``r_sat_max_km`` from the Earth's centre and visible from some of ``points`` lies
+    within that angle of the vector (pi: anywhere)."""
+    lay = _layout(points)
+    if not len(lay):
+        return np.array([1.0, 0.0, 0.0]), 0.0
+    centre, cap = _area_cap(lay)
+    lam = search_radius_rad(lay.r_min_km, lay.r_max_km, 0.0, r_sat_max_km, min_elevation_deg, lay.vertical_deviation_rad)
+    return centre, min(math.pi, cap + lam + SEARCH_MARGIN_RAD)
+
+
+def _near_satellites(points: BlockedPoints, r: np.ndarray, lam: np.ndarray) -> np.ndarray | None:
+    """Rows of the satellites that come within ``lam + cap`` of the points' cap at some step
+    (the only ones any point can see), ascending; None when that is (nearly) all of them."""
+    centre, cap = _area_cap(points)
+    reach = float(lam.max()) + cap + SEARCH_MARGIN_RAD
+    if reach >= 0.5 * math.pi or not r.shape[0]:  # a hemisphere or more: most satellites anyway
         return None
-    rad = np.linalg.norm(r_step[ok], axis=1)
-    return search_radius_rad(points.r_min_km, points.r_max_km, float(rad.min()), float(rad.max()), min_elevation_deg, points.vertical_deviation_rad)
+    with np.errstate(invalid="ignore"):
+        dot = np.einsum("stk,k->st", r, centre)
+        rad = np.sqrt(np.einsum("stk,stk->st", r, r))
+        near = (dot >= math.cos(reach) * rad).any(axis=1)  # NaN states never count
+    rows = np.flatnonzero(near)
+    return rows if rows.size < 0.8 * r.shape[0] else None
+
+
+PARALLEL_MIN_PAIRS = 20_000_000  # candidate tests per call below which threads cost more than they save
+
+
+def _threads_for(points: BlockedPoints, n_sats: int, n_times: int, lam: float) -> int:
+    """Threads for a call: one for small work (a parallel region's start-up and, on a busy
+    machine, waiting for descheduled threads cost more than the work), else numba's threads
+    less the cores other processes keep busy (:func:`leonet.cpu.cores_free`), at least one."""
+    import numba
+
+    threads = numba.get_num_threads()
+    if threads <= 1:
+        return 1
+    frac = (1.0 - math.cos(min(math.pi, 2.0 * lam))) / 2.0  # share of satellites a block gathers, roughly
+    work = len(points) * max(1, n_sats) * max(frac, 1e-3) * n_times
+    if work < PARALLEL_MIN_PAIRS:
+        return 1
+    return cores_free(threads)
 
 
 def visibility(
@@ -580,6 +676,7 @@ def visibility(
     max_range_km: float | None = None,
     pairs: bool = False,
     max_elevation: bool = False,
+    threads: int | None = None,
 ) -> Visibility:
     """Satellites at or above ``min_elevation_deg`` (and within ``max_range_km``) of each point.
 
@@ -588,56 +685,89 @@ def visibility(
     :func:`blocked`; ``r_sat_km``: ``(sats, times, 3)`` ITRF km,
     NaN rows never visible. ``pairs``: also return which satellites (CSR per time, see
     :class:`Visibility`); it costs a second scan. ``max_elevation``: also the highest elevation
-    in view. Uses numba's threads (``NUMBA_NUM_THREADS``); per-step temporaries only, so pass
-    time chunks to bound the size of the returned pairs.
+    in view. ``threads``: numba threads (default: one for small work, else numba's threads
+    less the cores other processes keep busy, see :func:`_threads_for`). Satellites that come
+    nowhere near the points in the whole call are dropped first; then all steps run in one
+    kernel call (threads share the steps) or, for few steps, step by step (threads share the
+    points). Per-step temporaries only, so pass time chunks to bound the size of the returned pairs.
     """
+    import numba
+
     points, r, sin_m, max_range2 = _check_args(points, r_sat_km, min_elevation_deg, max_range_km)
     n_cells, n_times = len(points), r.shape[1]
     counts = np.zeros((n_cells, n_times), dtype=np.uint16)
-    max_sin_all = np.full((n_cells, n_times), -2.0) if max_elevation else None
-    stride = _block_stride(max(1, points.block_start.size - 1))
-    step_counts = np.zeros(n_cells, dtype=np.int32)
-    step_max = np.full(n_cells, -2.0) if max_elevation else np.empty(0)
-    no_offsets = np.zeros(1, dtype=np.int64)
+    max_sin_all = np.full((n_cells, n_times), -2.0) if max_elevation else np.full((1, 1), -2.0)
+    # Rows with no position at any step (e.g. far from a region, see chunk_positions) go first:
+    # a NaN coordinate is never in view.
+    with np.errstate(invalid="ignore"):
+        alive = np.isfinite(r[:, :, 0]).any(axis=1) if r.size else np.zeros(r.shape[0], bool)
+    rows = np.flatnonzero(alive) if not alive.all() else None
+    if rows is not None:
+        r = r[rows]
+    lam = _step_search_radii(points, r, min_elevation_deg)
+    near = _near_satellites(points, r, lam) if (lam >= 0.0).any() else None
+    if near is not None:
+        r = r[near]
+        rows = near if rows is None else rows[near]
+    r = np.ascontiguousarray(r, dtype=np.float64)
+    n_lat = np.ones(n_times, np.int64)
+    n_lon = np.ones(n_times, np.int64)
+    for t in np.flatnonzero(lam >= 0.0).tolist():
+        n_lat[t], n_lon[t] = _grid_for(float(lam[t]))
+    n_threads = threads if threads is not None else _threads_for(points, r.shape[0], n_times, float(lam.max(initial=0.0)))
+    n_threads = max(1, min(int(n_threads), numba.config.NUMBA_NUM_THREADS))
+    no_offsets = np.zeros((1, 1), dtype=np.int64)
     no_sats = np.empty(0, dtype=np.int32)
+    pts = (points.pos_km, points.up, points.perm, points.block_start, points.block_center, points.block_radius_rad)
+    test = (sin_m, max_range2)
+    steps = (r, lam, n_lat, n_lon)
 
-    def step_args(t: int) -> tuple | None:
-        """Kernel arguments of step ``t`` (satellites binned); None when nothing can be seen."""
-        r_step = np.ascontiguousarray(r[:, t, :], dtype=np.float64)
-        lam = _step_search_radius(points, r_step, min_elevation_deg) if n_cells else None
-        if lam is None:  # no satellite has a position (or there are no points)
-            return None
-        n_lat, n_lon = _grid_for(lam)
-        start, order, xyz, unit = _bin_satellites(r_step, n_lat, n_lon)
-        return (points.pos_km, points.up, points.perm, points.block_start, points.block_center, points.block_radius_rad,
-                start, order, xyz, unit, n_lat, n_lon, lam, sin_m, max_range2, stride)
+    def run(fill: bool, offsets: np.ndarray, sat_index: np.ndarray, max_sin_all: np.ndarray) -> None:
+        want_max = max_elevation and not fill
+        out = (counts, max_sin_all, offsets, sat_index)
+        if n_threads == 1:
+            _scan_steps_serial(pts, steps, test, fill, want_max, out)
+            return
+        previous = numba.get_num_threads()
+        numba.set_num_threads(n_threads)
+        try:
+            if n_times >= 2 * n_threads:
+                _scan_steps_threads(pts, steps, test, fill, want_max, out)
+                return
+            # Few steps over many points: threads share each step's blocks.
+            stride = _block_stride(max(1, points.block_start.size - 1))
+            step_counts = np.zeros(n_cells, dtype=np.int32)
+            step_max = np.full(n_cells, -2.0) if want_max else np.empty(0)
+            for t in np.flatnonzero(lam >= 0.0).tolist():
+                if fill and offsets[t, -1] == offsets[t, 0]:
+                    continue
+                start, order, xyz, unit = _bin_satellites(r[:, t, :], int(n_lat[t]), int(n_lon[t]))
+                bins = (start, order, xyz, unit, int(n_lat[t]), int(n_lon[t]), float(lam[t]))
+                _scan(pts, bins, test, stride, fill, want_max, (step_counts, step_max, offsets[t] if fill else offsets[0], sat_index))
+                if not fill:
+                    counts[:, t] = step_counts
+                    if want_max:
+                        max_sin_all[:, t] = step_max
+        finally:
+            numba.set_num_threads(previous)
 
-    for t in range(n_times):
-        args = step_args(t)
-        if args is not None:
-            _scan(*args, False, step_counts, step_max, max_elevation, no_offsets, no_sats)
-            counts[:, t] = step_counts
-            if max_sin_all is not None:
-                max_sin_all[:, t] = step_max
-    max_elevation_deg = _to_degrees(max_sin_all) if max_sin_all is not None else None
+    run(False, no_offsets, no_sats, max_sin_all)
+    max_elevation_deg = _to_degrees(max_sin_all) if max_elevation else None
     del max_sin_all
     if not pairs:
         return Visibility(counts, None, None, max_elevation_deg)
     # Counts size the output exactly; the fill pass re-bins each step (~1 ms) rather than keep
     # every step's bins, and writes straight into the one result array.
-    offsets = np.empty((n_times, n_cells + 1), dtype=np.int64)
-    total = 0
-    for t in range(n_times):
-        offsets[t, 0] = total
-        np.cumsum(counts[:, t], dtype=np.int64, out=offsets[t, 1:])
-        offsets[t, 1:] += total
-        total = int(offsets[t, -1])
+    offsets = np.zeros((n_times, n_cells + 1), dtype=np.int64)
+    flat = np.cumsum(counts.T.ravel(), dtype=np.int64)
+    total = int(flat[-1]) if flat.size else 0
+    offsets[:, 1:] = flat.reshape(n_times, n_cells)
+    offsets[1:, 0] = offsets[:-1, -1]
     sat_index = np.empty(total, dtype=np.int32)
-    for t in range(n_times):
-        if offsets[t, -1] > offsets[t, 0]:
-            args = step_args(t)
-            assert args is not None
-            _scan(*args, True, step_counts, step_max, False, offsets[t], sat_index)
+    if total:
+        run(True, offsets, sat_index, np.full((1, 1), -2.0))
+    if rows is not None:
+        sat_index = rows.astype(np.int32)[sat_index]
     return Visibility(counts, offsets, sat_index, max_elevation_deg)
 
 
@@ -742,3 +872,20 @@ def visibility_counts(
     the points each call; build :class:`GroundPoints` once instead when calling repeatedly."""
     points = GroundPoints.from_geodetic(lat_deg, lon_deg, alt_km)
     return visibility(points, r_sat_km, min_elevation_deg, max_range_km).counts
+
+
+def warm_kernels() -> None:
+    """Compile every numba kernel of this module into numba's on-disk cache (``__pycache__``
+    beside the source), with the argument types real calls use, so that the first job after an
+    install does not pay the compilation (~5 s). ``make venv`` runs it; calling it again only
+    loads the cache."""
+    rng = np.random.default_rng(0)
+    lat = np.degrees(np.arcsin(rng.uniform(-1.0, 1.0, 200)))
+    lon = rng.uniform(-180.0, 180.0, 200)
+    pts = GroundPoints.from_geodetic(lat, lon)
+    u = rng.normal(size=(300, 8, 3))
+    r = u / np.linalg.norm(u, axis=2, keepdims=True) * 6928.0
+    for threads in (1, 2):
+        for steps in (1, 8):  # few steps: threads share the points; many: they share the steps
+            visibility(pts, r[:, :steps], 25.0, threads=threads)
+            visibility(pts, r[:, :steps], 25.0, pairs=True, max_elevation=True, threads=threads)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import mmap
 import multiprocessing as mp
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -19,6 +18,7 @@ import numpy as np
 from sgp4.api import SGP4_ERRORS, Satrec, SatrecArray
 
 from leonet.constants import EARTH_ROTATION_RAD_S, WGS72_A_KM, WGS72_MU_KM3_S2, WGS84_A_KM, WGS84_B_KM
+from leonet.cpu import usable_cores
 from leonet.errors import InputError
 from leonet.orbits.eop import EarthOrientation, builtin_eop
 from leonet.orbits.frames import gmst82_rad, teme_to_itrf
@@ -158,10 +158,12 @@ class States:
 
 
 def default_workers() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
+    """Worker processes for a call: every usable core, busy or not. The pool hands out many
+    small blocks as workers free up, so a worker that other processes slow down only takes
+    fewer blocks, and each extra process gets its own share of a busy machine: with a CPU-bound
+    competitor on every core the pool is still faster than one process (``bench/busy.py``).
+    Threaded kernels that wait at barriers choose differently (:func:`leonet.cpu.cores_free`)."""
+    return usable_cores()
 
 
 def propagate(
@@ -296,6 +298,17 @@ def _run_block_global(span: tuple[int, int]) -> int:
     return _JOB.run(span)
 
 
+def _orbit_extremes(satrecs: Sequence[Satrec]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Perigee and apogee radii (km) and perigee speed (km/s, vis-viva) from SGP4's mean
+    elements, (sats,) each; an unusable semi-major axis counts as one Earth radius."""
+    a_km = np.array([s.a for s in satrecs], dtype=np.float64) * WGS72_A_KM
+    ecc = np.clip(np.array([s.ecco for s in satrecs], dtype=np.float64), 0.0, 0.999)
+    a_km = np.where(np.isfinite(a_km) & (a_km > 0), a_km, WGS72_A_KM)
+    r_p = a_km * (1.0 - ecc)
+    r_a = a_km * (1.0 + ecc)
+    return r_p, r_a, np.sqrt(WGS72_MU_KM3_S2 * np.maximum(2.0 / r_p - 1.0 / a_km, 0.0))
+
+
 def top_angular_rate_rad_s(satrecs: Sequence[Satrec], alt_km: float = 0.0) -> np.ndarray:
     """Upper bound on each satellite's angular rate seen from a ground point, (sats,) rad/s.
 
@@ -306,15 +319,27 @@ def top_angular_rate_rad_s(satrecs: Sequence[Satrec], alt_km: float = 0.0) -> np
     """
     if not len(satrecs):
         return np.zeros(0)
-    a_km = np.array([s.a for s in satrecs], dtype=np.float64) * WGS72_A_KM
-    ecc = np.clip(np.array([s.ecco for s in satrecs], dtype=np.float64), 0.0, 0.999)
-    a_km = np.where(np.isfinite(a_km) & (a_km > 0), a_km, WGS72_A_KM)
-    r_p = a_km * (1.0 - ecc)
-    r_a = a_km * (1.0 + ecc)
-    v_p = np.sqrt(WGS72_MU_KM3_S2 * np.maximum(2.0 / r_p - 1.0 / a_km, 0.0))
+    r_p, r_a, v_p = _orbit_extremes(satrecs)
     v_max = v_p + EARTH_ROTATION_RAD_S * r_a
     rho_min = np.maximum(r_p - 30.0 - (WGS84_A_KM + max(alt_km, 0.0)), 50.0)
     return v_max / rho_min
+
+
+#: Margin for SGP4's short-period terms around the mean-element perigee and apogee radii, km.
+SHORT_PERIOD_MARGIN_KM = 50.0
+
+
+def motion_bounds(satrecs: Sequence[Satrec]) -> tuple[np.ndarray, np.ndarray]:
+    """Per satellite, ``(rate_rad_s, r_max_km)``, each (sats,): an upper bound on how fast its
+    direction from the Earth's centre turns in ITRF (speed bound over the smallest radius) and
+    on its geocentric radius. The speed is the perigee speed (vis-viva on SGP4's mean elements)
+    plus the Earth-rotation speed at apogee; radii get :data:`SHORT_PERIOD_MARGIN_KM` either
+    way. Used to skip satellites that cannot come near a region between two sampled instants."""
+    if not len(satrecs):
+        return np.zeros(0), np.zeros(0)
+    r_p, r_a, v_p = _orbit_extremes(satrecs)
+    r_min = np.maximum(r_p - SHORT_PERIOD_MARGIN_KM, 0.5 * WGS72_A_KM)
+    return (v_p + EARTH_ROTATION_RAD_S * (r_a + SHORT_PERIOD_MARGIN_KM)) / r_min, r_a + SHORT_PERIOD_MARGIN_KM
 
 
 def propagate_pairs(

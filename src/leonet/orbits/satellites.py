@@ -97,6 +97,13 @@ class Satellites(ABC):
     def top_rate_rad_s(self, ground_alt_km: float = 0.0) -> np.ndarray:
         """Upper bound of each satellite's angular rate seen from a ground point, (sats,) rad/s."""
 
+    def motion_bounds(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(rate_rad_s, r_max_km)`` (sats,) each: bounds on how fast each satellite's direction
+        from the Earth's centre turns in ITRF and on its radius
+        (:func:`~leonet.orbits.propagate.motion_bounds`); None when not known (then callers
+        propagate every satellite at every instant)."""
+        return None
+
 
 class SatelliteUnion(Satellites):
     """Several :class:`Satellites` as one, rows in the order given (see :func:`join`)."""
@@ -147,6 +154,12 @@ class SatelliteUnion(Satellites):
 
     def top_rate_rad_s(self, ground_alt_km: float = 0.0) -> np.ndarray:
         return np.concatenate([p.top_rate_rad_s(ground_alt_km) for p in self.parts]) if self.parts else np.zeros(0)
+
+    def motion_bounds(self) -> tuple[np.ndarray, np.ndarray] | None:
+        bounds = [p.motion_bounds() for p in self.parts]
+        if not bounds or any(b is None for b in bounds):
+            return None
+        return np.concatenate([b[0] for b in bounds]), np.concatenate([b[1] for b in bounds])  # type: ignore[index]
 
 
 def join(*parts: Satellites) -> Satellites:

@@ -17,7 +17,7 @@ from sgp4.api import WGS72, Satrec, SatrecArray
 
 from leonet.constants import WGS72_A_KM
 from leonet.errors import InputError
-from leonet.orbits.propagate import States, propagate, propagate_pairs, top_angular_rate_rad_s
+from leonet.orbits.propagate import States, motion_bounds, propagate, propagate_pairs, top_angular_rate_rad_s
 from leonet.orbits.satellites import Satellites
 from leonet.sources.records import LoadReport, ParsedRecord
 from leonet.times import format_time, jd2_to_ns
@@ -119,6 +119,9 @@ class Constellation(Satellites):
 
     def top_rate_rad_s(self, ground_alt_km: float = 0.0) -> np.ndarray:
         return top_angular_rate_rad_s(self.satrecs, ground_alt_km)
+
+    def motion_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        return motion_bounds(self.satrecs)
 
     def element_epoch_ns(self) -> np.ndarray:
         return self.epoch_ns

@@ -81,7 +81,12 @@ _NAME_MAX = 59  # a longer line that is not line 1 or 2 is a damaged element lin
 
 def checksum(line: str) -> int:
     """TLE checksum of columns 1-68: digits summed, each '-' counts 1, modulo 10."""
-    return sum(int(c) if c in "0123456789" else (1 if c == "-" else 0) for c in line[:68]) % 10
+    t = line[:68]
+    # Counting each digit in C rather than looping over characters in Python (6,448 records x 2 lines).
+    return (sum(d * t.count(_DIGIT_TEXT[d]) for d in range(1, 10)) + t.count("-")) % 10
+
+
+_DIGIT_TEXT = "0123456789"
 
 
 @dataclass(frozen=True)
