@@ -47,12 +47,15 @@ def test_bad_token_flood_is_summarised_and_locked_out(store) -> None:
         def good(i: int) -> int:
             return legit.post("/requests", json={"region": "box", "action": "deactivate", "justification": f"during flood {i}"}, headers=auth(tok["p1"])).status_code
 
+        started = time.monotonic()
         with ThreadPoolExecutor(8) as pool:
             flood_jobs = [pool.submit(bad, i) for i in range(400)]
             good_codes = [good(i) for i in range(20)]
             codes = [f.result().status_code for f in flood_jobs]
+        # The bucket holds 20 failures and refills at 1/s; the 8 requests in flight when it empties may still answer 401.
+        allowed = 20 + int(time.monotonic() - started) + 8
         locked = [f.result() for f in flood_jobs if f.result().status_code == 429]
-        assert set(codes) == {401, 429} and codes.count(401) <= 25 and len(locked) >= 370, sorted(set(codes))
+        assert set(codes) == {401, 429} and codes.count(401) <= allowed and len(locked) >= 400 - allowed, (sorted(set(codes)), allowed)
         assert all(int(r.headers["retry-after"]) >= 1 and "failed logins" in r.json()["detail"] for r in locked)
         assert good_codes == [201] * 20  # another client's writes go through
         assert legit.get("/whoami", headers=auth(tok["p1"])).status_code == 200
