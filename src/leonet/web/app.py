@@ -218,7 +218,7 @@ def add_dashboard(app: FastAPI, twin: Twin, results: Results, checkpoint_file: s
         return results.series(run, name, y)
 
     @app.get("/dash/results/cells", tags=tag)
-    def dash_run_cells(request: Request, run: Annotated[str, Query(max_length=512)], column: Annotated[str, Query(max_length=128)] = "sats_in_view_mean",
+    def dash_run_cells(request: Request, run: Annotated[str, Query(max_length=512)], column: Annotated[str, Query(max_length=128)] = "coverage_sats_in_view_mean",
                        name: Annotated[str, Query(max_length=128)] = "cells.parquet") -> dict:
         _who(request)
         return results.cells(run, column, name)

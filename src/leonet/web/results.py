@@ -94,8 +94,11 @@ class Results:
         """One column against another (time), split by ``group``: the time-series chart."""
         import pyarrow.parquet as pq
 
+        import pyarrow as pa
+
         f = self._file(run, name, (".parquet",))
-        cols = pq.read_schema(f).names
+        schema = pq.read_schema(f)
+        cols = schema.names
         for c, what in ((x, "x"), (y, "y")):
             if c not in cols:
                 raise InputError(f"{what} column {c!r} is not in {name}; it has {', '.join(cols)}")
@@ -108,29 +111,32 @@ class Results:
             xs = t.loc[m, x]
             xs = [v.isoformat().replace("+00:00", "Z") if hasattr(v, "isoformat") else _cell(v) for v in xs]
             out[str(k)] = {"x": xs, "y": [_cell(v) for v in t.loc[m, y]]}
-        numeric = [c for c in cols if c != x]
+        numeric = [c for c in cols if c != x and (pa.types.is_integer(schema.field(c).type) or pa.types.is_floating(schema.field(c).type))]
         return {"run": run, "name": name, "x": x, "y": y, "series": out, "columns": numeric}
 
     def cells(self, run: str, column: str, name: str = "cells.parquet") -> dict:
         """A per-cell figure of merit with each cell's outline: the run's map, drawn on the globe."""
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
         from leonet.ground.cells import cell_boundaries
 
         f = self._file(run, name, (".parquet",))
-        cols = pq.read_schema(f).names
-        if "cell" not in cols:
-            raise InputError(f"{name} has no 'cell' column; choose the run's cells.parquet")
+        schema = pq.read_schema(f)
+        cell_col = next((c for c in ("h3_cell", "cell") if c in schema.names), None)
+        if cell_col is None:
+            raise InputError(f"{name} has no 'h3_cell' column; choose the run's cells.parquet")
+        cols = [c for c in schema.names if c != cell_col and (pa.types.is_integer(schema.field(c).type) or pa.types.is_floating(schema.field(c).type))]
         if column not in cols:
-            raise InputError(f"column {column!r} is not in {name}; it has {', '.join(cols)}")
-        t = pq.read_table(f, columns=["cell", column]).to_pandas()
-        cells = np.array([int(c, 16) if isinstance(c, str) else int(c) for c in t["cell"]], dtype=np.uint64)
+            raise InputError(f"column {column!r} is not a numeric column of {name}; it has {', '.join(cols)}")
+        t = pq.read_table(f, columns=[cell_col, column]).to_pandas()
+        cells = np.array([int(c, 16) if isinstance(c, str) else int(c) for c in t[cell_col]], dtype=np.uint64)
         rings = []
         for poly in cell_boundaries(cells):
             g = poly if poly.geom_type == "Polygon" else max(poly.geoms, key=lambda q: q.area)
             rings.append(np.round(np.asarray(g.exterior.coords)[:, :2], 4).tolist())
         vals = [_cell(v) for v in t[column]]
-        return {"run": run, "column": column, "columns": [c for c in cols if c != "cell"], "rings": rings, "values": vals}
+        return {"run": run, "column": column, "columns": cols, "rings": rings, "values": vals}
 
     def file(self, run: str, name: str) -> Path:
         """An image or report of the run, to send as it is."""

@@ -268,7 +268,8 @@ async function loadCells() {
 }
 
 async function coverageAt(tMs, force = false) {
-  if (!S.token || S.covBusy) return;
+  if (!S.token) return;
+  if (S.covBusy) { if (force) S.covAgain = true; return; }
   if (!force && S.covT !== null && Math.abs(tMs - S.covT) < 60000) return; // one service map per simulated minute
   S.covBusy = true;
   try {
@@ -287,7 +288,7 @@ async function coverageAt(tMs, force = false) {
       <p class="muted">green served · orange active, no satellite · red inactive (policy) · yellow outline: border effect</p>`;
     redraw();
   } catch (e) { status(e.message, true); $('cov-summary').innerHTML = `<p class="err">${esc(e.message)}</p>`; S.covT = tMs; }
-  finally { S.covBusy = false; }
+  finally { S.covBusy = false; if (S.covAgain) { S.covAgain = false; coverageAt(S.t, true); } }
 }
 
 // ---- operator console (the control plane's REST API, the user's own token) ------------------
@@ -312,7 +313,7 @@ async function consoleView() {
         const keys = pol.regions.map((r) => r.region);
         parts.push(`<h3>File a request</h3><div id="file-form"><label>Region <select id="f-region">${keys.map((k) => `<option>${esc(k)}</option>`).join('')}</select></label>
           <label>Action <select id="f-action"><option>deactivate</option><option>activate</option></select></label>
-          <label>Justification <input id="f-just" size="30"></label><label>From (ISO, empty = now) <input id="f-from" size="22"></label>
+          <label>Justification <input id="f-just" size="30"></label><label>From (ISO, empty = now) <input id="f-from" size="22"></label><label><input id="f-backdate" type="checkbox"> backdate (a past From; recorded)</label>
           <button id="f-go">File</button> <span id="f-msg"></span></div>`);
       }
     } else {
@@ -341,6 +342,7 @@ async function consoleView() {
     $('f-go').onclick = async () => {
       const body = { region: $('f-region').value, action: $('f-action').value, justification: $('f-just').value || 'filed in the dashboard' };
       if ($('f-from').value.trim()) body.valid_from = $('f-from').value.trim();
+      if ($('f-backdate').checked) body.backdate = true;
       try { const r = await api('/requests', { method: 'POST', json: body }); $('f-msg').textContent = `filed #${r.id}`; consoleView(); }
       catch (e) { $('f-msg').textContent = e.message; $('f-msg').className = 'err'; }
     };
@@ -405,7 +407,7 @@ async function openRun(run) {
   $('res-files').innerHTML = `<h3>${esc(run)}</h3><table>` + files.map((f) => `<tr><td><a href="#" data-name="${esc(f.name)}" data-kind="${f.kind}">${esc(f.name)}</a></td><td>${esc(f.kind)}</td><td>${fmt(f.bytes / 1024, 0)} KiB</td></tr>`).join('') + '</table>';
   $('res-files').querySelectorAll('a').forEach((a) => { a.onclick = (ev) => { ev.preventDefault(); openFile(run, a.dataset.name, a.dataset.kind); }; });
   if (files.some((f) => f.name === 'timeseries.parquet')) await seriesChart(run, 'sats_in_view_mean');
-  if (files.some((f) => f.name === 'cells.parquet')) await cellMap(run, 'sats_in_view_mean');
+  if (files.some((f) => f.name === 'cells.parquet')) await cellMap(run, 'coverage_sats_in_view_mean');
 }
 async function seriesChart(run, y) {
   const s = await api('/dash/results/series?' + new URLSearchParams({ run, y }));
@@ -414,7 +416,7 @@ async function seriesChart(run, y) {
   $('res-body').innerHTML = `<h3>Time series <select id="res-y">${s.columns.map((c) => `<option${c === y ? ' selected' : ''}>${esc(c)}</option>`).join('')}</select></h3>
     <canvas id="res-chart" width="330" height="170"></canvas><p>${Object.keys(ser).map((k, j) => `<span class="sw" style="background:rgb(${SHELL_COLOURS[j % SHELL_COLOURS.length]})"></span>${esc(k)}`).join(' ')}</p><div id="res-map"></div>`;
   chart($('res-chart'), ser, S.t, y);
-  $('res-y').onchange = () => seriesChart(run, $('res-y').value).then(() => cellMap(run, S.resultColumn || 'sats_in_view_mean'));
+  $('res-y').onchange = () => seriesChart(run, $('res-y').value).then(() => cellMap(run, S.resultColumn || 'coverage_sats_in_view_mean'));
 }
 async function cellMap(run, column) {
   const c = await api('/dash/results/cells?' + new URLSearchParams({ run, column }));
