@@ -46,6 +46,7 @@ def create_dashboard_app(db_url: str, settings: ServerSettings | None = None, si
     engine = make_engine(db_url)
     check_initialised(engine)
     tw = twin if twin is not None else Twin.load(elements)
+    tw.index()  # infer the fleet (states, shells) now, not on the first page load
     s = settings or ServerSettings()
     s.public_paths = tuple(dict.fromkeys(s.public_paths + PUBLIC_PATHS))
     app = build_app(ControlService(engine, signing_key if signing_key is not None else writers_key()), s)

@@ -4,6 +4,7 @@
 // the console calls the control plane's REST API with the user's own token.
 import { Deck, _GlobeView as GlobeView } from '@deck.gl/core';
 import { GeoJsonLayer, PathLayer, PolygonLayer, ScatterplotLayer, SolidPolygonLayer } from '@deck.gl/layers';
+import SatellitePointsLayer from './points.js';
 
 const STEP_MS = 30000; // spacing of the instants fetched; the page interpolates between two
 const DAY_MS = 86400000;
@@ -38,51 +39,91 @@ async function api(path, opts = {}) {
 const status = (msg, bad = false) => { $('status').textContent = msg; $('status').className = bad ? 'err' : 'muted'; };
 
 // ---- the globe ---------------------------------------------------------------------------
-const deck = new Deck({
-  parent: $('globe'),
-  views: new GlobeView({ resolution: 10 }),
-  initialViewState: { longitude: 121, latitude: 23.5, zoom: 1.35 },
-  controller: true,
+// Two stacked canvases with one view: the Earth (ocean, borders, cells, routes) redraws only
+// when it changes or the view moves; the satellites above it redraw on every time step.
+function canvas(z) {
+  const c = document.createElement('canvas');
+  c.style.cssText = `position:absolute;left:0;top:0;width:100%;height:100%;z-index:${z}`;
+  $('globe').appendChild(c);
+  return c;
+}
+S.viewState = { longitude: 121, latitude: 23.5, zoom: 1.35 };
+const views = () => new GlobeView({ resolution: 10 });
+const earth = new Deck({
+  canvas: canvas(0), views: views(), viewState: S.viewState, controller: false, layers: [],
   parameters: { depthCompare: 'less-equal', depthWriteEnabled: true },
-  layers: [],
-  getTooltip: ({ object, index, layer }) => {
-    if (!layer) return null;
-    if (layer.id === 'satellites' && index >= 0 && S.index) return `NORAD ${S.index.norad_id[index]}\nshell ${S.index.shell[index]}, ${S.index.states[S.index.state[index]]}`;
-    if (layer.id === 'cells' && index >= 0 && S.cells) return cellTip(index);
-    return null;
-  },
+  onAfterRender: () => { S.earthRenders = (S.earthRenders || 0) + 1; },
+});
+const deck = new Deck({
+  canvas: canvas(1), views: views(), viewState: S.viewState, controller: true, layers: [],
+  onViewStateChange: ({ viewState }) => { setViewState(viewState); },
+  onClick: (info) => { if (S.view === 'constellation') selectSatellite(nearestSatellite(info.x, info.y)); },
   onAfterRender: () => {
     S.renders += 1;
     if (S.redrawStart !== null && S.redrawWait === S.t) { S.lastRedrawMs = performance.now() - S.redrawStart; S.redrawStart = null; }
-    if (S.firstPaint && !S.firstPaintDone) { S.firstPaintDone = true; S.firstPaint(); }
+    if (S.pos && !S.culled) { redraw(false); return; } // the first frame had no viewport to hide the far side with
+    if (S.firstPaint && !S.firstPaintDone && S.pos) { S.firstPaintDone = true; S.firstPaint(); }
   },
 });
+function setViewState(v) {
+  S.viewState = v;
+  earth.setProps({ viewState: v });
+  deck.setProps({ viewState: v });
+  if (S.pos) redraw(false);
+}
+
+// The positions to draw: those whose line of sight from the camera does not pass through the
+// Earth (a sphere of deck's globe radius, 256 common units); the others become NaN.
+function hideBehindEarth(pos) {
+  const vp = deck.getViewports()[0];
+  S.culled = !!vp;
+  if (!vp) return pos;
+  const [cx, cy, cz] = vp.cameraPosition, cc = cx * cx + cy * cy + cz * cz, R2 = 256 * 256;
+  const out = new Float32Array(pos.length);
+  for (let k = 0; k < pos.length; k += 3) {
+    const [px, py, pz] = vp.projectPosition([pos[k], pos[k + 1], pos[k + 2]]);
+    const dx = px - cx, dy = py - cy, dz = pz - cz, dd = dx * dx + dy * dy + dz * dz;
+    const t = Math.min(1, Math.max(0, -(cx * dx + cy * dy + cz * dz) / dd));
+    const hidden = t < 1 && cc + 2 * t * (cx * dx + cy * dy + cz * dz) + t * t * dd < R2;
+    if (hidden || !(pos[k + 1] >= -90)) { out[k] = 0; out[k + 1] = 999; out[k + 2] = 0; } else { out[k] = pos[k]; out[k + 1] = pos[k + 1]; out[k + 2] = pos[k + 2]; }
+  }
+  return out;
+}
+
+// The satellite drawn nearest to a clicked pixel (within 10 px, on the visible side).
+function nearestSatellite(x, y) {
+  if (!S.pos) return -1;
+  const vp = deck.getViewports()[0];
+  const cx = S.viewState.longitude * Math.PI / 180, cy = S.viewState.latitude * Math.PI / 180;
+  const cam = [Math.cos(cy) * Math.cos(cx), Math.cos(cy) * Math.sin(cx), Math.sin(cy)];
+  let best = -1, bestD = 100;
+  for (let i = 0; i < S.index.count; i++) {
+    const lon = S.pos[3 * i], lat = S.pos[3 * i + 1];
+    if (!Number.isFinite(lon)) continue;
+    const a = lat * Math.PI / 180, b = lon * Math.PI / 180;
+    if (Math.cos(a) * Math.cos(b) * cam[0] + Math.cos(a) * Math.sin(b) * cam[1] + Math.sin(a) * cam[2] < 0.1) continue; // far side
+    const [px, py] = vp.project([lon, lat, S.pos[3 * i + 2]]);
+    const d = (px - x) ** 2 + (py - y) ** 2;
+    if (d < bestD) { bestD = d; best = i; }
+  }
+  return best;
+}
 
 function background() {
   return new SolidPolygonLayer({ id: 'ocean', data: [[[-180, 90], [0, 90], [180, 90], [180, -90], [0, -90], [-180, -90]]], getPolygon: (d) => d, getFillColor: [22, 48, 92] });
 }
 
-function layers() {
+function earthLayers() {
   const out = [background()];
   if (S.countries) {
     out.push(new GeoJsonLayer({ id: 'countries', data: S.countries, stroked: true, filled: true, getFillColor: [58, 74, 66], getLineColor: [150, 160, 175], lineWidthMinPixels: 0.6, pickable: false }));
   }
   if ((S.view === 'coverage' && S.cells) || (S.view === 'results' && S.resultCells)) {
     const c = S.view === 'coverage' ? S.cells : S.resultCells;
-    out.push(new SolidPolygonLayer({ id: 'cells', data: c.rings, getPolygon: (d) => d, getFillColor: (_, { index }) => c.colour(index), pickable: true, updateTriggers: { getFillColor: c.version }, parameters: { depthCompare: 'always' } }));
+    out.push(new SolidPolygonLayer({ id: 'cells', data: c.rings, getPolygon: (d) => d, getFillColor: (_, { index }) => c.colour(index), updateTriggers: { getFillColor: c.version }, parameters: { depthCompare: 'always' } }));
     if (S.view === 'coverage' && S.service && S.service.border) {
       const border = c.rings.filter((_, i) => S.service.border[i]);
       out.push(new PolygonLayer({ id: 'border', data: border, getPolygon: (d) => d, filled: false, stroked: true, getLineColor: [255, 235, 59], lineWidthMinPixels: 1.5, parameters: { depthCompare: 'always' } }));
-    }
-  }
-  if (S.pos && S.view !== 'results') {
-    out.push(new ScatterplotLayer({
-      id: 'satellites', data: { length: S.index.count, attributes: { getPosition: { value: S.pos, size: 3 }, getFillColor: { value: S.colours, size: 4, normalized: true } } },
-      radiusUnits: 'pixels', getRadius: S.view === 'constellation' ? 2.2 : 1.5, pickable: S.view === 'constellation', onClick: (info) => selectSatellite(info.index),
-      updateTriggers: { getFillColor: S.colourBy },
-    }));
-    if (S.selected >= 0 && Number.isFinite(S.pos[3 * S.selected])) {
-      out.push(new ScatterplotLayer({ id: 'selected', data: [[S.pos[3 * S.selected], S.pos[3 * S.selected + 1], S.pos[3 * S.selected + 2]]], getPosition: (d) => d, radiusUnits: 'pixels', getRadius: 7, stroked: true, filled: false, getLineColor: [255, 255, 255], lineWidthMinPixels: 2 }));
     }
   }
   if (S.view === 'routes' && S.route && S.routeStep >= 0) {
@@ -96,10 +137,26 @@ function layers() {
   return out;
 }
 
-function redraw() {
+function skyLayers() {
+  const out = [];
+  if (S.pos && S.view !== 'results') {
+    out.push(new SatellitePointsLayer({
+      id: 'satellites', data: { length: S.index.count, attributes: { getPosition: { value: hideBehindEarth(S.pos), size: 3 }, getColor: { value: S.colours, size: 4, normalized: true } } },
+      pointSize: S.view === 'constellation' ? 3 : 2, updateTriggers: { getColor: S.colourBy },
+    }));
+    if (S.selected >= 0 && Number.isFinite(S.pos[3 * S.selected])) {
+      out.push(new ScatterplotLayer({ id: 'selected', data: [[S.pos[3 * S.selected], S.pos[3 * S.selected + 1], S.pos[3 * S.selected + 2]]], getPosition: (d) => d, radiusUnits: 'pixels', getRadius: 7, stroked: true, filled: false, getLineColor: [255, 255, 255], lineWidthMinPixels: 2 }));
+    }
+  }
+  return out;
+}
+
+// earthToo: the Earth's layers changed (cells, service, route, view), not only the time.
+function redraw(earthToo = true) {
   S.satsDrawn = S.pos && S.view !== 'results' ? S.finite : 0;
   S.cellsDrawn = S.view === 'coverage' && S.cells ? S.cells.rings.length : S.view === 'results' && S.resultCells ? S.resultCells.rings.length : 0;
-  deck.setProps({ layers: layers() });
+  if (earthToo) earth.setProps({ layers: earthLayers() });
+  deck.setProps({ layers: skyLayers() });
 }
 
 // ---- satellites over time ----------------------------------------------------------------
@@ -158,7 +215,8 @@ async function showTime(tMs) {
   if (S.t !== tMs) return; // a newer time came meanwhile
   S.pos = interpolate(tMs, a, b, fa, fb);
   frame(b + STEP_MS).catch(() => {}); // prefetch the next instant while playing
-  redraw();
+  redraw(S.view === 'routes' && S.routeStep !== S.drawnRouteStep);
+  S.drawnRouteStep = S.routeStep;
   if (S.view === 'coverage') coverageAt(tMs);
 }
 
@@ -233,15 +291,19 @@ function legend() {
   }
 }
 
+// Turn the globe to a set of rings (cells), zoomed to their extent.
+function lookAt(rings) {
+  if (!rings.length) return;
+  let x0 = 180, x1 = -180, y0 = 90, y1 = -90;
+  for (const r of rings) for (const [x, y] of r) { x0 = Math.min(x0, x); x1 = Math.max(x1, x); y0 = Math.min(y0, y); y1 = Math.max(y1, y); }
+  const span = Math.max(x1 - x0 > 180 ? 360 - (x1 - x0) : x1 - x0, y1 - y0, 1);
+  const zoom = Math.max(1.3, Math.min(6, Math.log2(360 / span) - 0.3));
+  setViewState({ ...S.viewState, longitude: x1 - x0 > 180 ? 180 : (x0 + x1) / 2, latitude: (y0 + y1) / 2, zoom });
+}
+
 // ---- coverage and service ----------------------------------------------------------------
 function covQuery() {
   return { countries: $('cov-countries').value.replace(/\s+/g, ''), neighbours_km: $('cov-neighbours').value || '0', min_elevation_deg: $('cov-elev').value || '25' };
-}
-function cellTip(i) {
-  const c = S.cells, s = S.service;
-  let t = `${c.cells[i]} (${c.region[i]})\npopulation ${fmt(c.population[i])}`;
-  if (s) t += `\n${s.sats_in_view[i]} satellites in view` + (s.active ? `\n${s.active[i] ? 'active' : 'INACTIVE'}, ${s.served[i] ? 'served' : 'not served'}${s.border[i] ? ', border effect' : ''}` : '');
-  return t;
 }
 function cellColour(i) {
   const s = S.service;
@@ -264,6 +326,7 @@ async function loadCells() {
   const g = await api('/dash/cells?' + new URLSearchParams({ countries: q.countries, neighbours_km: q.neighbours_km }));
   S.cells = Object.assign(g, { version: 0, colour: cellColour });
   S.covKey = key; S.service = null; S.covT = null;
+  lookAt(g.rings.filter((_, i) => g.target[i]));
   status('');
 }
 
@@ -427,8 +490,7 @@ async function cellMap(run, column) {
   const box = $('res-map') || $('res-body');
   box.innerHTML = `<h3>Map on the globe: <select id="res-col">${c.columns.filter((k) => k !== 'region').map((k) => `<option${k === column ? ' selected' : ''}>${esc(k)}</option>`).join('')}</select></h3><p class="muted">${c.rings.length} cells, ${fmt(lo, 2)} (blue) … ${fmt(hi, 2)} (yellow)</p>`;
   $('res-col').onchange = () => cellMap(run, $('res-col').value);
-  const first = c.rings[0];
-  if (first) deck.setProps({ initialViewState: { longitude: first[0][0], latitude: first[0][1], zoom: 2.5, transitionDuration: 0 } });
+  if (S.lookedAt !== run) { S.lookedAt = run; lookAt(c.rings); }
   redraw();
 }
 async function openFile(run, name, kind) {
@@ -505,7 +567,8 @@ function wire() {
   $('signin-btn').onclick = () => signIn($('token').value.trim());
 }
 
-const ready = new Promise((resolve) => {
+const ready = new Promise((done) => {
+  const resolve = () => { S.readyMs = performance.now(); done(); };
   wire();
   const hash = new URLSearchParams(location.hash.slice(1));
   const v = hash.get('view');
@@ -527,7 +590,7 @@ window.leonet = {
   state: () => ({
     satellites_drawn: S.satsDrawn, cells_drawn: S.cellsDrawn, time_utc: S.t ? new Date(S.t).toISOString() : null, view: S.view,
     user: S.who ? S.who.name : null, role: S.who ? S.who.role : null, playing: S.playing, speed: S.speed, renders: S.renders,
-    last_redraw_ms: S.lastRedrawMs, sample: S.pos ? Array.from(S.pos.slice(0, 9)) : [],
+    last_redraw_ms: S.lastRedrawMs, ready_ms: S.readyMs ?? null, sample: S.pos ? Array.from(S.pos.slice(0, 9)) : [],
     cells_served: S.service && S.service.summary ? S.service.summary.cells_served : null, route_steps: S.route ? S.route.steps.length : 0,
     route_points: S.route && S.routeStep >= 0 ? S.route.steps[S.routeStep].path.length : 0,
   }),
