@@ -7,7 +7,7 @@ control store with the 2026-08 Starlink snapshot (10,744 satellites), then drive
 * first full paint: from the page request to the first frame with every satellite drawn
   (``window.leonet.ready``; the page's own clock, navigation start = 0); baseline in the same
   run: the same page without a token (sign-in form, no globe data);
-* slider move redraw: from the slider's input to the frame drawn at the new time, for a move to
+* slider move redraw: from the slider's input to the next frame after the one drawn at the new time (on screen), for a move to
   a new instant (fetch + draw) and within fetched instants (interpolation + draw);
 * frames per second while playing at 60x for 5 s;
 * bytes for one instant of every satellite: the binary payload against the same positions as

@@ -56,8 +56,13 @@ def site(tmp_path_factory: pytest.TempPathFactory):
     import leonet
 
     leonet.run_scenario(scenario, results / "taiwan")
+    from leonet.control import checkpoint
+
+    key = d / "checkpoint.pem"
+    checkpoint.generate_key(key)
     port = free_port()
-    proc = start_server_process(url, port, "--elements", str(elements), "--results-root", str(results))
+    proc = start_server_process(url, port, "--elements", str(elements), "--results-root", str(results),
+                                "--checkpoint-key", str(key), "--checkpoint-file", str(d / "checkpoints.jsonl"), "--checkpoint-every", "2")
     try:
         yield f"http://127.0.0.1:{port}", tokens, results
     finally:

@@ -103,6 +103,12 @@ def test_constellation_view_slider_moves_satellites(site, browser) -> None:
     got = np.array(state(page)["sample"]).reshape(3, 3)
     np.testing.assert_allclose(got[:, 1], (a[:, 1] + b[:, 1]) / 2, atol=1e-3)
 
+    # The slider itself: dragged 20 minutes on, the time and the satellites follow.
+    before = state(page)["sample"]
+    page.eval_on_selector("#slider", "el => { el.value = String(Number(el.value) + 1200); el.dispatchEvent(new Event('input')); }")
+    wait_for(page, f"window.leonet.state().sample[0] !== {before[0]}", 30)
+    assert page.inner_text("#time") != s2["time_utc"][:19] + "Z"
+
     # Click one: elements, state, passes over a place (api.passes for that satellite).
     page.evaluate("window.leonet.selectSatellite(0)")
     page.wait_for_selector("#pass-go")
@@ -167,6 +173,7 @@ def test_auditor_sees_verification_and_each_role_only_its_actions(site, browser)
     au = open_page(browser, base, tokens["au"], "console")
     au.wait_for_selector("#verify")
     assert "chain intact" in au.inner_text("#verify")
+    assert "log matches every checkpoint" in au.inner_text("#con-body")  # the server signs one every 2 s
     assert au.locator("button.approve").count() == 0 and au.locator("#f-go").count() == 0
     shot(au, "console-auditor")
     au.context.close()

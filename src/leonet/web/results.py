@@ -92,9 +92,8 @@ class Results:
 
     def series(self, run: str, name: str = "timeseries.parquet", y: str = "sats_in_view_mean", x: str = "time_utc", group: str | None = "region") -> dict:
         """One column against another (time), split by ``group``: the time-series chart."""
-        import pyarrow.parquet as pq
-
         import pyarrow as pa
+        import pyarrow.parquet as pq
 
         f = self._file(run, name, (".parquet",))
         schema = pq.read_schema(f)

@@ -224,10 +224,12 @@ async function showTime(tMs) {
 function setTime(iso) {
   const tMs = typeof iso === 'number' ? iso : Date.parse(iso);
   if (!Number.isFinite(tMs)) return Promise.reject(new Error('not a time: ' + iso));
-  S.redrawStart = performance.now(); S.redrawWait = tMs;
+  const start = performance.now();
+  S.redrawStart = start; S.redrawWait = tMs;
   const before = S.renders;
+  // Resolves with the ms from the call to the frame after the one drawn at tMs (so the drawing is on screen).
   return showTime(tMs).then(() => new Promise((res) => {
-    const check = () => (S.renders > before && S.redrawStart === null ? res(S.lastRedrawMs) : requestAnimationFrame(check));
+    const check = () => (S.renders > before && S.redrawStart === null ? requestAnimationFrame(() => res(performance.now() - start)) : requestAnimationFrame(check));
     check();
   }));
 }
@@ -359,7 +361,7 @@ async function consoleView() {
   const box = $('con-body');
   if (!S.who) { box.innerHTML = ''; return; }
   const role = S.who.role, at = new Date(S.t).toISOString();
-  const parts = [`<p>${esc(S.who.name)} · <b>${esc(role)}</b>${S.who.party ? ' · ' + esc(S.who.party) : ''}${S.who.confirmed === false ? ' · <span class="err">not confirmed by a second admin</span>' : ''}</p>`];
+  const parts = [`<p>${esc(S.who.name)} · <b>${esc(role)}</b>${S.who.party ? ' · ' + esc(S.who.party) : ''}${S.who.confirmed === false && (role === 'operator' || role === 'admin') ? ' · <span class="err">not confirmed by a second admin: cannot approve</span>' : ''}</p>`];
   try {
     if (role !== 'admin') {
       const [pol, states] = await Promise.all([api('/policy?at=' + encodeURIComponent(at)), api('/policy/states')]);
