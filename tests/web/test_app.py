@@ -146,3 +146,40 @@ def test_countries_are_packaged_borders() -> None:
     codes = {f["properties"]["iso_a3"] for f in fc["features"]}
     assert {"TWN", "DEU", "USA", "FJI"} <= codes and len(fc["features"]) > 200
     assert Path(leonet.__file__).parent.joinpath("data", "countries-50m.geojson.gz").is_file()
+
+
+def test_border_effect_cells_against_brute_force(app) -> None:
+    """Taiwan switched off (a sensitive region: a partner files, two operators approve): the
+    service map names as border-effect cells the active cells of other countries (within 300 km)
+    whose centre lies within the beam radius plus the mean H3 edge of an inactive Taiwan cell's
+    centre (Kinmen and Matsu beside Xiamen and Fuzhou); checked against all pairs of great-circle distances."""
+    import h3
+
+    from leonet.control.db import make_engine
+    from leonet.control.service import ControlService
+    from leonet.geometry import great_circle_km
+    from leonet.web.twin import BEAM_RADIUS_KM
+
+    client, tokens, _ = app
+    engine = make_engine(str(client.app.state.service.engine.url))
+    try:
+        svc = ControlService(engine)
+        r = svc.file_request(svc.authenticate(tokens["p1"]), "TWN", "deactivate", "test outage", valid_from="2026-08-01T00:00:00Z", backdate=True)
+        for op in ("op1", "op2"):
+            svc.decide(svc.authenticate(tokens[op]), r["id"], "approve", "checked")
+    finally:
+        engine.dispose()
+    q = {"countries": "TWN", "neighbours_km": 300, "t": T0}
+    geom = client.get("/dash/cells", params={k: v for k, v in q.items() if k != "t"}, headers=auth(tokens["op1"])).json()
+    s = client.get("/dash/service", params=q, headers=auth(tokens["op1"])).json()
+    active, region = np.array(s["active"]), np.array(geom["region"])
+    assert not active[region == "TWN"].any() and active[region != "TWN"].all()
+    lat, lon = np.array([h3.cell_to_latlng(c) for c in geom["cells"]]).T
+    reach = BEAM_RADIUS_KM + h3.average_hexagon_edge_length(5, unit="km")
+    off = np.flatnonzero(region == "TWN")
+    d = great_circle_km(lat[:, None], lon[:, None], lat[off][None, :], lon[off][None, :]).min(axis=1)
+    expect = (region != "TWN") & (d <= reach)
+    assert np.array_equal(np.array(s["border"]), expect) and expect.sum() > 0
+    assert s["summary"]["border_cells"] == int(expect.sum())
+    assert s["summary"]["cells_served"] == 0
+    assert s["summary"]["population_not_served"] == pytest.approx(sum(p for p, g in zip(geom["population"], region) if g == "TWN"), rel=1e-6, abs=2)
