@@ -109,6 +109,16 @@ def test_constellation_view_slider_moves_satellites(site, browser) -> None:
     wait_for(page, f"window.leonet.state().sample[0] !== {before[0]}", 30)
     assert page.inner_text("#time") != s2["time_utc"][:19] + "Z"
 
+    # Play at a chosen speed moves the time on; pause stops it. Colour by operational state.
+    page.select_option("#speed", "600")
+    t_before = state(page)["time_utc"]
+    page.click("#play")
+    wait_for(page, f"window.leonet.state().time_utc > {json.dumps(t_before)}", 30)
+    page.click("#play")
+    assert not state(page)["playing"] and state(page)["speed"] == 600
+    page.select_option("#colour-by", "state")
+    assert "operational" in page.inner_text("#legend") and "deorbiting" in page.inner_text("#legend")
+
     # Click one: elements, state, passes over a place (api.passes for that satellite).
     page.evaluate("window.leonet.selectSatellite(0)")
     page.wait_for_selector("#pass-go")
