@@ -120,8 +120,13 @@ def test_constellation_view_slider_moves_satellites(site, browser) -> None:
     assert "operational" in page.inner_text("#legend") and "deorbiting" in page.inner_text("#legend")
 
     # Click one: elements, state, passes over a place (api.passes for that satellite).
-    page.evaluate("window.leonet.selectSatellite(0)")
+    box = page.locator("#globe").bounding_box()
+    xy = next(p for p in (page.evaluate(f"window.leonet.screenOf({i})") for i in range(300)) if p is not None
+              and 20 < p[0] < box["width"] - 20 and 20 < p[1] < box["height"] - 20)
+    page.mouse.click(box["x"] + xy[0], box["y"] + xy[1])
     page.wait_for_selector("#pass-go")
+    picked = state(page)["selected_norad_id"]
+    assert picked is not None and f"NORAD {picked}" in page.inner_text("#sat-detail")
     assert "NORAD" in page.inner_text("#sat-detail") and "inclination_deg" in page.inner_text("#sat-detail")
     page.click("#pass-go")
     wait_for(page, "document.querySelector('#pass-list').innerText.includes('pass(es) over')", 30)

@@ -593,8 +593,16 @@ window.leonet = {
     satellites_drawn: S.satsDrawn, cells_drawn: S.cellsDrawn, time_utc: S.t ? new Date(S.t).toISOString() : null, view: S.view,
     user: S.who ? S.who.name : null, role: S.who ? S.who.role : null, playing: S.playing, speed: S.speed, renders: S.renders,
     last_redraw_ms: S.lastRedrawMs, ready_ms: S.readyMs ?? null, sample: S.pos ? Array.from(S.pos.slice(0, 9)) : [],
+    selected_norad_id: S.selected >= 0 && S.index ? S.index.norad_id[S.selected] : null,
     cells_served: S.service && S.service.summary ? S.service.summary.cells_served : null, route_steps: S.route ? S.route.steps.length : 0,
     route_points: S.route && S.routeStep >= 0 ? S.route.steps[S.routeStep].path.length : 0,
   }),
   setTime, setView, play, signIn, selectSatellite,
+  // Where satellite i is drawn, in CSS pixels from the globe's corner (null: behind the Earth or not drawn).
+  screenOf: (i) => {
+    const vp = deck.getViewports()[0];
+    if (!vp || !S.pos) return null;
+    const p = hideBehindEarth(S.pos.subarray(3 * i, 3 * i + 3));
+    return p[1] > 90 ? null : vp.project([p[0], p[1], p[2]]).slice(0, 2);
+  },
 };
