@@ -183,3 +183,9 @@ def test_border_effect_cells_against_brute_force(app) -> None:
     assert s["summary"]["border_cells"] == int(expect.sum())
     assert s["summary"]["cells_served"] == 0
     assert s["summary"]["population_not_served"] == pytest.approx(sum(p for p, g in zip(geom["population"], region) if g == "TWN"), rel=1e-6, abs=2)
+    # A partner sees the states of its entitled regions only: p1 (entitled to TWN) sees Taiwan off,
+    # p2 (no entitlements) sees the default, as the control plane's own /policy tells each of them.
+    p1 = client.get("/dash/service", params=q, headers=auth(tokens["p1"])).json()
+    p2 = client.get("/dash/service", params=q, headers=auth(tokens["p2"])).json()
+    assert p1["active"] == s["active"]
+    assert all(p2["active"]) and client.get("/policy", headers=auth(tokens["p2"])).json()["regions"] == []
