@@ -1,0 +1,396 @@
+"""Capacity allocation in one scheduling interval: kernels over arrays, no files.
+
+The network of one interval (:class:`StepNetwork`) is a single-commodity flow network: every
+user's traffic comes from the Internet through *some* gateway, so the traffic of different
+users is interchangeable and no multi-commodity formulation is needed; this one is exact.
+Forward link (Internet -> users)::
+
+    source -> gateway g          capacity gateway_mbps[g] (its Ka antennas)
+    gateway g -> satellite s     when s is above the gateway's mask; all links of s together
+                                 at most feeder_mbps[s] (the satellite's gateway link)
+    satellite <-> satellite      laser links that are up, laser_mbps each way
+    satellite s -> cell c        when c sees s (user mask); at most beam_mbps[s] (frequency reuse:
+                                 no two beams of one satellite on one cell, so one beam's rate);
+                                 all cells of s together at most min(down_mbps, beams x beam_mbps)
+    cell c -> sink               at most demand_mbps[c] (0 for inactive cells)
+
+Beam time inside an interval is treated as divisible (a fluid model): a beam may share its
+interval among up to ``cells_per_beam`` cells; that cap on distinct cells per satellite is an
+integer constraint, applied after the solve by :func:`cap_cells_per_satellite`, which removes
+the smallest flows and reports what it removed.
+
+Fairness is on the share of demand met, ``a_c / d_c``, which with demand proportional to
+subscribers is fairness on the rate per subscriber:
+
+* **max-min** (:func:`maxmin_lp`): progressive filling by successive LPs (HiGHS through
+  :func:`scipy.optimize.linprog`): maximise the common share ``t`` of the cells not yet frozen;
+  cells whose row has a non-zero dual are bottlenecked (no feasible flow gives all of them more
+  than ``t`` while the others keep at least ``t``) and are frozen at ``t``; repeat.
+* **proportional** (:func:`proportional_lp`): maximise ``sum_c d_c log(a_c / d_c)``. log is
+  replaced by the minimum of its tangents at ``K`` shares spaced geometrically in
+  ``[PWL_MIN_SHARE, 1]`` (an outer approximation: the LP optimum is an upper bound of the true
+  optimum). The gap between that bound and the true objective of the LP's allocation bounds the
+  error, and is returned (``objective_gap``).
+* **approximation** (:func:`waterfill`): for global grids. Each unmet cell splits its unmet
+  demand evenly over the satellites in view that have capacity left; each satellite scales all
+  requests by one factor to fit (equal share of demand at that satellite); repeat for
+  ``rounds``. Backhaul is a per-satellite bound (:func:`backhaul_bounds`). The gap to the LP is
+  measured on regions (bench/capacity.py, tests/capacity).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import linprog
+
+from leonet.errors import InputError
+
+PWL_MIN_SHARE = 1e-4  # smallest breakpoint of the log approximation; shares below it are valued by the first tangent
+DUAL_TOL = 1e-9  # a dual above this (relative to 1) marks a bottlenecked cell
+FREEZE_SLACK = 1e-7  # frozen cells keep share >= level * (1 - FREEZE_SLACK): room for the solver's tolerances
+
+
+@dataclass(frozen=True)
+class StepNetwork:
+    """One interval's flow network. Shapes: ``S`` satellites, ``C`` cells, ``G`` gateways, ``P``
+    user links, ``F`` gateway links, ``L`` laser links. Rates in Mbps.
+
+    ``demand_mbps`` (C,); ``pair_sat``/``pair_cell`` (P,) int; ``down_mbps``, ``beams``,
+    ``beam_mbps``, ``feeder_mbps`` (S,); ``feeder_sat``/``feeder_gw`` (F,) int;
+    ``gateway_mbps`` (G,); ``laser`` (L, 2) int; ``laser_mbps`` scalar. ``backhaul`` False
+    leaves gateways and lasers out (satellites limited only by their user side)."""
+
+    demand_mbps: np.ndarray
+    pair_sat: np.ndarray
+    pair_cell: np.ndarray
+    down_mbps: np.ndarray
+    beams: np.ndarray
+    beam_mbps: np.ndarray
+    feeder_mbps: np.ndarray
+    feeder_sat: np.ndarray
+    feeder_gw: np.ndarray
+    gateway_mbps: np.ndarray
+    laser: np.ndarray
+    laser_mbps: float
+    backhaul: bool = True
+
+    @property
+    def n_sats(self) -> int:
+        return len(self.down_mbps)
+
+    @property
+    def n_cells(self) -> int:
+        return len(self.demand_mbps)
+
+    def user_cap_mbps(self) -> np.ndarray:
+        """(S,) what a satellite can send to all its cells: downlink and beam time."""
+        return np.minimum(self.down_mbps, self.beams * self.beam_mbps)
+
+    def check(self) -> None:
+        s, c = self.n_sats, self.n_cells
+        if self.pair_sat.shape != self.pair_cell.shape:
+            raise InputError("pair_sat and pair_cell must have the same shape (P,)")
+        if self.pair_sat.size and (self.pair_sat.max() >= s or self.pair_cell.max() >= c or min(self.pair_sat.min(), self.pair_cell.min()) < 0):
+            raise InputError("user links index satellites or cells out of range")
+        if self.feeder_sat.size and (self.feeder_sat.max() >= s or self.feeder_gw.max() >= len(self.gateway_mbps)):
+            raise InputError("gateway links index satellites or gateways out of range")
+        if self.laser.size and (self.laser.max() >= s or self.laser.min() < 0):
+            raise InputError("laser links index satellites out of range")
+        if np.any(self.demand_mbps < 0) or not np.all(np.isfinite(self.demand_mbps)):
+            raise InputError("demand must be finite and >= 0")
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """A solution: ``pair_mbps`` (P,) on user links, ``cell_mbps`` (C,), ``feeder_flow`` (F,),
+    ``laser_flow`` (L,) signed (positive: from ``laser[:, 0]`` to ``laser[:, 1]``), ``lps``
+    solved, ``objective_gap`` (proportional fairness: bound minus achieved objective, else 0),
+    ``method``."""
+
+    pair_mbps: np.ndarray
+    cell_mbps: np.ndarray
+    feeder_flow: np.ndarray
+    laser_flow: np.ndarray
+    lps: int = 0
+    objective_gap: float = 0.0
+    method: str = ""
+
+
+# ---- the LP --------------------------------------------------------------------------------
+def _flow_rows(net: StepNetwork) -> tuple[sp.csr_matrix, np.ndarray, list[tuple[float, float]], int, int, int, sp.csr_matrix]:
+    """The feasibility rows ``A x <= b`` over variables [x (P), g (F), l+ (L), l- (L)], their
+    bounds, the sizes and the cell-sum matrix ``M`` (C, vars) with ``M v = a``."""
+    p, c, s = len(net.pair_sat), net.n_cells, net.n_sats
+    f = len(net.feeder_sat) if net.backhaul else 0
+    ln = len(net.laser) if net.backhaul else 0
+    nv = p + f + 2 * ln
+    rows, cols, vals, b = [], [], [], []
+    r0 = 0
+
+    def add(r: np.ndarray, col: np.ndarray, v: np.ndarray | float) -> None:
+        rows.append(r)
+        cols.append(col)
+        vals.append(np.broadcast_to(np.asarray(v, float), r.shape))
+
+    ip = np.arange(p)
+    # user side of each satellite: sum_c x <= min(down, beams * beam)
+    add(r0 + net.pair_sat, ip, 1.0)
+    b.append(net.user_cap_mbps())
+    r0 += s
+    if net.backhaul:
+        ig = p + np.arange(f)
+        # conservation: sum x(s) - sum g(s) + sum lasers out - sum lasers in <= 0
+        add(r0 + net.pair_sat, ip, 1.0)
+        add(r0 + net.feeder_sat[:f], ig, -1.0)
+        if ln:
+            lp_, lm = p + f + np.arange(ln), p + f + ln + np.arange(ln)
+            a_, b_ = net.laser[:, 0], net.laser[:, 1]
+            add(r0 + a_, lp_, 1.0)
+            add(r0 + b_, lp_, -1.0)
+            add(r0 + b_, lm, 1.0)
+            add(r0 + a_, lm, -1.0)
+        b.append(np.zeros(s))
+        r0 += s
+        add(r0 + net.feeder_sat[:f], ig, 1.0)  # the satellite's gateway link
+        b.append(net.feeder_mbps.astype(float))
+        r0 += s
+        add(r0 + net.feeder_gw[:f], ig, 1.0)  # each gateway's antennas
+        b.append(net.gateway_mbps.astype(float))
+        r0 += len(net.gateway_mbps)
+    A = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(r0, nv))
+    bounds = np.zeros((nv, 2))
+    bounds[:p, 1] = net.beam_mbps[net.pair_sat]
+    bounds[p:p + f, 1] = np.inf
+    bounds[p + f:, 1] = net.laser_mbps
+    M = sp.csr_matrix((np.ones(p), (net.pair_cell, ip)), shape=(c, nv))
+    return A, np.concatenate(b), bounds, p, f, ln, M
+
+
+def _solve(cost: np.ndarray, A: sp.spmatrix, b: np.ndarray, bounds: np.ndarray):
+    res = linprog(cost, A_ub=A, b_ub=b, bounds=bounds, method="highs-ipm")  # interior point + crossover: ~2x the simplex here
+    if res.status != 0:
+        raise RuntimeError(f"HiGHS could not solve the capacity LP: {res.message}")  # a bug: every LP here is feasible (zero flow)
+    return res
+
+
+def _allocation(v: np.ndarray, net: StepNetwork, p: int, f: int, ln: int, lps: int, gap: float, method: str) -> Allocation:
+    x = np.clip(v[:p], 0.0, None)
+    cell = np.bincount(net.pair_cell, x, minlength=net.n_cells)
+    lf = v[p + f:p + f + ln] - v[p + f + ln:p + f + 2 * ln] if ln else np.zeros(len(net.laser))
+    return Allocation(x, cell, v[p:p + f] if f else np.zeros(len(net.feeder_sat)), lf, lps, gap, method)
+
+
+def servable_cells(net: StepNetwork) -> np.ndarray:
+    """(C,) bool: cells with demand and at least one user link."""
+    seen = np.zeros(net.n_cells, bool)
+    seen[net.pair_cell] = True
+    return seen & (net.demand_mbps > 0)
+
+
+def maxmin_lp(net: StepNetwork, max_lps: int = 200) -> Allocation:
+    """Weighted max-min fair allocation (equal share of demand, lexicographically maximised),
+    exactly, by progressive filling with HiGHS LPs; see the module doc."""
+    net.check()
+    A, b, bounds, p, f, ln, M = _flow_rows(net)
+    nv = A.shape[1]
+    d = net.demand_mbps.astype(float)
+    live = servable_cells(net)
+    share = np.zeros(net.n_cells)
+    frozen = ~live
+    lps = 0
+    v = np.zeros(nv)
+    while not frozen.all():
+        if lps >= max_lps:
+            raise RuntimeError(f"max-min filling did not finish in {max_lps} LPs")
+        U = np.flatnonzero(~frozen)
+        Fz = np.flatnonzero(frozen & live)
+        # variables [flow..., t]; rows: flow rows; t d_c - a_c <= 0 (U); -a_c <= -s_c d_c (frozen); a_c <= d_c (all)
+        t_col = sp.csr_matrix(np.zeros((A.shape[0], 1)))
+        blocks = [sp.hstack([A, t_col])]
+        bb = [b]
+        blocks.append(sp.hstack([-M[U], sp.csr_matrix(d[U][:, None])]))
+        bb.append(np.zeros(U.size))
+        if Fz.size:
+            blocks.append(sp.hstack([-M[Fz], sp.csr_matrix((Fz.size, 1))]))
+            bb.append(-share[Fz] * d[Fz] * (1.0 - FREEZE_SLACK))
+        live_idx = np.flatnonzero(live)
+        blocks.append(sp.hstack([M[live_idx], sp.csr_matrix((live_idx.size, 1))]))
+        bb.append(d[live_idx])
+        AA = sp.vstack(blocks, format="csr")
+        cost = np.zeros(nv + 1)
+        cost[-1] = -1.0
+        res = _solve(cost, AA, np.concatenate(bb), np.vstack([bounds, [[0.0, 1.0]]]))
+        lps += 1
+        t = float(np.clip(res.x[-1], 0.0, 1.0))
+        v = res.x[:nv]
+        if t >= 1.0 - 1e-9:
+            share[U] = 1.0
+            frozen[U] = True
+            break
+        duals = -res.ineqlin.marginals[A.shape[0]:A.shape[0] + U.size]
+        hit = U[duals > DUAL_TOL]
+        if not hit.size:  # degenerate duals: freeze all (documented fallback; tests check fairness by brute force)
+            hit = U
+        share[hit] = t
+        frozen[hit] = True
+    return _allocation(v, net, p, f, ln, lps, 0.0, "lp-maxmin")
+
+
+def pwl_breakpoints(k: int) -> np.ndarray:
+    """``k`` shares spaced geometrically in [PWL_MIN_SHARE, 1] (tangent points of log)."""
+    return np.geomspace(PWL_MIN_SHARE, 1.0, max(2, int(k)))
+
+
+def pwl_log_error(k: int) -> float:
+    """Largest gap between log and the minimum of its tangents at :func:`pwl_breakpoints`,
+    over shares in [PWL_MIN_SHARE, 1]: between tangents at ``s`` and ``r s`` it is
+    ``log(r)/(r-1) * ... `` evaluated exactly here (it depends on the ratio only)."""
+    s = pwl_breakpoints(k)
+    r = s[1] / s[0]
+    # tangents at 1 and r meet where log(1)+(x-1) = log(r)+(x-r)/r  ->  x = r log(r)/(r-1)
+    x = r * np.log(r) / (r - 1.0)
+    return float((x - 1.0) - np.log(x))
+
+
+def proportional_lp(net: StepNetwork, breakpoints: int = 24) -> Allocation:
+    """Proportional fair allocation: maximise ``sum d_c log(a_c/d_c)`` with log replaced by
+    the minimum of ``breakpoints`` tangents (one HiGHS LP); see the module doc."""
+    net.check()
+    A, b, bounds, p, f, ln, M = _flow_rows(net)
+    nv = A.shape[1]
+    d = net.demand_mbps.astype(float)
+    live_idx = np.flatnonzero(servable_cells(net))
+    n = live_idx.size
+    if not n:
+        return _allocation(np.zeros(nv), net, p, f, ln, 0, 0.0, "lp-proportional")
+    sk = pwl_breakpoints(breakpoints)
+    K = sk.size
+    w = d[live_idx] / d[live_idx].sum()  # weights normalised: the objective in the LP is O(1)
+    # variables [flow..., z (n)]; rows: z_c - a_c/(d_c s_k) <= log(s_k) - 1 for each k; a_c <= d_c
+    Ml = M[live_idx]
+    Z = sp.identity(n, format="csr")
+    tang = []
+    for k in range(K):
+        tang.append(sp.hstack([sp.diags(-1.0 / (d[live_idx] * sk[k])) @ Ml, Z]))
+    AA = sp.vstack([sp.hstack([A, sp.csr_matrix((A.shape[0], n))]), *tang, sp.hstack([Ml, sp.csr_matrix((n, n))])], format="csr")
+    bb = np.concatenate([b, np.repeat(np.log(sk) - 1.0, n), d[live_idx]])
+    zb = np.column_stack([np.full(n, np.log(PWL_MIN_SHARE) - 1.0 - 1.0 / PWL_MIN_SHARE), np.zeros(n)])
+    cost = np.concatenate([np.zeros(nv), -w])
+    res = _solve(cost, AA, bb, np.vstack([bounds, zb]))
+    alloc = _allocation(res.x[:nv], net, p, f, ln, 1, 0.0, "lp-proportional")
+    achieved = float(np.sum(w * np.log(np.maximum(alloc.cell_mbps[live_idx] / d[live_idx], 1e-300))))
+    gap = max(0.0, -float(res.fun) - achieved)
+    return Allocation(alloc.pair_mbps, alloc.cell_mbps, alloc.feeder_flow, alloc.laser_flow, 1, gap, "lp-proportional")
+
+
+# ---- the fast approximation ----------------------------------------------------------------
+def backhaul_bounds(net: StepNetwork, laser_hops: int = 6) -> np.ndarray:
+    """(S,) Mbps a satellite may send to users as far as backhaul allows, approximately: a
+    satellite above gateways gets its feeder link, at most the sum over those gateways of the
+    gateway's capacity split evenly among the satellites above it; one above none gets its laser
+    terminals' rate if a satellite above a gateway is within ``laser_hops`` laser hops, else 0.
+    Gateway capacity used over lasers is not charged (optimistic)."""
+    s = net.n_sats
+    if not net.backhaul:
+        return np.full(s, np.inf)
+    n_above = np.bincount(net.feeder_gw, minlength=len(net.gateway_mbps)).astype(float)
+    per = net.gateway_mbps / np.maximum(n_above, 1.0)
+    gw_share = np.bincount(net.feeder_sat, per[net.feeder_gw], minlength=s)
+    bound = np.minimum(gw_share, net.feeder_mbps)
+    sees = np.zeros(s, bool)
+    sees[net.feeder_sat] = True
+    if len(net.laser):
+        deg = np.bincount(net.laser.ravel(), minlength=s)
+        adj = sp.csr_matrix((np.ones(2 * len(net.laser)), (np.r_[net.laser[:, 0], net.laser[:, 1]], np.r_[net.laser[:, 1], net.laser[:, 0]])), shape=(s, s))
+        reach = sees.copy()
+        for _ in range(int(laser_hops)):
+            nxt = reach | (adj @ reach.astype(float) > 0)
+            if (nxt == reach).all():
+                break
+            reach = nxt
+        relay = reach & ~sees
+        bound[relay] = deg[relay] * net.laser_mbps
+    return bound
+
+
+def waterfill(net: StepNetwork, rounds: int = 8, laser_hops: int = 6) -> Allocation:
+    """The fast approximation (see the module doc); vectorised, ``rounds`` passes."""
+    net.check()
+    d = net.demand_mbps.astype(float)
+    cap = np.minimum(net.user_cap_mbps(), backhaul_bounds(net, laser_hops))
+    left = cap.copy()
+    unmet = d.copy()
+    room = net.beam_mbps[net.pair_sat].astype(float)
+    x = np.zeros(len(net.pair_sat))
+    c, s = net.pair_cell, net.pair_sat
+    for _ in range(int(rounds)):
+        live = (room > 1e-9) & (left[s] > 1e-9) & (unmet[c] > 1e-9)
+        if not live.any():
+            break
+        n = np.bincount(c[live], minlength=net.n_cells)
+        req = np.where(live, np.minimum(unmet[c] / np.maximum(n[c], 1), room), 0.0)
+        load = np.bincount(s, req, minlength=net.n_sats)
+        scale = np.where(load > left, left / np.maximum(load, 1e-300), 1.0)
+        give = req * scale[s]
+        x += give
+        room -= give
+        left -= np.bincount(s, give, minlength=net.n_sats)
+        unmet -= np.bincount(c, give, minlength=net.n_cells)
+        np.maximum(left, 0.0, out=left)
+        np.maximum(unmet, 0.0, out=unmet)
+    cell = np.bincount(c, x, minlength=net.n_cells)
+    return Allocation(x, cell, np.zeros(len(net.feeder_sat)), np.zeros(len(net.laser)), 0, 0.0, "waterfill")
+
+
+# ---- after the solve ------------------------------------------------------------------------
+def cap_cells_per_satellite(alloc: Allocation, net: StepNetwork, cells_per_beam: int) -> tuple[Allocation, float]:
+    """Keep at most ``beams x cells_per_beam`` cells per satellite (the largest flows); the
+    removed flow (Mbps) is returned. Flows only shrink, so every capacity still holds (the
+    backhaul flows are scaled down with what each satellite no longer sends)."""
+    x = alloc.pair_mbps.copy()
+    used = x > 0
+    if not used.any():
+        return alloc, 0.0
+    limit = (net.beams * int(cells_per_beam)).astype(np.int64)
+    idx = np.flatnonzero(used)
+    order = idx[np.lexsort((-x[idx], net.pair_sat[idx]))]
+    sat = net.pair_sat[order]
+    first = np.r_[0, np.flatnonzero(sat[1:] != sat[:-1]) + 1]
+    rank = np.arange(order.size) - np.repeat(first, np.diff(np.r_[first, order.size]))
+    drop = order[rank >= limit[sat]]
+    removed = float(x[drop].sum())
+    if not drop.size:
+        return alloc, 0.0
+    x[drop] = 0.0
+    cell = np.bincount(net.pair_cell, x, minlength=net.n_cells)
+    return Allocation(x, cell, alloc.feeder_flow, alloc.laser_flow, alloc.lps, alloc.objective_gap, alloc.method), removed
+
+
+def violations(alloc: Allocation, net: StepNetwork, tol_mbps: float = 1e-3) -> dict[str, float]:
+    """Worst excess (Mbps) over each capacity of :class:`StepNetwork` (all <= ``tol_mbps`` for a
+    feasible allocation): cell demand, beam (per user link), satellite user side, gateway link of
+    a satellite, gateway, laser, and flow conservation at satellites (backhaul)."""
+    s = net.n_sats
+    x = alloc.pair_mbps
+    sent = np.bincount(net.pair_sat, x, minlength=s)
+    out = {
+        "negative": float(max(0.0, -x.min(initial=0.0))),
+        "demand": float(np.max(alloc.cell_mbps - net.demand_mbps, initial=0.0)),
+        "beam": float(np.max(x - net.beam_mbps[net.pair_sat], initial=0.0)),
+        "satellite": float(np.max(sent - net.user_cap_mbps(), initial=0.0)),
+    }
+    if net.backhaul and alloc.method.startswith("lp"):
+        g = alloc.feeder_flow
+        into = np.bincount(net.feeder_sat, g, minlength=s)
+        out["feeder"] = float(np.max(into - net.feeder_mbps, initial=0.0))
+        out["gateway"] = float(np.max(np.bincount(net.feeder_gw, g, minlength=len(net.gateway_mbps)) - net.gateway_mbps, initial=0.0))
+        lf = alloc.laser_flow
+        out["laser"] = float(np.max(np.abs(lf) - net.laser_mbps, initial=0.0))
+        net_in = into + np.bincount(net.laser[:, 1], lf, minlength=s) - np.bincount(net.laser[:, 0], lf, minlength=s) if len(net.laser) else into
+        out["conservation"] = float(np.max(sent - net_in, initial=0.0))
+    elif net.backhaul:
+        out["backhaul"] = float(np.max(sent - backhaul_bounds(net), initial=0.0))
+    return out

@@ -1,0 +1,348 @@
+"""The capacity run: satellites, cells, population, gateways and a policy in; per (time, cell)
+allocations out. The edge that wires the arrays of :mod:`leonet.capacity.allocate`.
+
+Per scheduling interval (each instant of the time grid): satellites in view of every cell
+(:func:`leonet.coverage.visibility.visibility`, the same elevation test as coverage), gateway
+links (:func:`leonet.network.links.ground_links`), +Grid laser links that are up
+(:func:`leonet.network.links.laser_links_up`; each satellite keeps its ``lasers`` shortest ones,
+a link works when both ends keep it), demand of active cells; then the allocation. Only the
+satellites that serve a cell and those within ``laser_hops`` laser hops of them enter the
+flow network, with the gateways they see.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+from leonet.capacity.allocate import Allocation, StepNetwork, cap_cells_per_satellite, maxmin_lp, proportional_lp, violations, waterfill
+from leonet.capacity.params import V2MINI, CapacityParams, Supply, infer_generation, supply
+from leonet.coverage.regional import AnalysisArea
+from leonet.coverage.visibility import visibility
+from leonet.errors import InputError
+from leonet.ground.gateways import GroundSites
+from leonet.network.links import DEFAULT_ISL_MAX_RANGE_KM, DEFAULT_MIN_GRAZING_ALT_KM, ground_links, laser_links_up
+from leonet.network.run import laser_topology
+from leonet.orbits.satellites import Satellites, SatelliteUnion
+from leonet.policy.model import ServicePolicy
+from leonet.sources.constellation import Constellation
+
+FAIRNESS = ("maxmin", "proportional")
+METHODS = ("auto", "lp", "approx")
+LP_MAX_CELLS = 20_000  # 'auto' solves LPs up to this many cells per step, else the approximation
+STEP_CHUNK = 32  # instants propagated and scanned at once: bounds the positions and pairs held
+
+
+def satellite_generations(satellites: Satellites) -> np.ndarray:
+    """(sats,) generation codes: inferred from designators and names for element sets; launch
+    batches (new satellites) are v2 mini."""
+    parts = satellites.parts if isinstance(satellites, SatelliteUnion) else (satellites,)
+    out = []
+    for p in parts:
+        if isinstance(p, Constellation):
+            out.append(infer_generation(p.intl_designator, p.name))
+        else:
+            out.append(np.full(len(p), V2MINI, np.int8))
+    return np.concatenate(out) if out else np.zeros(0, np.int8)
+
+
+def demand_from_population(population: np.ndarray, params: CapacityParams) -> np.ndarray:
+    """(cells,) busy-hour demand, Mbps: population x take rate x busy-hour rate per subscriber."""
+    return np.asarray(population, dtype=np.float64) * params.take_rate * params.busy_hour_mbps
+
+
+def gateway_capacity_mbps(sites: GroundSites, params: CapacityParams) -> np.ndarray:
+    """(gateways,) Mbps: antennas (the file's count, else ``gateway_default_antennas``) x
+    ``gateway_antenna_mbps``."""
+    n = np.where(sites.antennas > 0, sites.antennas, params.gateway_default_antennas)
+    return n.astype(np.float64) * params.gateway_antenna_mbps
+
+
+def keep_shortest(links: np.ndarray, length_km: np.ndarray, terminals: np.ndarray) -> np.ndarray:
+    """(L,) bool: each satellite keeps its ``terminals[s]`` shortest links; a link works when
+    both its ends keep it."""
+    if not len(links):
+        return np.zeros(0, bool)
+    ends = np.r_[links[:, 0], links[:, 1]]
+    lid = np.r_[np.arange(len(links)), np.arange(len(links))]
+    order = np.lexsort((np.r_[length_km, length_km], ends))
+    e = ends[order]
+    first = np.r_[0, np.flatnonzero(e[1:] != e[:-1]) + 1]
+    rank = np.arange(e.size) - np.repeat(first, np.diff(np.r_[first, e.size]))
+    ok = np.zeros(2 * len(links), bool)
+    ok[order] = rank < terminals[e]
+    return ok[: len(links)] & ok[len(links):]
+
+
+def highest_satellites(points, cells: np.ndarray, sats: np.ndarray, r_km: np.ndarray, per_cell: int) -> tuple[np.ndarray, np.ndarray]:
+    """The user links ``(cells, sats)`` (P,) cut to the ``per_cell`` satellites highest in each
+    cell's sky (positions ``r_km`` (S, 3); ``points`` the cells' ground points)."""
+    if not cells.size:
+        return cells, sats
+    d = r_km[sats] - points.itrf_km[cells]
+    sin_el = np.einsum("ij,ij->i", d, points.up[cells]) / np.linalg.norm(d, axis=1)
+    order = np.lexsort((-sin_el, cells))
+    c = cells[order]
+    first = np.r_[0, np.flatnonzero(c[1:] != c[:-1]) + 1]
+    rank = np.arange(c.size) - np.repeat(first, np.diff(np.r_[first, c.size]))
+    keep = np.sort(order[rank < per_cell])
+    return cells[keep], sats[keep]
+
+
+@dataclass
+class StepGeometry:
+    """What one instant's networks share: satellite rows in the network (``rows``, global),
+    local user links, gateway links and lasers."""
+
+    rows: np.ndarray
+    pair_sat: np.ndarray
+    pair_cell: np.ndarray
+    feeder_sat: np.ndarray
+    feeder_gw: np.ndarray
+    laser: np.ndarray
+
+
+def step_geometry(cells: np.ndarray, sats: np.ndarray, r_km: np.ndarray, gw_points, links: np.ndarray, sup: Supply,
+                  params: CapacityParams, backhaul: bool) -> StepGeometry:
+    """One instant: ``cells``/``sats`` (P,) user links (global satellite rows), positions
+    ``r_km`` (S, 3) (NaN: not serving), gateways' points, +Grid ``links`` (L, 2)."""
+    serving = np.unique(sats)
+    if not backhaul or not serving.size:
+        rows = serving
+        return StepGeometry(rows, np.searchsorted(rows, sats), cells, np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, 2), np.int64))
+    n = r_km.shape[0]
+    alive = np.isfinite(r_km).all(axis=1)
+    up, length = laser_links_up(r_km, links, DEFAULT_ISL_MAX_RANGE_KM, DEFAULT_MIN_GRAZING_ALT_KM) if len(links) else (np.zeros(0, bool), np.zeros(0))
+    up &= alive[links[:, 0]] & alive[links[:, 1]] if len(links) else up
+    lk = links[up]
+    lk = lk[keep_shortest(lk, length[up], sup.lasers)] if len(lk) else lk
+    reach = np.zeros(n, bool)
+    reach[serving] = True
+    if len(lk):
+        adj = sp.csr_matrix((np.ones(2 * len(lk)), (np.r_[lk[:, 0], lk[:, 1]], np.r_[lk[:, 1], lk[:, 0]])), shape=(n, n))
+        for _ in range(int(params.laser_hops)):
+            nxt = reach | (adj @ reach.astype(np.float64) > 0)
+            if (nxt == reach).all():
+                break
+            reach = nxt
+    rows = np.flatnonzero(reach)
+    gl = ground_links(gw_points.itrf_km, r_km[rows], ground_up=gw_points.up, min_elevation_deg=params.gateway_min_elevation_deg)
+    local = np.full(n, -1, np.int64)
+    local[rows] = np.arange(rows.size)
+    lk = lk[reach[lk[:, 0]] & reach[lk[:, 1]]] if len(lk) else lk
+    return StepGeometry(rows, local[sats], cells, gl.sat.astype(np.int64), gl.ground.astype(np.int64), local[lk] if len(lk) else np.zeros((0, 2), np.int64))
+
+
+def solve(net: StepNetwork, fairness: str, method: str, params: CapacityParams) -> Allocation:
+    """One allocation by ``method`` ('lp' or 'approx') and ``fairness``."""
+    if method == "approx":
+        return waterfill(net, laser_hops=params.laser_hops)
+    return maxmin_lp(net) if fairness == "maxmin" else proportional_lp(net, params.pwl_breakpoints)
+
+
+@dataclass
+class CapacityResult:
+    """Allocations over time. ``demand_mbps`` (C,) busy-hour demand of every cell (what it
+    would ask if active); ``active`` (C, T); ``allocated_mbps`` (C, T) (0 where inactive);
+    ``served_by`` per instant a list of (cell index, catalogue numbers) for cells that got
+    capacity, catalogue numbers by flow, largest first; ``without`` rule description ->
+    allocations ``(C, T)`` with that policy rule left out (the rule's effect); ``stats``:
+    LPs solved, seconds, worst capacity violation, flow removed by the cells-per-beam cap,
+    proportional-fairness objective gap."""
+
+    area: AnalysisArea
+    t_ns: np.ndarray
+    params: CapacityParams
+    fairness: str
+    method: str
+    policy: ServicePolicy
+    demand_mbps: np.ndarray
+    active: np.ndarray
+    allocated_mbps: np.ndarray
+    served_by: list[list[tuple[int, list[int]]]]
+    without: dict[str, np.ndarray] = field(default_factory=dict)
+    stats: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def subscribers(self) -> np.ndarray:
+        """(C,) population x take rate."""
+        return self.area.population * self.params.take_rate
+
+    def sold_out(self, allocated: np.ndarray | None = None) -> np.ndarray:
+        """(C, T) bool: active cells with demand that get less than ``sold_out_share`` of it."""
+        a = self.allocated_mbps if allocated is None else allocated
+        d = self.demand_mbps[:, None]
+        return self.active & (d > 0) & (a < self.params.sold_out_share * d * (1.0 - 1e-9))
+
+    def labels(self) -> list[str]:
+        from leonet.coverage.regional import region_labels
+
+        return region_labels(self.area)
+
+    def region_rows(self, allocated: np.ndarray | None = None, active: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """One row per (time, region): demand of active cells, allocation, share met, cells
+        sold out (the ``OUT.regions`` table, ``t_ns`` for the time)."""
+        a = self.allocated_mbps if allocated is None else allocated
+        act = self.active if active is None else active
+        dem = self.demand_mbps[:, None] * act
+        sold = act & (self.demand_mbps[:, None] > 0) & (a < self.params.sold_out_share * self.demand_mbps[:, None] * (1.0 - 1e-9))
+        cols: dict[str, list] = {"t_ns": [], "region": [], "demand_mbps": [], "allocated_mbps": [], "share_met": [], "cells_sold_out": []}
+        n_t = len(self.t_ns)
+        for label in self.labels():
+            m = self.area.members(label)
+            d = dem[m].sum(axis=0)
+            al = a[m].sum(axis=0)
+            cols["t_ns"].append(self.t_ns)
+            cols["region"].append(np.full(n_t, label, dtype=object))
+            cols["demand_mbps"].append(d)
+            cols["allocated_mbps"].append(al)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                cols["share_met"].append(np.where(d > 0, al / np.where(d > 0, d, 1.0), np.nan))
+            cols["cells_sold_out"].append(sold[m].sum(axis=0).astype(np.int64))
+        order = np.argsort(np.concatenate(cols["t_ns"]), kind="stable")
+        return {k: np.concatenate(v)[order] for k, v in cols.items()}
+
+    def region_summary(self) -> list[dict]:
+        """Per region, means over the instants: demand and allocation (Mbps) of active cells,
+        share met, capacity per subscriber (Mbps), cells sold out, cells and population."""
+        out = []
+        sold = self.sold_out()
+        subs = self.subscribers
+        for label in self.labels():
+            m = self.area.members(label)
+            act = self.active[m]
+            d = (self.demand_mbps[m, None] * act).sum(axis=0)
+            a = self.allocated_mbps[m].sum(axis=0)
+            s = (subs[m, None] * act).sum(axis=0)
+            out.append({
+                "region": label, "cells": int(m.sum()), "population": float(self.area.population[m].sum()),
+                "active_share": float(act.mean()) if m.any() else float("nan"),
+                "demand_mbps": float(d.mean()), "allocated_mbps": float(a.mean()),
+                "share_met": float(a.sum() / d.sum()) if d.sum() > 0 else float("nan"),
+                "mbps_per_subscriber": float(a.sum() / s.sum()) if s.sum() > 0 else float("nan"),
+                "cells_sold_out": float(sold[m].sum(axis=0).mean()),
+            })
+        return out
+
+    def rule_effects(self) -> list[dict]:
+        """For each policy rule: per region, the mean allocation (Mbps) with and without the rule
+        and the gain the rule brings (negative: what it takes away; for a region switched off,
+        its neighbours' gain is what the dark region frees)."""
+        out = []
+        for rule, alloc in self.without.items():
+            for label in self.labels():
+                m = self.area.members(label)
+                with_ = float(self.allocated_mbps[m].sum(axis=0).mean())
+                wo = float(alloc[m].sum(axis=0).mean())
+                out.append({"rule": rule, "region": label, "allocated_mbps_with_rule": with_, "allocated_mbps_without_rule": wo,
+                            "gain_mbps": with_ - wo, "gain_percent": 100.0 * (with_ - wo) / wo if wo > 0 else float("nan")})
+        return out
+
+
+def run_capacity(
+    satellites: Satellites,
+    area: AnalysisArea,
+    t_ns: np.ndarray,
+    policy: ServicePolicy,
+    sites: GroundSites,
+    params: CapacityParams = CapacityParams(),
+    *,
+    fairness: str = "maxmin",
+    method: str = "auto",
+    demand_mbps: np.ndarray | None = None,
+    generation: np.ndarray | None = None,
+    backhaul: bool = True,
+    rule_effects: bool = True,
+    epoch_ns: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> CapacityResult:
+    """Allocate satellite capacity to the cells of ``area`` at each instant of ``t_ns``.
+
+    ``satellites``: those that serve (see :func:`leonet.api.serving_satellites`); ``sites``:
+    gateways (:func:`~leonet.ground.gateways.load_gateways`; points of presence are ignored);
+    ``demand_mbps`` (C,): per-cell demand instead of :func:`demand_from_population`;
+    ``generation`` (sats,) codes instead of :func:`satellite_generations`. ``rule_effects``:
+    also allocate with each policy rule left out (one more allocation per rule and instant).
+    ``epoch_ns``: when shells (for lasers) are inferred, default ``t_ns[0]``."""
+    if fairness not in FAIRNESS:
+        raise InputError(f"fairness {fairness!r} is not one of {', '.join(FAIRNESS)}")
+    if method not in METHODS:
+        raise InputError(f"method {method!r} is not one of {', '.join(METHODS)}")
+    t = np.atleast_1d(np.asarray(t_ns, dtype=np.int64))
+    if not t.size:
+        raise InputError("the time grid is empty")
+    if method == "auto":
+        method = "lp" if len(area) <= LP_MAX_CELLS else "approx"
+    started = time.perf_counter()
+    gen = satellite_generations(satellites) if generation is None else np.asarray(generation, np.int8)
+    if gen.shape != (len(satellites),):
+        raise InputError(f"generation must have one code per satellite ({len(satellites)}), got {gen.shape}")
+    sup = supply(params, gen)
+    d_all = demand_from_population(area.population, params) if demand_mbps is None else np.asarray(demand_mbps, np.float64)
+    if d_all.shape != (len(area),) or np.any(~np.isfinite(d_all)) or np.any(d_all < 0):
+        raise InputError(f"demand must be {len(area)} finite values >= 0 (one per cell)")
+    gws = sites.gateways
+    gw_cap = gateway_capacity_mbps(gws, params)
+    links = laser_topology(satellites, int(t[0]) if epoch_ns is None else int(epoch_ns))[0] if backhaul else np.zeros((0, 2), np.int64)
+    variants: list[tuple[str, ServicePolicy]] = [("", policy)]
+    if rule_effects:
+        for k, rule in enumerate(policy.rules):
+            rest = policy.rules[:k] + policy.rules[k + 1:]
+            variants.append((rule.describe(), ServicePolicy(policy.default_active, rest, policy.name)))
+    actives = [p.active(area.cells, area.res, t, country=area.country) for _, p in variants]
+    n_c, n_t = len(area), t.size
+    allocs = [np.zeros((n_c, n_t)) for _ in variants]
+    served_by: list[list[tuple[int, list[int]]]] = []
+    stats = {"lps": 0.0, "solve_s": 0.0, "max_violation_mbps": 0.0, "cap_removed_mbps": 0.0, "objective_gap_max": 0.0, "steps": float(n_t)}
+    norad = np.asarray(satellites.norad_id)
+    for i in range(0, n_t, STEP_CHUNK):
+        j = min(i + STEP_CHUNK, n_t)
+        r = satellites.at(t[i:j]).serving_positions()
+        vis = visibility(area.points, r, params.min_elevation_deg, pairs=True)
+        for k in range(j - i):
+            cells, sats = vis.pairs(k)
+            cells, sats = highest_satellites(area.points, cells.astype(np.int64), sats.astype(np.int64), r[:, k], params.sats_per_cell)
+            geo = step_geometry(cells, sats, r[:, k], gws.points, links, sup, params, backhaul)
+            s = sup.take(geo.rows)
+            for v, act in enumerate(actives):
+                dem = d_all * act[:, i + k]
+                keep = dem[geo.pair_cell] > 0  # inactive cells get nothing: their links go
+                net = StepNetwork(dem, geo.pair_sat[keep], geo.pair_cell[keep], s.down_mbps, s.beams, s.beam_mbps, s.feeder_mbps,
+                                  geo.feeder_sat, geo.feeder_gw, gw_cap, geo.laser, params.laser_mbps, backhaul)
+                t0 = time.perf_counter()
+                al = solve(net, fairness, method, params)
+                al, removed = cap_cells_per_satellite(al, net, params.cells_per_beam)
+                stats["solve_s"] += time.perf_counter() - t0
+                stats["lps"] += al.lps
+                stats["cap_removed_mbps"] += removed
+                stats["objective_gap_max"] = max(stats["objective_gap_max"], al.objective_gap)
+                stats["max_violation_mbps"] = max(stats["max_violation_mbps"], max(violations(al, net).values()))
+                allocs[v][:, i + k] = al.cell_mbps
+                if v == 0:
+                    served_by.append(_served_by(al, net, norad[geo.rows]))
+            if progress:
+                progress(1)
+    stats["seconds"] = time.perf_counter() - started
+    res = CapacityResult(area, t, params, fairness, method, policy, d_all, actives[0], allocs[0], served_by,
+                         {name: a for (name, _), a in zip(variants[1:], allocs[1:])}, stats)
+    if stats["cap_removed_mbps"] > 0:
+        res.notes.append(f"the cap of {params.cells_per_beam} cell(s) per beam per interval removed {stats['cap_removed_mbps'] / n_t:,.0f} Mbps per instant on average")
+    return res
+
+
+def _served_by(al: Allocation, net: StepNetwork, norad: np.ndarray) -> list[tuple[int, list[int]]]:
+    """(cell, catalogue numbers by flow, largest first) for every cell with flow."""
+    x = al.pair_mbps
+    k = np.flatnonzero(x > 1e-6)
+    if not k.size:
+        return []
+    order = k[np.lexsort((-x[k], net.pair_cell[k]))]
+    c = net.pair_cell[order]
+    ids = norad[net.pair_sat[order]]
+    cuts = np.flatnonzero(c[1:] != c[:-1]) + 1
+    return [(int(cc[0]), [int(v) for v in ii]) for cc, ii in zip(np.split(c, cuts), np.split(ids, cuts))]
