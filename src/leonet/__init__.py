@@ -36,6 +36,7 @@ _EXPORTS = {
     "run_scenario": "leonet.api",
     "write_scenario": "leonet.api",
     "Coverage": "leonet.api",
+    "Capacity": "leonet.api",
     "Route": "leonet.api",
     "PassList": "leonet.api",
     "ScenarioRun": "leonet.jobs.regional",
@@ -55,24 +56,28 @@ _EXPORTS = {
     "InputError": "leonet.errors",
 }
 
-__all__ = sorted([*_EXPORTS, "coverage"]) + ["__version__"]
+__all__ = sorted([*_EXPORTS, "capacity", "coverage"]) + ["__version__"]
 
 
 class _CallableStage(types.ModuleType):
-    """``leonet.coverage`` is both the coverage stage's package (``leonet.coverage.regional``
-    ...) and the front-door function: calling the package runs :func:`leonet.api.coverage`.
-    (Python binds a subpackage to its parent's attribute of the same name, so a plain function
-    ``leonet.coverage`` would be replaced as soon as the stage is imported.)"""
+    """``leonet.coverage`` and ``leonet.capacity`` are both a stage's package
+    (``leonet.coverage.regional``, ``leonet.capacity.run`` ...) and the front-door function of
+    the same name: calling the package runs :func:`leonet.api.coverage` /
+    :func:`leonet.api.capacity`. (Python binds a subpackage to its parent's attribute of the
+    same name, so a plain function ``leonet.coverage`` would be replaced as soon as the stage is
+    imported.)"""
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        from leonet.api import coverage
+        import leonet.api
 
-        return coverage(*args, **kwargs)
+        return getattr(leonet.api, self.__name__.rsplit(".", 1)[1])(*args, **kwargs)
 
 
+import leonet.capacity as _capacity_stage  # noqa: E402  (its __init__ is one docstring)
 import leonet.coverage as _coverage_stage  # noqa: E402  (its __init__ is one docstring)
 
 _coverage_stage.__class__ = _CallableStage
+_capacity_stage.__class__ = _CallableStage
 
 
 def __getattr__(name: str) -> Any:

@@ -316,18 +316,43 @@ def backhaul_bounds(net: StepNetwork, laser_hops: int = 6) -> np.ndarray:
     return bound
 
 
-def waterfill(net: StepNetwork, rounds: int = 8, laser_hops: int = 6) -> Allocation:
-    """The fast approximation (see the module doc); vectorised, ``rounds`` passes."""
+def _rank_within(groups: np.ndarray) -> np.ndarray:
+    """Position of each element within its run of equal ``groups`` values (sorted input)."""
+    first = np.r_[0, np.flatnonzero(groups[1:] != groups[:-1]) + 1]
+    return np.arange(groups.size) - np.repeat(first, np.diff(np.r_[first, groups.size]))
+
+
+def waterfill(net: StepNetwork, rounds: int = 8, laser_hops: int = 6, cells_per_beam: int | None = None,
+              start: np.ndarray | None = None, budget: np.ndarray | None = None, allowed: np.ndarray | None = None) -> Allocation:
+    """The fast approximation (see the module doc); vectorised, ``rounds`` passes.
+
+    With ``cells_per_beam`` a satellite takes on at most ``beams x cells_per_beam`` cells: each
+    round every cell still short asks to be admitted by the satellite in view with the most free
+    slots, and a satellite admits the cells with the lowest share of demand met first. ``start``
+    (P,) flows to build on, ``budget`` (S,) what each satellite may still send (default its user
+    side and backhaul bound) and ``allowed`` (P,) the user links that may carry more: used to top
+    up an LP solution after :func:`cap_cells_per_satellite`."""
     net.check()
     d = net.demand_mbps.astype(float)
-    cap = np.minimum(net.user_cap_mbps(), backhaul_bounds(net, laser_hops))
-    left = cap.copy()
-    unmet = d.copy()
-    room = net.beam_mbps[net.pair_sat].astype(float)
-    x = np.zeros(len(net.pair_sat))
     c, s = net.pair_cell, net.pair_sat
+    x = np.zeros(len(s)) if start is None else np.asarray(start, float).copy()
+    left = np.minimum(net.user_cap_mbps(), backhaul_bounds(net, laser_hops)) if budget is None else np.asarray(budget, float).copy()
+    unmet = np.maximum(d - np.bincount(c, x, minlength=net.n_cells), 0.0)
+    room = net.beam_mbps[s].astype(float) - x
+    ok = np.ones(len(s), bool) if allowed is None else np.asarray(allowed, bool)
+    limit = None if cells_per_beam is None else (net.beams * int(cells_per_beam)).astype(np.int64)
+    admitted = ok & (x > 0) if limit is not None else ok
     for _ in range(int(rounds)):
-        live = (room > 1e-9) & (left[s] > 1e-9) & (unmet[c] > 1e-9)
+        if limit is not None:
+            slots = limit - np.bincount(s[admitted], minlength=net.n_sats)
+            want = np.flatnonzero(ok & ~admitted & (room > 1e-9) & (left[s] > 1e-9) & (unmet[c] > 1e-9) & (slots[s] > 0))
+            if want.size:
+                o = want[np.lexsort((-slots[s[want]], c[want]))]
+                ask = o[_rank_within(c[o]) == 0]  # each cell asks the satellite with most free slots
+                share = np.where(d > 0, 1.0 - unmet / np.where(d > 0, d, 1.0), 1.0)
+                o2 = ask[np.lexsort((-unmet[c[ask]], share[c[ask]], s[ask]))]
+                admitted[o2[_rank_within(s[o2]) < slots[s[o2]]]] = True
+        live = admitted & (room > 1e-9) & (left[s] > 1e-9) & (unmet[c] > 1e-9)
         if not live.any():
             break
         n = np.bincount(c[live], minlength=net.n_cells)
@@ -346,10 +371,11 @@ def waterfill(net: StepNetwork, rounds: int = 8, laser_hops: int = 6) -> Allocat
 
 
 # ---- after the solve ------------------------------------------------------------------------
-def cap_cells_per_satellite(alloc: Allocation, net: StepNetwork, cells_per_beam: int) -> tuple[Allocation, float]:
-    """Keep at most ``beams x cells_per_beam`` cells per satellite (the largest flows); the
-    removed flow (Mbps) is returned. Flows only shrink, so every capacity still holds (the
-    backhaul flows are scaled down with what each satellite no longer sends)."""
+def cap_cells_per_satellite(alloc: Allocation, net: StepNetwork, cells_per_beam: int, top_up: bool = True) -> tuple[Allocation, float]:
+    """Keep at most ``beams x cells_per_beam`` cells per satellite (the largest flows); with
+    ``top_up`` the flow a satellite no longer sends goes to its kept cells by :func:`waterfill`
+    (within their beams and demand), so its backhaul flows stay valid. Returns the allocation and
+    the flow (Mbps) lost in all. No capacity is exceeded: a satellite sends at most what it sent."""
     x = alloc.pair_mbps.copy()
     used = x > 0
     if not used.any():
@@ -365,6 +391,13 @@ def cap_cells_per_satellite(alloc: Allocation, net: StepNetwork, cells_per_beam:
     if not drop.size:
         return alloc, 0.0
     x[drop] = 0.0
+    kept = x > 0
+    if top_up:
+        # What a satellite no longer sends its backhaul still delivers: give it to the kept cells.
+        sent_before = np.bincount(net.pair_sat, alloc.pair_mbps, minlength=net.n_sats)
+        budget = sent_before - np.bincount(net.pair_sat, x, minlength=net.n_sats)
+        x = waterfill(net, start=x, budget=budget, allowed=kept).pair_mbps
+        removed = float(alloc.pair_mbps.sum() - x.sum())
     cell = np.bincount(net.pair_cell, x, minlength=net.n_cells)
     return Allocation(x, cell, alloc.feeder_flow, alloc.laser_flow, alloc.lps, alloc.objective_gap, alloc.method), removed
 

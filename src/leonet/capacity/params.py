@@ -36,9 +36,8 @@ laser_mbps                       100,000      Starlink laser links "100 Gbps" (S
 lasers_per_satellite             3            issue brief (#16): about 3 per satellite (v1.5, v2 mini). v1.0 has none.
 laser_hops                       6            backhaul search radius in laser hops from the serving satellites
                                               (a model bound, not a physical figure).
-sats_per_cell                    8            candidate satellites per cell and interval: the highest in the sky (a
-                                              terminal tracks one satellite per 15 s slot; a cell's users may be
-                                              split among several). A model bound that keeps the LP small.
+sats_per_cell                    0            candidate satellites per cell and interval, the highest in the sky;
+                                              0: every satellite in view. A model bound that shrinks the LP.
 take_rate                        0.02         share of the population subscribing (CLI --take-rate). Estimate:
                                               SpaceX reported ~4.6 M subscribers at the end of 2024 (well under
                                               1 % of the population where it sells); 2 % is a high-uptake scenario.
@@ -96,7 +95,7 @@ class CapacityParams:
     laser_mbps: float = 100_000.0
     lasers_per_satellite: int = 3
     laser_hops: int = 6
-    sats_per_cell: int = 8
+    sats_per_cell: int = 0
     take_rate: float = 0.02
     busy_hour_mbps: float = 3.0
     sold_out_share: float = 0.95
@@ -113,7 +112,7 @@ class CapacityParams:
             raise InputError(f"sold_out_share {self.sold_out_share!r} must be in (0, 1]")
         if not 0.0 <= self.min_elevation_deg <= 90.0 or not 0.0 <= self.gateway_min_elevation_deg <= 90.0:
             raise InputError("elevation masks must be in 0..90 deg")
-        for name in ("beams_v1", "beams_v2mini", "cells_per_beam", "pwl_breakpoints", "interval_s", "sats_per_cell"):
+        for name in ("beams_v1", "beams_v2mini", "cells_per_beam", "pwl_breakpoints", "interval_s"):
             if getattr(self, name) < 1:
                 raise InputError(f"capacity parameter {name} = {getattr(self, name)!r} must be at least 1")
 

@@ -1,0 +1,71 @@
+"""The tables of ``leonet capacity``: one row per (time, cell), one per (time, region), and the
+effect of each policy rule. Built once: the CLI writes them and
+:class:`leonet.api.Capacity`'s ``to_arrow()`` returns them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from leonet.capacity.run import CapacityResult
+from leonet.export.files import timestamps
+
+CELL_COLUMNS = ("time_utc", "cell", "region", "demand_mbps", "allocated_mbps", "served_by", "sold_out")
+REGION_COLUMNS = ("time_utc", "region", "demand_mbps", "allocated_mbps", "share_met", "cells_sold_out")
+RULE_COLUMNS = ("rule", "region", "allocated_mbps_with_rule", "allocated_mbps_without_rule", "gain_mbps", "gain_percent")
+
+
+def capacity_cells_table(res: CapacityResult) -> pa.Table:
+    """One row per (time, cell) of :data:`CELL_COLUMNS`, times in order, cells in the area's
+    order. ``demand_mbps`` is the cell's demand when active and 0 when inactive; ``served_by``
+    the catalogue numbers of the satellites that send it traffic, largest share first,
+    space-separated ('' for none); ``sold_out``: active, with demand, and less than
+    ``sold_out_share`` of it met. Cells are H3 indexes in hex."""
+    n_c, n_t = len(res.area), len(res.t_ns)
+    served = np.full((n_t, n_c), "", dtype=object)
+    for k, step in enumerate(res.served_by):
+        for c, ids in step:
+            served[k, c] = " ".join(map(str, ids))
+    cells = np.array([f"{int(c):x}" for c in res.area.cells], dtype=object)
+    demand = (res.demand_mbps[:, None] * res.active).T.reshape(-1)
+    return pa.table({
+        "time_utc": timestamps(np.repeat(res.t_ns, n_c)),
+        "cell": pa.array(np.tile(cells, n_t), pa.string()),
+        "region": pa.array(np.tile(res.area.region.astype(object), n_t), pa.string()),
+        "demand_mbps": pa.array(demand),
+        "allocated_mbps": pa.array(res.allocated_mbps.T.reshape(-1)),
+        "served_by": pa.array(served.reshape(-1), pa.string()),
+        "sold_out": pa.array(res.sold_out().T.reshape(-1)),
+    })
+
+
+def capacity_regions_table(res: CapacityResult) -> pa.Table:
+    """One row per (time, region) of :data:`REGION_COLUMNS` (``share_met`` null where a region
+    asks for nothing, e.g. all its cells inactive)."""
+    rows = res.region_rows()
+    share = rows["share_met"]
+    return pa.table({
+        "time_utc": timestamps(rows["t_ns"]),
+        "region": pa.array(rows["region"], pa.string()),
+        "demand_mbps": pa.array(rows["demand_mbps"]),
+        "allocated_mbps": pa.array(rows["allocated_mbps"]),
+        "share_met": pa.array(share, mask=~np.isfinite(share)),
+        "cells_sold_out": pa.array(rows["cells_sold_out"]),
+    })
+
+
+def capacity_rules_table(res: CapacityResult) -> pa.Table:
+    """One row per (policy rule, region) of :data:`RULE_COLUMNS`: mean allocation over the
+    instants with the rule and without it, and the gain the rule brings."""
+    rows = res.rule_effects()
+    return pa.table({k: pa.array([r[k] for r in rows], pa.string() if k in ("rule", "region") else pa.float64()) for k in RULE_COLUMNS})
+
+
+def sibling_path(output: str | Path, what: str, fmt: str) -> Path:
+    """``OUT.<what>.<ext>`` beside ``output`` (its own extension dropped): ``cap.csv`` ->
+    ``cap.regions.csv``."""
+    p = Path(output)
+    stem = p.name[: -len(p.suffix)] if p.suffix.lower() in (".csv", ".parquet", ".pq") else p.name
+    return p.with_name(f"{stem}.{what}.{'csv' if fmt == 'csv' else 'parquet'}")
