@@ -22,8 +22,8 @@ the smallest flows and reports what it removed.
 Fairness is on the share of demand met, ``a_c / d_c``, which with demand proportional to
 subscribers is fairness on the rate per subscriber:
 
-* **max-min** (:func:`maxmin_lp`): progressive filling by successive LPs (HiGHS through
-  :func:`scipy.optimize.linprog`): maximise the common share ``t`` of the cells not yet frozen;
+* **max-min** (:func:`maxmin_lp`): progressive filling by successive LPs (HiGHS, through
+  ``highspy``; each LP re-solves the last one's model from its basis): maximise the common share ``t`` of the cells not yet frozen;
   cells whose row has a non-zero dual are bottlenecked (no feasible flow gives all of them more
   than ``t`` while the others keep at least ``t``) and are frozen at ``t``; repeat.
 * **proportional** (:func:`proportional_lp`): maximise ``sum_c d_c log(a_c / d_c)``. log is
@@ -44,7 +44,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import linprog
 
 from leonet.errors import InputError
 
@@ -169,11 +168,52 @@ def _flow_rows(net: StepNetwork) -> tuple[sp.csr_matrix, np.ndarray, list[tuple[
     return A, np.concatenate(b), bounds, p, f, ln, M
 
 
-def _solve(cost: np.ndarray, A: sp.spmatrix, b: np.ndarray, bounds: np.ndarray):
-    res = linprog(cost, A_ub=A, b_ub=b, bounds=bounds, method="highs-ipm")  # interior point + crossover: ~2x the simplex here
-    if res.status != 0:
-        raise RuntimeError(f"HiGHS could not solve the capacity LP: {res.message}")  # a bug: every LP here is feasible (zero flow)
-    return res
+class _Model:
+    """A HiGHS model ``min cost.v`` s.t. ``row_lo <= A v <= row_up``, ``lo <= v <= up``, kept
+    between solves so that a changed model re-solves from the last basis (dual simplex)."""
+
+    def __init__(self, cost: np.ndarray, A: sp.spmatrix, row_lo: np.ndarray, row_up: np.ndarray, bounds: np.ndarray) -> None:
+        import highspy
+        from highspy._core import _Highs
+
+        self.inf = highspy.kHighsInf
+        # The solver itself: highspy's Python class around it prints a banner to stdout when
+        # made (only the CLI may print) and adds callbacks that are not used here.
+        h = _Highs()
+        h.setOptionValue("output_flag", False)
+        # The first solve by interior point (with crossover, so a basis and duals come out: ~5x
+        # faster than simplex on the Taiwan region at res 5); re-solves by primal simplex from
+        # that basis (freezing cells keeps the last solution feasible; ~3x faster than dual).
+        h.setOptionValue("solver", "ipm")
+        lp = highspy.HighsLp()
+        csc = sp.csc_matrix(A)
+        lp.num_col_, lp.num_row_ = csc.shape[1], csc.shape[0]
+        lp.col_cost_ = np.asarray(cost, float)
+        lp.col_lower_ = np.asarray(bounds[:, 0], float)
+        lp.col_upper_ = np.where(np.isinf(bounds[:, 1]), self.inf, bounds[:, 1])
+        lp.row_lower_ = np.where(np.isinf(row_lo), -self.inf, row_lo)
+        lp.row_upper_ = np.where(np.isinf(row_up), self.inf, row_up)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = csc.indptr.astype(np.int32)
+        lp.a_matrix_.index_ = csc.indices.astype(np.int32)
+        lp.a_matrix_.value_ = csc.data.astype(float)
+        h.passModel(lp)
+        self.h = h
+        self.solves = 0
+
+    def run(self) -> tuple[np.ndarray, np.ndarray, float]:
+        """Solve; (column values, row duals, objective)."""
+        import highspy
+
+        if self.solves == 1:
+            self.h.setOptionValue("solver", "simplex")
+            self.h.setOptionValue("simplex_strategy", 4)
+        self.h.run()
+        self.solves += 1
+        if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            raise RuntimeError(f"HiGHS could not solve the capacity LP: {self.h.modelStatusToString(self.h.getModelStatus())}")  # every LP here is feasible (zero flow)
+        sol = self.h.getSolution()
+        return np.asarray(sol.col_value), np.asarray(sol.row_dual), float(self.h.getInfo().objective_function_value)
 
 
 def _allocation(v: np.ndarray, net: StepNetwork, p: int, f: int, ln: int, lps: int, gap: float, method: str) -> Allocation:
@@ -190,53 +230,52 @@ def servable_cells(net: StepNetwork) -> np.ndarray:
     return seen & (net.demand_mbps > 0)
 
 
-def maxmin_lp(net: StepNetwork, max_lps: int = 200) -> Allocation:
+def maxmin_lp(net: StepNetwork, max_lps: int = 500) -> Allocation:
     """Weighted max-min fair allocation (equal share of demand, lexicographically maximised),
-    exactly, by progressive filling with HiGHS LPs; see the module doc."""
+    exactly, by progressive filling with HiGHS LPs (each re-solve starts from the last basis);
+    see the module doc."""
     net.check()
     A, b, bounds, p, f, ln, M = _flow_rows(net)
     nv = A.shape[1]
     d = net.demand_mbps.astype(float)
-    live = servable_cells(net)
-    share = np.zeros(net.n_cells)
-    frozen = ~live
-    lps = 0
-    v = np.zeros(nv)
+    live = np.flatnonzero(servable_cells(net))
+    if not live.size:
+        return _allocation(np.zeros(nv), net, p, f, ln, 0, 0.0, "lp-maxmin")
+    Ml = M[live]
+    n = live.size
+    # columns [flow..., u (n) share of each live cell, t]; rows: flow rows <= b;
+    # d_c u_c - a_c <= 0; t - u_c <= 0 (while c is not frozen); a_c <= d_c.
+    # Freezing only changes bounds (u_c fixed, its t row dropped), so each re-solve starts
+    # from the last basis.
+    I = sp.identity(n, format="csr")
+    AA = sp.vstack([sp.hstack([A, sp.csr_matrix((A.shape[0], n + 1))]),
+                    sp.hstack([-Ml, sp.diags(d[live]), sp.csr_matrix((n, 1))]),
+                    sp.hstack([sp.csr_matrix((n, nv)), -I, sp.csr_matrix(np.ones((n, 1)))]),
+                    sp.hstack([Ml, sp.csr_matrix((n, n + 1))])], format="csr")
+    r_fair = A.shape[0] + n
+    up = np.concatenate([b, np.zeros(n), np.zeros(n), d[live]])
+    cost = np.zeros(nv + n + 1)
+    cost[-1] = -1.0
+    model = _Model(cost, AA, np.full(up.size, -np.inf), up, np.vstack([bounds, np.tile([0.0, 1.0], (n + 1, 1))]))
+    frozen = np.zeros(n, bool)
+    v = np.zeros(nv + n + 1)
     while not frozen.all():
-        if lps >= max_lps:
+        if model.solves >= max_lps:
             raise RuntimeError(f"max-min filling did not finish in {max_lps} LPs")
-        U = np.flatnonzero(~frozen)
-        Fz = np.flatnonzero(frozen & live)
-        # variables [flow..., t]; rows: flow rows; t d_c - a_c <= 0 (U); -a_c <= -s_c d_c (frozen); a_c <= d_c (all)
-        t_col = sp.csr_matrix(np.zeros((A.shape[0], 1)))
-        blocks = [sp.hstack([A, t_col])]
-        bb = [b]
-        blocks.append(sp.hstack([-M[U], sp.csr_matrix(d[U][:, None])]))
-        bb.append(np.zeros(U.size))
-        if Fz.size:
-            blocks.append(sp.hstack([-M[Fz], sp.csr_matrix((Fz.size, 1))]))
-            bb.append(-share[Fz] * d[Fz] * (1.0 - FREEZE_SLACK))
-        live_idx = np.flatnonzero(live)
-        blocks.append(sp.hstack([M[live_idx], sp.csr_matrix((live_idx.size, 1))]))
-        bb.append(d[live_idx])
-        AA = sp.vstack(blocks, format="csr")
-        cost = np.zeros(nv + 1)
-        cost[-1] = -1.0
-        res = _solve(cost, AA, np.concatenate(bb), np.vstack([bounds, [[0.0, 1.0]]]))
-        lps += 1
-        t = float(np.clip(res.x[-1], 0.0, 1.0))
-        v = res.x[:nv]
+        v, dual, _ = model.run()
+        t = float(np.clip(v[-1], 0.0, 1.0))
         if t >= 1.0 - 1e-9:
-            share[U] = 1.0
-            frozen[U] = True
             break
-        duals = -res.ineqlin.marginals[A.shape[0]:A.shape[0] + U.size]
-        hit = U[duals > DUAL_TOL]
+        y = np.abs(dual[r_fair:r_fair + n])
+        hit = np.flatnonzero(~frozen & (y > DUAL_TOL))
         if not hit.size:  # degenerate duals: freeze all (documented fallback; tests check fairness by brute force)
-            hit = U
-        share[hit] = t
+            hit = np.flatnonzero(~frozen)
         frozen[hit] = True
-    return _allocation(v, net, p, f, ln, lps, 0.0, "lp-maxmin")
+        level = t * (1.0 - FREEZE_SLACK)
+        for k in hit.tolist():
+            model.h.changeColBounds(nv + k, level, level)
+            model.h.changeRowBounds(r_fair + k, -model.inf, model.inf)
+    return _allocation(v[:nv], net, p, f, ln, model.solves, 0.0, "lp-maxmin")
 
 
 def pwl_breakpoints(k: int) -> np.ndarray:
@@ -267,22 +306,19 @@ def proportional_lp(net: StepNetwork, breakpoints: int = 24) -> Allocation:
     if not n:
         return _allocation(np.zeros(nv), net, p, f, ln, 0, 0.0, "lp-proportional")
     sk = pwl_breakpoints(breakpoints)
-    K = sk.size
     w = d[live_idx] / d[live_idx].sum()  # weights normalised: the objective in the LP is O(1)
-    # variables [flow..., z (n)]; rows: z_c - a_c/(d_c s_k) <= log(s_k) - 1 for each k; a_c <= d_c
+    # columns [flow..., z (n)]; rows: z_c - a_c/(d_c s_k) <= log(s_k) - 1 for each k; a_c <= d_c
     Ml = M[live_idx]
     Z = sp.identity(n, format="csr")
-    tang = []
-    for k in range(K):
-        tang.append(sp.hstack([sp.diags(-1.0 / (d[live_idx] * sk[k])) @ Ml, Z]))
+    tang = [sp.hstack([sp.diags(-1.0 / (d[live_idx] * s_)) @ Ml, Z]) for s_ in sk]
     AA = sp.vstack([sp.hstack([A, sp.csr_matrix((A.shape[0], n))]), *tang, sp.hstack([Ml, sp.csr_matrix((n, n))])], format="csr")
-    bb = np.concatenate([b, np.repeat(np.log(sk) - 1.0, n), d[live_idx]])
+    up = np.concatenate([b, np.repeat(np.log(sk) - 1.0, n), d[live_idx]])
     zb = np.column_stack([np.full(n, np.log(PWL_MIN_SHARE) - 1.0 - 1.0 / PWL_MIN_SHARE), np.zeros(n)])
-    cost = np.concatenate([np.zeros(nv), -w])
-    res = _solve(cost, AA, bb, np.vstack([bounds, zb]))
-    alloc = _allocation(res.x[:nv], net, p, f, ln, 1, 0.0, "lp-proportional")
+    model = _Model(np.concatenate([np.zeros(nv), -w]), AA, np.full(up.size, -np.inf), up, np.vstack([bounds, zb]))
+    v, _, obj = model.run()
+    alloc = _allocation(v[:nv], net, p, f, ln, 1, 0.0, "lp-proportional")
     achieved = float(np.sum(w * np.log(np.maximum(alloc.cell_mbps[live_idx] / d[live_idx], 1e-300))))
-    gap = max(0.0, -float(res.fun) - achieved)
+    gap = max(0.0, -obj - achieved)
     return Allocation(alloc.pair_mbps, alloc.cell_mbps, alloc.feeder_flow, alloc.laser_flow, 1, gap, "lp-proportional")
 
 
@@ -322,7 +358,7 @@ def _rank_within(groups: np.ndarray) -> np.ndarray:
     return np.arange(groups.size) - np.repeat(first, np.diff(np.r_[first, groups.size]))
 
 
-def waterfill(net: StepNetwork, rounds: int = 8, laser_hops: int = 6, cells_per_beam: int | None = None,
+def waterfill(net: StepNetwork, rounds: int = 32, laser_hops: int = 6, cells_per_beam: int | None = None,
               start: np.ndarray | None = None, budget: np.ndarray | None = None, allowed: np.ndarray | None = None) -> Allocation:
     """The fast approximation (see the module doc); vectorised, ``rounds`` passes.
 
