@@ -17,6 +17,7 @@ columns the matching CLI command writes. Nothing here prints; long work reports 
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -256,7 +257,7 @@ def capacity(
     changes). Only satellites in ``states`` serve (default operational)."""
     from leonet.capacity.params import CapacityParams, parse_generation
     from leonet.capacity.run import run_capacity
-    from leonet.ground.gateways import load_gateways
+    from leonet.ground.gateways import load_gateways, packaged_gateways_path
 
     grid = _grid(grid)
     targets, dark = capacity_inputs(regions, inactive, take_rate, fairness, h3_res, method)
@@ -274,7 +275,7 @@ def capacity(
     policy = policy or ServicePolicy.active_everywhere()
     for r in dark:
         policy = policy.deactivate(r)
-    sites = load_gateways(gateways)
+    sites = load_gateways(gateways if gateways is not None else packaged_gateways_path())  # the default set, without parsing the community file again
     check_element_age(as_satellites(satellites), grid.start_ns, grid.t_ns[-1], allow_stale_elements)
     sats, left, note = serving_satellites(satellites, states)
     area = build_area(targets, h3_res, 0.0)
@@ -644,6 +645,14 @@ def write_scenario(run: ScenarioRun, output_dir: str | Path, command_line: str |
                         launch_batches=len(sc.launches), notes=run.notes)
     paths = write_tables(result_tables(run.result, run.baseline, sc.beam_radius_km), out, meta)
     paths["report"] = write_report(out / "report.html", sc.name, sc.description, run.result, run.baseline, sc.beam_radius_km, run.facts())
+    if run.capacity is not None:
+        from leonet.export.capacity import capacity_cells_table, capacity_regions_table, capacity_rules_table
+        from leonet.export.files import write_table
+
+        cap_meta = {**meta, "capacity_params": json.dumps({p["parameter"]: p["value"] for p in run.capacity.params.table()})}
+        for name, table in (("capacity_cells", capacity_cells_table), ("capacity_regions", capacity_regions_table), ("capacity_rules", capacity_rules_table)):
+            paths[name] = out / f"{name}.parquet"
+            write_table(table(run.capacity), paths[name], "parquet", metadata=cap_meta)
     run.paths = paths
     return paths
 

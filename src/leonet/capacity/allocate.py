@@ -396,6 +396,8 @@ def waterfill(net: StepNetwork, rounds: int = 32, laser_hops: int = 6, cells_per
         load = np.bincount(s, req, minlength=net.n_sats)
         scale = np.where(load > left, left / np.maximum(load, 1e-300), 1.0)
         give = req * scale[s]
+        if limit is None and give.sum() <= 1e-9 * max(d.sum(), 1.0):
+            break  # nothing moves any more
         x += give
         room -= give
         left -= np.bincount(s, give, minlength=net.n_sats)

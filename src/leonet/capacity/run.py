@@ -93,6 +93,26 @@ def highest_satellites(points, cells: np.ndarray, sats: np.ndarray, r_km: np.nda
     return cells[keep], sats[keep]
 
 
+def nearest_lasers(r_km: np.ndarray, terminals: np.ndarray, max_range_km: float = DEFAULT_ISL_MAX_RANGE_KM) -> np.ndarray:
+    """Laser links ``(L, 2)`` of one instant for the approximation: each satellite to its
+    ``terminals`` nearest neighbours within ``max_range_km`` (a k-d tree query, milliseconds for
+    10,000 satellites, where inferring shells for the +Grid takes most of a second). In-plane
+    and adjacent-plane neighbours are the nearest ones in a Walker shell, so this is close to
+    the +Grid; :func:`keep_shortest` then leaves each satellite at most its terminals."""
+    from scipy.spatial import cKDTree
+
+    alive = np.flatnonzero(np.isfinite(r_km).all(axis=1) & (terminals > 0))
+    k = int(terminals.max(initial=0))
+    if alive.size < 2 or k < 1:
+        return np.zeros((0, 2), np.int64)
+    dist, idx = cKDTree(r_km[alive]).query(r_km[alive], k=min(k + 1, alive.size), distance_upper_bound=max_range_km)
+    a = np.repeat(np.arange(alive.size), idx.shape[1] - 1)
+    b = idx[:, 1:].reshape(-1)
+    ok = np.isfinite(dist[:, 1:].reshape(-1))
+    pairs = np.sort(np.stack([alive[a[ok]], alive[b[ok]]], 1), axis=1)
+    return np.unique(pairs, axis=0)
+
+
 @dataclass
 class StepGeometry:
     """What one instant's networks share: satellite rows in the network (``rows``, global),
@@ -106,11 +126,14 @@ class StepGeometry:
     laser: np.ndarray
 
 
-def step_geometry(cells: np.ndarray, sats: np.ndarray, r_km: np.ndarray, gw_points, links: np.ndarray, sup: Supply,
+def step_geometry(cells: np.ndarray, sats: np.ndarray, r_km: np.ndarray, gw_points, links: np.ndarray | None, sup: Supply,
                   params: CapacityParams, backhaul: bool) -> StepGeometry:
     """One instant: ``cells``/``sats`` (P,) user links (global satellite rows), positions
-    ``r_km`` (S, 3) (NaN: not serving), gateways' points, +Grid ``links`` (L, 2)."""
+    ``r_km`` (S, 3) (NaN: not serving), gateways' points, +Grid ``links`` (L, 2) or None for
+    :func:`nearest_lasers`."""
     serving = np.unique(sats)
+    if links is None:  # the approximation: nearest-neighbour lasers of this instant
+        links = nearest_lasers(r_km, sup.lasers)
     if not backhaul or not serving.size:
         rows = serving
         return StepGeometry(rows, np.searchsorted(rows, sats), cells, np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, 2), np.int64))
@@ -288,7 +311,12 @@ def run_capacity(
         raise InputError(f"demand must be {len(area)} finite values >= 0 (one per cell)")
     gws = sites.gateways
     gw_cap = gateway_capacity_mbps(gws, params)
-    links = laser_topology(satellites, int(t[0]) if epoch_ns is None else int(epoch_ns))[0] if backhaul else np.zeros((0, 2), np.int64)
+    if not backhaul:
+        links = np.zeros((0, 2), np.int64)
+    elif method == "approx":
+        links = None  # nearest-neighbour lasers per instant (see nearest_lasers)
+    else:
+        links = laser_topology(satellites, int(t[0]) if epoch_ns is None else int(epoch_ns))[0]
     variants: list[tuple[str, ServicePolicy]] = [("", policy)]
     if rule_effects:
         for k, rule in enumerate(policy.rules):

@@ -93,7 +93,11 @@ def capacity(sources, preset, repair_checksums, cache_dir, regions, start, durat
 
 def print_capacity(cap: api.Capacity) -> None:
     """The per-region summary and each policy rule's effect."""
-    res = cap.result
+    print_capacity_result(cap.result)
+
+
+def print_capacity_result(res) -> None:
+    """A :class:`~leonet.capacity.run.CapacityResult`'s per-region summary and each policy rule's effect."""
     t = Table(title=f"capacity ({res.fairness} fair, {res.method}), means over {len(res.t_ns)} interval(s)", title_justify="left")
     for col in ("region", "cells", "active %", "demand Gbps", "allocated Gbps", "share met %", "Mbps per subscriber", "cells sold out"):
         t.add_column(col, justify="left" if col == "region" else "right")
@@ -102,6 +106,7 @@ def print_capacity(cap: api.Capacity) -> None:
                   "-" if r["share_met"] != r["share_met"] else f"{100 * r['share_met']:.1f}",
                   "-" if r["mbps_per_subscriber"] != r["mbps_per_subscriber"] else f"{r['mbps_per_subscriber']:.2f}", f"{r['cells_sold_out']:,.1f}")
     out_console.print(t)
+    out_console.print(f"capacity: {len(res.t_ns)} interval(s) of {len(res.area):,} cells in {res.stats['seconds']:.2f} s", highlight=False)
     for e in res.rule_effects():
         out_console.print(f"{e['rule']}: {e['region']} {'gains' if e['gain_mbps'] >= 0 else 'loses'} {abs(e['gain_mbps']) / 1e3:,.1f} Gbps "
                           f"({e['allocated_mbps_without_rule'] / 1e3:,.1f} -> {e['allocated_mbps_with_rule'] / 1e3:,.1f})", highlight=False, markup=False)
