@@ -190,6 +190,7 @@ class CapacityResult:
     without: dict[str, np.ndarray] = field(default_factory=dict)
     stats: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    step_seconds: np.ndarray | None = None  # (T,) wall time of each instant: its share of propagation and visibility, links, every allocation
 
     @property
     def subscribers(self) -> np.ndarray:
@@ -328,11 +329,16 @@ def run_capacity(
     served_by: list[list[tuple[int, list[int]]]] = []
     stats = {"lps": 0.0, "solve_s": 0.0, "max_violation_mbps": 0.0, "cap_removed_mbps": 0.0, "objective_gap_max": 0.0, "steps": float(n_t)}
     norad = np.asarray(satellites.norad_id)
+    step_seconds = np.zeros(n_t)
+    stats["setup_s"] = time.perf_counter() - started
     for i in range(0, n_t, STEP_CHUNK):
         j = min(i + STEP_CHUNK, n_t)
+        t_chunk = time.perf_counter()
         r = satellites.at(t[i:j]).serving_positions()
         vis = visibility(area.points, r, params.min_elevation_deg, pairs=True)
+        step_seconds[i:j] = (time.perf_counter() - t_chunk) / (j - i)
         for k in range(j - i):
+            t_step = time.perf_counter()
             cells, sats = vis.pairs(k)
             cells, sats = highest_satellites(area.points, cells.astype(np.int64), sats.astype(np.int64), r[:, k], params.sats_per_cell)
             geo = step_geometry(cells, sats, r[:, k], gws.points, links, sup, params, backhaul)
@@ -356,11 +362,12 @@ def run_capacity(
                 allocs[v][:, i + k] = al.cell_mbps
                 if v == 0:
                     served_by.append(_served_by(al, net, norad[geo.rows]))
+            step_seconds[i + k] += time.perf_counter() - t_step
             if progress:
                 progress(1)
     stats["seconds"] = time.perf_counter() - started
     res = CapacityResult(area, t, params, fairness, method, policy, d_all, actives[0], allocs[0], served_by,
-                         {name: a for (name, _), a in zip(variants[1:], allocs[1:])}, stats)
+                         {name: a for (name, _), a in zip(variants[1:], allocs[1:])}, stats, step_seconds=step_seconds)
     if stats["cap_removed_mbps"] > 0:
         res.notes.append(f"the cap of {params.cells_per_beam} cell(s) per beam per interval removed {stats['cap_removed_mbps'] / n_t:,.0f} Mbps per instant on average")
     return res
