@@ -55,8 +55,8 @@ def test_conservation_and_inactive_cells(runs) -> None:
         twn = res.area.members("TWN")
         assert twn.any() and np.all(res.allocated_mbps[twn] == 0.0)  # inactive cells get exactly 0
         assert not res.sold_out()[twn].any()
-        for step in res.served_by:
-            assert all(not twn[c] for c, _ in step)
+        for cells, ids, start in res.served_by:
+            assert not twn[cells].any() and len(ids) == start[-1] and np.all(np.diff(start) > 0)
 
 
 def test_taiwan_dark_frees_capacity_for_its_neighbours(runs) -> None:

@@ -360,7 +360,9 @@ def _rank_within(groups: np.ndarray) -> np.ndarray:
 
 def waterfill(net: StepNetwork, rounds: int = 32, laser_hops: int = 6, cells_per_beam: int | None = None,
               start: np.ndarray | None = None, budget: np.ndarray | None = None, allowed: np.ndarray | None = None) -> Allocation:
-    """The fast approximation (see the module doc); vectorised, ``rounds`` passes.
+    """The fast approximation (see the module doc); vectorised, at most ``rounds`` passes over
+    the user links still able to carry more (the set shrinks as cells are met and satellites
+    run out, so later passes are cheap).
 
     With ``cells_per_beam`` a satellite takes on at most ``beams x cells_per_beam`` cells: each
     round every cell still short asks to be admitted by the satellite in view with the most free
@@ -370,72 +372,87 @@ def waterfill(net: StepNetwork, rounds: int = 32, laser_hops: int = 6, cells_per
     up an LP solution after :func:`cap_cells_per_satellite`."""
     net.check()
     d = net.demand_mbps.astype(float)
-    c, s = net.pair_cell, net.pair_sat
-    x = np.zeros(len(s)) if start is None else np.asarray(start, float).copy()
+    c_all, s_all = net.pair_cell, net.pair_sat
+    x = np.zeros(len(s_all)) if start is None else np.asarray(start, float).copy()
     left = np.minimum(net.user_cap_mbps(), backhaul_bounds(net, laser_hops)) if budget is None else np.asarray(budget, float).copy()
-    unmet = np.maximum(d - np.bincount(c, x, minlength=net.n_cells), 0.0)
-    room = net.beam_mbps[s].astype(float) - x
-    ok = np.ones(len(s), bool) if allowed is None else np.asarray(allowed, bool)
+    unmet = np.maximum(d - np.bincount(c_all, x, minlength=net.n_cells), 0.0)
     limit = None if cells_per_beam is None else (net.beams * int(cells_per_beam)).astype(np.int64)
-    admitted = ok & (x > 0) if limit is not None else ok
+    # the links in play, sorted by cell (as the visibility pairs come)
+    idx = np.flatnonzero(np.ones(len(s_all), bool) if allowed is None else np.asarray(allowed, bool))
+    idx = idx[np.argsort(c_all[idx], kind="stable")]
+    admitted = x[idx] > 0 if limit is not None else np.ones(idx.size, bool)
+    used = np.bincount(s_all[idx[admitted]], minlength=net.n_sats) if limit is not None else None
     for _ in range(int(rounds)):
+        c, s = c_all[idx], s_all[idx]
+        room = net.beam_mbps[s] - x[idx]
+        alive = (room > 1e-9) & (left[s] > 1e-9) & (unmet[c] > 1e-9)
+        if not alive.all():  # drop what can carry no more
+            idx, admitted, c, s, room = idx[alive], admitted[alive], c[alive], s[alive], room[alive]
+        if not idx.size:
+            break
         if limit is not None:
-            slots = limit - np.bincount(s[admitted], minlength=net.n_sats)
-            want = np.flatnonzero(ok & ~admitted & (room > 1e-9) & (left[s] > 1e-9) & (unmet[c] > 1e-9) & (slots[s] > 0))
+            slots = limit - used
+            want = np.flatnonzero(~admitted & (slots[s] > 0))
             if want.size:
-                o = want[np.lexsort((-slots[s[want]], c[want]))]
-                ask = o[_rank_within(c[o]) == 0]  # each cell asks the satellite with most free slots
-                share = np.where(d > 0, 1.0 - unmet / np.where(d > 0, d, 1.0), 1.0)
-                o2 = ask[np.lexsort((-unmet[c[ask]], share[c[ask]], s[ask]))]
-                admitted[o2[_rank_within(s[o2]) < slots[s[o2]]]] = True
-        live = admitted & (room > 1e-9) & (left[s] > 1e-9) & (unmet[c] > 1e-9)
+                wc, ws = c[want], slots[s[want]]
+                cut = np.r_[0, np.flatnonzero(wc[1:] != wc[:-1]) + 1]
+                best = np.maximum.reduceat(ws, cut)
+                is_best = ws == np.repeat(best, np.diff(np.r_[cut, wc.size]))
+                first = want[is_best]
+                fc = c[first]
+                ask = first[np.r_[True, fc[1:] != fc[:-1]]]  # each cell asks one satellite: the one with most free slots
+                share = 1.0 - unmet[c[ask]] / np.where(d[c[ask]] > 0, d[c[ask]], 1.0)
+                o = ask[np.lexsort((-unmet[c[ask]], share, s[ask]))]
+                take = o[_rank_within(s[o]) < slots[s[o]]]
+                admitted[take] = True
+                used += np.bincount(s[take], minlength=net.n_sats)
+            live = admitted
+        else:
+            live = np.ones(idx.size, bool)
         if not live.any():
             break
-        n = np.bincount(c[live], minlength=net.n_cells)
-        req = np.where(live, np.minimum(unmet[c] / np.maximum(n[c], 1), room), 0.0)
-        load = np.bincount(s, req, minlength=net.n_sats)
+        lc, ls, li = c[live], s[live], idx[live]
+        n = np.bincount(lc, minlength=net.n_cells)
+        req = np.minimum(unmet[lc] / np.maximum(n[lc], 1), room[live])
+        load = np.bincount(ls, req, minlength=net.n_sats)
         scale = np.where(load > left, left / np.maximum(load, 1e-300), 1.0)
-        give = req * scale[s]
+        give = req * scale[ls]
         if limit is None and give.sum() <= 1e-9 * max(d.sum(), 1.0):
             break  # nothing moves any more
-        x += give
-        room -= give
-        left -= np.bincount(s, give, minlength=net.n_sats)
-        unmet -= np.bincount(c, give, minlength=net.n_cells)
+        x[li] += give
+        left -= np.bincount(ls, give, minlength=net.n_sats)
+        unmet -= np.bincount(lc, give, minlength=net.n_cells)
         np.maximum(left, 0.0, out=left)
         np.maximum(unmet, 0.0, out=unmet)
-    cell = np.bincount(c, x, minlength=net.n_cells)
+    cell = np.bincount(c_all, x, minlength=net.n_cells)
     return Allocation(x, cell, np.zeros(len(net.feeder_sat)), np.zeros(len(net.laser)), 0, 0.0, "waterfill")
 
 
 # ---- after the solve ------------------------------------------------------------------------
 def cap_cells_per_satellite(alloc: Allocation, net: StepNetwork, cells_per_beam: int, top_up: bool = True) -> tuple[Allocation, float]:
-    """Keep at most ``beams x cells_per_beam`` cells per satellite (the largest flows); with
-    ``top_up`` the flow a satellite no longer sends goes to its kept cells by :func:`waterfill`
-    (within their beams and demand), so its backhaul flows stay valid. Returns the allocation and
-    the flow (Mbps) lost in all. No capacity is exceeded: a satellite sends at most what it sent."""
+    """Keep at most ``beams x cells_per_beam`` cells per satellite: the links that carry the
+    largest part of their cell's allocation (a cell served mostly by one satellite keeps that
+    link). With ``top_up`` what a satellite no longer sends goes back out by :func:`waterfill`
+    within the same cap (cells left with nothing are admitted where slots are free), so its
+    backhaul flows stay valid. Returns the allocation and the flow (Mbps) lost in all. No
+    capacity is exceeded: a satellite sends at most what it sent."""
     x = alloc.pair_mbps.copy()
     used = x > 0
     if not used.any():
         return alloc, 0.0
     limit = (net.beams * int(cells_per_beam)).astype(np.int64)
     idx = np.flatnonzero(used)
-    order = idx[np.lexsort((-x[idx], net.pair_sat[idx]))]
-    sat = net.pair_sat[order]
-    first = np.r_[0, np.flatnonzero(sat[1:] != sat[:-1]) + 1]
-    rank = np.arange(order.size) - np.repeat(first, np.diff(np.r_[first, order.size]))
-    drop = order[rank >= limit[sat]]
-    removed = float(x[drop].sum())
+    frac = x[idx] / np.maximum(alloc.cell_mbps[net.pair_cell[idx]], 1e-300)
+    order = idx[np.lexsort((-x[idx], -frac, net.pair_sat[idx]))]
+    drop = order[_rank_within(net.pair_sat[order]) >= limit[net.pair_sat[order]]]
     if not drop.size:
         return alloc, 0.0
     x[drop] = 0.0
-    kept = x > 0
     if top_up:
-        # What a satellite no longer sends its backhaul still delivers: give it to the kept cells.
-        sent_before = np.bincount(net.pair_sat, alloc.pair_mbps, minlength=net.n_sats)
-        budget = sent_before - np.bincount(net.pair_sat, x, minlength=net.n_sats)
-        x = waterfill(net, start=x, budget=budget, allowed=kept).pair_mbps
-        removed = float(alloc.pair_mbps.sum() - x.sum())
+        # What a satellite no longer sends its backhaul still delivers: give it out again.
+        budget = np.bincount(net.pair_sat, alloc.pair_mbps, minlength=net.n_sats) - np.bincount(net.pair_sat, x, minlength=net.n_sats)
+        x = waterfill(net, start=x, budget=np.maximum(budget, 0.0), cells_per_beam=cells_per_beam).pair_mbps
+    removed = float(alloc.pair_mbps.sum() - x.sum())
     cell = np.bincount(net.pair_cell, x, minlength=net.n_cells)
     return Allocation(x, cell, alloc.feeder_flow, alloc.laser_flow, alloc.lps, alloc.objective_gap, alloc.method), removed
 

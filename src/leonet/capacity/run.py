@@ -109,8 +109,9 @@ def nearest_lasers(r_km: np.ndarray, terminals: np.ndarray, max_range_km: float 
     a = np.repeat(np.arange(alive.size), idx.shape[1] - 1)
     b = idx[:, 1:].reshape(-1)
     ok = np.isfinite(dist[:, 1:].reshape(-1))
-    pairs = np.sort(np.stack([alive[a[ok]], alive[b[ok]]], 1), axis=1)
-    return np.unique(pairs, axis=0)
+    lo, hi = np.minimum(alive[a[ok]], alive[b[ok]]), np.maximum(alive[a[ok]], alive[b[ok]])
+    key = np.unique(lo.astype(np.int64) * r_km.shape[0] + hi)  # each link once
+    return np.stack([key // r_km.shape[0], key % r_km.shape[0]], 1)
 
 
 @dataclass
@@ -131,7 +132,7 @@ def step_geometry(cells: np.ndarray, sats: np.ndarray, r_km: np.ndarray, gw_poin
     """One instant: ``cells``/``sats`` (P,) user links (global satellite rows), positions
     ``r_km`` (S, 3) (NaN: not serving), gateways' points, +Grid ``links`` (L, 2) or None for
     :func:`nearest_lasers`."""
-    serving = np.unique(sats)
+    serving = np.flatnonzero(np.bincount(sats, minlength=r_km.shape[0]))  # np.unique, without sorting millions of pairs
     if links is None:  # the approximation: nearest-neighbour lasers of this instant
         links = nearest_lasers(r_km, sup.lasers)
     if not backhaul or not serving.size:
@@ -171,8 +172,9 @@ def solve(net: StepNetwork, fairness: str, method: str, params: CapacityParams) 
 class CapacityResult:
     """Allocations over time. ``demand_mbps`` (C,) busy-hour demand of every cell (what it
     would ask if active); ``active`` (C, T); ``allocated_mbps`` (C, T) (0 where inactive);
-    ``served_by`` per instant a list of (cell index, catalogue numbers) for cells that got
-    capacity, catalogue numbers by flow, largest first; ``without`` rule description ->
+    ``served_by`` per instant ``(cells, ids, start)``: the cells that got capacity and the
+    catalogue numbers serving each (``ids[start[k]:start[k + 1]]`` for ``cells[k]``, largest
+    flow first); ``without`` rule description ->
     allocations ``(C, T)`` with that policy rule left out (the rule's effect); ``stats``:
     LPs solved, seconds, worst capacity violation, flow removed by the cells-per-beam cap,
     proportional-fairness objective gap."""
@@ -186,7 +188,7 @@ class CapacityResult:
     demand_mbps: np.ndarray
     active: np.ndarray
     allocated_mbps: np.ndarray
-    served_by: list[list[tuple[int, list[int]]]]
+    served_by: list[tuple[np.ndarray, np.ndarray, np.ndarray]]
     without: dict[str, np.ndarray] = field(default_factory=dict)
     stats: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
@@ -326,7 +328,7 @@ def run_capacity(
     actives = [p.active(area.cells, area.res, t, country=area.country) for _, p in variants]
     n_c, n_t = len(area), t.size
     allocs = [np.zeros((n_c, n_t)) for _ in variants]
-    served_by: list[list[tuple[int, list[int]]]] = []
+    served_by: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     stats = {"lps": 0.0, "solve_s": 0.0, "max_violation_mbps": 0.0, "cap_removed_mbps": 0.0, "objective_gap_max": 0.0, "steps": float(n_t)}
     norad = np.asarray(satellites.norad_id)
     step_seconds = np.zeros(n_t)
@@ -373,14 +375,13 @@ def run_capacity(
     return res
 
 
-def _served_by(al: Allocation, net: StepNetwork, norad: np.ndarray) -> list[tuple[int, list[int]]]:
-    """(cell, catalogue numbers by flow, largest first) for every cell with flow."""
+def _served_by(al: Allocation, net: StepNetwork, norad: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cells with flow and who serves them, as arrays: ``cells`` (K,) area indices ascending,
+    ``ids`` (pairs,) catalogue numbers by cell then flow (largest first), ``start`` (K + 1,)
+    offsets of each cell's run in ``ids``."""
     x = al.pair_mbps
     k = np.flatnonzero(x > 1e-6)
-    if not k.size:
-        return []
     order = k[np.lexsort((-x[k], net.pair_cell[k]))]
     c = net.pair_cell[order]
-    ids = norad[net.pair_sat[order]]
-    cuts = np.flatnonzero(c[1:] != c[:-1]) + 1
-    return [(int(cc[0]), [int(v) for v in ii]) for cc, ii in zip(np.split(c, cuts), np.split(ids, cuts))]
+    cut = np.r_[0, np.flatnonzero(c[1:] != c[:-1]) + 1] if c.size else np.zeros(0, np.int64)
+    return c[cut], norad[net.pair_sat[order]], np.r_[cut, c.size]

@@ -25,9 +25,9 @@ def capacity_cells_table(res: CapacityResult) -> pa.Table:
     ``sold_out_share`` of it met. Cells are H3 indexes in hex."""
     n_c, n_t = len(res.area), len(res.t_ns)
     served = np.full((n_t, n_c), "", dtype=object)
-    for k, step in enumerate(res.served_by):
-        for c, ids in step:
-            served[k, c] = " ".join(map(str, ids))
+    for k, (cells_k, ids, start) in enumerate(res.served_by):
+        text = ids.astype(str)
+        served[k, cells_k] = [" ".join(text[a:b]) for a, b in zip(start[:-1].tolist(), start[1:].tolist())]
     cells = np.array([f"{int(c):x}" for c in res.area.cells], dtype=object)
     demand = (res.demand_mbps[:, None] * res.active).T.reshape(-1)
     return pa.table({
