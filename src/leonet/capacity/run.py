@@ -68,7 +68,6 @@ def keep_shortest(links: np.ndarray, length_km: np.ndarray, terminals: np.ndarra
     if not len(links):
         return np.zeros(0, bool)
     ends = np.r_[links[:, 0], links[:, 1]]
-    lid = np.r_[np.arange(len(links)), np.arange(len(links))]
     order = np.lexsort((np.r_[length_km, length_km], ends))
     e = ends[order]
     first = np.r_[0, np.flatnonzero(e[1:] != e[:-1]) + 1]
