@@ -156,14 +156,14 @@ def test_inactive_cell_gets_nothing_and_frees_capacity() -> None:
         assert np.all(b.cell_mbps[[0, 2]] >= a.cell_mbps[[0, 2]] - 1e-6)  # neighbours gain or keep
 
 
-def test_proportional_error_is_within_the_tangent_bound() -> None:
+def test_proportional_error_is_within_the_tolerance() -> None:
     rng = np.random.default_rng(7)
     for _ in range(4):
         n = random_net(rng, n_sats=4, n_cells=8, backhaul=True)
-        a = proportional_lp(n, 24)
-        assert 0.0 <= a.objective_gap <= pwl_log_error(24) + 1e-6
-        # the exact optimum (a convex solver on the same flow set) is no better than the LP's bound
-    assert pwl_log_error(48) < pwl_log_error(24) < pwl_log_error(12)
+        a = proportional_lp(n, 4, tolerance=1e-4)
+        assert 0.0 <= a.objective_gap <= 1e-4
+        assert max(violations(a, n).values()) < 1e-6
+    assert pwl_log_error(48) < pwl_log_error(24) < pwl_log_error(12)  # the starting tangents' own bound shrinks with their number
 
 
 def test_proportional_close_to_exact_convex_optimum() -> None:
@@ -171,7 +171,7 @@ def test_proportional_close_to_exact_convex_optimum() -> None:
 
     # No backhaul, each cell on one beam-limited satellite set: solve exactly with SLSQP.
     n = net([8, 8, 2, 5], [(0, 0), (0, 1), (1, 1), (1, 2), (1, 3), (0, 3)], [10, 6])
-    a = proportional_lp(n, 24)
+    a = proportional_lp(n, 8, tolerance=1e-5)
     d = n.demand_mbps
     P = len(n.pair_sat)
 
@@ -183,7 +183,7 @@ def test_proportional_close_to_exact_convex_optimum() -> None:
     cons += [{"type": "ineq", "fun": lambda x, c=c: d[c] - x[n.pair_cell == c].sum()} for c in range(4)]
     ex = minimize(obj, np.full(P, 0.5), constraints=cons, bounds=[(0, None)] * P, method="SLSQP", options={"ftol": 1e-12, "maxiter": 500})
     assert ex.success
-    assert -obj(a.pair_mbps) >= -ex.fun - pwl_log_error(24) - 1e-6
+    assert -obj(a.pair_mbps) >= -ex.fun - 1e-5 - 1e-7  # the LP's allocation is within its stated gap of the exact optimum
 
 
 def test_approximation_bounds_and_laser_relay() -> None:

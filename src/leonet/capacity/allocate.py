@@ -27,10 +27,11 @@ subscribers is fairness on the rate per subscriber:
   cells whose row has a non-zero dual are bottlenecked (no feasible flow gives all of them more
   than ``t`` while the others keep at least ``t``) and are frozen at ``t``; repeat.
 * **proportional** (:func:`proportional_lp`): maximise ``sum_c d_c log(a_c / d_c)``. log is
-  replaced by the minimum of its tangents at ``K`` shares spaced geometrically in
-  ``[PWL_MIN_SHARE, 1]`` (an outer approximation: the LP optimum is an upper bound of the true
-  optimum). The gap between that bound and the true objective of the LP's allocation bounds the
-  error, and is returned (``objective_gap``).
+  replaced by the minimum of tangents (an outer approximation: the LP optimum is an upper bound
+  of the true optimum): a few at shares spaced geometrically in ``[PWL_MIN_SHARE, 1]``, then
+  cutting planes, a tangent at each cell's share wherever the estimate is off by more than the
+  tolerance, until the gap between the LP's bound and the true objective of its allocation is
+  within the tolerance. That gap bounds the error and is returned (``objective_gap``).
 * **approximation** (:func:`waterfill`): for global grids. Each unmet cell splits its unmet
   demand evenly over the satellites in view that have capacity left; each satellite scales all
   requests by one factor to fit (equal share of demand at that satellite); repeat for
@@ -172,7 +173,7 @@ class _Model:
     """A HiGHS model ``min cost.v`` s.t. ``row_lo <= A v <= row_up``, ``lo <= v <= up``, kept
     between solves so that a changed model re-solves from the last basis (dual simplex)."""
 
-    def __init__(self, cost: np.ndarray, A: sp.spmatrix, row_lo: np.ndarray, row_up: np.ndarray, bounds: np.ndarray) -> None:
+    def __init__(self, cost: np.ndarray, A: sp.spmatrix, row_lo: np.ndarray, row_up: np.ndarray, bounds: np.ndarray, resolve: str = "primal") -> None:
         import highspy
         from highspy._core import _Highs
 
@@ -200,6 +201,7 @@ class _Model:
         h.passModel(lp)
         self.h = h
         self.solves = 0
+        self.resolve = resolve  # 'primal' after bound changes that keep the solution feasible, 'dual' after adding rows
 
     def run(self) -> tuple[np.ndarray, np.ndarray, float]:
         """Solve; (column values, row duals, objective)."""
@@ -207,7 +209,7 @@ class _Model:
 
         if self.solves == 1:
             self.h.setOptionValue("solver", "simplex")
-            self.h.setOptionValue("simplex_strategy", 4)
+            self.h.setOptionValue("simplex_strategy", 4 if self.resolve == "primal" else 1)
         self.h.run()
         self.solves += 1
         if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
@@ -294,9 +296,14 @@ def pwl_log_error(k: int) -> float:
     return float((x - 1.0) - np.log(x))
 
 
-def proportional_lp(net: StepNetwork, breakpoints: int = 24) -> Allocation:
-    """Proportional fair allocation: maximise ``sum d_c log(a_c/d_c)`` with log replaced by
-    the minimum of ``breakpoints`` tangents (one HiGHS LP); see the module doc."""
+def proportional_lp(net: StepNetwork, breakpoints: int = 8, tolerance: float = 1e-3, max_rounds: int = 30) -> Allocation:
+    """Proportional fair allocation: maximise ``sum_c w_c log(a_c/d_c)`` (``w_c = d_c / sum d``)
+    with log replaced by the minimum of tangents: ``breakpoints`` of them at shares spaced
+    geometrically in [PWL_MIN_SHARE, 1], then, round by round, a tangent at each cell's share
+    wherever the LP's estimate of its log exceeds the true log by more than ``tolerance``
+    (cutting planes; each round adds rows and re-solves from the last basis). Stops when the
+    bound on the objective's error, ``sum_c w_c (z_c - log s_c)``, is at most ``tolerance`` (or
+    after ``max_rounds``); that bound is returned as ``objective_gap``."""
     net.check()
     A, b, bounds, p, f, ln, M = _flow_rows(net)
     nv = A.shape[1]
@@ -306,20 +313,38 @@ def proportional_lp(net: StepNetwork, breakpoints: int = 24) -> Allocation:
     if not n:
         return _allocation(np.zeros(nv), net, p, f, ln, 0, 0.0, "lp-proportional")
     sk = pwl_breakpoints(breakpoints)
-    w = d[live_idx] / d[live_idx].sum()  # weights normalised: the objective in the LP is O(1)
-    # columns [flow..., z (n)]; rows: z_c - a_c/(d_c s_k) <= log(s_k) - 1 for each k; a_c <= d_c
-    Ml = M[live_idx]
+    dl = d[live_idx]
+    w = dl / dl.sum()  # weights normalised: the objective in the LP is O(1)
+    # columns [flow..., z (n)]; rows: z_c - a_c/(d_c s) <= log(s) - 1 per tangent s; a_c <= d_c
+    Ml = M[live_idx].tocsr()
     Z = sp.identity(n, format="csr")
-    tang = [sp.hstack([sp.diags(-1.0 / (d[live_idx] * s_)) @ Ml, Z]) for s_ in sk]
-    AA = sp.vstack([sp.hstack([A, sp.csr_matrix((A.shape[0], n))]), *tang, sp.hstack([Ml, sp.csr_matrix((n, n))])], format="csr")
-    up = np.concatenate([b, np.repeat(np.log(sk) - 1.0, n), d[live_idx]])
+
+    def tangents(cells: np.ndarray, share: np.ndarray) -> sp.csr_matrix:
+        return sp.hstack([sp.diags(-1.0 / (dl[cells] * share)) @ Ml[cells], Z[cells]], format="csr")
+
+    every = np.arange(n)
+    AA = sp.vstack([sp.hstack([A, sp.csr_matrix((A.shape[0], n))]), *(tangents(every, np.full(n, s_)) for s_ in sk),
+                    sp.hstack([Ml, sp.csr_matrix((n, n))])], format="csr")
+    up = np.concatenate([b, np.repeat(np.log(sk) - 1.0, n), dl])
     zb = np.column_stack([np.full(n, np.log(PWL_MIN_SHARE) - 1.0 - 1.0 / PWL_MIN_SHARE), np.zeros(n)])
-    model = _Model(np.concatenate([np.zeros(nv), -w]), AA, np.full(up.size, -np.inf), up, np.vstack([bounds, zb]))
-    v, _, obj = model.run()
-    alloc = _allocation(v[:nv], net, p, f, ln, 1, 0.0, "lp-proportional")
-    achieved = float(np.sum(w * np.log(np.maximum(alloc.cell_mbps[live_idx] / d[live_idx], 1e-300))))
-    gap = max(0.0, -obj - achieved)
-    return Allocation(alloc.pair_mbps, alloc.cell_mbps, alloc.feeder_flow, alloc.laser_flow, 1, gap, "lp-proportional")
+    model = _Model(np.concatenate([np.zeros(nv), -w]), AA, np.full(up.size, -np.inf), up, np.vstack([bounds, zb]), resolve="dual")
+    gap = np.inf
+    while True:
+        v, _, _ = model.run()
+        a = np.asarray(Ml @ v[:nv]).ravel()
+        share = np.clip(a / dl, PWL_MIN_SHARE, 1.0)
+        excess = v[nv:] - np.log(share)
+        gap = float(np.sum(w * np.maximum(excess, 0.0)))
+        if gap <= tolerance or model.solves >= max_rounds:
+            break
+        add = np.flatnonzero(excess > tolerance)
+        if not add.size:
+            break
+        rows = tangents(add, share[add])
+        model.h.addRows(add.size, np.full(add.size, -model.inf), np.log(share[add]) - 1.0, rows.nnz,
+                        rows.indptr[:-1].astype(np.int32), rows.indices.astype(np.int32), rows.data.astype(float))
+    alloc = _allocation(v[:nv], net, p, f, ln, model.solves, gap, "lp-proportional")
+    return alloc
 
 
 # ---- the fast approximation ----------------------------------------------------------------

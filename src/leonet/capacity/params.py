@@ -44,8 +44,9 @@ take_rate                        0.02         share of the population subscribin
 busy_hour_mbps                   3.0          average busy-hour demand per subscriber. Estimate: fixed broadband
                                               busy-hour averages of 2-4 Mbps per line are typical operator figures.
 sold_out_share                   0.95         a cell is "sold out" when less than this share of its demand is met.
-pwl_breakpoints                  24           tangent lines of log(share) in the proportional-fair LP (see
-                                              :mod:`leonet.capacity.allocate` for the error bound).
+pwl_breakpoints                  8            first tangent lines of log(share) in the proportional-fair LP; more are
+                                              added where needed (see :mod:`leonet.capacity.allocate`).
+pwl_tolerance                    0.001        bound on the proportional-fair objective's error (weighted log-share).
 ===============================  ===========  ========================================================================
 
 Generations are inferred per satellite (:func:`infer_generation`): a launch on or after
@@ -99,7 +100,8 @@ class CapacityParams:
     take_rate: float = 0.02
     busy_hour_mbps: float = 3.0
     sold_out_share: float = 0.95
-    pwl_breakpoints: int = 24
+    pwl_breakpoints: int = 8
+    pwl_tolerance: float = 1e-3
 
     def __post_init__(self) -> None:
         for f in fields(self):

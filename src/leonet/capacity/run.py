@@ -164,7 +164,7 @@ def solve(net: StepNetwork, fairness: str, method: str, params: CapacityParams) 
     """One allocation by ``method`` ('lp' or 'approx') and ``fairness``."""
     if method == "approx":
         return waterfill(net, laser_hops=params.laser_hops, cells_per_beam=params.cells_per_beam)
-    return maxmin_lp(net) if fairness == "maxmin" else proportional_lp(net, params.pwl_breakpoints)
+    return maxmin_lp(net) if fairness == "maxmin" else proportional_lp(net, params.pwl_breakpoints, params.pwl_tolerance)
 
 
 @dataclass
