@@ -482,10 +482,11 @@ def cap_cells_per_satellite(alloc: Allocation, net: StepNetwork, cells_per_beam:
     return Allocation(x, cell, alloc.feeder_flow, alloc.laser_flow, alloc.lps, alloc.objective_gap, alloc.method), removed
 
 
-def violations(alloc: Allocation, net: StepNetwork, tol_mbps: float = 1e-3) -> dict[str, float]:
-    """Worst excess (Mbps) over each capacity of :class:`StepNetwork` (all <= ``tol_mbps`` for a
-    feasible allocation): cell demand, beam (per user link), satellite user side, gateway link of
-    a satellite, gateway, laser, and flow conservation at satellites (backhaul)."""
+def violations(alloc: Allocation, net: StepNetwork, laser_hops: int = 6) -> dict[str, float]:
+    """Worst excess (Mbps) over each capacity of :class:`StepNetwork` (0 up to rounding for a
+    feasible allocation): cell demand, beam (per user link), satellite user side, and for an LP
+    the gateway link of a satellite, gateway, laser and flow conservation at satellites; for the
+    approximation its per-satellite backhaul bound (:func:`backhaul_bounds` with ``laser_hops``)."""
     s = net.n_sats
     x = alloc.pair_mbps
     sent = np.bincount(net.pair_sat, x, minlength=s)
@@ -505,5 +506,5 @@ def violations(alloc: Allocation, net: StepNetwork, tol_mbps: float = 1e-3) -> d
         net_in = into + np.bincount(net.laser[:, 1], lf, minlength=s) - np.bincount(net.laser[:, 0], lf, minlength=s) if len(net.laser) else into
         out["conservation"] = float(np.max(sent - net_in, initial=0.0))
     elif net.backhaul:
-        out["backhaul"] = float(np.max(sent - backhaul_bounds(net), initial=0.0))
+        out["backhaul"] = float(np.max(sent - backhaul_bounds(net, laser_hops), initial=0.0))
     return out

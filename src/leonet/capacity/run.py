@@ -359,7 +359,7 @@ def run_capacity(
                 stats["lps"] += al.lps
                 stats["cap_removed_mbps"] += removed
                 stats["objective_gap_max"] = max(stats["objective_gap_max"], al.objective_gap)
-                stats["max_violation_mbps"] = max(stats["max_violation_mbps"], max(violations(al, net).values()))
+                stats["max_violation_mbps"] = max(stats["max_violation_mbps"], max(violations(al, net, params.laser_hops).values()))
                 allocs[v][:, i + k] = al.cell_mbps
                 if v == 0:
                     served_by.append(_served_by(al, net, norad[geo.rows]))
