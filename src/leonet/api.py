@@ -237,8 +237,10 @@ def capacity(
     rule_effects: bool = True,
     allow_stale_elements: bool = False,
     states: str | Sequence[str] | None = SERVING_STATES,
+    stream: bool = False,
+    chunk_instants: int = 32,
     progress: Callable[[int], None] | None = None,
-) -> Capacity:
+) -> Capacity | CapacityStream:
     """Bandwidth each H3 cell of ``regions`` gets at every instant of ``grid`` (each instant one
     15 s scheduling interval), under the policy: see :mod:`leonet.capacity.allocate` for the
     model and :mod:`leonet.capacity.params` for every number and its source.
@@ -254,9 +256,11 @@ def capacity(
     instead of inferring it from launch dates and names; ``params``: a
     :class:`~leonet.capacity.params.CapacityParams`; ``backhaul`` False leaves gateways and
     lasers out; ``rule_effects``: also allocate with each policy rule left out (what each rule
-    changes). Only satellites in ``states`` serve (default operational)."""
+    changes). Only satellites in ``states`` serve (default operational). ``stream``: return a
+    :class:`CapacityStream` whose ``chunks`` yield one result per ``chunk_instants`` instants
+    (nothing is computed until they are asked for), so memory stays bounded for long windows."""
     from leonet.capacity.params import CapacityParams, parse_generation
-    from leonet.capacity.run import run_capacity
+    from leonet.capacity.run import iter_capacity, run_capacity
     from leonet.ground.gateways import load_gateways, packaged_gateways_path
 
     grid = _grid(grid)
@@ -281,9 +285,20 @@ def capacity(
     area = build_area(targets, h3_res, 0.0)
     gen = parse_generation(generation, len(sats))
     dem = read_demand(demand, area.cells) if isinstance(demand, (str, Path)) else demand
-    res = run_capacity(sats, area, grid.t_ns, policy, sites, params, fairness=fairness, method=method, demand_mbps=dem,
-                       generation=gen, backhaul=backhaul, rule_effects=rule_effects, progress=progress)
-    return Capacity(res, left, note)
+    options = dict(fairness=fairness, method=method, demand_mbps=dem, generation=gen, backhaul=backhaul, rule_effects=rule_effects, progress=progress)
+    if stream:
+        return CapacityStream(iter_capacity(sats, area, grid.t_ns, policy, sites, params, chunk_instants=chunk_instants, **options), left, note)
+    return Capacity(run_capacity(sats, area, grid.t_ns, policy, sites, params, **options), left, note)
+
+
+@dataclass
+class CapacityStream:
+    """A capacity run that yields one :class:`~leonet.capacity.run.CapacityResult` per time
+    chunk from ``chunks`` (see :func:`leonet.export.capacity.write_capacity_stream`)."""
+
+    chunks: object
+    left_out: dict[str, int] = dataclasses.field(default_factory=dict)
+    serving_note: str = ""
 
 
 def read_demand(path: str | Path, cells: np.ndarray) -> np.ndarray:
@@ -705,6 +720,6 @@ def _grid(grid: TimeGrid) -> TimeGrid:
 
 
 __all__ = [
-    "Capacity", "Coverage", "PassList", "Route", "ScenarioRun",
+    "Capacity", "CapacityStream", "Coverage", "PassList", "Route", "ScenarioRun",
     "SERVING_STATES", "capacity", "coverage", "estimate_coverage", "estimate_states", "load", "passes", "passes_work", "route", "route_hypatia", "run_scenario", "serving_satellites", "write_scenario",
 ]

@@ -8,7 +8,7 @@ from refdata import ref_file
 
 from leonet import api
 from leonet.capacity.params import GENERATIONS, CapacityParams, infer_generation, supply
-from leonet.capacity.run import run_capacity
+from leonet.capacity.run import RegionSeries, concat_results, iter_capacity, run_capacity
 from leonet.coverage.regional import build_area
 from leonet.ground.gateways import load_gateways, packaged_gateways_path
 from leonet.ground.regions import Region
@@ -84,3 +84,21 @@ def test_regions_table_sums_the_cells(runs) -> None:
         m = res.area.members(label)
         assert np.allclose(rows["allocated_mbps"][k], res.allocated_mbps[m].sum(axis=0))
         assert np.array_equal(rows["cells_sold_out"][k], res.sold_out()[m].sum(axis=0))
+
+
+def test_time_chunks_join_to_the_whole_run(setting) -> None:
+    _, sats, area, gw = setting
+    t = TimeGrid("2024-10-23T00:00:00Z", "45s", "15s").t_ns
+    dark = ServicePolicy.active_everywhere().deactivate(Region.country("TWN"))
+    whole = run_capacity(sats, area, t, dark, gw, method="approx")
+    parts = list(iter_capacity(sats, area, t, dark, gw, method="approx", chunk_instants=2))
+    assert [len(p.t_ns) for p in parts] == [2, 1]
+    joined = concat_results(parts)
+    assert np.array_equal(joined.allocated_mbps, whole.allocated_mbps) and np.array_equal(joined.t_ns, whole.t_ns)
+    for k in whole.without:
+        assert np.array_equal(joined.without[k], whole.without[k])
+    s = RegionSeries.concat([p.series() for p in parts])
+    for got, want in zip(s.summary() + s.rule_effects(), whole.region_summary() + whole.rule_effects()):
+        assert got.keys() == want.keys()
+        for k, v in want.items():
+            assert got[k] == v if isinstance(v, str) else np.isclose(got[k], v, rtol=1e-12, equal_nan=True), (k, got[k], v)

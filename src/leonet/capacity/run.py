@@ -13,7 +13,7 @@ flow network, with the gateways they see.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -209,48 +209,87 @@ class CapacityResult:
 
         return region_labels(self.area)
 
-    def region_rows(self, allocated: np.ndarray | None = None, active: np.ndarray | None = None) -> dict[str, np.ndarray]:
-        """One row per (time, region): demand of active cells, allocation, share met, cells
-        sold out (the ``OUT.regions`` table, ``t_ns`` for the time)."""
-        a = self.allocated_mbps if allocated is None else allocated
-        act = self.active if active is None else active
-        dem = self.demand_mbps[:, None] * act
-        sold = act & (self.demand_mbps[:, None] > 0) & (a < self.params.sold_out_share * self.demand_mbps[:, None] * (1.0 - 1e-9))
-        cols: dict[str, list] = {"t_ns": [], "region": [], "demand_mbps": [], "allocated_mbps": [], "share_met": [], "cells_sold_out": []}
-        n_t = len(self.t_ns)
-        for label in self.labels():
-            m = self.area.members(label)
-            d = dem[m].sum(axis=0)
-            al = a[m].sum(axis=0)
-            cols["t_ns"].append(self.t_ns)
-            cols["region"].append(np.full(n_t, label, dtype=object))
-            cols["demand_mbps"].append(d)
-            cols["allocated_mbps"].append(al)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                cols["share_met"].append(np.where(d > 0, al / np.where(d > 0, d, 1.0), np.nan))
-            cols["cells_sold_out"].append(sold[m].sum(axis=0).astype(np.int64))
-        order = np.argsort(np.concatenate(cols["t_ns"]), kind="stable")
-        return {k: np.concatenate(v)[order] for k, v in cols.items()}
-
-    def region_summary(self) -> list[dict]:
-        """Per region, means over the instants: demand and allocation (Mbps) of active cells,
-        share met, capacity per subscriber (Mbps), cells sold out, cells and population."""
-        out = []
+    def series(self) -> RegionSeries:
+        """Per region and instant sums (what the region table, the summary and the rules' effects
+        are made of; small, so a streamed run keeps them for the whole window)."""
+        labels = self.labels()
+        member = [self.area.members(label) for label in labels]
+        act = self.active
         sold = self.sold_out()
         subs = self.subscribers
-        for label in self.labels():
-            m = self.area.members(label)
-            act = self.active[m]
-            d = (self.demand_mbps[m, None] * act).sum(axis=0)
-            a = self.allocated_mbps[m].sum(axis=0)
-            s = (subs[m, None] * act).sum(axis=0)
+        stack = lambda f: np.array([f(m) for m in member]).reshape(len(labels), len(self.t_ns))
+        return RegionSeries(
+            labels, self.t_ns.copy(), np.array([int(m.sum()) for m in member]), np.array([float(self.area.population[m].sum()) for m in member]),
+            stack(lambda m: (self.demand_mbps[m, None] * act[m]).sum(axis=0)),
+            stack(lambda m: self.allocated_mbps[m].sum(axis=0)),
+            stack(lambda m: (subs[m, None] * act[m]).sum(axis=0)),
+            stack(lambda m: act[m].sum(axis=0)).astype(np.int64),
+            stack(lambda m: sold[m].sum(axis=0)).astype(np.int64),
+            {rule: stack(lambda m, a=a: a[m].sum(axis=0)) for rule, a in self.without.items()},
+        )
+
+    def region_rows(self) -> dict[str, np.ndarray]:
+        """One row per (time, region): demand of active cells, allocation, share met, cells
+        sold out (the ``OUT.regions`` table, ``t_ns`` for the time)."""
+        return self.series().rows()
+
+    def region_summary(self) -> list[dict]:
+        """Per region, means over the instants (see :meth:`RegionSeries.summary`)."""
+        return self.series().summary()
+
+    def rule_effects(self) -> list[dict]:
+        """Per policy rule and region (see :meth:`RegionSeries.rule_effects`)."""
+        return self.series().rule_effects()
+
+
+@dataclass
+class RegionSeries:
+    """Per region (``labels``, R) and instant (``t_ns``, T) sums over the region's cells, all
+    ``(R, T)``: demand of active cells, allocation, subscribers in active cells, active cells,
+    cells sold out; ``without``: rule -> allocation with the rule left out. ``cells`` and
+    ``population`` (R,). Series of consecutive time chunks join with :meth:`concat`."""
+
+    labels: list[str]
+    t_ns: np.ndarray
+    cells: np.ndarray
+    population: np.ndarray
+    demand_mbps: np.ndarray
+    allocated_mbps: np.ndarray
+    subscribers: np.ndarray
+    active_cells: np.ndarray
+    sold_out: np.ndarray
+    without: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @classmethod
+    def concat(cls, parts: list[RegionSeries]) -> RegionSeries:
+        first = parts[0]
+        cat = lambda name: np.concatenate([getattr(p, name) for p in parts], axis=-1)
+        return cls(first.labels, cat("t_ns"), first.cells, first.population, cat("demand_mbps"), cat("allocated_mbps"), cat("subscribers"),
+                   cat("active_cells"), cat("sold_out"), {k: np.concatenate([p.without[k] for p in parts], axis=1) for k in first.without})
+
+    def rows(self) -> dict[str, np.ndarray]:
+        """One row per (time, region), times in order, regions in ``labels`` order."""
+        n_r, n_t = self.demand_mbps.shape
+        d, a = self.demand_mbps.T.reshape(-1), self.allocated_mbps.T.reshape(-1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.where(d > 0, a / np.where(d > 0, d, 1.0), np.nan)
+        return {"t_ns": np.repeat(self.t_ns, n_r), "region": np.tile(np.array(self.labels, dtype=object), n_t), "demand_mbps": d,
+                "allocated_mbps": a, "share_met": share, "cells_sold_out": self.sold_out.T.reshape(-1)}
+
+    def summary(self) -> list[dict]:
+        """Per region, means over the instants: demand and allocation (Mbps) of active cells,
+        share met, capacity per subscriber (Mbps), cells sold out, share of cell-instants
+        active, cells and population."""
+        out = []
+        for k, label in enumerate(self.labels):
+            d, a, s = self.demand_mbps[k], self.allocated_mbps[k], self.subscribers[k]
             out.append({
-                "region": label, "cells": int(m.sum()), "population": float(self.area.population[m].sum()),
-                "active_share": float(act.mean()) if m.any() else float("nan"),
+                "region": label, "cells": int(self.cells[k]), "population": float(self.population[k]),
+                "active_share": float(self.active_cells[k].sum() / (self.cells[k] * len(self.t_ns))) if self.cells[k] else float("nan"),
                 "demand_mbps": float(d.mean()), "allocated_mbps": float(a.mean()),
                 "share_met": float(a.sum() / d.sum()) if d.sum() > 0 else float("nan"),
                 "mbps_per_subscriber": float(a.sum() / s.sum()) if s.sum() > 0 else float("nan"),
-                "cells_sold_out": float(sold[m].sum(axis=0).mean()),
+                "cells_sold_out": float(self.sold_out[k].mean()),
             })
         return out
 
@@ -260,16 +299,54 @@ class CapacityResult:
         its neighbours' gain is what the dark region frees)."""
         out = []
         for rule, alloc in self.without.items():
-            for label in self.labels():
-                m = self.area.members(label)
-                with_ = float(self.allocated_mbps[m].sum(axis=0).mean())
-                wo = float(alloc[m].sum(axis=0).mean())
+            for k, label in enumerate(self.labels):
+                with_ = float(self.allocated_mbps[k].mean())
+                wo = float(alloc[k].mean())
                 out.append({"rule": rule, "region": label, "allocated_mbps_with_rule": with_, "allocated_mbps_without_rule": wo,
                             "gain_mbps": with_ - wo, "gain_percent": 100.0 * (with_ - wo) / wo if wo > 0 else float("nan")})
         return out
 
 
 def run_capacity(
+    satellites: Satellites,
+    area: AnalysisArea,
+    t_ns: np.ndarray,
+    policy: ServicePolicy,
+    sites: GroundSites,
+    params: CapacityParams = CapacityParams(),
+    **options,
+) -> CapacityResult:
+    """Allocate satellite capacity to the cells of ``area`` at each instant of ``t_ns``: the
+    chunks of :func:`iter_capacity` (same arguments) joined into one result."""
+    return concat_results(list(iter_capacity(satellites, area, t_ns, policy, sites, params, **options)))
+
+
+def concat_results(parts: list[CapacityResult]) -> CapacityResult:
+    """Results of consecutive time chunks of one run as one."""
+    if len(parts) == 1:
+        return parts[0]
+    first = parts[0]
+    cat = lambda name: np.concatenate([getattr(p, name) for p in parts], axis=-1)
+    stats = {k: sum(p.stats[k] for p in parts) for k in ("lps", "solve_s", "cap_removed_mbps", "steps", "seconds")}
+    stats |= {k: max(p.stats[k] for p in parts) for k in ("max_violation_mbps", "objective_gap_max")}
+    stats["setup_s"] = first.stats["setup_s"]
+    res = CapacityResult(first.area, cat("t_ns"), first.params, first.fairness, first.method, first.policy, first.demand_mbps, cat("active"),
+                         cat("allocated_mbps"), [x for p in parts for x in p.served_by],
+                         {k: np.concatenate([p.without[k] for p in parts], axis=1) for k in first.without}, stats,
+                         step_seconds=cat("step_seconds"))
+    res.notes = _cap_note(res)
+    return res
+
+
+def _cap_note(res: CapacityResult) -> list[str]:
+    removed, steps = res.stats["cap_removed_mbps"], max(res.stats["steps"], 1.0)
+    if removed <= 0:
+        return []
+    return [f"the cap of {res.params.cells_per_beam} cell(s) per beam per interval lost {removed / steps:,.0f} Mbps per instant on average "
+            "after the top-up (LP solutions are rounded to whole beams)"]
+
+
+def iter_capacity(
     satellites: Satellites,
     area: AnalysisArea,
     t_ns: np.ndarray,
@@ -284,33 +361,44 @@ def run_capacity(
     backhaul: bool = True,
     rule_effects: bool = True,
     epoch_ns: int | None = None,
+    chunk_instants: int = STEP_CHUNK,
     progress: Callable[[int], None] | None = None,
-) -> CapacityResult:
-    """Allocate satellite capacity to the cells of ``area`` at each instant of ``t_ns``.
+) -> Iterator[CapacityResult]:
+    """Allocate satellite capacity to the cells of ``area`` at each instant of ``t_ns``, one
+    :class:`CapacityResult` per ``chunk_instants`` instants: a caller that writes each chunk
+    and keeps only its :meth:`CapacityResult.series` holds ``cells x chunk_instants`` values
+    whatever the window.
 
     ``satellites``: those that serve (see :func:`leonet.api.serving_satellites`); ``sites``:
     gateways (:func:`~leonet.ground.gateways.load_gateways`; points of presence are ignored);
     ``demand_mbps`` (C,): per-cell demand instead of :func:`demand_from_population`;
     ``generation`` (sats,) codes instead of :func:`satellite_generations`. ``rule_effects``:
     also allocate with each policy rule left out (one more allocation per rule and instant).
-    ``epoch_ns``: when shells (for lasers) are inferred, default ``t_ns[0]``."""
+    ``epoch_ns``: when shells (for lasers) are inferred, default ``t_ns[0]``. Everything is
+    checked before the first chunk is computed."""
     if fairness not in FAIRNESS:
         raise InputError(f"fairness {fairness!r} is not one of {', '.join(FAIRNESS)}")
     if method not in METHODS:
         raise InputError(f"method {method!r} is not one of {', '.join(METHODS)}")
+    if int(chunk_instants) < 1:
+        raise InputError(f"chunk_instants must be at least 1, got {chunk_instants}")
     t = np.atleast_1d(np.asarray(t_ns, dtype=np.int64))
     if not t.size:
         raise InputError("the time grid is empty")
     if method == "auto":
         method = "lp" if len(area) <= LP_MAX_CELLS else "approx"
-    started = time.perf_counter()
     gen = satellite_generations(satellites) if generation is None else np.asarray(generation, np.int8)
     if gen.shape != (len(satellites),):
         raise InputError(f"generation must have one code per satellite ({len(satellites)}), got {gen.shape}")
-    sup = supply(params, gen)
     d_all = demand_from_population(area.population, params) if demand_mbps is None else np.asarray(demand_mbps, np.float64)
     if d_all.shape != (len(area),) or np.any(~np.isfinite(d_all)) or np.any(d_all < 0):
         raise InputError(f"demand must be {len(area)} finite values >= 0 (one per cell)")
+    return _chunks(satellites, area, t, policy, sites, params, fairness, method, d_all, gen, backhaul, rule_effects, epoch_ns, int(chunk_instants), progress)
+
+
+def _chunks(satellites, area, t, policy, sites, params, fairness, method, d_all, gen, backhaul, rule_effects, epoch_ns, chunk, progress) -> Iterator[CapacityResult]:
+    started = time.perf_counter()
+    sup = supply(params, gen)
     gws = sites.gateways
     gw_cap = gateway_capacity_mbps(gws, params)
     if not backhaul:
@@ -324,20 +412,21 @@ def run_capacity(
         for k, rule in enumerate(policy.rules):
             rest = policy.rules[:k] + policy.rules[k + 1:]
             variants.append((rule.describe(), ServicePolicy(policy.default_active, rest, policy.name)))
-    actives = [p.active(area.cells, area.res, t, country=area.country) for _, p in variants]
-    n_c, n_t = len(area), t.size
-    allocs = [np.zeros((n_c, n_t)) for _ in variants]
-    served_by: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-    stats = {"lps": 0.0, "solve_s": 0.0, "max_violation_mbps": 0.0, "cap_removed_mbps": 0.0, "objective_gap_max": 0.0, "steps": float(n_t)}
     norad = np.asarray(satellites.norad_id)
-    step_seconds = np.zeros(n_t)
-    stats["setup_s"] = time.perf_counter() - started
-    for i in range(0, n_t, STEP_CHUNK):
-        j = min(i + STEP_CHUNK, n_t)
+    n_c = len(area)
+    setup_s = time.perf_counter() - started
+    for i in range(0, t.size, chunk):
+        j = min(i + chunk, t.size)
         t_chunk = time.perf_counter()
-        r = satellites.at(t[i:j]).serving_positions()
+        tc = t[i:j]
+        actives = [p.active(area.cells, area.res, tc, country=area.country) for _, p in variants]
+        allocs = [np.zeros((n_c, j - i)) for _ in variants]
+        served_by: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        stats = {"lps": 0.0, "solve_s": 0.0, "max_violation_mbps": 0.0, "cap_removed_mbps": 0.0, "objective_gap_max": 0.0,
+                 "steps": float(j - i), "setup_s": setup_s}
+        r = satellites.at(tc).serving_positions()
         vis = visibility(area.points, r, params.min_elevation_deg, pairs=True)
-        step_seconds[i:j] = (time.perf_counter() - t_chunk) / (j - i)
+        step_seconds = np.full(j - i, (time.perf_counter() - t_chunk) / (j - i))
         for k in range(j - i):
             t_step = time.perf_counter()
             cells, sats = vis.pairs(k)
@@ -345,7 +434,7 @@ def run_capacity(
             geo = step_geometry(cells, sats, r[:, k], gws.points, links, sup, params, backhaul)
             s = sup.take(geo.rows)
             for v, act in enumerate(actives):
-                dem = d_all * act[:, i + k]
+                dem = d_all * act[:, k]
                 keep = dem[geo.pair_cell] > 0  # inactive cells get nothing: their links go
                 net = StepNetwork(dem, geo.pair_sat[keep], geo.pair_cell[keep], s.down_mbps, s.beams, s.beam_mbps, s.feeder_mbps,
                                   geo.feeder_sat, geo.feeder_gw, gw_cap, geo.laser, params.laser_mbps, backhaul)
@@ -360,18 +449,17 @@ def run_capacity(
                 stats["cap_removed_mbps"] += removed
                 stats["objective_gap_max"] = max(stats["objective_gap_max"], al.objective_gap)
                 stats["max_violation_mbps"] = max(stats["max_violation_mbps"], max(violations(al, net, params.laser_hops).values()))
-                allocs[v][:, i + k] = al.cell_mbps
+                allocs[v][:, k] = al.cell_mbps
                 if v == 0:
                     served_by.append(_served_by(al, net, norad[geo.rows]))
-            step_seconds[i + k] += time.perf_counter() - t_step
+            step_seconds[k] += time.perf_counter() - t_step
             if progress:
                 progress(1)
-    stats["seconds"] = time.perf_counter() - started
-    res = CapacityResult(area, t, params, fairness, method, policy, d_all, actives[0], allocs[0], served_by,
-                         {name: a for (name, _), a in zip(variants[1:], allocs[1:])}, stats, step_seconds=step_seconds)
-    if stats["cap_removed_mbps"] > 0:
-        res.notes.append(f"the cap of {params.cells_per_beam} cell(s) per beam per interval removed {stats['cap_removed_mbps'] / n_t:,.0f} Mbps per instant on average")
-    return res
+        stats["seconds"] = time.perf_counter() - t_chunk + (setup_s if i == 0 else 0.0)
+        res = CapacityResult(area, tc, params, fairness, method, policy, d_all, actives[0], allocs[0], served_by,
+                             {name: a for (name, _), a in zip(variants[1:], allocs[1:])}, stats, step_seconds=step_seconds)
+        res.notes = _cap_note(res)
+        yield res
 
 
 def _served_by(al: Allocation, net: StepNetwork, norad: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

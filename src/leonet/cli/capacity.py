@@ -23,7 +23,7 @@ from leonet.cli.common import (
 )
 from leonet.cli.coverage import policy_from_db
 from leonet.errors import InputError
-from leonet.export.capacity import capacity_cells_table, capacity_regions_table, capacity_rules_table, sibling_path
+from leonet.export.capacity import capacity_regions_table, capacity_rules_table, sibling_path, write_capacity_stream
 from leonet.export.files import write_table
 from leonet.export.metadata import run_metadata
 
@@ -69,45 +69,47 @@ def capacity(sources, preset, repair_checksums, cache_dir, regions, start, durat
     c = load_sources(sources, preset, repair_checksums, cache_dir, epoch=grid.start_ns)
     check_stale(c, grid)
     with progress_bar("capacity", grid.count, "intervals") as advance:
-        cap = api.capacity(c, regions, grid, h3_res=h3_res, take_rate=take_rate, fairness=fairness, inactive=inactive, policy=policy, method=method,
-                           gateways=gateways, demand=demand, generation=generation, allow_stale_elements=True, progress=advance,
+        run = api.capacity(c, regions, grid, h3_res=h3_res, take_rate=take_rate, fairness=fairness, inactive=inactive, policy=policy, method=method,
+                           gateways=gateways, demand=demand, generation=generation, allow_stale_elements=True, progress=advance, stream=True,
                            **({} if states == "default" else {"states": states}))
-    say(cap.serving_note)
-    res = cap.result
-    for note in res.notes:
+        say(run.serving_note)
+        meta = run_metadata(c, grid, command_line=cli_command_line(), regions=regions, h3_res=h3_res, take_rate=take_rate, fairness=fairness,
+                            method=method, inactive=inactive, policy_db=policy_db)
+        # One chunk of (time, cell) rows in memory at a time; the region series are small.
+        rows, series, last = write_capacity_stream(run.chunks, output, fmt, meta)
+    for note in last.notes:
         say(f"note: {note}")
-    meta = run_metadata(c, grid, command_line=cli_command_line(), regions=regions, h3_res=h3_res, take_rate=take_rate, fairness=fairness,
-                        method=res.method, policy=res.policy.describe(), capacity_params={p["parameter"]: p["value"] for p in res.params.table()})
-    rows = write_table(capacity_cells_table(res), output, fmt, metadata=meta)
     reg_path = sibling_path(output, "regions", fmt)
-    write_table(capacity_regions_table(res), reg_path, fmt, metadata=meta)
+    write_table(capacity_regions_table(series), reg_path, fmt, metadata=meta)
     written = [str(output), str(reg_path)]
-    if res.without:
+    if series.without:
         rules_path = sibling_path(output, "rules", fmt)
-        write_table(capacity_rules_table(res), rules_path, fmt, metadata=meta)
+        write_table(capacity_rules_table(series), rules_path, fmt, metadata=meta)
         written.append(str(rules_path))
-    print_capacity(cap)
-    err_console.print(f"{len(res.area):,} cells x {grid.count:,} intervals ({res.method}, {res.fairness}); wrote {rows:,} rows to "
+    print_capacity_series(series, last)
+    err_console.print(f"{len(last.area):,} cells x {grid.count:,} intervals ({last.method}, {last.fairness}); wrote {rows:,} rows to "
                       + ", ".join(written), highlight=False, markup=False)
-
-
-def print_capacity(cap: api.Capacity) -> None:
-    """The per-region summary and each policy rule's effect."""
-    print_capacity_result(cap.result)
 
 
 def print_capacity_result(res) -> None:
     """A :class:`~leonet.capacity.run.CapacityResult`'s per-region summary and each policy rule's effect."""
-    t = Table(title=f"capacity ({res.fairness} fair, {res.method}), means over {len(res.t_ns)} interval(s)", title_justify="left")
+    print_capacity_series(res.series(), res, res.stats.get("seconds"))
+
+
+def print_capacity_series(series, res, seconds: float | None = None) -> None:
+    """The per-region summary of a run's region series and each policy rule's effect (``res``:
+    a chunk of the run, for its method and timing)."""
+    t = Table(title=f"capacity ({res.fairness} fair, {res.method}), means over {len(series.t_ns)} interval(s)", title_justify="left")
     for col in ("region", "cells", "active %", "demand Gbps", "allocated Gbps", "share met %", "Mbps per subscriber", "cells sold out"):
         t.add_column(col, justify="left" if col == "region" else "right")
-    for r in res.region_summary():
+    for r in series.summary():
         t.add_row(r["region"], f"{r['cells']:,}", f"{100 * r['active_share']:.0f}", f"{r['demand_mbps'] / 1e3:,.1f}", f"{r['allocated_mbps'] / 1e3:,.1f}",
                   "-" if r["share_met"] != r["share_met"] else f"{100 * r['share_met']:.1f}",
                   "-" if r["mbps_per_subscriber"] != r["mbps_per_subscriber"] else f"{r['mbps_per_subscriber']:.2f}", f"{r['cells_sold_out']:,.1f}")
     out_console.print(t)
-    out_console.print(f"capacity: {len(res.t_ns)} interval(s) of {len(res.area):,} cells in {res.stats['seconds']:.2f} s", highlight=False)
-    for e in res.rule_effects():
+    took = f" in {seconds:.2f} s" if seconds is not None else ""
+    out_console.print(f"capacity: {len(series.t_ns)} interval(s) of {len(res.area):,} cells{took}", highlight=False)
+    for e in series.rule_effects():
         out_console.print(f"{e['rule']}: {e['region']} {'gains' if e['gain_mbps'] >= 0 else 'loses'} {abs(e['gain_mbps']) / 1e3:,.1f} Gbps "
                           f"({e['allocated_mbps_without_rule'] / 1e3:,.1f} -> {e['allocated_mbps_with_rule'] / 1e3:,.1f})", highlight=False, markup=False)
 

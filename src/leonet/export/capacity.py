@@ -4,13 +4,17 @@ effect of each policy rule. Built once: the CLI writes them and
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
 
-from leonet.capacity.run import CapacityResult
-from leonet.export.files import timestamps
+from leonet.capacity.run import CapacityResult, RegionSeries
+from leonet.export.files import csv_ready, timestamps
 
 CELL_COLUMNS = ("time_utc", "cell", "region", "demand_mbps", "allocated_mbps", "served_by", "sold_out")
 REGION_COLUMNS = ("time_utc", "region", "demand_mbps", "allocated_mbps", "share_met", "cells_sold_out")
@@ -41,10 +45,10 @@ def capacity_cells_table(res: CapacityResult) -> pa.Table:
     })
 
 
-def capacity_regions_table(res: CapacityResult) -> pa.Table:
+def capacity_regions_table(res: CapacityResult | RegionSeries) -> pa.Table:
     """One row per (time, region) of :data:`REGION_COLUMNS` (``share_met`` null where a region
-    asks for nothing, e.g. all its cells inactive)."""
-    rows = res.region_rows()
+    asks for nothing, e.g. all its cells inactive), from a result or its region series."""
+    rows = (res if isinstance(res, RegionSeries) else res.series()).rows()
     share = rows["share_met"]
     return pa.table({
         "time_utc": timestamps(rows["t_ns"]),
@@ -56,7 +60,7 @@ def capacity_regions_table(res: CapacityResult) -> pa.Table:
     })
 
 
-def capacity_rules_table(res: CapacityResult) -> pa.Table:
+def capacity_rules_table(res: CapacityResult | RegionSeries) -> pa.Table:
     """One row per (policy rule, region) of :data:`RULE_COLUMNS`: mean allocation over the
     instants with the rule and without it, and the gain the rule brings."""
     rows = res.rule_effects()
@@ -69,3 +73,40 @@ def sibling_path(output: str | Path, what: str, fmt: str) -> Path:
     p = Path(output)
     stem = p.name[: -len(p.suffix)] if p.suffix.lower() in (".csv", ".parquet", ".pq") else p.name
     return p.with_name(f"{stem}.{what}.{'csv' if fmt == 'csv' else 'parquet'}")
+
+
+def write_capacity_stream(chunks: Iterable[CapacityResult], path: str | Path, fmt: str, metadata: Mapping[str, str] | None = None,
+                          ) -> tuple[int, RegionSeries, CapacityResult]:
+    """Write the (time, cell) rows of each time chunk as it comes (Parquet row groups or CSV
+    blocks) to ``path``, keeping only the chunks' region series: memory is one chunk's cells
+    whatever the window. Written beside the final name and renamed into place at the end.
+    Returns the rows written, the whole run's :class:`RegionSeries` and the last chunk."""
+    out = Path(path)
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    writer = None
+    rows = 0
+    series: list[RegionSeries] = []
+    last = None
+    try:
+        for res in chunks:
+            table = capacity_cells_table(res)
+            if fmt == "csv":
+                table = csv_ready(table)
+            elif metadata:
+                table = table.replace_schema_metadata({str(k): str(v) for k, v in metadata.items()})
+            if writer is None:
+                writer = pq.ParquetWriter(tmp, table.schema) if fmt == "parquet" else pacsv.CSVWriter(tmp, table.schema)
+            writer.write_table(table)
+            rows += table.num_rows
+            series.append(res.series())
+            last = res
+        if writer is None or last is None:
+            raise ValueError("a capacity run yields at least one chunk")
+        writer.close()
+        writer = None
+        tmp.replace(out)
+    finally:
+        if writer is not None:
+            writer.close()
+        tmp.unlink(missing_ok=True)
+    return rows, RegionSeries.concat(series), last
