@@ -103,3 +103,23 @@ def test_demand_file(tmp_path: Path) -> None:
     bad = run("capacity", str(ref_file(SNAP)), "--region", "TWN", "--h3-res", "4", "--start", "2024-10-23T00:00:00Z", "--duration", "15s",
               "--step", "15s", "--demand", str(f), "--format", "csv", "-o", str(out))
     assert bad.exit_code == 1 and "is not one of the regions' cells" in bad.output
+
+
+def test_policy_db_switches_cells_off_in_time(tmp_path: Path) -> None:
+    """The control plane's activation states apply at each simulated time, as for coverage."""
+    url = f"sqlite:///{tmp_path / 'control.db'}"
+    inv = lambda *a, **k: CliRunner().invoke(cli, list(a), catch_exceptions=False, **k)  # noqa: E731
+    admin = inv("db", "init", "--db", url).stdout.strip().splitlines()[-1]
+    code = inv("user", "add", "op", "--role", "operator", "--db", url, env={"LEONET_TOKEN": admin}).stdout.strip().splitlines()[-1]
+    op = inv("user", "enrol", "op", "--db", url, input=code + "\n").stdout.strip().splitlines()[-1]
+    assert inv("policy", "add-region", "taiwan", "--country", "TWN", "--db", url, "--token", op).exit_code == 0
+    assert inv("policy", "set", "taiwan", "--deactivate", "--reason", "not licensed", "--from", "2025-01-01T00:05:00Z", "--backdate",
+               "--db", url, "--token", op).exit_code == 0
+    out = tmp_path / "cap.csv"
+    res = inv("capacity", "--preset", "starlink-gen1", "--region", "TWN,PHL", "--h3-res", "3", "--start", "2025-01-01T00:00:00Z", "--duration", "10min",
+              "--step", "60s", "--policy-db", url, "--method", "approx", "--format", "csv", "-o", str(out))
+    assert res.exit_code == 0, res.output
+    r = pacsv.read_csv(tmp_path / "cap.regions.csv").to_pandas()
+    twn = r[r["region"] == "TWN"].sort_values("time_utc")
+    assert (twn["allocated_mbps"].iloc[:5] > 0).all() and (twn["allocated_mbps"].iloc[5:] == 0).all()
+    assert (tmp_path / "cap.rules.csv").is_file()
