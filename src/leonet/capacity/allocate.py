@@ -14,16 +14,18 @@ Forward link (Internet -> users)::
                                  all cells of s together at most min(down_mbps, beams x beam_mbps)
     cell c -> sink               at most demand_mbps[c] (0 for inactive cells)
 
-Beam time inside an interval is treated as divisible (a fluid model): a beam may share its
-interval among up to ``cells_per_beam`` cells; that cap on distinct cells per satellite is an
-integer constraint, applied after the solve by :func:`cap_cells_per_satellite`, which removes
-the smallest flows and reports what it removed.
+Beam time inside an interval is treated as divisible by the LPs (a fluid model). The cap of
+``beams x cells_per_beam`` distinct cells per satellite is an integer constraint, applied after
+the solve by :func:`cap_cells_per_satellite`: each satellite keeps the links that carry most of
+their cell's allocation, gives what it no longer sends to cells within the cap again, and the
+flow lost is reported. The approximation admits cells within the cap as it goes.
 
 Fairness is on the share of demand met, ``a_c / d_c``, which with demand proportional to
 subscribers is fairness on the rate per subscriber:
 
 * **max-min** (:func:`maxmin_lp`): progressive filling by successive LPs (HiGHS, through
-  ``highspy``; each LP re-solves the last one's model from its basis): maximise the common share ``t`` of the cells not yet frozen;
+  ``highspy``; each LP re-solves the last one's model from its basis): maximise the common
+  share ``t`` of the cells not yet frozen;
   cells whose row has a non-zero dual are bottlenecked (no feasible flow gives all of them more
   than ``t`` while the others keep at least ``t``) and are frozen at ``t``; repeat.
 * **proportional** (:func:`proportional_lp`): maximise ``sum_c d_c log(a_c / d_c)``. log is
@@ -32,10 +34,11 @@ subscribers is fairness on the rate per subscriber:
   cutting planes, a tangent at each cell's share wherever the estimate is off by more than the
   tolerance, until the gap between the LP's bound and the true objective of its allocation is
   within the tolerance. That gap bounds the error and is returned (``objective_gap``).
-* **approximation** (:func:`waterfill`): for global grids. Each unmet cell splits its unmet
-  demand evenly over the satellites in view that have capacity left; each satellite scales all
-  requests by one factor to fit (equal share of demand at that satellite); repeat for
-  ``rounds``. Backhaul is a per-satellite bound (:func:`backhaul_bounds`). The gap to the LP is
+* **approximation** (:func:`waterfill`): for global grids. Each round, every cell still short
+  asks to be admitted by the satellite in view with the most free beam slots (a satellite
+  admits the lowest shares met first), splits its unmet demand evenly over its admitted
+  satellites with capacity left, and each satellite scales all requests by one factor to fit
+  (equal share of demand at that satellite); up to ``rounds`` rounds. Backhaul is a per-satellite bound (:func:`backhaul_bounds`). The gap to the LP is
   measured on regions (bench/capacity.py, tests/capacity).
 """
 
@@ -287,11 +290,12 @@ def pwl_breakpoints(k: int) -> np.ndarray:
 
 def pwl_log_error(k: int) -> float:
     """Largest gap between log and the minimum of its tangents at :func:`pwl_breakpoints`,
-    over shares in [PWL_MIN_SHARE, 1]: between tangents at ``s`` and ``r s`` it is
-    ``log(r)/(r-1) * ... `` evaluated exactly here (it depends on the ratio only)."""
+    over shares in [PWL_MIN_SHARE, 1] (the starting tangents of :func:`proportional_lp`).
+    With ratio ``r`` between neighbouring tangent points the gap is largest where two tangents
+    meet, and by scale invariance of log it depends on ``r`` only: the tangents at 1 and ``r``
+    meet at ``x = r log(r) / (r - 1)``, where the gap is ``x - 1 - log(x)``."""
     s = pwl_breakpoints(k)
     r = s[1] / s[0]
-    # tangents at 1 and r meet where log(1)+(x-1) = log(r)+(x-r)/r  ->  x = r log(r)/(r-1)
     x = r * np.log(r) / (r - 1.0)
     return float((x - 1.0) - np.log(x))
 
