@@ -8,6 +8,7 @@ The front door, for notebooks and scripts (the ``leonet`` command calls the same
     st = c.at(grid)                                   # States: .itrf_km (sats, times, 3), .error, .to_xarray()
     cov = leonet.coverage(c, ["TWN"], grid, h3_res=5, min_elevation_deg=25)
     r = leonet.route(c, "Taipei", "London", grid, mode="isl")
+    cap = leonet.capacity(c, ["TWN", "PHL"], leonet.TimeGrid("2024-10-23T00:00:00Z", "1min", "15s"), inactive="TWN")
     p = leonet.passes(c, lat_deg=25.03, lon_deg=121.56, start="2024-10-23T00:00:00Z", duration="6h")
     run = leonet.run_scenario("examples/taiwan.toml")
 
@@ -15,7 +16,7 @@ The package is split into pipeline stages that import one way only (the import-l
 contract in pyproject.toml): ``constants``/``times`` -> ``orbits`` (kernels, the
 :class:`Satellites` interface) -> ``sources`` (element sets, :class:`Constellation`) ->
 ``deployment`` -> ``ground`` -> ``policy`` -> ``coverage`` | ``control`` -> ``network`` ->
-``imaging`` -> ``jobs`` -> ``export`` | ``reports`` -> ``api`` (this front door) -> ``cli``.
+``imaging`` | ``capacity`` -> ``jobs`` -> ``export`` | ``reports`` -> ``api`` (this front door) -> ``cli``.
 Names are imported on first use, so ``import leonet`` stays fast.
 """
 
