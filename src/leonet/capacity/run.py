@@ -161,7 +161,8 @@ def step_geometry(cells: np.ndarray, sats: np.ndarray, r_km: np.ndarray, gw_poin
 
 
 def solve(net: StepNetwork, fairness: str, method: str, params: CapacityParams) -> Allocation:
-    """One allocation by ``method`` ('lp' or 'approx') and ``fairness``."""
+    """One allocation by ``method`` ('lp' or 'approx') and ``fairness`` (the approximation is
+    the same for both: it approximates max-min)."""
     if method == "approx":
         return waterfill(net, laser_hops=params.laser_hops, cells_per_beam=params.cells_per_beam)
     return maxmin_lp(net) if fairness == "maxmin" else proportional_lp(net, params.pwl_breakpoints, params.pwl_tolerance)
