@@ -35,6 +35,8 @@ _EXPORTS = {
     "passes": "leonet.api",
     "run_scenario": "leonet.api",
     "write_scenario": "leonet.api",
+    "export_czml": "leonet.api",
+    "regions_geojson": "leonet.api",
     "Coverage": "leonet.api",
     "Route": "leonet.api",
     "PassList": "leonet.api",
