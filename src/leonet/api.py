@@ -540,6 +540,7 @@ def export_czml(
     path_trail_s: float | None = None,
     labels: bool = False,
     allow_stale_elements: bool = False,
+    info=None,
     progress: Callable[[int], None] | None = None,
 ):
     """Write ``satellites`` on ``grid`` as a CZML document for CesiumJS (``leonet export
@@ -547,13 +548,18 @@ def export_czml(
     with its ITRF positions (Cesium's FIXED frame), its identity and operational state, its
     point coloured by state. ``states``: only satellites in those operational states (default
     ``None``: every satellite, so raising and deorbiting ones are seen too). Streams in blocks
-    of satellites (memory bounded); returns :class:`~leonet.export.czml.CzmlWritten`."""
+    of satellites (memory bounded); returns :class:`~leonet.export.czml.CzmlWritten`.
+    States are inferred from the satellites given (:func:`satellite_info`): give the whole
+    snapshot, as a handful of satellites makes no shell, or pass ``info`` computed on it."""
     from leonet.export.czml import write_czml
 
     grid = _grid(grid)
     sats = as_satellites(satellites)
     check_element_age(sats, grid.start_ns, grid.t_ns[-1], allow_stale_elements)
-    info = satellite_info(sats)
+    if info is None:
+        info = satellite_info(sats)
+    elif len(info.state) != len(sats):
+        raise InputError(f"info has {len(info.state)} rows for {len(sats)} satellites")
     if states is not None:
         from leonet.sources.fleet import parse_states
 

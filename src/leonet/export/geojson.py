@@ -100,7 +100,15 @@ def great_circle_vertices(xyz_km: np.ndarray, max_step_deg: float = ROUTE_MAX_ST
     steps = np.maximum(1, np.ceil(ang / max_step_deg).astype(np.int64))
     owner = np.repeat(np.arange(len(a)), steps)
     frac = (np.arange(int(steps.sum())) - np.repeat(np.cumsum(steps) - steps, steps)) / steps[owner]
-    pts = a[owner] + frac[:, None] * (b[owner] - a[owner])
+    # The chord's point seen at angle theta = frac * A from a (even steps in angle): with
+    # ra, rb the ends' radii, a + f (b - a) with f = ra sin(theta) / (rb sin(A - theta) + ra sin(theta)).
+    big_a = np.radians(ang)[owner]
+    theta = frac * big_a
+    ra, rb = np.linalg.norm(a, axis=1)[owner], np.linalg.norm(b, axis=1)[owner]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f = ra * np.sin(theta) / (rb * np.sin(big_a - theta) + ra * np.sin(theta))
+    f = np.where(big_a > 1e-12, f, frac)
+    pts = a[owner] + f[:, None] * (b[owner] - a[owner])
     pts = np.vstack([pts, p[-1:]])
     lat, lon, _ = itrf_to_geodetic(pts)
     return np.asarray(lat), np.asarray(lon)
@@ -174,10 +182,15 @@ def cells_feature_collection(cells: np.ndarray | Sequence[int] | Sequence[str],
     property ``h3_cell`` the cell's hex index, then ``properties`` (columns of one value per
     cell, e.g. the figures of merit of :func:`leonet.export.tables.cells_table`; an ``h3_cell``
     column there must name the same cells)."""
+    import h3
+
     from leonet.ground.cells import as_cells, cell_boundaries
 
     ids = as_cells(np.asarray(cells) if not isinstance(cells, np.ndarray) else cells, allow_strings=True).ravel()
     hexes = [f"{int(c):x}" for c in ids]
+    bad = [h for h in hexes if not h3.is_valid_cell(h)]
+    if bad:
+        raise InputError(f"{len(bad)} values are not H3 cells (e.g. {bad[0]}); give H3 indexes such as 8531aca3fffffff")
     rows = property_rows(properties, ids.size)
     if rows and "h3_cell" in rows[0] and [r["h3_cell"] for r in rows] != hexes:
         raise InputError("the h3_cell column of the properties does not match the cells given")
