@@ -209,7 +209,7 @@ def main() -> None:
             med = statistics.median(r["task_s"])
             wrss = ", ".join(f"{v:.0f}" for v in sorted(r["worker_rss_mb"].values())) or "-"
             print(f"  {mode:5s} #{rep + 1}: wall {r['wall_s']:7.1f} s, {r['tasks']} tasks of <= {r['chunk']} instants, median task {med:5.2f} s, "
-                  f"{med / r['chunk'] * 1e3:6.1f} ms per instant; peak RSS client {r['client_rss_mb']:.0f} MB, workers [{wrss}] MB; "
+                  f"{sum(r['task_s']) / r['instants'] * 1e3:6.1f} ms per instant; peak RSS client {r['client_rss_mb']:.0f} MB, workers [{wrss}] MB; "
                   f"load {os.getloadavg()[0]:.1f}", flush=True)
     for mode, rs in runs.items():
         walls = [r["wall_s"] for r in rs]
@@ -236,7 +236,8 @@ def main() -> None:
     # Cost per instant of one single-threaded worker (an in-process task uses every core).
     one = results.get("local") or results.get("tcp")
     if (base or one) and args.job == "coverage":
-        per_instant = statistics.median(one["task_s"]) / 240.0 if one else statistics.median(base["task_s"]) / 240.0 * (os.cpu_count() or 1)
+        # Task seconds per instant (tasks may be shorter than 240 instants on a short window).
+        per_instant = sum(one["task_s"]) / one["instants"] if one else sum(base["task_s"]) / base["instants"] * (os.cpu_count() or 1)
         scale = CELLS[5] / CELLS[args.res]
         cpu_h = YEAR_INSTANTS * per_instant * scale / 3600.0
         print(f"  projection: a year at 60 s ({YEAR_INSTANTS:,} instants) at res 5 ~ {per_instant * 1e3:.1f} ms/instant x {scale:.1f} (cells ratio) "
