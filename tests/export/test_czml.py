@@ -4,6 +4,8 @@ states, czml3 validation, state colours, streaming in blocks equal to one block.
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -71,7 +73,8 @@ def test_states_and_colours_follow_the_fleet(data_dir: Path, tmp_path: Path) -> 
         assert p["properties"]["state"] == state
         assert p["point"]["color"]["rgba"] == list(STATE_COLOURS[state])
         shell = int(f.shell[k])
-        assert p["properties"]["shell"] == (shell if shell >= 0 else None)
+        assert p["properties"].get("shell") == (shell if shell >= 0 else None)
+        assert None not in p["properties"].values()  # CesiumJS's CZML loader fails on a null property
     assert all(str(f.state[k]) in doc[1 + k]["description"] for k in range(0, len(c), 500))
     # --states: only those satellites, whose states were inferred on the whole snapshot (info).
     pick = np.concatenate([np.flatnonzero(f.state == s)[:3] for s in np.unique(f.state)])
@@ -119,3 +122,36 @@ def test_estimate_grows_with_the_window_not_the_constellation() -> None:
     long = leonet.api.estimate_czml(10, TimeGrid("2026-08-22T00:00:00Z", "3650d", "1s"))
     assert long["bytes"] > 100 * 2**30  # one satellite's samples alone are too many: refused by check_job
     assert str(format_time(GRID.start_ns)) == "2025-01-01T00:00:00Z"
+
+
+CESIUM_DIR = Path(__file__).resolve().parents[2] / "scripts" / "cesium"
+
+
+@pytest.mark.skipif(shutil.which("node") is None or not (CESIUM_DIR / "node_modules" / "cesium").is_dir(),
+                    reason="CesiumJS not installed: `make test` installs it (cd scripts/cesium && npm ci)")
+def test_cesiumjs_loads_the_document(gen1, tmp_path: Path) -> None:
+    """CesiumJS's own CzmlDataSource (what every Cesium viewer runs) loads the file: the clock,
+    one entity per satellite in the FIXED frame, its properties and colour, and positions equal
+    to the library's states at the samples and, interpolated by Cesium, between them."""
+    sats = gen1.take(np.arange(0, len(gen1), 250))
+    info = leonet.api.satellite_info(gen1).take(np.arange(0, len(gen1), 250))
+    out = tmp_path / "c.czml"
+    leonet.export_czml(sats, GRID, out, name="check", multiplier=30, labels=True, path_trail_s=300, info=info)
+    times = ["2025-01-01T00:03:00Z", "2025-01-01T00:04:30Z"]  # a sample, and midway between two
+    q = tmp_path / "q.json"
+    ids = [f"satellite/{n}" for n in sats.norad_id]
+    q.write_text(json.dumps({"ids": ids, "times": times}))
+    p = subprocess.run(["node", str(CESIUM_DIR / "check_czml.mjs"), str(out), str(q)], capture_output=True, text=True, timeout=120, cwd=CESIUM_DIR)
+    assert p.returncode == 0, p.stderr[-2000:]
+    got = json.loads(p.stdout)
+    assert got["name"] == "check" and got["entities"] == len(sats)
+    assert got["clock"] == {"start": "2025-01-01T00:00:00Z", "stop": "2025-01-01T00:09:00Z", "current": "2025-01-01T00:00:00Z", "multiplier": 30}
+    truth = sats.at(np.array([parse_time(t) for t in times], dtype=np.int64)).itrf_km * 1000.0
+    for k, sid in enumerate(ids):
+        e = got["sats"][sid]
+        assert e["frame"] == "FIXED" and e["name"] == sats.name[k]
+        assert e["properties"]["norad_id"] == int(sats.norad_id[k]) and e["properties"]["state"] == info.state[k]
+        assert tuple(e["rgba"]) == STATE_COLOURS[str(info.state[k])]
+        pos = np.array(e["positions_m"])
+        assert np.abs(pos[0] - truth[k, 0]).max() < 0.01  # at a sample: the value written (to the mm)
+        assert np.linalg.norm(pos[1] - truth[k, 1]) < 1.0  # between samples: Lagrange degree 5 over 60 s steps

@@ -10,7 +10,8 @@ state SGP4 could not compute (a decayed satellite) is left out and the packet's
 ``availability`` covers only the runs of computed samples, so Cesium does not draw the
 satellite where it has no position. Each packet says who the satellite is: ``name``, a
 ``description`` (an HTML table: catalogue number, designator, operational state, shell, mean
-altitude, inclination, why) and the same in ``properties``; its ``point`` is coloured by
+altitude, inclination, why) and the same in ``properties`` (a value that does not exist, such
+as the shell of a satellite in none, is left out: CesiumJS's loader fails on a null); its ``point`` is coloured by
 operational state (:data:`STATE_COLOURS`).
 
 The file is streamed: satellites are propagated and written in blocks of
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import html
 import io
+import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -150,6 +152,9 @@ def satellite_packet(norad_id: int, name: str, grid: TimeGrid, r_km: np.ndarray,
         shell = int(info.shell[k])
         props |= {"intl_designator": str(info.intl_designator[k]), "state": state, "shell": shell if shell >= 0 else None,
                   "alt_km": round(float(info.alt_km[k]), 3), "inclination_deg": round(float(info.inclination_deg[k]), 4)}
+        # Values that do not exist are left out: CesiumJS's CZML loader fails on a null
+        # property value (and JSON has no NaN).
+        props = {key: v for key, v in props.items() if v is not None and not (isinstance(v, float) and not math.isfinite(v))}
     ok = np.isfinite(r_km).all(axis=1)
     n_ok = int(ok.sum())
     rgba = list(STATE_COLOURS.get(state or "operational", STATE_COLOURS["unassigned"]))
