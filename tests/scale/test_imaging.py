@@ -5,6 +5,11 @@ of chunk boundaries are one window); resume; a real Dask cluster."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -126,3 +131,36 @@ def test_tcp_cluster_and_cli(tmp_path, tle, targets) -> None:
     assert res.exit_code == 1 and "--workers" in res.output
     res = CliRunner().invoke(cli, [*common, "-o", str(tmp_path / "run3"), "--scheduler", "udp://x"])
     assert res.exit_code == 1 and "--scheduler" in res.output
+
+
+def test_client_killed_then_resumed(tmp_path, tle) -> None:
+    """`kill -9` of a running `leonet track --scheduler none`, then `--resume`: only the missing
+    partitions are computed and the files equal the one-shot run's."""
+    leonet_exe = str(Path(sys.executable).with_name("leonet"))
+    common = ["track", str(tle), "--target", "25.03,121.56", "--target", "51.5,-0.12", "--start", "2026-08-22T00:00:00Z", "--duration", "3h",
+              "--step", "20s", "--format", "csv"]
+    folder = tmp_path / "run"
+    cmd = [leonet_exe, *common, "-o", str(folder), "--scheduler", "none", "--chunk-instants", "12"]  # 46 tasks
+    env = os.environ | {"PYTHONUNBUFFERED": "1"}
+    done = lambda: len(list((folder / "access").glob("chunk=*/part-0.parquet"))) if (folder / "access").is_dir() else 0  # noqa: E731
+    client = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    deadline = time.monotonic() + 180
+    while done() < 3 and client.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert client.poll() is None, "the client finished before it could be killed; the test proves nothing"
+    os.kill(client.pid, signal.SIGKILL)
+    client.wait(timeout=30)
+    partial = done()
+    assert 0 < partial < 46 and json.loads((folder / "manifest.json").read_text())["state"] == "running"
+    res = subprocess.run(cmd + ["--resume"], capture_output=True, text=True, env=env, timeout=300)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "already done" in res.stderr  # the partitions written before the kill are reused
+    line = next(x for x in res.stderr.splitlines() if "tasks computed" in x)
+    computed, reused = (int(w.split()[0].replace(",", "")) for w in line.split(";")[1].split(","))
+    assert computed + reused == 46 and reused >= partial - 1
+    assert json.loads((folder / "manifest.json").read_text())["state"] == "complete"
+    assert not list((folder / "access").rglob(".*.tmp"))
+    one = CliRunner().invoke(cli, [*common, "-o", str(tmp_path / "one.csv"), "--summary-json", str(tmp_path / "one.json")])
+    assert one.exit_code == 0, one.output
+    assert (folder / "accesses.csv").read_bytes() == (tmp_path / "one.csv").read_bytes()
+    assert (folder / "summary.json").read_bytes() == (tmp_path / "one.json").read_bytes()
