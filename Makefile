@@ -32,7 +32,14 @@ DEMO_OUT ?= $(HOME)/leonet-demo
 demo: $(STAMP) $(WEB)
 	$(VENV)/bin/leonet demo -o $(DEMO_OUT)
 
-test: $(STAMP) $(WEB)
+# CesiumJS's own CZML loader, run in Node by tests/export/test_czml.py (pinned in
+# scripts/cesium/package-lock.json): the CZML of `leonet export czml` is checked by a real viewer's code.
+CESIUM := scripts/cesium/node_modules/.package-lock.json
+
+$(CESIUM): scripts/cesium/package.json scripts/cesium/package-lock.json
+	cd scripts/cesium && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.package-lock.json
+
+test: $(STAMP) $(WEB) $(CESIUM)
 	$(VENV)/bin/ruff check src tests bench scripts
 	cd src && ../$(VENV)/bin/lint-imports ../pyproject.toml
 	$(PY) -m pytest -q -n auto --dist loadfile
@@ -45,4 +52,4 @@ bench: $(STAMP) $(WEB)
 	$(PY) bench/dashboard.py
 
 clean:
-	rm -rf $(VENV) out .pytest_cache $(WEB_DIR)/node_modules src/leonet/web/static
+	rm -rf $(VENV) out .pytest_cache $(WEB_DIR)/node_modules src/leonet/web/static scripts/cesium/node_modules

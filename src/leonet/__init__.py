@@ -36,6 +36,8 @@ _EXPORTS = {
     "passes": "leonet.api",
     "run_scenario": "leonet.api",
     "write_scenario": "leonet.api",
+    "export_czml": "leonet.api",
+    "regions_geojson": "leonet.api",
     "Coverage": "leonet.api",
     "Capacity": "leonet.api",
     "Route": "leonet.api",

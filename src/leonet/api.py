@@ -88,6 +88,30 @@ class Coverage:
     def to_pandas(self):
         return self.to_arrow().to_pandas()
 
+    def cells_table(self):
+        """One row per cell: ``h3_cell, region, lat_deg, lon_deg, population``, then the
+        coverage and service figures of merit (``coverage_*``, ``service_*``): the ``cells``
+        table of a scenario run."""
+        from leonet.export.tables import cells_table
+
+        return cells_table(self.result)
+
+    def to_geojson(self) -> dict:
+        """The cells as an RFC 7946 FeatureCollection (outlines cut at the antimeridian), with
+        :meth:`cells_table`'s columns as properties (``leonet export geojson cells``)."""
+        from leonet.export.geojson import cells_feature_collection
+
+        r = self.result
+        return cells_feature_collection(r.area.cells, self.cells_table(), leonet={
+            "h3_res": r.area.res, "start_utc": _iso(r.t_ns[0]), "instants": len(r.t_ns), "step_s": r.step_s,
+            "min_elevation_deg": r.min_elevation_deg, "policy": r.policy.describe(), "serving": self.serving_note})
+
+
+def _iso(t_ns: int) -> str:
+    from leonet.times import format_time
+
+    return str(format_time(int(t_ns)))
+
 
 def coverage(
     satellites: Satellites,
@@ -392,6 +416,14 @@ class Route:
         """The CSV of ``leonet route`` and its ``.nodes.csv``; returns the rows written."""
         return write_routes(self.run, path)[0]
 
+    def to_geojson(self) -> dict:
+        """The routes as an RFC 7946 FeatureCollection: the endpoints as Points and one
+        (Multi)LineString per (instant, pair) over the ground under each node and link
+        (``leonet export geojson route``)."""
+        from leonet.export.geojson import route_feature_collection
+
+        return route_feature_collection(self.run, leonet={"start_utc": _iso(self.run.start_ns), "notes": self.run.notes})
+
 
 def route(
     satellites: Satellites,
@@ -672,6 +704,130 @@ def write_scenario(run: ScenarioRun, output_dir: str | Path, command_line: str |
     return paths
 
 
+# ---- exports ----------------------------------------------------------------------------
+def satellite_info(satellites: Satellites):
+    """Who each satellite is (:class:`~leonet.export.czml.SatelliteInfo`): for SGP4 element
+    sets their operational state, shell and why (:func:`leonet.sources.fleet.infer_fleet`),
+    for launch batches the state 'launch batch'."""
+    from leonet.export.czml import SatelliteInfo
+    from leonet.sources.fleet import infer_fleet
+
+    sats = as_satellites(satellites)
+    parts = sats.parts if isinstance(sats, SatelliteUnion) else (sats,)
+    cols: dict[str, list[np.ndarray]] = {k: [] for k in SatelliteInfo.__dataclass_fields__}
+    for p in parts:
+        if isinstance(p, Constellation):
+            f = infer_fleet(p)
+            got = {"state": f.state, "shell": f.shell, "intl_designator": f.intl_designator, "alt_km": f.alt_km,
+                   "inclination_deg": f.inclination_deg, "reason": f.reason}
+        else:
+            n = len(p)
+            got = {"state": np.full(n, "launch batch", dtype=object), "shell": np.full(n, -1), "intl_designator": np.full(n, "", dtype=object),
+                   "alt_km": np.full(n, np.nan), "inclination_deg": np.full(n, np.nan), "reason": np.full(n, "launch batch: raising to its shell, then serving", dtype=object)}
+        for k in cols:
+            cols[k].append(np.asarray(got[k]))
+    return SatelliteInfo(**{k: np.concatenate(v) for k, v in cols.items()})
+
+
+def estimate_czml(n_sats: int, grid: TimeGrid) -> dict:
+    """Memory and file size of :func:`export_czml` (``bytes``: memory held while writing)."""
+    from leonet.export.czml import estimate_czml as _estimate
+
+    return _estimate(n_sats, _grid(grid))
+
+
+def export_czml(
+    satellites: Satellites,
+    grid: TimeGrid,
+    path: str | Path,
+    *,
+    states: str | Sequence[str] | None = None,
+    name: str | None = None,
+    multiplier: float = 60.0,
+    path_trail_s: float | None = None,
+    labels: bool = False,
+    allow_stale_elements: bool = False,
+    info=None,
+    progress: Callable[[int], None] | None = None,
+):
+    """Write ``satellites`` on ``grid`` as a CZML document for CesiumJS (``leonet export
+    czml``): a document packet with a clock over the window, then one packet per satellite
+    with its ITRF positions (Cesium's FIXED frame), its identity and operational state, its
+    point coloured by state. ``states``: only satellites in those operational states (default
+    ``None``: every satellite, so raising and deorbiting ones are seen too). Streams in blocks
+    of satellites (memory bounded); returns :class:`~leonet.export.czml.CzmlWritten`.
+    States are inferred from the satellites given (:func:`satellite_info`): give the whole
+    snapshot, as a handful of satellites makes no shell, or pass ``info`` computed on it."""
+    from leonet.export.czml import write_czml
+
+    grid = _grid(grid)
+    sats = as_satellites(satellites)
+    check_element_age(sats, grid.start_ns, grid.t_ns[-1], allow_stale_elements)
+    if info is None:
+        info = satellite_info(sats)
+    elif len(info.state) != len(sats):
+        raise InputError(f"info has {len(info.state)} rows for {len(sats)} satellites")
+    if states is not None:
+        from leonet.sources.fleet import parse_states
+
+        keep = np.isin(info.state, np.array([*parse_states(states), "launch batch"], dtype=object))
+        if not keep.any():
+            raise InputError(f"no satellite is in the states {', '.join(parse_states(states))}; see leonet fleet")
+        idx = np.flatnonzero(keep)
+        sats, info = sats.take(idx), info.take(idx)
+    if not float(multiplier) > 0:
+        raise InputError(f"multiplier {multiplier} must be positive (simulated seconds per real second)")
+    label = name or (getattr(sats, "label", "") or "leonet")
+    counts = ", ".join(f"{n:,} {s}" for s, n in zip(*np.unique(info.state.astype(str), return_counts=True)))
+    return write_czml(path, sats, grid, info, name=label, multiplier=multiplier, path_trail_s=path_trail_s, labels=labels,
+                      description=f"{len(sats):,} satellites ({counts}); written by leonet", progress=progress)
+
+
+def regions_geojson(
+    regions: str | Sequence[str | Region] = (),
+    *,
+    policy: ServicePolicy | None = None,
+    policy_db: str | None = None,
+    at: str | int | datetime | None = None,
+) -> dict:
+    """Regions as an RFC 7946 FeatureCollection (``leonet export geojson regions``): the
+    countries or GeoJSON files named in ``regions`` and, with a ``policy`` or a control-plane
+    ``policy_db``, every region its rules name, each with ``active`` (its own rules' state at
+    ``at``, default now; the policy default where none applies) and ``rules`` (the rules on it,
+    in order)."""
+    from leonet.export.geojson import regions_feature_collection
+
+    specs = [regions] if isinstance(regions, (str, Region)) else list(regions)
+    if policy is not None and policy_db is not None:
+        raise InputError("give a policy or a policy_db, not both")
+    if policy_db:
+        from leonet.control import load_policy
+
+        policy = load_policy(policy_db)
+    if not specs and policy is None:
+        raise InputError("give regions (e.g. ['TWN', 'JPN']) or a policy / policy_db whose regions to export")
+    named = [s if isinstance(s, Region) else Region.from_spec(str(s).strip()) for s in specs]
+    found: dict[str, Region] = {r.key: r for r in named}
+    if policy is not None:
+        for r in policy.regions:
+            found.setdefault(r.key, r)
+    out = list(found.values())
+    props: list[dict] = [{} for _ in out]
+    members: dict = {}
+    if policy is not None:
+        t = parse_time("now" if at is None else at)
+        members = {"policy": policy.name, "policy_default_active": policy.default_active, "time_utc": _iso(t)}
+        for r, p in zip(out, props):
+            mine = [rule for rule in policy.rules if rule.region.key == r.key]
+            state = policy.default_active
+            for rule in mine:
+                if rule.time_mask(np.array([t], dtype=np.int64))[0]:
+                    state = rule.active
+            p["active"] = bool(state)
+            p["rules"] = [rule.describe() for rule in mine]
+    return regions_feature_collection(out, props, leonet=members)
+
+
 def serving_satellites(satellites: Satellites, states: str | Sequence[str] | None = SERVING_STATES) -> tuple[Satellites, dict[str, int], str]:
     """The satellites that serve: of every SGP4 part, those whose operational state
     (:func:`leonet.sources.fleet.infer_fleet`) is in ``states`` (``None``: all); launch batches
@@ -721,5 +877,6 @@ def _grid(grid: TimeGrid) -> TimeGrid:
 
 __all__ = [
     "Capacity", "CapacityStream", "Coverage", "PassList", "Route", "ScenarioRun",
-    "SERVING_STATES", "capacity", "coverage", "estimate_coverage", "estimate_states", "load", "passes", "passes_work", "route", "route_hypatia", "run_scenario", "serving_satellites", "write_scenario",
+    "SERVING_STATES", "capacity", "coverage", "estimate_coverage", "estimate_czml", "estimate_states", "export_czml", "load", "passes", "passes_work",
+    "regions_geojson", "route", "route_hypatia", "run_scenario", "satellite_info", "serving_satellites", "write_scenario",
 ]

@@ -179,6 +179,7 @@ from leonet.cli.capacity import COMMANDS as CAPACITY_COMMANDS  # noqa: E402
 from leonet.cli.control import register_control  # noqa: E402
 from leonet.cli.coverage import COMMANDS as COVERAGE_COMMANDS  # noqa: E402
 from leonet.cli.deploy import deployment, track  # noqa: E402
+from leonet.cli.export import export  # noqa: E402
 from leonet.cli.fleet import fleet  # noqa: E402
 from leonet.cli.network import route  # noqa: E402
 from leonet.cli.scale import sweep  # noqa: E402
@@ -190,6 +191,7 @@ cli.add_command(sweep)
 cli.add_command(fleet)
 cli.add_command(deployment)
 cli.add_command(track)
+cli.add_command(export)
 register_control(cli)
 
 
