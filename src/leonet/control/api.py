@@ -424,8 +424,11 @@ def _auth_error(reason: str) -> AuthError:
     return auth_error(reason)
 
 
-def _known_query_only(request: Request) -> None:
-    """Refuse query parameters the operation does not take (a typo must not pass silently)."""
+async def _known_query_only(request: Request) -> None:
+    """Refuse query parameters the operation does not take (a typo must not pass silently).
+
+    ``async`` like the other dependencies that do no I/O: FastAPI runs a plain function in its
+    thread pool, a hand-over (and a thread wake-up) per dependency per request."""
     route = request.scope.get("route")
     known = {p.alias for p in route.dependant.query_params} if route is not None and hasattr(route, "dependant") else set()
     for dep in getattr(getattr(route, "dependant", None), "dependencies", []):
@@ -507,7 +510,7 @@ def build_app(service: ControlService, settings: ServerSettings | None = None) -
     def allow(permission: str) -> Callable[..., Principal]:
         """A dependency: the caller the guard authenticated, allowed ``permission`` (else 403)."""
 
-        def dep(request: Request, _creds: Annotated[Any, Depends(_bearer)]) -> Principal:
+        async def dep(request: Request, _creds: Annotated[Any, Depends(_bearer)]) -> Principal:
             who = request.scope.get("state", {}).get("principal")
             if who is None:  # unreachable behind the guard; never serve without it
                 raise AuthError("no token: send the header 'Authorization: Bearer <token>'")

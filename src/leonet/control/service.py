@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, bindparam, select
 
 from leonet.control import audit
 from leonet.control.accounts import AccountsMixin
@@ -32,13 +32,33 @@ from leonet.control.db import (
 from leonet.control.errors import ConflictError, ForbiddenError, NotFoundError
 from leonet.control.principal import PERMISSIONS, ROLES, Principal, require
 from leonet.control.validate import check_interval, check_key, check_text, check_time
-from leonet.control.zones import GROUND_LOCK, reaches
+from leonet.control.zones import GROUND_LOCK, cached_reach, reaches
 from leonet.errors import InputError
 from leonet.times import format_time
 
 ACTIONS = ("activate", "deactivate")
 STATES = ("pending", "approved", "rejected", "withdrawn")
 MAX_CELLS = 200_000
+
+
+class _RegionRef(NamedTuple):
+    """A region's identity: what :meth:`ControlService.zones_reached` needs of it."""
+
+    id: int
+    key: str
+    created_at: str
+
+
+# Statements built once (each call only binds its values).
+_REGION_REF_COLS = (regions.c.id, regions.c.key, regions.c.created_at, regions.c.name, regions.c.kind, regions.c.sensitive)
+_SENSITIVE_ZONES = select(regions.c.id, regions.c.key, regions.c.created_at).where(regions.c.sensitive.is_(True)).order_by(regions.c.id)
+_REGION_BY_ID = select(regions).where(regions.c.id == bindparam("rid"))
+_REGION_BY_KEY = select(regions).where(regions.c.key == bindparam("key"))
+_REGION_REF_BY_KEY = select(*_REGION_REF_COLS).where(regions.c.key == bindparam("key"))
+_REQUEST_BY_ID = (select(requests, regions.c.key, regions.c.created_at.label("region_created_at"),
+                         select(policy_states.c.id).where(policy_states.c.request_id == requests.c.id).scalar_subquery().label("sid"))
+                  .join(regions, regions.c.id == requests.c.region_id).where(requests.c.id == bindparam("rid")))
+_DECISIONS_OF = select(decisions).where(decisions.c.request_id == bindparam("rid")).order_by(decisions.c.id)
 
 
 def _iso(ns: int | None) -> str | None:
@@ -109,17 +129,30 @@ class ControlService(AccountsMixin):
         with read_tx(self.engine) as conn:
             return self._region_out(conn, self._region_row(conn, who, key))
 
-    def _region_row(self, conn: Connection, who: Principal, key: str) -> Any:
+    def _region_row(self, conn: Connection, who: Principal, key: str, full: bool = True) -> Any:
+        """The region ``key`` visible to ``who`` (``full=False``: its identity and flags, not its shape)."""
         check_key(key, "region")
-        row = conn.execute(select(regions).where(regions.c.key == key)).first()
+        row = conn.execute(_REGION_BY_KEY if full else _REGION_REF_BY_KEY, {"key": key}).first()
         if row is None or not who.sees_region(key):  # a partner cannot learn of other regions
             raise NotFoundError(f"no region {key!r}" + ("" if who.role == "partner" else "; list them with `leonet policy regions`"))
         return row
 
     def zones_reached(self, conn: Connection, row: Any) -> list[str]:
-        """Keys of the sensitive regions whose cells a change of region ``row`` reaches."""
-        zones = conn.execute(select(regions).where(regions.c.sensitive.is_(True)).order_by(regions.c.id)).all()
-        return [z.key for z in zones if reaches(row, z)]
+        """Keys of the sensitive regions whose cells a change of region ``row`` reaches.
+
+        ``row`` needs only ``id``, ``key`` and ``created_at`` (a region's identity): the regions'
+        shapes are read only for pairs not answered yet in this process (:func:`cached_reach`),
+        so a request does not load every sensitive zone's cells each time."""
+        out, full = [], None
+        for z in conn.execute(_SENSITIVE_ZONES).all():
+            got = cached_reach(row, z)
+            if got is None:
+                if full is None:
+                    full = conn.execute(_REGION_BY_ID, {"rid": row.id}).one()
+                got = reaches(full, conn.execute(_REGION_BY_ID, {"rid": z.id}).one())
+            if got:
+                out.append(z.key)
+        return out
 
     def _region_out(self, conn: Connection, row: Any) -> dict[str, Any]:
         return _region_dict(row) | {"sensitive_zones_reached": self.zones_reached(conn, row)}
@@ -138,7 +171,7 @@ class ControlService(AccountsMixin):
         check_text(reason, "reason", 4000)
         a, b = check_interval(valid_from, valid_to, _now_ns(), backdate)
         with self._write() as conn:
-            row = self._region_row(conn, who, region)
+            row = self._region_row(conn, who, region, full=False)
             zones = self.zones_reached(conn, row)
             if zones:
                 raise ConflictError(f"region {region!r} shares cells with the sensitive zone(s) {', '.join(zones)}: a change needs a request "
@@ -174,7 +207,7 @@ class ControlService(AccountsMixin):
         with read_tx(self.engine) as conn:
             q = self._states_query()
             if region is not None:
-                q = q.where(regions.c.id == self._region_row(conn, who, region).id)
+                q = q.where(regions.c.id == self._region_row(conn, who, region, full=False).id)
             return [_state_dict(r, who) for r in conn.execute(q) if who.sees_region(r.key)]
 
     def policy_at(self, who: Principal, at: str | None = None) -> dict[str, Any]:
@@ -205,13 +238,16 @@ class ControlService(AccountsMixin):
         check_text(on_behalf_of, "on_behalf_of", 200, required=False)
         a, b = check_interval(valid_from, valid_to, _now_ns(), backdate)
         with self._write() as conn:
-            row = self._region_row(conn, who, region)
+            row = self._region_row(conn, who, region, full=False)
             now = audit.utc_now()
             r = insert_row(conn, requests, region_id=row.id, action=action, justification=justification, filed_by=who.name, party=who.party,
                            on_behalf_of=on_behalf_of, valid_from=a, valid_to=b, state="pending", backdated=bool(backdate), created_at=now, updated_at=now)
             audit.append(conn, who.name, "request.file", "request", r.id, {"region": row.key, "action": action, "valid_from": _iso(a),
                          "valid_to": _iso(b), "backdated": bool(backdate)}, [("requests", r)])
-        return self.get_request(who, int(r.id))
+            # The answer is built from what this transaction wrote (no second read): returned
+            # once the commit holding it succeeded.
+            zones = self.zones_reached(conn, row)
+            return _request_dict(r, row.key, [], None, zones)
 
     def list_requests(self, who: Principal, state: str | None = None, region: str | None = None) -> list[dict[str, Any]]:
         """Requests, oldest first; a partner sees only its own."""
@@ -223,7 +259,7 @@ class ControlService(AccountsMixin):
             if state is not None:
                 q = q.where(requests.c.state == state)
             if region is not None:
-                q = q.where(requests.c.region_id == self._region_row(conn, who, region).id)
+                q = q.where(requests.c.region_id == self._region_row(conn, who, region, full=False).id)
             if who.role == "partner":
                 q = q.where(requests.c.filed_by == who.name)
             return [self._request(conn, who, rid) for rid in conn.execute(q).scalars()]
@@ -234,26 +270,22 @@ class ControlService(AccountsMixin):
             return self._request(conn, who, request_id)
 
     def _request_row(self, conn: Connection, who: Principal, request_id: int) -> Any:
+        """The request with its region's key and identity (``region_created_at``) and its policy state (``sid``)."""
         if isinstance(request_id, bool) or not isinstance(request_id, int) or not 0 < request_id < 2**31:
             raise InputError(f"request id {request_id!r} must be a positive integer below 2^31")
-        row = conn.execute(select(requests, regions.c.key).join(regions, regions.c.id == requests.c.region_id).where(requests.c.id == request_id)).first()
+        row = conn.execute(_REQUEST_BY_ID, {"rid": request_id}).first()
         if row is None or (who.role == "partner" and row.filed_by != who.name):
             raise NotFoundError(f"no request {request_id}" + ("" if who.role == "partner" else "; list them with `leonet request list`"))
         return row
 
-    def _needed(self, conn: Connection, region_id: int) -> tuple[int, list[str]]:
-        zones = self.zones_reached(conn, conn.execute(select(regions).where(regions.c.id == region_id)).one())
-        return (2 if zones else 1), zones
+    def _region_ref(self, row: Any) -> _RegionRef:
+        """The identity of a request row's region (enough for :meth:`zones_reached`)."""
+        return _RegionRef(row.region_id, row.key, row.region_created_at)
 
     def _request(self, conn: Connection, who: Principal, request_id: int) -> dict[str, Any]:
         row = self._request_row(conn, who, request_id)
-        ds = conn.execute(select(decisions).where(decisions.c.request_id == row.id).order_by(decisions.c.id)).all()
-        sid = conn.execute(select(policy_states.c.id).where(policy_states.c.request_id == row.id)).scalar_one_or_none()
-        needed, zones = self._needed(conn, row.region_id)
-        return {"id": row.id, "region": row.key, "action": row.action, "justification": row.justification, "filed_by": row.filed_by, "party": row.party,
-                "on_behalf_of": row.on_behalf_of, "valid_from": _iso(row.valid_from), "valid_to": _iso(row.valid_to), "backdated": bool(row.backdated),
-                "state": row.state, "approvals_needed": needed, "sensitive_zones_reached": zones, "decisions": [_decision_dict(d) for d in ds],
-                "policy_state_id": sid, "created_at": row.created_at, "updated_at": row.updated_at}
+        ds = conn.execute(_DECISIONS_OF, {"rid": row.id}).all()
+        return _request_dict(row, row.key, ds, row.sid, self.zones_reached(conn, self._region_ref(row)))
 
     def decide(self, who: Principal, request_id: int, decision: str, reason: str) -> dict[str, Any]:
         """Approve, reject (operators) or withdraw (the filer) a pending request."""
@@ -272,20 +304,25 @@ class ControlService(AccountsMixin):
             if decision == "approve" and not who.confirmed:
                 raise ForbiddenError(f"{who.name!r}'s credential or role was granted by an admin and not yet confirmed by a second admin; "
                                      f"approvals need it (`leonet user confirm {who.name}` by another admin)")
-            prior = conn.execute(select(decisions.c.decided_by).where(decisions.c.request_id == row.id, decisions.c.decision == "approve")).scalars().all()
-            needed, zones = self._needed(conn, row.region_id)
+            ds = conn.execute(_DECISIONS_OF, {"rid": row.id}).all()
+            prior = [x.decided_by for x in ds if x.decision == "approve"]
+            region = self._region_ref(row)
+            zones = self.zones_reached(conn, region)
+            needed = 2 if zones else 1
             if decision == "approve" and who.name in prior:
                 raise ConflictError(f"{who.name!r} already approved request {row.id}; it reaches the sensitive zone(s) {', '.join(zones)} and needs a second, different operator")
             now = audit.utc_now()
             d = insert_row(conn, decisions, request_id=row.id, decided_by=who.name, decision=decision, reason=reason, created_at=now)
             new_state = {"reject": "rejected", "withdraw": "withdrawn"}.get(decision, "approved" if len(prior) + 1 >= needed else "pending")
-            changed = [("decisions", d)]
+            changed: list[tuple[str, Any]] = [("decisions", d)]
+            out_row = row
             if new_state != "pending":
-                changed.append(("requests", update_row(conn, requests, int(row.id), state=new_state, updated_at=now)))
+                out_row = update_row(conn, requests, int(row.id), state=new_state, updated_at=now)
+                changed.append(("requests", out_row))
             audit.append(conn, who.name, f"request.{decision}", "request", row.id, {"state": new_state, "approvals": len(prior) + (decision == "approve"),
                          "needed": needed, "zones": zones}, changed)
+            sid = row.sid
             if new_state == "approved":
-                region_row = conn.execute(select(regions).where(regions.c.id == row.region_id)).one()
                 a = row.valid_from
                 if not row.backdated:  # a start that passed while the request waited begins at approval
                     a = max(a, _now_ns()) if a is not None else _now_ns()
@@ -293,8 +330,9 @@ class ControlService(AccountsMixin):
                 if b is not None and a is not None and b <= a:
                     raise ConflictError(f"request {row.id}'s validity ended ({_iso(b)}) before it was approved; file a new request")
                 # The reason names the request only: its justification stays with the filer and the operators.
-                self._add_state(conn, who.name, region_row, row.action == "activate", a, b, f"request {row.id} approved", int(row.id), bool(row.backdated))
-        return self.get_request(who, int(row.id))
+                sid = self._add_state(conn, who.name, region, row.action == "activate", a, b, f"request {row.id} approved", int(row.id), bool(row.backdated))
+            # Built from this transaction's rows; returned once the commit holding them succeeded.
+            return _request_dict(out_row, row.key, [*ds, d], sid, zones)
 
     # ----------------------------------------------------------------- audit
 
@@ -394,6 +432,13 @@ def _state_dict(r: Any, who: Principal) -> dict[str, Any]:
     return {"id": r.id, "region": r.key, "active": bool(r.active), "valid_from": _iso(r.valid_from), "valid_to": _iso(r.valid_to),
             "reason": None if private else r.reason, "request_id": None if private else r.request_id, "backdated": bool(r.backdated),
             "created_by": None if private else r.created_by, "created_at": r.created_at, "_from": r.valid_from, "_to": r.valid_to}
+
+
+def _request_dict(row: Any, region_key: str, ds: list[Any], sid: int | None, zones: list[str]) -> dict[str, Any]:
+    return {"id": row.id, "region": region_key, "action": row.action, "justification": row.justification, "filed_by": row.filed_by, "party": row.party,
+            "on_behalf_of": row.on_behalf_of, "valid_from": _iso(row.valid_from), "valid_to": _iso(row.valid_to), "backdated": bool(row.backdated),
+            "state": row.state, "approvals_needed": 2 if zones else 1, "sensitive_zones_reached": zones, "decisions": [_decision_dict(d) for d in ds],
+            "policy_state_id": sid, "created_at": row.created_at, "updated_at": row.updated_at}
 
 
 def _decision_dict(d: Any) -> dict[str, Any]:
