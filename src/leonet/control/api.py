@@ -16,6 +16,7 @@ local files (the ``swagger-ui-bundle`` package), so it works offline.
 
 import ipaddress
 import json
+import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import asynccontextmanager
@@ -77,6 +78,9 @@ class ServerSettings:
     failure_rate: Rate = field(default_factory=lambda: Rate(1.0, 20.0))  # failed logins per client before a lockout
     failure_window_s: float = 60.0  # one audit summary of failed logins per window
     trusted_proxies: tuple[str, ...] = ()  # addresses or networks whose X-Forwarded-For is believed
+    # Threads running the database calls. Writers queue on one lock anyway and a read takes a
+    # few milliseconds, so more threads only fight over the GIL (FastAPI's default is 40).
+    threads: int = int(os.environ.get("LEONET_SERVER_THREADS", "16"))
 
 
 # ------------------------------------------------------------------------------ models
@@ -465,6 +469,7 @@ def build_app(service: ControlService, settings: ServerSettings | None = None) -
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):  # type: ignore[no-untyped-def]
+        anyio.to_thread.current_default_thread_limiter().total_tokens = s.threads
         stop = threading.Event()
 
         def loop() -> None:
