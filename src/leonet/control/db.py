@@ -261,9 +261,10 @@ class GroupCommit:
     WAL, milliseconds on a shared disk); done once per writer, those waits queued up and made
     the latency tail seconds long under 50 clients. So a writer that finishes while others
     wait in line leaves the transaction open; the next one adds its change after it, and the
-    last in line (or the :data:`MAX_GROUP`-th) commits them all at once. Each change runs
-    inside its own savepoint: one that fails is rolled back alone and its caller gets its
-    error, the others go on. Nobody's call returns before the commit holding its change has
+    last in line (or the :data:`MAX_GROUP`-th) commits them all at once. Each change after the
+    first runs from its own savepoint: one that fails is rolled back alone and its caller gets
+    its error, the others go on (a failing first change rolls back the transaction, then
+    holding nothing else). Nobody's call returns before the commit holding its change has
     succeeded, so an acknowledged write is on disk exactly as before; if that commit fails,
     every caller in the group gets the error and none of their changes is stored.
     """
@@ -332,25 +333,28 @@ class GroupCommit:
         try:
             conn = g.conn
             head = conn.info["leonet_head"]
-            try:
-                sp = conn.begin_nested()
-            except BaseException:
-                g.broken = True
-                raise
+            # A savepoint before each change but the group's first (which has nothing before it
+            # to protect: if it fails, the whole transaction is rolled back). Never released
+            # (a round trip saved): a savepoint of the same name hides the earlier ones.
+            protect = g.members > 0
+            if protect:
+                try:
+                    conn.exec_driver_sql("SAVEPOINT leonet_change")
+                except BaseException:
+                    g.broken = True
+                    raise
             try:
                 yield conn
             except BaseException as exc:  # the caller's own error: undo its change only
                 failure = exc
                 conn.info["leonet_head"] = head
-                try:
-                    sp.rollback()
-                except BaseException:
+                if protect:
+                    try:
+                        conn.exec_driver_sql("ROLLBACK TO SAVEPOINT leonet_change")
+                    except BaseException:
+                        g.broken = True
+                else:
                     g.broken = True
-            else:
-                try:
-                    sp.commit()
-                except BaseException as exc:
-                    failure, g.broken = exc, True
         finally:
             g.members += 1
             try:

@@ -15,7 +15,8 @@ import json
 import time
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Engine, bindparam, select
+from sqlalchemy import Connection, Engine, FunctionElement, Text, bindparam, select
+from sqlalchemy.ext.compiler import compiles
 
 from leonet.control import audit
 from leonet.control.accounts import AccountsMixin
@@ -24,6 +25,7 @@ from leonet.control.db import (
     decisions,
     insert_row,
     policy_states,
+    read_one,
     read_tx,
     regions,
     requests,
@@ -54,11 +56,47 @@ _REGION_REF_COLS = (regions.c.id, regions.c.key, regions.c.created_at, regions.c
 _SENSITIVE_ZONES = select(regions.c.id, regions.c.key, regions.c.created_at).where(regions.c.sensitive.is_(True)).order_by(regions.c.id)
 _REGION_BY_ID = select(regions).where(regions.c.id == bindparam("rid"))
 _REGION_BY_KEY = select(regions).where(regions.c.key == bindparam("key"))
-_REGION_REF_BY_KEY = select(*_REGION_REF_COLS).where(regions.c.key == bindparam("key"))
+
+
+class _ZoneRefs(FunctionElement[str]):
+    """The sensitive regions' identities as a JSON array of ``[id, key, created_at]``, so that a
+    request is read in one statement (one round trip, no transaction needed) with its zones."""
+
+    type = Text()
+    inherit_cache = True
+    name = "leonet_zone_refs"
+
+
+@compiles(_ZoneRefs, "sqlite")
+def _zone_refs_sqlite(_element: Any, _compiler: Any, **_kw: Any) -> str:
+    return "(SELECT json_group_array(json_array(id, \"key\", created_at)) FROM regions WHERE sensitive)"
+
+
+@compiles(_ZoneRefs)
+def _zone_refs_other(_element: Any, _compiler: Any, **_kw: Any) -> str:  # PostgreSQL
+    return "(SELECT CAST(json_agg(json_build_array(id, \"key\", created_at)) AS TEXT) FROM regions WHERE sensitive)"
+
+
+def _zones_of(row: Any) -> list[_RegionRef]:
+    """The sensitive regions listed in a row read with :class:`_ZoneRefs`, by id."""
+    return sorted((_RegionRef(int(i), k, c) for i, k, c in json.loads(row.zone_refs or "[]")), key=lambda z: z.id)
+
+
+_REGION_REF_BY_KEY = select(*_REGION_REF_COLS, _ZoneRefs().label("zone_refs")).where(regions.c.key == bindparam("key"))
+# A request, its region's identity, policy state, the sensitive zones and its decisions (one row each; one row of NULLs when none).
 _REQUEST_BY_ID = (select(requests, regions.c.key, regions.c.created_at.label("region_created_at"),
-                         select(policy_states.c.id).where(policy_states.c.request_id == requests.c.id).scalar_subquery().label("sid"))
-                  .join(regions, regions.c.id == requests.c.region_id).where(requests.c.id == bindparam("rid")))
-_DECISIONS_OF = select(decisions).where(decisions.c.request_id == bindparam("rid")).order_by(decisions.c.id)
+                         select(policy_states.c.id).where(policy_states.c.request_id == requests.c.id).scalar_subquery().label("sid"),
+                         _ZoneRefs().label("zone_refs"), decisions.c.id.label("d_id"), decisions.c.decided_by.label("d_by"),
+                         decisions.c.decision.label("d_decision"), decisions.c.reason.label("d_reason"), decisions.c.created_at.label("d_at"))
+                  .join(regions, regions.c.id == requests.c.region_id).outerjoin(decisions, decisions.c.request_id == requests.c.id)
+                  .where(requests.c.id == bindparam("rid")).order_by(decisions.c.id))
+
+
+class _Decision(NamedTuple):
+    decided_by: str
+    decision: str
+    reason: str
+    created_at: str
 
 
 def _iso(ns: int | None) -> str | None:
@@ -137,14 +175,15 @@ class ControlService(AccountsMixin):
             raise NotFoundError(f"no region {key!r}" + ("" if who.role == "partner" else "; list them with `leonet policy regions`"))
         return row
 
-    def zones_reached(self, conn: Connection, row: Any) -> list[str]:
+    def zones_reached(self, conn: Connection, row: Any, zones: list[Any] | None = None) -> list[str]:
         """Keys of the sensitive regions whose cells a change of region ``row`` reaches.
 
         ``row`` needs only ``id``, ``key`` and ``created_at`` (a region's identity): the regions'
         shapes are read only for pairs not answered yet in this process (:func:`cached_reach`),
-        so a request does not load every sensitive zone's cells each time."""
+        so a request does not load every sensitive zone's cells each time. ``zones``: the
+        sensitive regions' identities when already read (:func:`_zones_of`)."""
         out, full = [], None
-        for z in conn.execute(_SENSITIVE_ZONES).all():
+        for z in conn.execute(_SENSITIVE_ZONES).all() if zones is None else zones:
             got = cached_reach(row, z)
             if got is None:
                 if full is None:
@@ -172,7 +211,7 @@ class ControlService(AccountsMixin):
         a, b = check_interval(valid_from, valid_to, _now_ns(), backdate)
         with self._write() as conn:
             row = self._region_row(conn, who, region, full=False)
-            zones = self.zones_reached(conn, row)
+            zones = self.zones_reached(conn, row, _zones_of(row))
             if zones:
                 raise ConflictError(f"region {region!r} shares cells with the sensitive zone(s) {', '.join(zones)}: a change needs a request "
                                     f"approved by two different operators (`leonet request file {region} ...`)")
@@ -246,7 +285,7 @@ class ControlService(AccountsMixin):
                          "valid_to": _iso(b), "backdated": bool(backdate)}, [("requests", r)])
             # The answer is built from what this transaction wrote (no second read): returned
             # once the commit holding it succeeded.
-            zones = self.zones_reached(conn, row)
+            zones = self.zones_reached(conn, row, _zones_of(row))
             return _request_dict(r, row.key, [], None, zones)
 
     def list_requests(self, who: Principal, state: str | None = None, region: str | None = None) -> list[dict[str, Any]]:
@@ -266,26 +305,27 @@ class ControlService(AccountsMixin):
 
     def get_request(self, who: Principal, request_id: int) -> dict[str, Any]:
         require(who, "requests.read")
-        with read_tx(self.engine) as conn:
+        with read_one(self.engine) as conn:  # one statement (see _REQUEST_BY_ID)
             return self._request(conn, who, request_id)
 
-    def _request_row(self, conn: Connection, who: Principal, request_id: int) -> Any:
-        """The request with its region's key and identity (``region_created_at``) and its policy state (``sid``)."""
+    def _request_row(self, conn: Connection, who: Principal, request_id: int) -> tuple[Any, list[_Decision]]:
+        """The request with its region's key and identity (``region_created_at``), its policy
+        state (``sid``) and the sensitive zones (``zone_refs``); and its decisions, oldest first."""
         if isinstance(request_id, bool) or not isinstance(request_id, int) or not 0 < request_id < 2**31:
             raise InputError(f"request id {request_id!r} must be a positive integer below 2^31")
-        row = conn.execute(_REQUEST_BY_ID, {"rid": request_id}).first()
+        rows = conn.execute(_REQUEST_BY_ID, {"rid": request_id}).all()
+        row = rows[0] if rows else None
         if row is None or (who.role == "partner" and row.filed_by != who.name):
             raise NotFoundError(f"no request {request_id}" + ("" if who.role == "partner" else "; list them with `leonet request list`"))
-        return row
+        return row, [_Decision(r.d_by, r.d_decision, r.d_reason, r.d_at) for r in rows if r.d_id is not None]
 
     def _region_ref(self, row: Any) -> _RegionRef:
         """The identity of a request row's region (enough for :meth:`zones_reached`)."""
         return _RegionRef(row.region_id, row.key, row.region_created_at)
 
     def _request(self, conn: Connection, who: Principal, request_id: int) -> dict[str, Any]:
-        row = self._request_row(conn, who, request_id)
-        ds = conn.execute(_DECISIONS_OF, {"rid": row.id}).all()
-        return _request_dict(row, row.key, ds, row.sid, self.zones_reached(conn, self._region_ref(row)))
+        row, ds = self._request_row(conn, who, request_id)
+        return _request_dict(row, row.key, ds, row.sid, self.zones_reached(conn, self._region_ref(row), _zones_of(row)))
 
     def decide(self, who: Principal, request_id: int, decision: str, reason: str) -> dict[str, Any]:
         """Approve, reject (operators) or withdraw (the filer) a pending request."""
@@ -294,7 +334,7 @@ class ControlService(AccountsMixin):
         require(who, "requests.withdraw" if decision == "withdraw" else "requests.decide")
         check_text(reason, "reason", 4000)
         with self._write() as conn:
-            row = self._request_row(conn, who, request_id)
+            row, ds = self._request_row(conn, who, request_id)
             if row.state != "pending":
                 raise ConflictError(f"request {row.id} is already {row.state}; only pending requests can be decided or withdrawn")
             if decision == "withdraw" and row.filed_by != who.name:
@@ -304,10 +344,9 @@ class ControlService(AccountsMixin):
             if decision == "approve" and not who.confirmed:
                 raise ForbiddenError(f"{who.name!r}'s credential or role was granted by an admin and not yet confirmed by a second admin; "
                                      f"approvals need it (`leonet user confirm {who.name}` by another admin)")
-            ds = conn.execute(_DECISIONS_OF, {"rid": row.id}).all()
             prior = [x.decided_by for x in ds if x.decision == "approve"]
             region = self._region_ref(row)
-            zones = self.zones_reached(conn, region)
+            zones = self.zones_reached(conn, region, _zones_of(row))
             needed = 2 if zones else 1
             if decision == "approve" and who.name in prior:
                 raise ConflictError(f"{who.name!r} already approved request {row.id}; it reaches the sensitive zone(s) {', '.join(zones)} and needs a second, different operator")
