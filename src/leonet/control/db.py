@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -293,25 +293,33 @@ class GroupCommit:
             raise
 
     def _finish(self, g: _Group) -> None:
+        """Commit the group (or roll it back when broken); always wakes its members."""
         self._group = None
         try:
-            with store_errors():
-                if g.broken:
-                    g.tx.rollback()
-                    raise StoreError("the database failed in the middle of a write; nothing of it was stored, retry")
-                # audit.append keeps the new head in conn.info while write_tx holds it: stored once, with the commit.
-                head = g.conn.info["leonet_head"]
-                if head != g.head:
-                    g.conn.execute(_SET_HEAD, {"new_seq": head[0], "new_hash": head[1]})
-                g.tx.commit()
-        except BaseException as exc:
-            g.error = exc
-        finally:
-            g.conn.info.pop("leonet_head", None)
             try:
+                with store_errors():
+                    if g.broken:
+                        g.tx.rollback()
+                        raise StoreError("the database failed in the middle of a write; nothing of it was stored, retry")
+                    # audit.append keeps the new head in conn.info while write_tx holds it: stored once, with the commit.
+                    head = g.conn.info["leonet_head"]
+                    if head != g.head:
+                        g.conn.execute(_SET_HEAD, {"new_seq": head[0], "new_hash": head[1]})
+                    g.tx.commit()
+            except BaseException as exc:
+                g.error = exc
+                # Whatever state a failed commit left the connection in, it is not reused:
+                # discarding it rolls back whatever the database still holds of the group.
+                with suppress(BaseException):
+                    g.conn.info.pop("leonet_head", None)
+                with suppress(BaseException):
+                    g.conn.invalidate()
+            else:
+                g.conn.info.pop("leonet_head", None)
+            with suppress(BaseException):
                 g.conn.close()
-            finally:
-                g.done.set()
+        finally:
+            g.done.set()
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
