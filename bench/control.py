@@ -10,8 +10,9 @@ server was made cheaper per request; its ``src`` is taken with ``git archive`` i
 folder and put first on the child's ``PYTHONPATH``). Each client has its own source address
 (127.0.1.N), its own partner token and one of ten operator tokens, and repeats, paced at
 ``--rate`` operations a second: file a request (write), read it back, approve it (write). Phase
-"alone" runs the clients for ``--seconds``; phase "+flood" the same while flood threads from
-127.0.0.2 send ``--flood`` bad-token requests a second. The two servers run each phase one after
+"alone" runs the clients for ``--seconds``; phase "+flood" the same while another process (4
+threads, from 127.0.0.2; its own GIL, so that it does not delay the measuring clients) sends
+``--flood`` bad-token requests a second. The two servers run each phase one after
 the other (baseline first), so that they meet the same machine as far as possible. Everything is
 bounded in time and count; all traffic goes to 127.0.0.1.
 
