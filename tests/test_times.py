@@ -255,3 +255,12 @@ def test_format_time_units_and_arrays():
 @given(st.integers(-(2**62), 2**62))
 def test_format_then_parse_round_trips(t):
     assert parse_time(str(format_time(t))) == t
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(-(2**62), 2**62), st.sampled_from([1, 1_000, 1_000_000, 1_000_000_000]))
+def test_format_time_of_one_instant_matches_the_array_path(t, q):
+    # A scalar is formatted without numpy (the server formats a few per request); an array of
+    # one goes through numpy: both must give the same text.
+    t = t // q * q
+    assert format_time(t) == format_time(np.array([t]))[0]

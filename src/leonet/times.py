@@ -152,6 +152,8 @@ def _datetime_to_ns(dt: datetime) -> int:
 def format_time(t_ns: int | np.ndarray, unit: str | None = None) -> str | np.ndarray:
     """ISO-8601 strings with 'Z' for instants in ns. ``unit`` defaults to the coarsest of
     s/ms/us/ns that shows every value exactly."""
+    if unit is None and isinstance(t_ns, int | np.integer) and _NS_MIN <= t_ns <= _NS_MAX:
+        return _format_one(int(t_ns))
     arr = np.asarray(t_ns, dtype=np.int64)
     if unit is None:
         unit = "s"
@@ -161,6 +163,21 @@ def format_time(t_ns: int | np.ndarray, unit: str | None = None) -> str | np.nda
                 break
     out = np.char.add(np.datetime_as_string(arr.astype("datetime64[ns]"), unit=unit), "Z")
     return str(out) if out.ndim == 0 else out
+
+
+_EPOCH_NAIVE = datetime(1970, 1, 1)
+
+
+def _format_one(t_ns: int) -> str:
+    """:func:`format_time` of one instant, without numpy (a server formats a few per request)."""
+    s, frac = divmod(t_ns, NS_PER_S)
+    text = (_EPOCH_NAIVE + timedelta(seconds=s)).strftime("%Y-%m-%dT%H:%M:%S")
+    if frac == 0:
+        return text + "Z"
+    for digits, q in ((3, 1_000_000), (6, 1_000), (9, 1)):
+        if frac % q == 0:
+            return f"{text}.{frac // q:0{digits}d}Z"
+    raise AssertionError("unreachable")
 
 
 def ns_to_jd2(t_ns: int | np.ndarray) -> tuple[np.ndarray, np.ndarray]:

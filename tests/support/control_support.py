@@ -161,10 +161,11 @@ def live_server(url: str, settings=None) -> Iterator[str]:
         app.state.service.engine.dispose()
 
 
-def start_server_process(url: str, port: int, *options: str) -> subprocess.Popen:
-    """``leonet serve`` in a child process, once it answers."""
+def start_server_process(url: str, port: int, *options: str, env: dict[str, str] | None = None) -> subprocess.Popen:
+    """``leonet serve`` in a child process, once it answers (``env``: its environment, e.g. a
+    ``PYTHONPATH`` naming another version's sources)."""
     proc = subprocess.Popen([sys.executable, "-c", "from leonet.cli.main import main; main()", "serve", "--db", url, "--port", str(port), *options],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     deadline = time.monotonic() + 60
     while True:
         if proc.poll() is not None:

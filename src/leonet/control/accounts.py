@@ -23,10 +23,10 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, bindparam, func, select
 
 from leonet.control import audit
-from leonet.control.db import insert_row, read_tx, tokens, update_row, users, write_tx
+from leonet.control.db import insert_row, read_one, read_tx, tokens, update_row, users, write_tx
 from leonet.control.errors import AuthError, ConflictError, ForbiddenError, NotFoundError
 from leonet.control.principal import ENROL_PREFIX, ROLES, TOKEN_PREFIX, Principal, hash_secret, new_secret, require
 from leonet.control.validate import check_key, check_text
@@ -66,11 +66,8 @@ class AccountsMixin:
             return None, "no token"
         if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
             return None, "not a leonet token" + (" (that is an enrolment code: trade it with `leonet user enrol`)" if token.startswith(ENROL_PREFIX) else "")
-        with read_tx(self.engine) as conn:
-            row = conn.execute(
-                select(users, tokens.c.id.label("tid"), tokens.c.revoked, tokens.c.expires_at, tokens.c.kind)
-                .join(tokens, tokens.c.user_id == users.c.id).where(tokens.c.token_hash == hash_secret(token))
-            ).first()
+        with read_one(self.engine) as conn:
+            row = conn.execute(_TOKEN_HOLDER, {"h": hash_secret(token)}).first()
         if row is None or row.kind != "token":
             return None, "unknown token"
         if row.revoked:
@@ -258,6 +255,10 @@ class AccountsMixin:
         if row is None:
             raise NotFoundError(f"no user {name!r}; list them with `leonet user list`")
         return row
+
+
+_TOKEN_HOLDER = (select(users, tokens.c.id.label("tid"), tokens.c.revoked, tokens.c.expires_at, tokens.c.kind)
+                 .join(tokens, tokens.c.user_id == users.c.id).where(tokens.c.token_hash == bindparam("h")))
 
 
 def auth_error(reason: str) -> AuthError:

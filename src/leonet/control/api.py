@@ -16,6 +16,7 @@ local files (the ``swagger-ui-bundle`` package), so it works offline.
 
 import ipaddress
 import json
+import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import asynccontextmanager
@@ -80,6 +81,9 @@ class ServerSettings:
     # Paths served without a token besides the docs and enrolment (a page and its static assets,
     # which cannot send a bearer header when the browser loads them); "/x/" covers all below it, "/" only itself.
     public_paths: tuple[str, ...] = ()
+    # Threads running the database calls. Writers queue on one lock anyway and a read takes a
+    # few milliseconds, so more threads only fight over the GIL (FastAPI's default is 40).
+    threads: int = int(os.environ.get("LEONET_SERVER_THREADS", "16"))
 
 
 # ------------------------------------------------------------------------------ models
@@ -427,8 +431,11 @@ def _auth_error(reason: str) -> AuthError:
     return auth_error(reason)
 
 
-def _known_query_only(request: Request) -> None:
-    """Refuse query parameters the operation does not take (a typo must not pass silently)."""
+async def _known_query_only(request: Request) -> None:
+    """Refuse query parameters the operation does not take (a typo must not pass silently).
+
+    ``async`` like the other dependencies that do no I/O: FastAPI runs a plain function in its
+    thread pool, a hand-over (and a thread wake-up) per dependency per request."""
     route = request.scope.get("route")
     known = {p.alias for p in route.dependant.query_params} if route is not None and hasattr(route, "dependant") else set()
     for dep in getattr(getattr(route, "dependant", None), "dependencies", []):
@@ -465,6 +472,7 @@ def build_app(service: ControlService, settings: ServerSettings | None = None) -
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):  # type: ignore[no-untyped-def]
+        anyio.to_thread.current_default_thread_limiter().total_tokens = s.threads
         stop = threading.Event()
 
         def loop() -> None:
@@ -510,7 +518,7 @@ def build_app(service: ControlService, settings: ServerSettings | None = None) -
     def allow(permission: str) -> Callable[..., Principal]:
         """A dependency: the caller the guard authenticated, allowed ``permission`` (else 403)."""
 
-        def dep(request: Request, _creds: Annotated[Any, Depends(_bearer)]) -> Principal:
+        async def dep(request: Request, _creds: Annotated[Any, Depends(_bearer)]) -> Principal:
             who = request.scope.get("state", {}).get("principal")
             if who is None:  # unreachable behind the guard; never serve without it
                 raise AuthError("no token: send the header 'Authorization: Bearer <token>'")

@@ -86,12 +86,16 @@ def append(conn: Connection, actor: str, action: str, object_type: str, object_i
     h = entry_hash(prev_hash, seq, at, actor, action, object_type, str(object_id), text)
     signer = conn.info.get("leonet_signer")
     sig = signer.sign(bytes.fromhex(h)).hex() if signer is not None else None
-    conn.execute(insert(audit_log).values(seq=seq, at=at, actor=actor, action=action, object_type=object_type, object_id=str(object_id), payload=text,
-                                          prev_hash=prev_hash, hash=h, sig=sig))
-    conn.execute(update(audit_head).where(audit_head.c.id == 1).values(seq=seq, hash=h))
-    if "leonet_head" in conn.info:
+    conn.execute(_INSERT_ENTRY, {"seq": seq, "at": at, "actor": actor, "action": action, "object_type": object_type, "object_id": str(object_id),
+                                 "payload": text, "prev_hash": prev_hash, "hash": h, "sig": sig})
+    if "leonet_head" in conn.info:  # write_tx holds the head: it stores the last one with the commit
         conn.info["leonet_head"] = (seq, h)
+    else:
+        conn.execute(update(audit_head).where(audit_head.c.id == 1).values(seq=seq, hash=h))
     return seq
+
+
+_INSERT_ENTRY = insert(audit_log)  # built once; values bound per entry
 
 
 def entry_dict(row: Any) -> dict[str, Any]:

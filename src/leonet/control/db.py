@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    bindparam,
     create_engine,
     event,
     insert,
@@ -46,6 +47,10 @@ from leonet.control.errors import StoreError
 from leonet.errors import InputError
 
 SQLITE_BUSY_TIMEOUT_S = 60.0  # writers queue on the lock; a control plane prefers waiting to failing
+# Kept open: one per server worker thread (40) plus the writers' and the failed-login flusher's,
+# so that a loaded server never opens connections per request (a PostgreSQL connection costs a
+# process fork and a SCRAM key derivation on both sides: milliseconds of CPU).
+POOL_SIZE, POOL_OVERFLOW = 48, 32
 URL_HELP = "give --db sqlite:///path/to/control.db or --db postgresql://user:password@127.0.0.1:5432/dbname"
 
 metadata = MetaData()
@@ -206,10 +211,14 @@ def make_engine(url: str, must_exist: bool = True) -> Engine:
             raise StoreError(f"no control database at {path}; create it with `leonet db init --db {url}`")
         if not path.parent.is_dir():
             raise InputError(f"folder {path.parent} for the SQLite database does not exist; create it first")
-        engine = create_engine(norm, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False}, pool_size=20, max_overflow=40, pool_timeout=60)
+        engine = create_engine(norm, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False}, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW,
+                               pool_timeout=60)
         _configure_sqlite(engine)
         return engine
-    return create_engine(norm, pool_size=10, max_overflow=30, pool_timeout=60, pool_pre_ping=True)
+    # No pre-ping (a round trip before every checkout, two per request): a connection that
+    # died with a PostgreSQL restart fails its one request with 503 ("retry"), and SQLAlchemy
+    # then renews the whole pool.
+    return create_engine(norm, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW, pool_timeout=60)
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -230,36 +239,171 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("leonet_write") else "BEGIN")
 
 
-_WRITE_LOCKS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
-_LOCKS_LOCK = threading.Lock()
+MAX_GROUP = 64  # write transactions sharing one commit, at most
 
 
-def _process_lock(engine: Engine) -> threading.Lock:
-    with _LOCKS_LOCK:
-        return _WRITE_LOCKS.setdefault(engine, threading.Lock())
+class _Group:
+    """One open database transaction that several writers' changes join (a group commit)."""
+
+    __slots__ = ("conn", "tx", "head", "members", "broken", "error", "done")
+
+    def __init__(self, conn: Connection, tx: Any, head: tuple[int, str]) -> None:
+        self.conn, self.tx, self.head, self.members, self.broken = conn, tx, head, 0, False
+        self.error: BaseException | None = None
+        self.done = threading.Event()
+
+
+class GroupCommit:
+    """The writers of one engine in this process: one at a time, sharing commits.
+
+    Every writer holds the chain head for the whole of its change, one after the other, so the
+    chain stays linear. A commit waits for the disk (an fsync of SQLite's WAL or PostgreSQL's
+    WAL, milliseconds on a shared disk); done once per writer, those waits queued up and made
+    the latency tail seconds long under 50 clients. So a writer that finishes while others
+    wait in line leaves the transaction open; the next one adds its change after it, and the
+    last in line (or the :data:`MAX_GROUP`-th) commits them all at once. Each change after the
+    first runs from its own savepoint: one that fails is rolled back alone and its caller gets
+    its error, the others go on (a failing first change rolls back the transaction, then
+    holding nothing else). Nobody's call returns before the commit holding its change has
+    succeeded, so an acknowledged write is on disk exactly as before; if that commit fails,
+    every caller in the group gets the error and none of their changes is stored.
+    """
+
+    def __init__(self, engine: Engine, max_group: int = MAX_GROUP) -> None:
+        self.engine, self.max_group = engine, max_group
+        self._lock = threading.Lock()  # the chain head within this process
+        self._count_lock = threading.Lock()
+        self._queued = 0  # writers waiting for self._lock
+        self._group: _Group | None = None
+
+    def _open(self) -> _Group:
+        conn = self.engine.connect()
+        try:
+            conn.execution_options(leonet_write=True)
+            tx = conn.begin()
+            # Across processes the database orders writers: the head row lock (PostgreSQL),
+            # BEGIN IMMEDIATE's write lock (SQLite).
+            got = conn.execute(_HEAD_FOR_UPDATE).first()
+            if got is None:
+                raise StoreError("the control database has no audit chain head; it was not initialised with `leonet db init`")
+            head = conn.info["leonet_head"] = (int(got.seq), got.hash)
+            return _Group(conn, tx, head)
+        except BaseException:
+            conn.close()  # rolls back
+            raise
+
+    def _finish(self, g: _Group) -> None:
+        """Commit the group (or roll it back when broken); always wakes its members."""
+        self._group = None
+        try:
+            try:
+                with store_errors():
+                    if g.broken:
+                        g.tx.rollback()
+                        raise StoreError("the database failed in the middle of a write; nothing of it was stored, retry")
+                    # audit.append keeps the new head in conn.info while write_tx holds it: stored once, with the commit.
+                    head = g.conn.info["leonet_head"]
+                    if head != g.head:
+                        g.conn.execute(_SET_HEAD, {"new_seq": head[0], "new_hash": head[1]})
+                    g.tx.commit()
+            except BaseException as exc:
+                g.error = exc
+                # Whatever state a failed commit left the connection in, it is not reused:
+                # discarding it rolls back whatever the database still holds of the group.
+                with suppress(BaseException):
+                    g.conn.info.pop("leonet_head", None)
+                with suppress(BaseException):
+                    g.conn.invalidate()
+            else:
+                g.conn.info.pop("leonet_head", None)
+            with suppress(BaseException):
+                g.conn.close()
+        finally:
+            g.done.set()
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        with self._count_lock:
+            self._queued += 1
+        try:
+            self._lock.acquire()
+        finally:
+            with self._count_lock:
+                self._queued -= 1
+        failure: BaseException | None = None
+        try:
+            g = self._group
+            if g is None:
+                g = self._group = self._open()
+        except BaseException:
+            self._lock.release()
+            raise
+        try:
+            conn = g.conn
+            head = conn.info["leonet_head"]
+            # A savepoint before each change but the group's first (which has nothing before it
+            # to protect: if it fails, the whole transaction is rolled back). Never released
+            # (a round trip saved): a savepoint of the same name hides the earlier ones.
+            protect = g.members > 0
+            if protect:
+                try:
+                    conn.exec_driver_sql("SAVEPOINT leonet_change")
+                except BaseException:
+                    g.broken = True
+                    raise
+            try:
+                yield conn
+            except BaseException as exc:  # the caller's own error: undo its change only
+                failure = exc
+                conn.info["leonet_head"] = head
+                if protect:
+                    try:
+                        conn.exec_driver_sql("ROLLBACK TO SAVEPOINT leonet_change")
+                    except BaseException:
+                        g.broken = True
+                else:
+                    g.broken = True
+        finally:
+            g.members += 1
+            try:
+                with self._count_lock:
+                    last = self._queued == 0
+                if last or g.broken or g.members >= self.max_group:
+                    self._finish(g)
+            finally:
+                self._lock.release()
+        g.done.wait()
+        if failure is not None:
+            raise failure
+        if g.error is not None:
+            raise g.error
+
+
+_HEAD_FOR_UPDATE = select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1).with_for_update()
+_SET_HEAD = update(audit_head).where(audit_head.c.id == 1).values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
+_GROUPS: weakref.WeakKeyDictionary[Engine, GroupCommit] = weakref.WeakKeyDictionary()
+_GROUPS_LOCK = threading.Lock()
+
+
+def _group_commit(engine: Engine) -> GroupCommit:
+    with _GROUPS_LOCK:
+        got = _GROUPS.get(engine)
+        if got is None:
+            got = _GROUPS[engine] = GroupCommit(engine)
+        return got
 
 
 @contextmanager
 def write_tx(engine: Engine) -> Iterator[Connection]:
-    """A write transaction holding the chain head lock; commits on success, else rolls back.
+    """A write transaction holding the chain head; its change is committed on success (possibly
+    in one commit with other writers' changes, :class:`GroupCommit`), else rolled back.
 
     Writers of one process queue on a lock first, so they wait in line instead of polling the
-    database's lock (SQLite's busy handler sleeps in growing steps, which made the latency tail
-    seconds long under 50 clients); the database lock still orders writers across processes.
+    database's lock (SQLite's busy handler sleeps in growing steps); the database lock still
+    orders writers across processes. Returns only once the change is committed.
     """
-    # The chain head is the one point every writer passes: keep the time spent holding it short
-    # (connection checked out before queuing; the head read once and kept for the appends).
-    with store_errors(), engine.connect() as conn, _process_lock(engine):
-        conn.execution_options(leonet_write=True)
-        with conn.begin():
-            got = conn.execute(select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1).with_for_update()).first()
-            if got is None:
-                raise StoreError("the control database has no audit chain head; it was not initialised with `leonet db init`")
-            conn.info["leonet_head"] = (int(got.seq), got.hash)
-            try:
-                yield conn
-            finally:
-                conn.info.pop("leonet_head", None)
+    with store_errors(), _group_commit(engine).write() as conn:
+        yield conn
 
 
 @contextmanager
@@ -269,6 +413,17 @@ def read_tx(engine: Engine) -> Iterator[Connection]:
         with conn.begin() as tx:
             yield conn
             tx.rollback()
+
+
+@contextmanager
+def read_one(engine: Engine) -> Iterator[Connection]:
+    """A connection for a read of one statement (on its own a consistent snapshot): on
+    PostgreSQL without a transaction around it, which saves the BEGIN and ROLLBACK round trips
+    (the token check of every request reads this way)."""
+    with store_errors(), engine.connect() as conn:
+        if not is_sqlite(engine):
+            conn.execution_options(isolation_level="AUTOCOMMIT")
+        yield conn
 
 
 @contextmanager
@@ -296,11 +451,24 @@ def check_initialised(engine: Engine) -> None:
         raise StoreError(f"control database schema is at revision {cur}, leonet needs {head}; run `leonet db upgrade --db URL`")
 
 
+_INSERTS: dict[str, Any] = {}
+_UPDATES: dict[str, Any] = {}
+
+
 def insert_row(conn: Connection, table: Table, **values: object) -> Any:
-    """Insert one row and return it as stored (for the audit entry's row image), in one round trip."""
-    return conn.execute(insert(table).values(**values).returning(*table.c)).one()
+    """Insert one row and return it as stored (for the audit entry's row image), in one round trip.
+
+    The statement is built once per table and the values bound at execution: building
+    ``insert(...).values(...)`` per call cost more CPU than the database's own work."""
+    stmt = _INSERTS.get(table.name)
+    if stmt is None:
+        stmt = _INSERTS[table.name] = insert(table).returning(*table.c)
+    return conn.execute(stmt, values).one()
 
 
 def update_row(conn: Connection, table: Table, row_id: int, **values: object) -> Any:
-    """Update one row by id and return it as it now stands, in one round trip."""
-    return conn.execute(update(table).where(table.c.id == row_id).values(**values).returning(*table.c)).one()
+    """Update one row by id and return it as it now stands, in one round trip (statement built once)."""
+    stmt = _UPDATES.get(table.name)
+    if stmt is None:
+        stmt = _UPDATES[table.name] = update(table).where(table.c.id == bindparam("row_id")).returning(*table.c)
+    return conn.execute(stmt, {"row_id": row_id, **values}).one()

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, FunctionElement, Text, bindparam, select
+from sqlalchemy.ext.compiler import compiles
 
 from leonet.control import audit
 from leonet.control.accounts import AccountsMixin
@@ -24,6 +25,7 @@ from leonet.control.db import (
     decisions,
     insert_row,
     policy_states,
+    read_one,
     read_tx,
     regions,
     requests,
@@ -32,13 +34,69 @@ from leonet.control.db import (
 from leonet.control.errors import ConflictError, ForbiddenError, NotFoundError
 from leonet.control.principal import PERMISSIONS, ROLES, Principal, require
 from leonet.control.validate import check_interval, check_key, check_text, check_time
-from leonet.control.zones import GROUND_LOCK, reaches
+from leonet.control.zones import GROUND_LOCK, cached_reach, reaches
 from leonet.errors import InputError
 from leonet.times import format_time
 
 ACTIONS = ("activate", "deactivate")
 STATES = ("pending", "approved", "rejected", "withdrawn")
 MAX_CELLS = 200_000
+
+
+class _RegionRef(NamedTuple):
+    """A region's identity: what :meth:`ControlService.zones_reached` needs of it."""
+
+    id: int
+    key: str
+    created_at: str
+
+
+# Statements built once (each call only binds its values).
+_REGION_REF_COLS = (regions.c.id, regions.c.key, regions.c.created_at, regions.c.name, regions.c.kind, regions.c.sensitive)
+_SENSITIVE_ZONES = select(regions.c.id, regions.c.key, regions.c.created_at).where(regions.c.sensitive.is_(True)).order_by(regions.c.id)
+_REGION_BY_ID = select(regions).where(regions.c.id == bindparam("rid"))
+_REGION_BY_KEY = select(regions).where(regions.c.key == bindparam("key"))
+
+
+class _ZoneRefs(FunctionElement[str]):
+    """The sensitive regions' identities as a JSON array of ``[id, key, created_at]``, so that a
+    request is read in one statement (one round trip, no transaction needed) with its zones."""
+
+    type = Text()
+    inherit_cache = True
+    name = "leonet_zone_refs"
+
+
+@compiles(_ZoneRefs, "sqlite")
+def _zone_refs_sqlite(_element: Any, _compiler: Any, **_kw: Any) -> str:
+    return "(SELECT json_group_array(json_array(id, \"key\", created_at)) FROM regions WHERE sensitive)"
+
+
+@compiles(_ZoneRefs)
+def _zone_refs_other(_element: Any, _compiler: Any, **_kw: Any) -> str:  # PostgreSQL
+    return "(SELECT CAST(json_agg(json_build_array(id, \"key\", created_at)) AS TEXT) FROM regions WHERE sensitive)"
+
+
+def _zones_of(row: Any) -> list[_RegionRef]:
+    """The sensitive regions listed in a row read with :class:`_ZoneRefs`, by id."""
+    return sorted((_RegionRef(int(i), k, c) for i, k, c in json.loads(row.zone_refs or "[]")), key=lambda z: z.id)
+
+
+_REGION_REF_BY_KEY = select(*_REGION_REF_COLS, _ZoneRefs().label("zone_refs")).where(regions.c.key == bindparam("key"))
+# A request, its region's identity, policy state, the sensitive zones and its decisions (one row each; one row of NULLs when none).
+_REQUEST_BY_ID = (select(requests, regions.c.key, regions.c.created_at.label("region_created_at"),
+                         select(policy_states.c.id).where(policy_states.c.request_id == requests.c.id).scalar_subquery().label("sid"),
+                         _ZoneRefs().label("zone_refs"), decisions.c.id.label("d_id"), decisions.c.decided_by.label("d_by"),
+                         decisions.c.decision.label("d_decision"), decisions.c.reason.label("d_reason"), decisions.c.created_at.label("d_at"))
+                  .join(regions, regions.c.id == requests.c.region_id).outerjoin(decisions, decisions.c.request_id == requests.c.id)
+                  .where(requests.c.id == bindparam("rid")).order_by(decisions.c.id))
+
+
+class _Decision(NamedTuple):
+    decided_by: str
+    decision: str
+    reason: str
+    created_at: str
 
 
 def _iso(ns: int | None) -> str | None:
@@ -109,17 +167,31 @@ class ControlService(AccountsMixin):
         with read_tx(self.engine) as conn:
             return self._region_out(conn, self._region_row(conn, who, key))
 
-    def _region_row(self, conn: Connection, who: Principal, key: str) -> Any:
+    def _region_row(self, conn: Connection, who: Principal, key: str, full: bool = True) -> Any:
+        """The region ``key`` visible to ``who`` (``full=False``: its identity and flags, not its shape)."""
         check_key(key, "region")
-        row = conn.execute(select(regions).where(regions.c.key == key)).first()
+        row = conn.execute(_REGION_BY_KEY if full else _REGION_REF_BY_KEY, {"key": key}).first()
         if row is None or not who.sees_region(key):  # a partner cannot learn of other regions
             raise NotFoundError(f"no region {key!r}" + ("" if who.role == "partner" else "; list them with `leonet policy regions`"))
         return row
 
-    def zones_reached(self, conn: Connection, row: Any) -> list[str]:
-        """Keys of the sensitive regions whose cells a change of region ``row`` reaches."""
-        zones = conn.execute(select(regions).where(regions.c.sensitive.is_(True)).order_by(regions.c.id)).all()
-        return [z.key for z in zones if reaches(row, z)]
+    def zones_reached(self, conn: Connection, row: Any, zones: list[Any] | None = None) -> list[str]:
+        """Keys of the sensitive regions whose cells a change of region ``row`` reaches.
+
+        ``row`` needs only ``id``, ``key`` and ``created_at`` (a region's identity): the regions'
+        shapes are read only for pairs not answered yet in this process (:func:`cached_reach`),
+        so a request does not load every sensitive zone's cells each time. ``zones``: the
+        sensitive regions' identities when already read (:func:`_zones_of`)."""
+        out, full = [], None
+        for z in conn.execute(_SENSITIVE_ZONES).all() if zones is None else zones:
+            got = cached_reach(row, z)
+            if got is None:
+                if full is None:
+                    full = conn.execute(_REGION_BY_ID, {"rid": row.id}).one()
+                got = reaches(full, conn.execute(_REGION_BY_ID, {"rid": z.id}).one())
+            if got:
+                out.append(z.key)
+        return out
 
     def _region_out(self, conn: Connection, row: Any) -> dict[str, Any]:
         return _region_dict(row) | {"sensitive_zones_reached": self.zones_reached(conn, row)}
@@ -138,8 +210,8 @@ class ControlService(AccountsMixin):
         check_text(reason, "reason", 4000)
         a, b = check_interval(valid_from, valid_to, _now_ns(), backdate)
         with self._write() as conn:
-            row = self._region_row(conn, who, region)
-            zones = self.zones_reached(conn, row)
+            row = self._region_row(conn, who, region, full=False)
+            zones = self.zones_reached(conn, row, _zones_of(row))
             if zones:
                 raise ConflictError(f"region {region!r} shares cells with the sensitive zone(s) {', '.join(zones)}: a change needs a request "
                                     f"approved by two different operators (`leonet request file {region} ...`)")
@@ -174,7 +246,7 @@ class ControlService(AccountsMixin):
         with read_tx(self.engine) as conn:
             q = self._states_query()
             if region is not None:
-                q = q.where(regions.c.id == self._region_row(conn, who, region).id)
+                q = q.where(regions.c.id == self._region_row(conn, who, region, full=False).id)
             return [_state_dict(r, who) for r in conn.execute(q) if who.sees_region(r.key)]
 
     def policy_at(self, who: Principal, at: str | None = None) -> dict[str, Any]:
@@ -205,13 +277,16 @@ class ControlService(AccountsMixin):
         check_text(on_behalf_of, "on_behalf_of", 200, required=False)
         a, b = check_interval(valid_from, valid_to, _now_ns(), backdate)
         with self._write() as conn:
-            row = self._region_row(conn, who, region)
+            row = self._region_row(conn, who, region, full=False)
             now = audit.utc_now()
             r = insert_row(conn, requests, region_id=row.id, action=action, justification=justification, filed_by=who.name, party=who.party,
                            on_behalf_of=on_behalf_of, valid_from=a, valid_to=b, state="pending", backdated=bool(backdate), created_at=now, updated_at=now)
             audit.append(conn, who.name, "request.file", "request", r.id, {"region": row.key, "action": action, "valid_from": _iso(a),
                          "valid_to": _iso(b), "backdated": bool(backdate)}, [("requests", r)])
-        return self.get_request(who, int(r.id))
+            # The answer is built from what this transaction wrote (no second read): returned
+            # once the commit holding it succeeded.
+            zones = self.zones_reached(conn, row, _zones_of(row))
+            return _request_dict(r, row.key, [], None, zones)
 
     def list_requests(self, who: Principal, state: str | None = None, region: str | None = None) -> list[dict[str, Any]]:
         """Requests, oldest first; a partner sees only its own."""
@@ -223,37 +298,34 @@ class ControlService(AccountsMixin):
             if state is not None:
                 q = q.where(requests.c.state == state)
             if region is not None:
-                q = q.where(requests.c.region_id == self._region_row(conn, who, region).id)
+                q = q.where(requests.c.region_id == self._region_row(conn, who, region, full=False).id)
             if who.role == "partner":
                 q = q.where(requests.c.filed_by == who.name)
             return [self._request(conn, who, rid) for rid in conn.execute(q).scalars()]
 
     def get_request(self, who: Principal, request_id: int) -> dict[str, Any]:
         require(who, "requests.read")
-        with read_tx(self.engine) as conn:
+        with read_one(self.engine) as conn:  # one statement (see _REQUEST_BY_ID)
             return self._request(conn, who, request_id)
 
-    def _request_row(self, conn: Connection, who: Principal, request_id: int) -> Any:
+    def _request_row(self, conn: Connection, who: Principal, request_id: int) -> tuple[Any, list[_Decision]]:
+        """The request with its region's key and identity (``region_created_at``), its policy
+        state (``sid``) and the sensitive zones (``zone_refs``); and its decisions, oldest first."""
         if isinstance(request_id, bool) or not isinstance(request_id, int) or not 0 < request_id < 2**31:
             raise InputError(f"request id {request_id!r} must be a positive integer below 2^31")
-        row = conn.execute(select(requests, regions.c.key).join(regions, regions.c.id == requests.c.region_id).where(requests.c.id == request_id)).first()
+        rows = conn.execute(_REQUEST_BY_ID, {"rid": request_id}).all()
+        row = rows[0] if rows else None
         if row is None or (who.role == "partner" and row.filed_by != who.name):
             raise NotFoundError(f"no request {request_id}" + ("" if who.role == "partner" else "; list them with `leonet request list`"))
-        return row
+        return row, [_Decision(r.d_by, r.d_decision, r.d_reason, r.d_at) for r in rows if r.d_id is not None]
 
-    def _needed(self, conn: Connection, region_id: int) -> tuple[int, list[str]]:
-        zones = self.zones_reached(conn, conn.execute(select(regions).where(regions.c.id == region_id)).one())
-        return (2 if zones else 1), zones
+    def _region_ref(self, row: Any) -> _RegionRef:
+        """The identity of a request row's region (enough for :meth:`zones_reached`)."""
+        return _RegionRef(row.region_id, row.key, row.region_created_at)
 
     def _request(self, conn: Connection, who: Principal, request_id: int) -> dict[str, Any]:
-        row = self._request_row(conn, who, request_id)
-        ds = conn.execute(select(decisions).where(decisions.c.request_id == row.id).order_by(decisions.c.id)).all()
-        sid = conn.execute(select(policy_states.c.id).where(policy_states.c.request_id == row.id)).scalar_one_or_none()
-        needed, zones = self._needed(conn, row.region_id)
-        return {"id": row.id, "region": row.key, "action": row.action, "justification": row.justification, "filed_by": row.filed_by, "party": row.party,
-                "on_behalf_of": row.on_behalf_of, "valid_from": _iso(row.valid_from), "valid_to": _iso(row.valid_to), "backdated": bool(row.backdated),
-                "state": row.state, "approvals_needed": needed, "sensitive_zones_reached": zones, "decisions": [_decision_dict(d) for d in ds],
-                "policy_state_id": sid, "created_at": row.created_at, "updated_at": row.updated_at}
+        row, ds = self._request_row(conn, who, request_id)
+        return _request_dict(row, row.key, ds, row.sid, self.zones_reached(conn, self._region_ref(row), _zones_of(row)))
 
     def decide(self, who: Principal, request_id: int, decision: str, reason: str) -> dict[str, Any]:
         """Approve, reject (operators) or withdraw (the filer) a pending request."""
@@ -262,7 +334,7 @@ class ControlService(AccountsMixin):
         require(who, "requests.withdraw" if decision == "withdraw" else "requests.decide")
         check_text(reason, "reason", 4000)
         with self._write() as conn:
-            row = self._request_row(conn, who, request_id)
+            row, ds = self._request_row(conn, who, request_id)
             if row.state != "pending":
                 raise ConflictError(f"request {row.id} is already {row.state}; only pending requests can be decided or withdrawn")
             if decision == "withdraw" and row.filed_by != who.name:
@@ -272,20 +344,24 @@ class ControlService(AccountsMixin):
             if decision == "approve" and not who.confirmed:
                 raise ForbiddenError(f"{who.name!r}'s credential or role was granted by an admin and not yet confirmed by a second admin; "
                                      f"approvals need it (`leonet user confirm {who.name}` by another admin)")
-            prior = conn.execute(select(decisions.c.decided_by).where(decisions.c.request_id == row.id, decisions.c.decision == "approve")).scalars().all()
-            needed, zones = self._needed(conn, row.region_id)
+            prior = [x.decided_by for x in ds if x.decision == "approve"]
+            region = self._region_ref(row)
+            zones = self.zones_reached(conn, region, _zones_of(row))
+            needed = 2 if zones else 1
             if decision == "approve" and who.name in prior:
                 raise ConflictError(f"{who.name!r} already approved request {row.id}; it reaches the sensitive zone(s) {', '.join(zones)} and needs a second, different operator")
             now = audit.utc_now()
             d = insert_row(conn, decisions, request_id=row.id, decided_by=who.name, decision=decision, reason=reason, created_at=now)
             new_state = {"reject": "rejected", "withdraw": "withdrawn"}.get(decision, "approved" if len(prior) + 1 >= needed else "pending")
-            changed = [("decisions", d)]
+            changed: list[tuple[str, Any]] = [("decisions", d)]
+            out_row = row
             if new_state != "pending":
-                changed.append(("requests", update_row(conn, requests, int(row.id), state=new_state, updated_at=now)))
+                out_row = update_row(conn, requests, int(row.id), state=new_state, updated_at=now)
+                changed.append(("requests", out_row))
             audit.append(conn, who.name, f"request.{decision}", "request", row.id, {"state": new_state, "approvals": len(prior) + (decision == "approve"),
                          "needed": needed, "zones": zones}, changed)
+            sid = row.sid
             if new_state == "approved":
-                region_row = conn.execute(select(regions).where(regions.c.id == row.region_id)).one()
                 a = row.valid_from
                 if not row.backdated:  # a start that passed while the request waited begins at approval
                     a = max(a, _now_ns()) if a is not None else _now_ns()
@@ -293,8 +369,9 @@ class ControlService(AccountsMixin):
                 if b is not None and a is not None and b <= a:
                     raise ConflictError(f"request {row.id}'s validity ended ({_iso(b)}) before it was approved; file a new request")
                 # The reason names the request only: its justification stays with the filer and the operators.
-                self._add_state(conn, who.name, region_row, row.action == "activate", a, b, f"request {row.id} approved", int(row.id), bool(row.backdated))
-        return self.get_request(who, int(row.id))
+                sid = self._add_state(conn, who.name, region, row.action == "activate", a, b, f"request {row.id} approved", int(row.id), bool(row.backdated))
+            # Built from this transaction's rows; returned once the commit holding them succeeded.
+            return _request_dict(out_row, row.key, [*ds, d], sid, zones)
 
     # ----------------------------------------------------------------- audit
 
@@ -394,6 +471,13 @@ def _state_dict(r: Any, who: Principal) -> dict[str, Any]:
     return {"id": r.id, "region": r.key, "active": bool(r.active), "valid_from": _iso(r.valid_from), "valid_to": _iso(r.valid_to),
             "reason": None if private else r.reason, "request_id": None if private else r.request_id, "backdated": bool(r.backdated),
             "created_by": None if private else r.created_by, "created_at": r.created_at, "_from": r.valid_from, "_to": r.valid_to}
+
+
+def _request_dict(row: Any, region_key: str, ds: list[Any], sid: int | None, zones: list[str]) -> dict[str, Any]:
+    return {"id": row.id, "region": region_key, "action": row.action, "justification": row.justification, "filed_by": row.filed_by, "party": row.party,
+            "on_behalf_of": row.on_behalf_of, "valid_from": _iso(row.valid_from), "valid_to": _iso(row.valid_to), "backdated": bool(row.backdated),
+            "state": row.state, "approvals_needed": 2 if zones else 1, "sensitive_zones_reached": zones, "decisions": [_decision_dict(d) for d in ds],
+            "policy_state_id": sid, "created_at": row.created_at, "updated_at": row.updated_at}
 
 
 def _decision_dict(d: Any) -> dict[str, Any]:

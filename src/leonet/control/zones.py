@@ -68,6 +68,15 @@ def reaches(row: Any, zone_row: Any) -> bool:
     return got
 
 
+def cached_reach(row: Any, zone_row: Any) -> bool | None:
+    """:func:`reaches` if already known in this process (rows need only ``id``, ``key``,
+    ``created_at``), else None."""
+    if row.id == zone_row.id:
+        return True
+    with _CACHE_LOCK:
+        return _REACH.get((_identity(row), _identity(zone_row)))
+
+
 def _reaches(r: Region, z: Region, zid: str) -> bool:
     if r.kind == "cells" or z.kind == "cells":
         if r.kind == "cells" and z.kind == "cells":
