@@ -32,24 +32,26 @@ TARGET_FRESH_S = 6.0
 TARGET_RSS_B = 0.5e9
 
 
-def one_run(leonet: str, out: Path) -> tuple[float, int]:
-    """Wall seconds and peak RSS (bytes) of one demo in a fresh process tree."""
+def one_run(leonet: str, out: Path) -> tuple[float, int, float]:
+    """Wall seconds, peak RSS (bytes) and CPU seconds (user + system, the process and its
+    children) of one demo in a fresh process tree."""
     # A fresh intermediate interpreter, so RUSAGE_CHILDREN holds this run's processes alone.
     code = (
         "import resource, subprocess, sys, time; t = time.perf_counter(); "
         f"subprocess.run([{leonet!r}, 'demo', '-o', {str(out)!r}], check=True, stdout=subprocess.DEVNULL); "
-        "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024)"
+        "u = resource.getrusage(resource.RUSAGE_CHILDREN); "
+        "print(time.perf_counter() - t, u.ru_maxrss * 1024, u.ru_utime + u.ru_stime)"
     )
     res = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, env=os.environ | {"LEONET_DATA_DIR": str(data_dir())})
-    wall, rss = res.stdout.split()
-    return float(wall), int(rss)
+    wall, rss, cpu = res.stdout.split()
+    return float(wall), int(rss), float(cpu)
 
 
 def _python_of(leonet: str) -> str:
     return str(Path(leonet).with_name("python"))
 
 
-def fresh_run(leonet: str, out: Path) -> tuple[float, int]:
+def fresh_run(leonet: str, out: Path) -> tuple[float, int, float]:
     """One run after deleting the install's numba cache and, where the install has it, warming
     it the way its ``make venv`` does."""
     py = _python_of(leonet)
@@ -73,19 +75,21 @@ def main() -> None:
     print(f"leonet demo benchmark; {info.get('cores', '')} {info.get('versions', '')}; load average at start {os.getloadavg()}")
     walls: dict[str, list[float]] = {k: [] for k in installs}
     rss: dict[str, list[int]] = {k: [] for k in installs}
+    cpus: dict[str, list[float]] = {k: [] for k in installs}
     fresh: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for name, exe in installs.items():  # not timed: fills the OS file cache and the numba cache
             one_run(exe, Path(tmp) / f"warmup-{name}")
         for k in range(args.repeats):
             for name, exe in installs.items():
-                w, r = one_run(exe, Path(tmp) / f"{name}-{k}")
+                w, r, c = one_run(exe, Path(tmp) / f"{name}-{k}")
                 walls[name].append(w)
                 rss[name].append(r)
-                print(f"  {name} run {k + 1}: {w:.2f} s, peak RSS {fmt_gb(r)}, load {os.getloadavg()[0]:.1f}", flush=True)
+                cpus[name].append(c)
+                print(f"  {name} run {k + 1}: {w:.2f} s, CPU {c:.2f} s, peak RSS {fmt_gb(r)}, load {os.getloadavg()[0]:.1f}", flush=True)
         if args.fresh:
             for name, exe in installs.items():
-                fresh[name], r = fresh_run(exe, Path(tmp) / f"fresh-{name}")
+                fresh[name], r, _ = fresh_run(exe, Path(tmp) / f"fresh-{name}")
                 rss[name].append(r)
                 print(f"  {name} fresh: {fresh[name]:.2f} s, peak RSS {fmt_gb(r)}", flush=True)
             for exe in installs.values():  # leave every install warm again
@@ -100,6 +104,11 @@ def main() -> None:
         ["wall, warm cache (median)", f"{s['this']['median']:.2f} s", f"{s['this']['min']:.2f}..{s['this']['max']:.2f} s",
          f"{base['median']:.2f} s" if base else "-", ratio(s["this"]["median"], base["median"] if base else None), "<= 3 s", verdict(s["this"]["median"] <= TARGET_WALL_S)],
     ]
+    c = {k: summarize(v) for k, v in cpus.items()}
+    cb = c.get("baseline")
+    # CPU seconds: what the run costs whatever else the machine does (wall time waits for cores).
+    rows.append(["CPU user+sys, warm (median)", f"{c['this']['median']:.2f} s", f"{c['this']['min']:.2f}..{c['this']['max']:.2f} s",
+                 f"{cb['median']:.2f} s" if cb else "-", ratio(c["this"]["median"], cb["median"] if cb else None), "", ""])
     if args.fresh:
         rows.append(["wall, fresh install", f"{fresh['this']:.2f} s", "", f"{fresh['baseline']:.2f} s" if "baseline" in fresh else "-",
                      ratio(fresh["this"], fresh.get("baseline")), "<= 6 s", verdict(fresh["this"] <= TARGET_FRESH_S)])
