@@ -14,11 +14,10 @@ from functools import cached_property
 
 import numpy as np
 import shapely
-from scipy.spatial import cKDTree
 
 from leonet.coverage.fom import FiguresOfMerit, figures_of_merit, weighted_mean
 from leonet.errors import InputError
-from leonet.geometry import chord_for_distance, unit_vector
+from leonet.geometry import any_within, chord_for_distance, unit_vector
 from leonet.ground.points import GroundPoints
 from leonet.ground.regions import Region
 from leonet.orbits.frames import itrf_to_geodetic
@@ -88,8 +87,8 @@ def build_area(targets: Sequence[Region], res: int = 5, neighbours_within_km: fl
         if cand.size:
             cl, cn = cell_centers(cand)
             tl, tn = cell_centers(all_target)
-            dist, _ = cKDTree(unit_vector(tl, tn)).query(unit_vector(cl, cn), distance_upper_bound=chord_for_distance(neighbours_within_km))
-            cells = np.concatenate([all_target, cand[np.isfinite(dist)]])
+            near = any_within(unit_vector(tl, tn), unit_vector(cl, cn), chord_for_distance(neighbours_within_km))
+            cells = np.concatenate([all_target, cand[near]])
     country = cells_to_country(cells)
     # Neighbours are land cells of a country: open sea is not a service market here.
     keep = np.ones(len(cells), dtype=bool)
@@ -225,9 +224,7 @@ class RegionalFigures:
             inactive_any = inactive_any_all[m]
             if not inactive_any.any():
                 continue
-            tree = cKDTree(xyz[m][inactive_any])
-            dist, _ = tree.query(xyz[~m], distance_upper_bound=chord_for_distance(reach_km))
-            near = np.flatnonzero(~m)[np.isfinite(dist)]
+            near = np.flatnonzero(~m)[any_within(xyz[m][inactive_any], xyz[~m], chord_for_distance(reach_km))]
             near = near[active_any[near]]
             out.append({
                 "inactive_region": label,

@@ -8,6 +8,7 @@ it with :func:`leonet.export.files.write_table`.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
@@ -15,7 +16,9 @@ import pyarrow as pa
 from leonet.coverage.passes import Passes
 from leonet.coverage.regional import RegionalResult
 from leonet.export.files import timestamps, write_table
-from leonet.network.run import RouteRun
+
+if TYPE_CHECKING:  # routing (and scipy) load only when routes are written
+    from leonet.network.run import RouteRun
 
 COVERAGE_COLUMNS = ("time_utc", "region", "cells", "cells_covered", "sats_in_view_min", "sats_in_view_mean", "sats_in_view_max", "sats_overhead")
 ROUTE_COLUMNS = ("t_ns", "src", "dst", "hops", "path", "length_m", "rtt_ms")

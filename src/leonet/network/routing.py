@@ -26,8 +26,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
 from sgp4.api import Satrec
 
 from leonet.constants import C_M_S, FIBRE_REFRACTIVE_INDEX
@@ -183,6 +181,9 @@ class Router:
             heads.append(gl.sat)
             tails.append(self._gw0 + gl.ground)
             weights.append(gl.length_km * 1e3)
+        from scipy.sparse import csr_matrix  # scipy loads only when routes are computed
+        from scipy.sparse.csgraph import dijkstra
+
         graph = csr_matrix((np.concatenate(weights), (np.concatenate(heads), np.concatenate(tails))), shape=(self.n_nodes, self.n_nodes))
         sources, row = np.unique(src, return_inverse=True)
         dist, pred = dijkstra(graph, directed=True, indices=self._up0 + sources, return_predecessors=True)
