@@ -16,6 +16,7 @@ import numpy as np
 import shapely
 
 from leonet.coverage.fom import FiguresOfMerit, figures_of_merit, weighted_mean
+from leonet.cpu import fork_share, usable_cores
 from leonet.errors import InputError
 from leonet.geometry import any_within, chord_for_distance, unit_vector
 from leonet.ground.points import GroundPoints
@@ -327,14 +328,50 @@ def regional_counts(
     bounds = satellites.motion_bounds()
     cap = visible_cap(area.points, float(bounds[1].max()), min_elevation_deg) if bounds is not None and len(satellites) else None
     buf = np.empty((len(satellites), min(TIME_CHUNK, n_t), 3)) if cap is not None else None
-    for i in range(0, n_t, TIME_CHUNK):
-        j = min(i + TIME_CHUNK, n_t)
-        r = chunk_positions(satellites, t[i:j], cap, bounds, failures, workers, None if buf is None else buf[:, : j - i])
-        counts[:, i:j] = visibility(area.points, r, min_elevation_deg, max_range_km).counts  # blocked once, then reused
-        overhead[:, i:j] = _overhead_counts(r, target_geoms, target_cell_sets, area.res)
+    spans = [(i, min(i + TIME_CHUNK, n_t)) for i in range(0, n_t, TIME_CHUNK)]
+
+    def one_chunk(k: int, threads: int | None = None, sgp4_workers: int | None = workers) -> tuple[np.ndarray, np.ndarray, dict[int, int]]:
+        i, j = spans[k]
+        fails: dict[int, int] = {}
+        r = chunk_positions(satellites, t[i:j], cap, bounds, fails, sgp4_workers, None if buf is None else buf[:, : j - i])
+        vis = visibility(area.points, r, min_elevation_deg, max_range_km, threads=threads)  # blocked once, then reused
+        return vis.counts, _overhead_counts(r, target_geoms, target_cell_sets, area.res), fails
+
+    def store(k: int, out: tuple[np.ndarray, np.ndarray, dict[int, int]]) -> None:
+        i, j = spans[k]
+        counts[:, i:j], overhead[:, i:j] = out[0], out[1]
+        for code, n in out[2].items():
+            failures[code] = failures.get(code, 0) + n
         if progress:
             progress(j - i)
+
+    processes = _chunk_processes(workers, len(spans), cap is not None)
+    if processes == 1:
+        for k in range(len(spans)):
+            store(k, one_chunk(k))
+        return counts, overhead, failures
+    # With a region's filter every chunk is small, serial work (a few SGP4 calls per interval,
+    # one kernel call): whole chunks go to forked copies of this process. The first runs here
+    # first, so numba's kernels are loaded once, before the fork; the copies run single-threaded.
+    store(0, one_chunk(0, threads=1, sgp4_workers=1))
+    for k, out in fork_share(lambda k: one_chunk(k + 1, threads=1, sgp4_workers=1), len(spans) - 1, processes):
+        store(k + 1, out)
     return counts, overhead, failures
+
+
+#: Fewest time chunks for which regional_counts shares chunks between processes.
+PARALLEL_MIN_CHUNKS = 3
+
+
+def _chunk_processes(workers: int | None, chunks: int, filtered: bool) -> int:
+    """Processes for :func:`regional_counts`: ``workers`` (default every usable core, as
+    :func:`~leonet.orbits.propagate.propagate`'s pool: processes taking the next chunk as they
+    free up keep their speed on a busy machine) when a region's filter makes each chunk a
+    serial job and there are at least :data:`PARALLEL_MIN_CHUNKS`; else 1 (unfiltered chunks
+    are parallel inside SGP4 and the visibility kernel)."""
+    if not filtered or chunks < PARALLEL_MIN_CHUNKS:
+        return 1
+    return max(1, min(usable_cores() if workers is None else int(workers), chunks - 1))
 
 
 SAMPLE_EVERY_S = 2400.0  # spacing of the instants at which every satellite is propagated (chunk_positions)
