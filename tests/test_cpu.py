@@ -37,5 +37,5 @@ def test_fork_share_raises_a_childs_error() -> None:
         time.sleep(0.05)  # leaves the child time to take a chunk
         return k
 
-    with pytest.raises(RuntimeError, match="bad chunk"):
+    with pytest.raises(ValueError, match="bad chunk"):
         list(fork_share(work, 6, 2))

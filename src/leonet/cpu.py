@@ -53,7 +53,8 @@ def fork_share(work: Callable[[int], Any], n: int, processes: int) -> Iterator[t
     works too rather than waiting. Results travel back pickled, so they should be small next
     to the work. With one process, or no ``fork`` (not Linux), everything runs here, in order.
     The children must not start threads that the parent has started before (numba's OpenMP
-    pool): give them single-threaded work. A child's exception is raised here."""
+    pool): give them single-threaded work. A child's exception is raised here (the same
+    exception where it can be pickled, else a RuntimeError with its traceback)."""
     processes = max(1, min(int(processes), n))
     if processes == 1 or "fork" not in mp.get_all_start_methods():
         for k in range(n):
@@ -74,8 +75,8 @@ def fork_share(work: Callable[[int], Any], n: int, processes: int) -> Iterator[t
             while (k := take()) < n:
                 results.put((k, work(k), None))
             results.put((-1, None, None))
-        except BaseException:  # noqa: BLE001 - every failure goes back to the parent
-            results.put((-1, None, traceback.format_exc()))
+        except BaseException as exc:  # noqa: BLE001 - every failure goes back to the parent
+            results.put((-1, _picklable(exc), traceback.format_exc()))
 
     kids = [ctx.Process(target=child, daemon=True) for _ in range(processes - 1)]
     for p in kids:
@@ -110,10 +111,25 @@ def fork_share(work: Callable[[int], Any], n: int, processes: int) -> Iterator[t
                 p.join()
 
 
+def _picklable(exc: BaseException) -> BaseException | None:
+    """``exc`` if it survives pickling (most do), else None."""
+    import pickle
+
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:  # noqa: BLE001 - any failure means "send the text only"
+        return None
+    return exc
+
+
 def _received(item: tuple[int, Any, str | None]) -> int:
-    """1 when ``item`` says a child is done (raises its error if it failed), else 0."""
-    k, _, error = item
+    """1 when ``item`` says a child is done (raises its error if it failed: the child's own
+    exception where it could be sent, with the child's traceback as a note), else 0."""
+    k, exc, error = item
     if error is not None:
+        if isinstance(exc, BaseException):
+            exc.add_note(f"in a worker process:\n{error}")
+            raise exc
         raise RuntimeError(f"a worker process failed:\n{error}")
     return 1 if k < 0 else 0
 
