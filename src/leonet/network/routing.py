@@ -1,4 +1,4 @@
-"""Shortest-latency routing between ground endpoints at each time step (scipy.sparse.csgraph).
+"""Shortest-latency routing between ground endpoints at each time step (Dijkstra, :mod:`leonet.network.shortest`).
 
 Graph layouts (graph node ranges; ``N`` satellites, ``E`` endpoints, ``W`` gateways, ``Q`` PoPs):
 
@@ -34,6 +34,7 @@ from leonet.errors import InputError
 from leonet.geometry import great_circle_km
 from leonet.ground.points import GroundPoints
 from leonet.network.links import DEFAULT_ISL_MAX_RANGE_KM, DEFAULT_MIN_GRAZING_ALT_KM, ground_links, laser_links_up
+from leonet.network.shortest import csr_from_edges, dijkstra
 from leonet.orbits.frames import gmst82_rad, teme_to_itrf
 from leonet.orbits.satellites import Satellites
 
@@ -133,7 +134,7 @@ class Router:
             self.home_pop = np.argmin(gw_pop_km, axis=1)
             self.gw_fibre_m = gw_pop_km[np.arange(w), self.home_pop] * 1e3
             self.pop_dst_fibre_m = great_circle_km(pops.lat_deg[:, None], pops.lon_deg[:, None], endpoints.lat_deg[None], endpoints.lon_deg[None]) * 1e3
-            # csgraph drops zero weights: a destination at its PoP gets a millimetre of fibre.
+            # A destination at its PoP gets a millimetre of fibre (a zero-length edge would tie its paths).
             pd = np.maximum(self.pop_dst_fibre_m, 1e-3)
             qa, ea = np.meshgrid(np.arange(q), np.arange(e), indexing="ij")
             self._fixed = (
@@ -181,12 +182,9 @@ class Router:
             heads.append(gl.sat)
             tails.append(self._gw0 + gl.ground)
             weights.append(gl.length_km * 1e3)
-        from scipy.sparse import csr_matrix  # scipy loads only when routes are computed
-        from scipy.sparse.csgraph import dijkstra
-
-        graph = csr_matrix((np.concatenate(weights), (np.concatenate(heads), np.concatenate(tails))), shape=(self.n_nodes, self.n_nodes))
+        graph = csr_from_edges(np.concatenate(heads), np.concatenate(tails), np.concatenate(weights), self.n_nodes)
         sources, row = np.unique(src, return_inverse=True)
-        dist, pred = dijkstra(graph, directed=True, indices=self._up0 + sources, return_predecessors=True)
+        dist, pred = dijkstra(graph, self._up0 + sources)
         target = self._dst0 + dst
         latency = dist[row, target]
         path_graph = reconstruct_paths(pred, row, target, np.isfinite(latency))
