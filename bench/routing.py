@@ -15,8 +15,9 @@
    99 pairs. Target (issue 17): at most 0.03 s per step.
 
 Baseline, measured in the same run on the same graphs, steps alternating: the router as it was
-before issue 17, with ``scipy.sparse.csgraph.dijkstra`` on a ``csr_matrix``. Every baseline step's
-latencies and paths are compared with this one's (they must be identical). Times are medians
+before issue 17, with ``scipy.sparse.csgraph.dijkstra`` on a ``csr_matrix``; also the numba
+kernel forced onto 2 threads (what the router uses when both cores are free). Every step's
+latencies and paths are compared with the baseline's (they must be identical). Times are medians
 over ``--steps`` steps 60 s apart, wall and CPU (all threads); one-off setup is reported apart.
 Exit status 0 whatever the verdict: this is a report.
 """
@@ -58,18 +59,29 @@ TARGET_SNAPSHOT_S = 0.03
 
 
 @contextlib.contextmanager
-def scipy_router() -> Iterator[None]:
-    """The router's shortest paths as before issue 17: scipy's csgraph Dijkstra on a csr_matrix."""
+def shortest_paths_by(how: str) -> Iterator[None]:
+    """The router's shortest paths: 'this' as the router chooses, 'baseline' scipy's csgraph
+    Dijkstra on a csr_matrix (the router before issue 17), 'numba-2' the numba kernel on 2 threads."""
     from scipy.sparse import csr_matrix
-    from scipy.sparse.csgraph import dijkstra
+    from scipy.sparse.csgraph import dijkstra as csgraph_dijkstra
 
-    saved = routing_module.csr_from_edges, routing_module.dijkstra
-    routing_module.csr_from_edges = lambda h, t, w, n: csr_matrix((w, (h, t)), shape=(n, n))
-    routing_module.dijkstra = lambda graph, sources: dijkstra(graph, directed=True, indices=sources, return_predecessors=True)
+    from leonet.network.shortest import csr_from_edges, dijkstra
+
+    def scipy_paths(h, t, w, n, sources):  # type: ignore[no-untyped-def]
+        return csgraph_dijkstra(csr_matrix((w, (h, t)), shape=(n, n)), directed=True, indices=sources, return_predecessors=True)
+
+    def numba_paths(h, t, w, n, sources):  # type: ignore[no-untyped-def]
+        return dijkstra(csr_from_edges(h, t, w, n), sources, threads=2)
+
+    saved = routing_module.shortest_paths
+    routing_module.shortest_paths = {"this": saved, "baseline": scipy_paths, "numba-2": numba_paths}[how]
     try:
         yield
     finally:
-        routing_module.csr_from_edges, routing_module.dijkstra = saved
+        routing_module.shortest_paths = saved
+
+
+MODES = ("this", "baseline", "numba-2")
 
 
 def all_pairs(e: int) -> tuple[np.ndarray, np.ndarray]:
@@ -91,20 +103,21 @@ def same_routes(a, b) -> bool:  # type: ignore[no-untyped-def]
 
 
 def time_both(router: Router, satrecs: tuple, t_ns: np.ndarray, src: np.ndarray, dst: np.ndarray) -> dict:
-    """Steps of this router and of the baseline, alternating (the order swapped every step)."""
-    for mode in ("this", "baseline"):  # warm caches (numba, SGP4), not timed
-        with scipy_router() if mode == "baseline" else contextlib.nullcontext():
+    """Steps of this router, the baseline and the numba kernel on 2 threads, alternating (the
+    order rotated every step); every step's routes compared with the baseline's."""
+    for mode in MODES:  # warm caches (numba, SGP4), not timed
+        with shortest_paths_by(mode):
             one_step(router, satrecs, int(t_ns[0]), src, dst)
-    out: dict = {"this": ([], []), "baseline": ([], []), "identical": True, "last": None}
+    out: dict = {m: ([], []) for m in MODES} | {"identical": True, "last": None}
     for k, t in enumerate(t_ns):
         got = {}
-        for mode in (("this", "baseline") if k % 2 == 0 else ("baseline", "this")):
-            with scipy_router() if mode == "baseline" else contextlib.nullcontext():
+        for mode in MODES[k % 3:] + MODES[: k % 3]:
+            with shortest_paths_by(mode):
                 w, c, st = one_step(router, satrecs, int(t), src, dst)
             out[mode][0].append(w)
             out[mode][1].append(c)
             got[mode] = st
-        out["identical"] &= same_routes(got["this"], got["baseline"])
+        out["identical"] &= same_routes(got["this"], got["baseline"]) and same_routes(got["numba-2"], got["baseline"])
         out["last"] = got["this"]
     return out
 
@@ -175,14 +188,16 @@ def main() -> None:
     snap = time_both(big, c.satrecs, t2, src2, dst2)
 
     def rows_for(name: str, res: dict, target: float) -> list[list[str]]:
-        this_w, this_c = (float(np.median(x)) for x in res["this"])
-        base_w, base_c = (float(np.median(x)) for x in res["baseline"])
-        return [
-            [name, "this (numba Dijkstra)", f"{this_w:.4f}", f"{this_c:.4f}", f"{min(res['this'][0]):.4f}-{max(res['this'][0]):.4f}",
-             f"x{base_w / this_w:.2f}", f"<= {target}", verdict(this_w <= target)],
-            ["", "baseline (scipy csgraph)", f"{base_w:.4f}", f"{base_c:.4f}", f"{min(res['baseline'][0]):.4f}-{max(res['baseline'][0]):.4f}",
-             "", "", "routes identical" if res["identical"] else "ROUTES DIFFER"],
-        ]
+        base_w = float(np.median(res["baseline"][0]))
+        out = []
+        for mode, label in (("this", "this (numba on free cores, else scipy)"), ("numba-2", "numba kernel, 2 threads"),
+                            ("baseline", "baseline (scipy csgraph)")):
+            w, c = (float(np.median(x)) for x in res[mode])
+            out.append([name if mode == "this" else "", label, f"{w:.4f}", f"{c:.4f}", f"{min(res[mode][0]):.4f}-{max(res[mode][0]):.4f}",
+                        f"x{base_w / w:.2f}" if mode != "baseline" else "",
+                        f"<= {target}" if mode == "this" else "",
+                        verdict(w <= target) if mode == "this" else ("routes identical" if res["identical"] else "ROUTES DIFFER") if mode == "baseline" else ""])
+        return out
 
     rows = rows_for("Hypatia Starlink-550, 100x99 pairs", hyp, TARGET_HYPATIA_S) + rows_for(
         f"snapshot {len(c):,} sats, 100 cities, 100x99", snap, TARGET_SNAPSHOT_S)
