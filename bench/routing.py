@@ -1,6 +1,6 @@
 """Benchmark: routing at each time step, all ordered pairs of 100 ground endpoints.
 
-    .venv/bin/python bench/routing.py [--steps 5] [--fw-steps 0] [--file PATH]
+    .venv/bin/python bench/routing.py [--steps 5] [--fw-steps 0] [--file PATH] [--baseline ../base/.venv/bin/leonet]
 
 1. Hypatia's Starlink-550 scenario (``hypatia-starlink550``: 1,584 satellites, its isls.txt,
    100 ground stations, its maximum link lengths), all 100 x 99 pairs, "free one, only over
@@ -13,6 +13,12 @@
 2. The 10,744-satellite snapshot of 2026-08-22 with shells, planes and slots inferred and +Grid
    per shell (5,016.6 km, 80 km grazing), the 100 most populous cities, 25 deg mask, all 100 x
    99 pairs. Target (issue 17): at most 0.03 s per step.
+
+3. ``leonet route --hypatia ... --all-pairs`` end to end (CSV written), run for 10 and for 60
+   steps: its cost per step is the difference over the 50 extra steps (start-up and loading
+   cancel), CPU seconds (user + system), set against the router's own CPU per step from part 1.
+   Target (issue 17): at most 1.3x. ``--baseline EXE`` runs another install's ``leonet`` the same
+   way (e.g. the main branch's).
 
 Baseline, measured in the same run on the same graphs, steps alternating: the router as it was
 before issue 17, with ``scipy.sparse.csgraph.dijkstra`` on a ``csr_matrix``; also the numba
@@ -56,6 +62,29 @@ from leonet.sources.load import load  # noqa: E402
 
 TARGET_HYPATIA_S = 0.008
 TARGET_SNAPSHOT_S = 0.03
+TARGET_ROUTE_RATIO = 1.3
+
+
+def route_cli_cpu_per_step(leonet: str, folder: Path) -> float:
+    """CPU seconds per step of ``leonet route --hypatia FOLDER --all-pairs``: (60 steps - 10 steps) / 50,
+    each the median of 3 runs (user + system of the process and its children)."""
+    import subprocess
+    import tempfile
+
+    def cpu(minutes: int) -> float:
+        code = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); "
+                "u = resource.getrusage(resource.RUSAGE_CHILDREN); print(u.ru_utime + u.ru_stime)")
+        with tempfile.TemporaryDirectory() as tmp:
+            out = subprocess.run([sys.executable, "-c", code, leonet, "route", "--hypatia", str(folder), "--all-pairs", "--duration", f"{minutes}min",
+                                  "--step", "1min", "-o", str(Path(tmp) / "routes.csv")], check=True, capture_output=True, text=True)
+        return float(out.stdout.split()[-1])
+
+    cpu(10)  # warm the file cache and numba's
+    runs = {m: [] for m in (10, 60)}
+    for _ in range(3):
+        for m in runs:
+            runs[m].append(cpu(m))
+    return (float(np.median(runs[60])) - float(np.median(runs[10]))) / 50.0
 
 
 @contextlib.contextmanager
@@ -146,6 +175,7 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=5)
     ap.add_argument("--fw-steps", type=int, default=0, help="steps for networkx Floyd-Warshall (slow)")
     ap.add_argument("--file", default=None, help="element sets for part 2 (default: the 2026-08-22 snapshot)")
+    ap.add_argument("--baseline", default=None, help="another install's leonet executable for part 3")
     args = ap.parse_args()
     info = machine_info(("numpy", "scipy", "numba", "sgp4", "leonet"))
     print_lines([f"machine: {info['cpu']}, {info['cores']['usable']} usable cores, load average at start {os.getloadavg()}; "
@@ -201,6 +231,13 @@ def main() -> None:
 
     rows = rows_for("Hypatia Starlink-550, 100x99 pairs", hyp, TARGET_HYPATIA_S) + rows_for(
         f"snapshot {len(c):,} sats, 100 cities, 100x99", snap, TARGET_SNAPSHOT_S)
+    router_cpu = float(np.median(hyp["this"][1]))
+    exes = {"this": str(Path(sys.executable).with_name("leonet"))} | ({"baseline": args.baseline} if args.baseline else {})
+    for name, exe in exes.items():
+        per_step = route_cli_cpu_per_step(exe, data_path("hypatia-starlink550"))
+        rows.append(["leonet route --hypatia --all-pairs" if name == "this" else "", f"{name}: CLI CPU per step (60 - 10 steps)",
+                     "", f"{per_step:.4f}", "", f"{per_step / router_cpu:.2f}x router", "<= 1.3x" if name == "this" else "",
+                     verdict(per_step <= TARGET_ROUTE_RATIO * router_cpu) if name == "this" else ""])
     print_table("Routing, seconds per time step incl. SGP4 and links (median over steps)",
                 ["scenario", "method", "wall s/step", "CPU s/step", "wall min-max", "speed-up", "target", "verdict"], rows, right=(2, 3, 4, 5))
     lines = [f"Hypatia: setup {fmt_s(setup_h)}; {args.steps} steps; pairs reachable {100 * float(np.isfinite(hyp['last'].latency_m).mean()):.1f}%",
