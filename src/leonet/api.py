@@ -27,7 +27,6 @@ import numpy as np
 
 from leonet.coverage.passes import Passes, default_coarse_step_s, find_passes
 from leonet.coverage.regional import RegionalResult, build_area, run_regional
-from leonet.cpu import cores_free, fork_share
 from leonet.deployment.batch import as_satellites
 from leonet.errors import InputError
 from leonet.export.results import coverage_table, passes_table, routes_table, write_passes, write_routes
@@ -460,16 +459,8 @@ def write_scenario(run: ScenarioRun, output_dir: str | Path, command_line: str |
                         element_source=run.source, regions=list(sc.regions), h3_res=sc.h3_res, neighbours_within_km=sc.neighbours_within_km,
                         min_elevation_deg=sc.min_elevation_deg, max_range_km=sc.max_range_km, policy=run.result.policy.describe(),
                         launch_batches=len(sc.launches), notes=run.notes)
-
-    def part(k: int) -> dict[str, Path]:
-        if k == 0:
-            return write_tables(result_tables(run.result, run.baseline, sc.beam_radius_km), out, meta)
-        return {"report": write_report(out / "report.html", sc.name, sc.description, run.result, run.baseline, sc.beam_radius_km, run.facts())}
-
-    # The tables and the report (matplotlib, the slower) are independent: with a core free, a
-    # forked copy of this process draws the report while this one writes the tables.
-    parts = dict(fork_share(part, 2, min(2, cores_free())))
-    paths = {**parts[0], **parts[1]}
+    paths = write_tables(result_tables(run.result, run.baseline, sc.beam_radius_km), out, meta)
+    paths["report"] = write_report(out / "report.html", sc.name, sc.description, run.result, run.baseline, sc.beam_radius_km, run.facts())
     run.paths = paths
     return paths
 

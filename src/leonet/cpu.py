@@ -9,6 +9,7 @@ for its slowest worker and keeps every usable core (:func:`usable_cores`).
 
 from __future__ import annotations
 
+import gc
 import multiprocessing as mp
 import os
 import queue
@@ -53,7 +54,9 @@ def fork_share(work: Callable[[int], Any], n: int, processes: int) -> Iterator[t
     works too rather than waiting. Results travel back pickled, so they should be small next
     to the work. With one process, or no ``fork`` (not Linux), everything runs here, in order.
     The children must not start threads that the parent has started before (numba's OpenMP
-    pool): give them single-threaded work. A child's exception is raised here (the same
+    pool): give them single-threaded, compute-only work (no new libraries to import, no files
+    of the parent's to write); the parent's objects are frozen for the garbage collector while
+    it forks, so the children never collect what they inherit. A child's exception is raised here (the same
     exception where it can be pickled, else a RuntimeError with its traceback)."""
     processes = max(1, min(int(processes), n))
     if processes == 1 or "fork" not in mp.get_all_start_methods():
@@ -79,8 +82,14 @@ def fork_share(work: Callable[[int], Any], n: int, processes: int) -> Iterator[t
             results.put((-1, _picklable(exc), traceback.format_exc()))
 
     kids = [ctx.Process(target=child, daemon=True) for _ in range(processes - 1)]
-    for p in kids:
-        p.start()
+    # The copies must never collect objects they inherit (the parent's threads may own them,
+    # e.g. a database's or Arrow's): frozen objects are out of the collector's reach.
+    gc.freeze()
+    try:
+        for p in kids:
+            p.start()
+    finally:
+        gc.unfreeze()
     try:
         running = len(kids)
         while (k := take()) < n:
