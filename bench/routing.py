@@ -220,23 +220,22 @@ def main() -> None:
     def rows_for(name: str, res: dict, target: float) -> list[list[str]]:
         base_w = float(np.median(res["baseline"][0]))
         out = []
-        for mode, label in (("this", "this (numba on free cores, else scipy)"), ("numba-2", "numba kernel, 2 threads"),
-                            ("baseline", "baseline (scipy csgraph)")):
+        for mode, label in (("this", "this (auto)"), ("numba-2", "numba, 2 threads"), ("baseline", "baseline: scipy")):
             w, c = (float(np.median(x)) for x in res[mode])
             out.append([name if mode == "this" else "", label, f"{w:.4f}", f"{c:.4f}", f"{min(res[mode][0]):.4f}-{max(res[mode][0]):.4f}",
                         f"x{base_w / w:.2f}" if mode != "baseline" else "",
                         f"<= {target}" if mode == "this" else "",
-                        verdict(w <= target) if mode == "this" else ("routes identical" if res["identical"] else "ROUTES DIFFER") if mode == "baseline" else ""])
+                        verdict(w <= target) if mode == "this" else ("same routes" if res["identical"] else "ROUTES DIFFER") if mode == "baseline" else ""])
         return out
 
-    rows = rows_for("Hypatia Starlink-550, 100x99 pairs", hyp, TARGET_HYPATIA_S) + rows_for(
-        f"snapshot {len(c):,} sats, 100 cities, 100x99", snap, TARGET_SNAPSHOT_S)
+    rows = rows_for("Hypatia S-550, 100x99", hyp, TARGET_HYPATIA_S) + rows_for(
+        f"{len(c):,} sats, 100 cities", snap, TARGET_SNAPSHOT_S)
     router_cpu = float(np.median(hyp["this"][1]))
     exes = {"this": str(Path(sys.executable).with_name("leonet"))} | ({"baseline": args.baseline} if args.baseline else {})
     for name, exe in exes.items():
         per_step = route_cli_cpu_per_step(exe, data_path("hypatia-starlink550"))
-        rows.append(["leonet route --hypatia --all-pairs" if name == "this" else "", f"{name}: CLI CPU per step (60 - 10 steps)",
-                     "", f"{per_step:.4f}", "", f"{per_step / router_cpu:.2f}x router", "<= 1.3x" if name == "this" else "",
+        rows.append(["leonet route (Hypatia)" if name == "this" else "", f"{name}: CPU/step, 60-10",
+                     "", f"{per_step:.4f}", "", f"{per_step / router_cpu:.2f}x rtr", "<= 1.3x" if name == "this" else "",
                      verdict(per_step <= TARGET_ROUTE_RATIO * router_cpu) if name == "this" else ""])
     print_table("Routing, seconds per time step incl. SGP4 and links (median over steps)",
                 ["scenario", "method", "wall s/step", "CPU s/step", "wall min-max", "speed-up", "target", "verdict"], rows, right=(2, 3, 4, 5))
