@@ -105,7 +105,9 @@ def main() -> None:
     saved, routing_module.shortest_paths = routing_module.shortest_paths, keep_graph
     src = np.repeat(np.arange(100), 99)
     dst = np.array([d for s_ in range(100) for d in range(100) if d != s_])
-    router.step(np.ascontiguousarray(propagate(snap.satrecs, day[:1], velocities=False, workers=1).r_km[:, 0]), src, dst)
+    at = np.array([inferred.epoch_ns])  # the snapshot's own epoch (the demo's day is two years before it)
+    router.step(np.ascontiguousarray(propagate(snap.satrecs, at, velocities=False, workers=1).r_km[:, 0]), src, dst)
+    assert graph["csr"][1].size > 20_000, "the routing graph has too few links"
     routing_module.shortest_paths = saved
     cases: dict[str, dict[str, Callable[[], object]]] = {
         "regional coverage, demo day (chunks over forked copies)": {
