@@ -1,5 +1,5 @@
 """Shortest-latency routing between ground endpoints at each time step (Dijkstra: scipy.sparse.csgraph,
-or :mod:`leonet.network.shortest` on free cores).
+or :mod:`leonet.network.shortest` on every core for big graphs).
 
 Graph layouts (graph node ranges; ``N`` satellites, ``E`` endpoints, ``W`` gateways, ``Q`` PoPs):
 
@@ -204,8 +204,8 @@ class Router:
 
 def shortest_paths(heads: np.ndarray, tails: np.ndarray, weights: np.ndarray, n_nodes: int, sources: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Distances and predecessors ``(S, n_nodes)`` from ``sources`` over the edges: the numba
-    kernel on the free cores when there are several (:func:`leonet.network.shortest.threads_for`),
-    else scipy's csgraph on one. Both give the same arrays (tests/network/test_shortest.py)."""
+    kernel on every core for big graphs (:func:`leonet.network.shortest.threads_for`), else
+    scipy's csgraph. Both give the same arrays (tests/network/test_shortest.py)."""
     threads = threads_for(sources.size, heads.size)
     if threads > 1:
         return dijkstra(csr_from_edges(heads, tails, weights, n_nodes), sources, threads=threads)

@@ -10,9 +10,9 @@ heap, this a binary one).
 
 Why: per step the routers ask for ~100 sources over ~10,000 nodes, and scipy runs one source
 at a time. Here the sources spread over threads; on one thread the kernel costs about what
-scipy's does (~1 ms per source over 11,000 nodes), so the routers call it only when threads are
-free (:func:`threads_for`) and use scipy otherwise (numba's start-up, ~0.3 s, is not worth it
-then).
+scipy's does (~1 ms per source over 11,000 nodes), so the routers call it only for graphs big
+enough for threads (:func:`threads_for`) and use scipy otherwise (numba's start-up, ~0.3 s, is
+not worth it then).
 """
 
 from __future__ import annotations
@@ -20,12 +20,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from leonet.cpu import cores_free
-
 #: Predecessor of a node that has none (the source itself, or unreachable): scipy's value.
 NO_PREDECESSOR = -9999
-#: Fewest (sources x edges) per call worth a parallel region.
-PARALLEL_MIN_WORK = 200_000
+#: Fewest (sources x edges) per call worth threads, and numba's start-up (~0.3 s) in a process
+#: that has not loaded it: the 10,744-satellite graph (100 x 45,000), not Hypatia's (100 x 8,000).
+PARALLEL_MIN_WORK = 2_000_000
 
 
 def csr_from_edges(heads: np.ndarray, tails: np.ndarray, weights: np.ndarray, n_nodes: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -124,21 +123,23 @@ def _from_all_threads(indptr, indices, weights, sources, dist, pred) -> None:  #
 
 
 def threads_for(n_sources: int, n_edges: int) -> int:
-    """Threads worth using for ``n_sources`` runs over ``n_edges``: one for small work, else the
-    cores other processes leave free (:func:`leonet.cpu.cores_free`), at most numba's threads."""
+    """Threads worth using for ``n_sources`` runs over ``n_edges``: one below
+    :data:`PARALLEL_MIN_WORK`, else all of numba's. Each source is a long task (~1 ms over
+    10,000 nodes), so a thread that other processes slow down delays the end of the call by one
+    source at most: with a CPU-bound competitor on both cores, 2 threads ran 1.9x faster than
+    one (``bench/busy.py``), unlike the short per-step kernels that must look at the load."""
     import numba
 
     if n_sources * max(n_edges, 1) < PARALLEL_MIN_WORK:
         return 1
-    return max(1, min(cores_free(numba.get_num_threads()), numba.config.NUMBA_NUM_THREADS, n_sources))
+    return max(1, min(numba.get_num_threads(), numba.config.NUMBA_NUM_THREADS, n_sources))
 
 
 def dijkstra(csr: tuple[np.ndarray, np.ndarray, np.ndarray], sources: np.ndarray, threads: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Distances ``(S, n)`` float64 (inf where unreachable) and predecessors ``(S, n)`` int32
     (:data:`NO_PREDECESSOR` for a source and unreachable nodes) from each of ``sources`` (S,)
     over ``csr`` (:func:`csr_from_edges`), as scipy's ``dijkstra`` gives them. ``threads``:
-    numba threads (default: one for small work, else the cores other processes leave free,
-    :func:`leonet.cpu.cores_free`)."""
+    numba threads (default :func:`threads_for`)."""
     import numba
 
     indptr, indices, weights = csr
