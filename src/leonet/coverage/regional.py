@@ -312,7 +312,9 @@ def regional_counts(
 ) -> tuple[np.ndarray, np.ndarray, dict[int, int]]:
     """Satellites in view of every cell ``(cells, times)`` uint16, satellites over each target
     ``(targets, times)`` int32 and SGP4 failures ``{code: states}``, computed over chunks of
-    ``TIME_CHUNK`` instants (memory: one chunk's states at a time)."""
+    ``TIME_CHUNK`` instants (memory: one chunk's states at a time, per process). ``workers``:
+    processes sharing the chunks when a region's filter applies (default every usable core,
+    see :func:`_chunk_processes`; 1 keeps everything in this process), else SGP4's workers."""
     from leonet.coverage.visibility import visibility, visible_cap
 
     t = np.asarray(t_ns, dtype=np.int64)
