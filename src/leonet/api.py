@@ -17,6 +17,7 @@ columns the matching CLI command writes. Nothing here prints; long work reports 
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -87,6 +88,30 @@ class Coverage:
     def to_pandas(self):
         return self.to_arrow().to_pandas()
 
+    def cells_table(self):
+        """One row per cell: ``h3_cell, region, lat_deg, lon_deg, population``, then the
+        coverage and service figures of merit (``coverage_*``, ``service_*``): the ``cells``
+        table of a scenario run."""
+        from leonet.export.tables import cells_table
+
+        return cells_table(self.result)
+
+    def to_geojson(self) -> dict:
+        """The cells as an RFC 7946 FeatureCollection (outlines cut at the antimeridian), with
+        :meth:`cells_table`'s columns as properties (``leonet export geojson cells``)."""
+        from leonet.export.geojson import cells_feature_collection
+
+        r = self.result
+        return cells_feature_collection(r.area.cells, self.cells_table(), leonet={
+            "h3_res": r.area.res, "start_utc": _iso(r.t_ns[0]), "instants": len(r.t_ns), "step_s": r.step_s,
+            "min_elevation_deg": r.min_elevation_deg, "policy": r.policy.describe(), "serving": self.serving_note})
+
+
+def _iso(t_ns: int) -> str:
+    from leonet.times import format_time
+
+    return str(format_time(int(t_ns)))
+
 
 def coverage(
     satellites: Satellites,
@@ -137,6 +162,204 @@ def _unique_regions(regions: Sequence[Region]) -> tuple[Region, ...]:
     for r in regions:
         seen.setdefault(r.key, r)
     return tuple(seen.values())
+
+
+# ---- capacity ---------------------------------------------------------------------------
+@dataclass
+class Capacity:
+    """Capacity allocated to every cell at every instant (:class:`~leonet.capacity.run.CapacityResult`
+    in ``result``: ``allocated_mbps`` ``(cells, times)``, ``region_summary()``,
+    ``rule_effects()``)."""
+
+    result: object
+    left_out: dict[str, int] = dataclasses.field(default_factory=dict)
+    serving_note: str = ""
+
+    def to_arrow(self):
+        """One row per (time, cell): ``time_utc, cell, region, demand_mbps, allocated_mbps,
+        served_by, sold_out`` (what ``leonet capacity`` writes to OUT)."""
+        from leonet.export.capacity import capacity_cells_table
+
+        return capacity_cells_table(self.result)
+
+    def regions_to_arrow(self):
+        """One row per (time, region): ``time_utc, region, demand_mbps, allocated_mbps,
+        share_met, cells_sold_out`` (``OUT.regions.<ext>``)."""
+        from leonet.export.capacity import capacity_regions_table
+
+        return capacity_regions_table(self.result)
+
+    def rules_to_arrow(self):
+        """One row per (policy rule, region): mean allocation with and without the rule
+        (``OUT.rules.<ext>``)."""
+        from leonet.export.capacity import capacity_rules_table
+
+        return capacity_rules_table(self.result)
+
+    def to_pandas(self):
+        return self.to_arrow().to_pandas()
+
+    def summary(self) -> list[dict]:
+        """Per region: mean demand and allocation (Mbps), share met, Mbps per subscriber, cells sold out."""
+        return self.result.region_summary()
+
+
+def capacity_inputs(regions, inactive, take_rate, fairness, h3_res, method="auto") -> tuple[tuple[Region, ...], tuple[Region, ...]]:
+    """Check the options of :func:`capacity` (before any long work) and return the target
+    regions and the inactive ones; errors name the option."""
+    from leonet.capacity.run import FAIRNESS, METHODS
+
+    specs = [regions] if isinstance(regions, (str, Region)) else list(regions)
+    specs = [x for s in specs for x in ([s] if isinstance(s, Region) else [c.strip() for c in str(s).split(",") if c.strip()])]
+    if not specs:
+        raise InputError("--region needs at least one country code, e.g. --region TWN or --region TWN,JPN,PHL")
+    targets = []
+    for s in specs:
+        try:
+            targets.append(s if isinstance(s, Region) else Region.from_spec(s))
+        except InputError as exc:
+            raise InputError(f"--region {s}: {exc}") from None
+    targets = list(_unique_regions(targets))
+    codes = [c.strip() for c in (inactive.split(",") if isinstance(inactive, str) else inactive) if str(c).strip()]
+    dark = []
+    for c in codes:
+        try:
+            r = c if isinstance(c, Region) else Region.country(str(c))
+        except InputError as exc:
+            raise InputError(f"--inactive {c}: {exc}") from None
+        if r.key not in {t.key for t in targets}:
+            raise InputError(f"--inactive {c}: {r.name} ({r.key}) is not among the regions ({', '.join(t.key for t in targets)}); add it to --region")
+        dark.append(r)
+    if take_rate is not None and not (isinstance(take_rate, (int, float)) and 0.0 < float(take_rate) <= 1.0):
+        raise InputError(f"--take-rate {take_rate}: must be in (0, 1], e.g. 0.02 for 2 % of the population")
+    if fairness not in FAIRNESS:
+        raise InputError(f"--fairness {fairness}: choose {' or '.join(FAIRNESS)}")
+    if method not in METHODS:
+        raise InputError(f"--method {method}: choose {', '.join(METHODS)}")
+    if not isinstance(h3_res, (int, np.integer)) or isinstance(h3_res, bool) or not 0 <= h3_res <= 15:
+        raise InputError(f"--h3-res {h3_res!r} must be an integer in 0..15 (Starlink's service cells are 5)")
+    return tuple(targets), tuple(dark)
+
+
+def capacity(
+    satellites: Satellites,
+    regions: str | Sequence[str | Region],
+    grid: TimeGrid,
+    *,
+    h3_res: int = 5,
+    take_rate: float | None = None,
+    fairness: str = "maxmin",
+    inactive: Sequence[str] | str = (),
+    policy: ServicePolicy | None = None,
+    policy_db: str | None = None,
+    method: str = "auto",
+    gateways: str | Path | None = None,
+    demand: str | Path | np.ndarray | None = None,
+    generation: str | np.ndarray | None = None,
+    params=None,
+    backhaul: bool = True,
+    rule_effects: bool = True,
+    allow_stale_elements: bool = False,
+    states: str | Sequence[str] | None = SERVING_STATES,
+    stream: bool = False,
+    chunk_instants: int = 32,
+    progress: Callable[[int], None] | None = None,
+) -> Capacity | CapacityStream:
+    """Bandwidth each H3 cell of ``regions`` gets at every instant of ``grid`` (each instant one
+    15 s scheduling interval), under the policy: see :mod:`leonet.capacity.allocate` for the
+    model and :mod:`leonet.capacity.params` for every number and its source.
+
+    ``take_rate`` (share of the population subscribing; default ``params.take_rate``, 0.02);
+    ``fairness``: 'maxmin' or 'proportional' on the share of demand met; ``inactive``: country
+    codes among ``regions`` where service is off (added as rules to ``policy``, or to the
+    control-plane ``policy_db``'s policy); ``method``: 'lp' (exact, HiGHS), 'approx'
+    (water-filling, for global grids) or 'auto' (LP up to 3,000 cells); ``gateways``: a
+    gateway file (default the packaged set); ``demand``: a CSV file ``cell,demand_mbps`` (H3
+    hex) or an array per cell instead of population x take rate x busy-hour rate;
+    ``generation``: 'v1.0' | 'v1.5' | 'v2mini' for every satellite, or one code per satellite,
+    instead of inferring it from launch dates and names; ``params``: a
+    :class:`~leonet.capacity.params.CapacityParams`; ``backhaul`` False leaves gateways and
+    lasers out; ``rule_effects``: also allocate with each policy rule left out (what each rule
+    changes). Only satellites in ``states`` serve (default operational). ``stream``: return a
+    :class:`CapacityStream` whose ``chunks`` yield one result per ``chunk_instants`` instants
+    (nothing is computed until they are asked for), so memory stays bounded for long windows."""
+    from leonet.capacity.params import CapacityParams, parse_generation
+    from leonet.capacity.run import iter_capacity, run_capacity
+    from leonet.ground.gateways import load_gateways, packaged_gateways_path
+
+    grid = _grid(grid)
+    targets, dark = capacity_inputs(regions, inactive, take_rate, fairness, h3_res, method)
+    params = params if params is not None else CapacityParams()
+    if not isinstance(params, CapacityParams):
+        raise InputError(f"params must be a leonet.capacity.params.CapacityParams, not {type(params).__name__}")
+    if take_rate is not None:
+        params = dataclasses.replace(params, take_rate=float(take_rate))
+    if policy is not None and policy_db is not None:
+        raise InputError("give a policy or a policy_db, not both")
+    if policy_db:
+        from leonet.control import load_policy
+
+        policy = load_policy(policy_db)
+    policy = policy or ServicePolicy.active_everywhere()
+    for r in dark:
+        policy = policy.deactivate(r)
+    sites = load_gateways(gateways if gateways is not None else packaged_gateways_path())  # the default set, without parsing the community file again
+    check_element_age(as_satellites(satellites), grid.start_ns, grid.t_ns[-1], allow_stale_elements)
+    sats, left, note = serving_satellites(satellites, states)
+    area = build_area(targets, h3_res, 0.0)
+    gen = parse_generation(generation, len(sats))
+    dem = read_demand(demand, area.cells) if isinstance(demand, (str, Path)) else demand
+    options = dict(fairness=fairness, method=method, demand_mbps=dem, generation=gen, backhaul=backhaul, rule_effects=rule_effects, progress=progress)
+    if stream:
+        return CapacityStream(iter_capacity(sats, area, grid.t_ns, policy, sites, params, chunk_instants=chunk_instants, **options), left, note)
+    return Capacity(run_capacity(sats, area, grid.t_ns, policy, sites, params, **options), left, note)
+
+
+@dataclass
+class CapacityStream:
+    """A capacity run that yields one :class:`~leonet.capacity.run.CapacityResult` per time
+    chunk from ``chunks`` (see :func:`leonet.export.capacity.write_capacity_stream`)."""
+
+    chunks: object
+    left_out: dict[str, int] = dataclasses.field(default_factory=dict)
+    serving_note: str = ""
+
+
+def read_demand(path: str | Path, cells: np.ndarray) -> np.ndarray:
+    """Per-cell demand ``(cells,)`` Mbps from a CSV file with columns ``cell`` (H3 index, hex)
+    and ``demand_mbps``; cells of the area the file does not list ask for 0. A cell that is not
+    in the area, a repeated cell or a bad number is an error naming the line."""
+    import csv
+
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"demand file {p} not found (a CSV with columns cell,demand_mbps)")
+    index = {int(c): k for k, c in enumerate(np.asarray(cells, dtype=np.uint64).tolist())}
+    out = np.zeros(len(index))
+    seen: set[int] = set()
+    with p.open(newline="", encoding="utf-8") as fh:
+        rows = csv.reader(fh)
+        header = [h.strip().lower() for h in next(rows, [])]
+        if "cell" not in header or "demand_mbps" not in header:
+            raise InputError(f"{p}: the header must name the columns cell and demand_mbps, got {','.join(header) or '(empty file)'}")
+        ic, idm = header.index("cell"), header.index("demand_mbps")
+        for line, row in enumerate(rows, 2):
+            if not row or all(not x.strip() for x in row):
+                continue
+            try:
+                cell = int(row[ic].strip(), 16)
+                value = float(row[idm])
+            except (ValueError, IndexError):
+                raise InputError(f"{p}:{line}: need an H3 cell in hex and a number of Mbps, got {','.join(row)}") from None
+            if not np.isfinite(value) or value < 0:
+                raise InputError(f"{p}:{line}: demand_mbps {row[idm]} must be a finite number >= 0")
+            if cell not in index:
+                raise InputError(f"{p}:{line}: cell {row[ic].strip()} is not one of the regions' cells at this H3 resolution")
+            if cell in seen:
+                raise InputError(f"{p}:{line}: cell {row[ic].strip()} is listed twice")
+            seen.add(cell)
+            out[index[cell]] = value
+    return out
 
 
 # ---- estimates: checked before long work ---------------------------------------------------
@@ -192,6 +415,14 @@ class Route:
     def write(self, path: str | Path) -> int:
         """The CSV of ``leonet route`` and its ``.nodes.csv``; returns the rows written."""
         return write_routes(self.run, path)[0]
+
+    def to_geojson(self) -> dict:
+        """The routes as an RFC 7946 FeatureCollection: the endpoints as Points and one
+        (Multi)LineString per (instant, pair) over the ground under each node and link
+        (``leonet export geojson route``)."""
+        from leonet.export.geojson import route_feature_collection
+
+        return route_feature_collection(self.run, leonet={"start_utc": _iso(self.run.start_ns), "notes": self.run.notes})
 
 
 def route(
@@ -461,8 +692,140 @@ def write_scenario(run: ScenarioRun, output_dir: str | Path, command_line: str |
                         launch_batches=len(sc.launches), notes=run.notes)
     paths = write_tables(result_tables(run.result, run.baseline, sc.beam_radius_km), out, meta)
     paths["report"] = write_report(out / "report.html", sc.name, sc.description, run.result, run.baseline, sc.beam_radius_km, run.facts())
+    if run.capacity is not None:
+        from leonet.export.capacity import capacity_cells_table, capacity_regions_table, capacity_rules_table
+        from leonet.export.files import write_table
+
+        cap_meta = {**meta, "capacity_params": json.dumps({p["parameter"]: p["value"] for p in run.capacity.params.table()})}
+        for name, table in (("capacity_cells", capacity_cells_table), ("capacity_regions", capacity_regions_table), ("capacity_rules", capacity_rules_table)):
+            paths[name] = out / f"{name}.parquet"
+            write_table(table(run.capacity), paths[name], "parquet", metadata=cap_meta)
     run.paths = paths
     return paths
+
+
+# ---- exports ----------------------------------------------------------------------------
+def satellite_info(satellites: Satellites):
+    """Who each satellite is (:class:`~leonet.export.czml.SatelliteInfo`): for SGP4 element
+    sets their operational state, shell and why (:func:`leonet.sources.fleet.infer_fleet`),
+    for launch batches the state 'launch batch'."""
+    from leonet.export.czml import SatelliteInfo
+    from leonet.sources.fleet import infer_fleet
+
+    sats = as_satellites(satellites)
+    parts = sats.parts if isinstance(sats, SatelliteUnion) else (sats,)
+    cols: dict[str, list[np.ndarray]] = {k: [] for k in SatelliteInfo.__dataclass_fields__}
+    for p in parts:
+        if isinstance(p, Constellation):
+            f = infer_fleet(p)
+            got = {"state": f.state, "shell": f.shell, "intl_designator": f.intl_designator, "alt_km": f.alt_km,
+                   "inclination_deg": f.inclination_deg, "reason": f.reason}
+        else:
+            n = len(p)
+            got = {"state": np.full(n, "launch batch", dtype=object), "shell": np.full(n, -1), "intl_designator": np.full(n, "", dtype=object),
+                   "alt_km": np.full(n, np.nan), "inclination_deg": np.full(n, np.nan), "reason": np.full(n, "launch batch: raising to its shell, then serving", dtype=object)}
+        for k in cols:
+            cols[k].append(np.asarray(got[k]))
+    return SatelliteInfo(**{k: np.concatenate(v) for k, v in cols.items()})
+
+
+def estimate_czml(n_sats: int, grid: TimeGrid) -> dict:
+    """Memory and file size of :func:`export_czml` (``bytes``: memory held while writing)."""
+    from leonet.export.czml import estimate_czml as _estimate
+
+    return _estimate(n_sats, _grid(grid))
+
+
+def export_czml(
+    satellites: Satellites,
+    grid: TimeGrid,
+    path: str | Path,
+    *,
+    states: str | Sequence[str] | None = None,
+    name: str | None = None,
+    multiplier: float = 60.0,
+    path_trail_s: float | None = None,
+    labels: bool = False,
+    allow_stale_elements: bool = False,
+    info=None,
+    progress: Callable[[int], None] | None = None,
+):
+    """Write ``satellites`` on ``grid`` as a CZML document for CesiumJS (``leonet export
+    czml``): a document packet with a clock over the window, then one packet per satellite
+    with its ITRF positions (Cesium's FIXED frame), its identity and operational state, its
+    point coloured by state. ``states``: only satellites in those operational states (default
+    ``None``: every satellite, so raising and deorbiting ones are seen too). Streams in blocks
+    of satellites (memory bounded); returns :class:`~leonet.export.czml.CzmlWritten`.
+    States are inferred from the satellites given (:func:`satellite_info`): give the whole
+    snapshot, as a handful of satellites makes no shell, or pass ``info`` computed on it."""
+    from leonet.export.czml import write_czml
+
+    grid = _grid(grid)
+    sats = as_satellites(satellites)
+    check_element_age(sats, grid.start_ns, grid.t_ns[-1], allow_stale_elements)
+    if info is None:
+        info = satellite_info(sats)
+    elif len(info.state) != len(sats):
+        raise InputError(f"info has {len(info.state)} rows for {len(sats)} satellites")
+    if states is not None:
+        from leonet.sources.fleet import parse_states
+
+        keep = np.isin(info.state, np.array([*parse_states(states), "launch batch"], dtype=object))
+        if not keep.any():
+            raise InputError(f"no satellite is in the states {', '.join(parse_states(states))}; see leonet fleet")
+        idx = np.flatnonzero(keep)
+        sats, info = sats.take(idx), info.take(idx)
+    if not float(multiplier) > 0:
+        raise InputError(f"multiplier {multiplier} must be positive (simulated seconds per real second)")
+    label = name or (getattr(sats, "label", "") or "leonet")
+    counts = ", ".join(f"{n:,} {s}" for s, n in zip(*np.unique(info.state.astype(str), return_counts=True)))
+    return write_czml(path, sats, grid, info, name=label, multiplier=multiplier, path_trail_s=path_trail_s, labels=labels,
+                      description=f"{len(sats):,} satellites ({counts}); written by leonet", progress=progress)
+
+
+def regions_geojson(
+    regions: str | Sequence[str | Region] = (),
+    *,
+    policy: ServicePolicy | None = None,
+    policy_db: str | None = None,
+    at: str | int | datetime | None = None,
+) -> dict:
+    """Regions as an RFC 7946 FeatureCollection (``leonet export geojson regions``): the
+    countries or GeoJSON files named in ``regions`` and, with a ``policy`` or a control-plane
+    ``policy_db``, every region its rules name, each with ``active`` (its own rules' state at
+    ``at``, default now; the policy default where none applies) and ``rules`` (the rules on it,
+    in order)."""
+    from leonet.export.geojson import regions_feature_collection
+
+    specs = [regions] if isinstance(regions, (str, Region)) else list(regions)
+    if policy is not None and policy_db is not None:
+        raise InputError("give a policy or a policy_db, not both")
+    if policy_db:
+        from leonet.control import load_policy
+
+        policy = load_policy(policy_db)
+    if not specs and policy is None:
+        raise InputError("give regions (e.g. ['TWN', 'JPN']) or a policy / policy_db whose regions to export")
+    named = [s if isinstance(s, Region) else Region.from_spec(str(s).strip()) for s in specs]
+    found: dict[str, Region] = {r.key: r for r in named}
+    if policy is not None:
+        for r in policy.regions:
+            found.setdefault(r.key, r)
+    out = list(found.values())
+    props: list[dict] = [{} for _ in out]
+    members: dict = {}
+    if policy is not None:
+        t = parse_time("now" if at is None else at)
+        members = {"policy": policy.name, "policy_default_active": policy.default_active, "time_utc": _iso(t)}
+        for r, p in zip(out, props):
+            mine = [rule for rule in policy.rules if rule.region.key == r.key]
+            state = policy.default_active
+            for rule in mine:
+                if rule.time_mask(np.array([t], dtype=np.int64))[0]:
+                    state = rule.active
+            p["active"] = bool(state)
+            p["rules"] = [rule.describe() for rule in mine]
+    return regions_feature_collection(out, props, leonet=members)
 
 
 def serving_satellites(satellites: Satellites, states: str | Sequence[str] | None = SERVING_STATES) -> tuple[Satellites, dict[str, int], str]:
@@ -513,6 +876,7 @@ def _grid(grid: TimeGrid) -> TimeGrid:
 
 
 __all__ = [
-    "Coverage", "PassList", "Route", "ScenarioRun",
-    "SERVING_STATES", "coverage", "estimate_coverage", "estimate_states", "load", "passes", "passes_work", "route", "route_hypatia", "run_scenario", "serving_satellites", "write_scenario",
+    "Capacity", "CapacityStream", "Coverage", "PassList", "Route", "ScenarioRun",
+    "SERVING_STATES", "capacity", "coverage", "estimate_coverage", "estimate_czml", "estimate_states", "export_czml", "load", "passes", "passes_work",
+    "regions_geojson", "route", "route_hypatia", "run_scenario", "satellite_info", "serving_satellites", "write_scenario",
 ]

@@ -121,7 +121,10 @@ class Windows:
     ``key``: the row of the samples (int64); ``peak_t``, ``peak_f``: the refined maximum in the
     interval; ``start``, ``end`` (int64): the level crossings (to the tolerance), or the grid's
     first / last instant where the interval was already open / still open there
-    (``start_at_edge``, ``end_at_edge``). Rows ascending, then by ``start``.
+    (``start_at_edge``, ``end_at_edge``). Rows ascending, then by ``start``. ``j_rise``,
+    ``j_set`` (int64): the grid indices of the last sample below the level before the interval
+    and the first after it (-1 / ``m`` at the grid's edges): the samples that decide it, so a
+    search over part of the grid can tell which intervals it found whole (time-chunked runs).
     """
 
     key: np.ndarray
@@ -131,6 +134,8 @@ class Windows:
     end: np.ndarray
     start_at_edge: np.ndarray
     end_at_edge: np.ndarray
+    j_rise: np.ndarray | None = None
+    j_set: np.ndarray | None = None
 
 
 def windows_above(
@@ -215,4 +220,4 @@ def windows_above(
     end = np.full(len(row), grid[-1])
     start[r] = cross[:nr]
     end[s] = cross[nr:]
-    return Windows(row.astype(np.int64), t_peak, f_peak, start, end, at_start, at_end)
+    return Windows(row.astype(np.int64), t_peak, f_peak, start, end, at_start, at_end, j_rise.astype(np.int64), j_set.astype(np.int64))

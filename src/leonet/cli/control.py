@@ -160,16 +160,21 @@ def db_upgrade(url: str) -> None:
 @click.option("--checkpoint-file", type=click.Path(dir_okay=False), help="JSON Lines file the periodic checkpoints are appended to.")
 @click.option("--checkpoint-every", default=300.0, show_default=True, type=click.FloatRange(1, 86400), help="Seconds between periodic checkpoints.")
 @click.option("--audit-key", envvar="LEONET_AUDIT_KEY", type=click.Path(dir_okay=False), help="Ed25519 key (outside the database) signing every audit entry written (or $LEONET_AUDIT_KEY).")
+@click.option("--elements", "elements", multiple=True, metavar="FILE|URL|preset:NAME",
+              help="Element sets the dashboard shows (repeatable; files, URLs, celestrak:GROUP, preset:NAME).")
+@click.option("--results-root", type=click.Path(file_okay=False), help="Folder holding scenario output folders the dashboard may browse (nothing outside it).")
 @handle_errors
 def serve(url: str, host: str, port: int, max_body: str, client_rate: str, token_rate: str, failure_rate: str, failure_window: float,
-          trusted: tuple[str, ...], checkpoint_key: str | None, checkpoint_file: str | None, checkpoint_every: float, audit_key: str | None) -> None:
-    """Serve the control-plane REST API (OpenAPI spec at /openapi.json, docs at /docs)."""
+          trusted: tuple[str, ...], checkpoint_key: str | None, checkpoint_file: str | None, checkpoint_every: float, audit_key: str | None,
+          elements: tuple[str, ...], results_root: str | None) -> None:
+    """Serve the dashboard at / and the control-plane REST API (OpenAPI spec at /openapi.json, docs at /docs)."""
     import ipaddress
 
     import uvicorn
 
-    from leonet.control.api import ServerSettings, create_app
+    from leonet.control.api import ServerSettings
     from leonet.control.limits import Rate
+    from leonet.web.app import create_dashboard_app
 
     for t in trusted:
         try:
@@ -182,13 +187,16 @@ def serve(url: str, host: str, port: int, max_body: str, client_rate: str, token
                               failure_rate=Rate.parse(failure_rate), failure_window_s=failure_window, trusted_proxies=trusted)
     from leonet.control.service import writers_key
 
-    app = create_app(url, settings, writers_key(audit_key))
+    if elements:
+        say(f"loading {', '.join(elements)} ...")
+    app = create_dashboard_app(url, settings, writers_key(audit_key), elements, results_root, checkpoint_file)
     if checkpoint_key and checkpoint_file:
         from leonet.control import checkpoint
 
         key = checkpoint.load_private(checkpoint_key)
         _periodic_checkpoints(app.state.service, key, checkpoint_file, checkpoint_every)
-    err_console.print(f"leonet control plane on http://{host}:{port} (spec at /openapi.json)", highlight=False)
+    shown = f"{len(app.state.twin.c):,} satellites" if app.state.twin.c is not None else "no satellites (give --elements)"
+    err_console.print(f"leonet dashboard on http://{host}:{port}/ ({shown}); control plane API spec at /openapi.json", highlight=False)
     # proxy_headers=False: uvicorn would otherwise believe X-Forwarded-For from 127.0.0.1.
     uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=5, proxy_headers=False, server_header=False)
 

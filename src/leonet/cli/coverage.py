@@ -187,6 +187,10 @@ def print_summary(run: ScenarioRun) -> None:
     for b in run.border_effect():
         out_console.print(f"border effect: {b['neighbour_cells']} active cells ({b['neighbour_population']:,.0f} people) within "
                           f"{b['beam_radius_km']:g} km of inactive {b['inactive_region']}: {b['by_region']}", highlight=False, markup=False)
+    if run.capacity is not None:
+        from leonet.cli.capacity import print_capacity_result
+
+        print_capacity_result(run.capacity)
     out_console.print(f"outputs in {run.paths['report'].parent}/: " + ", ".join(p.name for p in run.paths.values()), highlight=False, markup=False)
     out_console.print(f"done in {run.seconds:.1f} s")
 

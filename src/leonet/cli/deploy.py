@@ -10,6 +10,7 @@ import numpy as np
 from rich.table import Table
 
 from leonet.cli.common import err_console, handle_errors, load_sources, out_console, output_file, progress_bar, say, source_options
+from leonet.cli.scale import _events, output_file_or_run, partition_options
 from leonet.errors import InputError
 from leonet.times import NS_PER_S, parse_duration, parse_time
 
@@ -107,23 +108,31 @@ def _print_deployment(rep, all_launches: bool) -> None:  # type: ignore[no-untyp
 @click.option("--duration", required=True, help="Window length, e.g. 24h, P1D.")
 @click.option("--step", required=True, help="Search step (windows are refined to 0.01 s), e.g. 20s; at most 120s.")
 @click.option("--format", "fmt", type=click.Choice(["csv"]), required=True)
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), callback=output_file, help="Access CSV: target,norad_id,start_utc,end_utc,max_elevation_deg.")
+@click.option("-o", "--output", required=True, type=click.Path(), callback=output_file_or_run,
+              help="Access CSV: target,norad_id,start_utc,end_utc,max_elevation_deg. With --scheduler: a folder (accesses.csv, summary.json inside).")
 @click.option("--summary-json", type=click.Path(dir_okay=False), callback=output_file, help="Also write the figures of merit (and age of data) as JSON.")
 @click.option("--gateways", "gateway_file", type=click.Path(dir_okay=False), help="Gateway sites for age of data (default: the reference set).")
 @click.option("--gateway-min-elevation-deg", type=float, default=25.0, show_default=True)
 @click.option("--no-downlink", is_flag=True, help="Skip the age-of-data computation.")
 @click.option("--lasers", is_flag=True, help="Age of data may also go over the constellation's +Grid lasers (shells inferred from the elements) "
               "to any satellite in view of a gateway at the collection instant; otherwise direct contact only.")
+@partition_options
 @handle_errors
 def track(sources, preset, repair_checksums, cache_dir, target_texts, target_file, max_off_nadir_deg, min_elevation_deg, sun_min_elevation_deg,
-          start, duration, step, fmt, output, summary_json, gateway_file, gateway_min_elevation_deg, no_downlink, lasers) -> None:
+          start, duration, step, fmt, output, summary_json, gateway_file, gateway_min_elevation_deg, no_downlink, lasers,
+          scheduler, resume, workers, chunk_instants) -> None:
     """Access windows of an imaging constellation to ground targets, one CSV row per access
     (target,norad_id,start_utc,end_utc,max_elevation_deg; sorted by start), and the figures of
     merit per target (STK conventions) on the terminal. Age of data: delay from the best image
     of each access to the satellite's next gateway contact (direct downlink), or with --lasers
     the light time over the shortest laser path to a satellite in view of a gateway at that
     instant, falling back to direct contact when there is none (satellites in no inferred shell
-    have no lasers)."""
+    have no lasers).
+
+    With --scheduler none|local|tcp://HOST:PORT (or --resume, --chunk-instants) the window is
+    cut into time chunks of the search grid, run as tasks that write a partitioned dataset in
+    the folder -o (resumable with --resume); the merged accesses.csv and summary.json equal the
+    one-shot run's (README, "Long windows and sweeps")."""
     from leonet.export.files import write_json
     from leonet.export.listings import write_access_csv
     from leonet.imaging.access import Sensor
@@ -143,6 +152,10 @@ def track(sources, preset, repair_checksums, cache_dir, target_texts, target_fil
     t1 = t0 + parse_duration(duration)
     step_s = parse_duration(step) / NS_PER_S
     c = load_sources(sources, preset, repair_checksums, cache_dir, epoch=t0)
+    if scheduler or resume or chunk_instants:
+        return _track_partitioned(c, [f"preset:{preset}"] if preset else list(sources), targets, sensor, t0, t1, step_s, output, summary_json,
+                                  None if no_downlink else gateway_file, gateway_min_elevation_deg, not no_downlink, lasers, scheduler, resume, workers,
+                                  chunk_instants)
     with progress_bar("access", access_samples(len(c), len(targets), t0, t1, step_s), "samples") as advance:
         res = run_track(c, targets, sensor, t0, t1, step_s, downlink=not no_downlink, gateways=gateway_file,
                         gateway_min_elevation_deg=gateway_min_elevation_deg, lasers=lasers, progress=advance, stage=_stage)
@@ -154,6 +167,34 @@ def track(sources, preset, repair_checksums, cache_dir, target_texts, target_fil
         err_console.print(f"wrote {summary_json}")
     acc = res.windows
     err_console.print(f"{len(acc):,} accesses of {len(np.unique(acc.sat_index)):,} of {len(c):,} satellites to {len(targets)} targets; wrote {output}", highlight=False)
+
+
+def _track_partitioned(c, sources, targets, sensor, t0, t1, step_s, folder, summary_json, gateway_file, gateway_min_elevation_deg, downlink, lasers,
+                       scheduler, resume, workers, chunk_instants) -> None:
+    """``leonet track --scheduler ...``: the access search as a partitioned dataset in ``folder``."""
+    from leonet.export.files import write_json
+    from leonet.scale.engine import check_scheduler
+    from leonet.scale.imaging import execute_track, plan_track
+
+    sched = check_scheduler(scheduler or "none")
+    if workers and sched != "local":
+        raise InputError("--workers sets the processes of --scheduler local; a tcp:// scheduler has its own workers")
+    plan = plan_track(c, sources, targets, sensor, t0, t1, step_s, folder, downlink=downlink, gateways=gateway_file,
+                      gateway_min_elevation_deg=gateway_min_elevation_deg, lasers=lasers, chunk_instants=chunk_instants, resume=resume)
+    done = len(plan.tasks) - len(plan.todo)
+    err_console.print(f"{len(plan.tasks):,} tasks of up to {plan.job.chunk_instants} search instants (halo {plan.job.halo})"
+                      + (f", {done:,} already done" if done else "") + f", scheduler {sched}; writing {plan.folder}/", highlight=False, markup=False)
+    with progress_bar("access", plan.todo_instants, "instants") as advance:
+        out = execute_track(plan, sched, workers=workers, events=_events(advance))
+    summary = out.result.summary()
+    _print_summary(summary)
+    if summary_json:
+        write_json(summary, summary_json)
+        err_console.print(f"wrote {summary_json}")
+    acc = out.result.windows
+    err_console.print(f"{len(acc):,} accesses of {len(np.unique(acc.sat_index)):,} of {len(c):,} satellites to {len(targets)} targets; "
+                      f"{out.computed:,} tasks computed, {out.reused:,} reused; wrote {plan.folder}/accesses.csv, accesses.parquet, summary.json",
+                      highlight=False, markup=False)
 
 
 def _stage(description: str) -> None:

@@ -175,20 +175,23 @@ def overhead(sources, preset, repair_checksums, cache_dir, lat, lon, alt_m, when
 
 
 # Commands of later pipeline stages live in their own modules.
+from leonet.cli.capacity import COMMANDS as CAPACITY_COMMANDS  # noqa: E402
 from leonet.cli.control import register_control  # noqa: E402
 from leonet.cli.coverage import COMMANDS as COVERAGE_COMMANDS  # noqa: E402
 from leonet.cli.deploy import deployment, track  # noqa: E402
+from leonet.cli.export import export  # noqa: E402
 from leonet.cli.fleet import fleet  # noqa: E402
 from leonet.cli.network import route  # noqa: E402
 from leonet.cli.scale import sweep  # noqa: E402
 
-for command in COVERAGE_COMMANDS:
+for command in (*COVERAGE_COMMANDS, *CAPACITY_COMMANDS):
     cli.add_command(command)
 cli.add_command(route)
 cli.add_command(sweep)
 cli.add_command(fleet)
 cli.add_command(deployment)
 cli.add_command(track)
+cli.add_command(export)
 register_control(cli)
 
 

@@ -77,6 +77,9 @@ class ServerSettings:
     failure_rate: Rate = field(default_factory=lambda: Rate(1.0, 20.0))  # failed logins per client before a lockout
     failure_window_s: float = 60.0  # one audit summary of failed logins per window
     trusted_proxies: tuple[str, ...] = ()  # addresses or networks whose X-Forwarded-For is believed
+    # Paths served without a token besides the docs and enrolment (a page and its static assets,
+    # which cannot send a bearer header when the browser loads them); "/x/" covers all below it, "/" only itself.
+    public_paths: tuple[str, ...] = ()
 
 
 # ------------------------------------------------------------------------------ models
@@ -393,7 +396,7 @@ class Guard:
             if n > self.s.max_body_bytes:
                 return _json(413, f"body of {n} bytes is over the limit of {self.s.max_body_bytes}; send less (e.g. a polygon instead of many cells)")
         path = scope["path"]
-        if path in PUBLIC or path.startswith("/docs/"):
+        if path in PUBLIC or path.startswith("/docs/") or any(path == p or (len(p) > 1 and p.endswith("/") and path.startswith(p)) for p in self.s.public_paths):
             return None
         auth = _headers(scope, b"authorization")
         token = None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Collection
+
+from sqlalchemy import Engine, select
 
 from leonet.control.db import (
     check_initialised,
@@ -31,11 +33,20 @@ def load_policy(db_url: str, default: bool | ServicePolicy = True) -> ServicePol
     engine = make_engine(db_url)
     try:
         check_initialised(engine)
-        with read_tx(engine) as conn:
-            region_rows = {r.id: r for r in conn.execute(select(regions))}
-            state_rows = conn.execute(select(policy_states).order_by(policy_states.c.id)).all()
+        return policy_from_engine(engine, default)
     finally:
         engine.dispose()
+
+
+def policy_from_engine(engine: Engine, default: bool | ServicePolicy = True, visible: Collection[str] | None = None) -> ServicePolicy:
+    """:func:`load_policy` over an open engine (a running server's); ``visible``: the region keys
+    whose states apply (None: all), so that a partner's view holds only its entitled regions."""
+    with read_tx(engine) as conn:
+        region_rows = {r.id: r for r in conn.execute(select(regions))}
+        state_rows = conn.execute(select(policy_states).order_by(policy_states.c.id)).all()
+    if visible is not None:
+        keep = set(visible)
+        state_rows = [s for s in state_rows if region_rows[s.region_id].key in keep]
     built: dict[int, Region] = {}
     rules = []
     for s in state_rows:

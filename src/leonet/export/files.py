@@ -102,6 +102,11 @@ def write_json(doc: Any, path: str | Path | TextIO, default: Callable[[Any], Any
     _atomic(Path(path), lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
+def write_text(text: str, path: str | Path) -> None:
+    """Write ``text`` (UTF-8) to a file atomically (beside its final name, then renamed)."""
+    _atomic(Path(path), lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
 def _atomic(out: Path, write: Callable[[Path], object]) -> None:
     if not out.parent.is_dir():
         raise InputError(f"output folder {out.parent} does not exist; create it first")

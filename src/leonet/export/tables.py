@@ -43,8 +43,21 @@ def figure_tables(res: RegionalFigures, beam_radius_km: float) -> dict[str, pa.T
     """``cells`` (one row per cell: figures of merit, population), ``regions`` (the region
     summaries) and, when a region is inactive at some instant, ``border``: the tables that need
     no ``(cells, times)`` arrays, so a chunked run's merged result writes them too."""
+    regions = res.region_summary()
+    border = [{k: v for k, v in b.items() if k not in ("cells", "by_region")} | {"by_region": json.dumps(b["by_region"], sort_keys=True)}
+              for b in res.border_effect(beam_radius_km)]
+    out = {"cells": cells_table(res), "regions": pa.Table.from_pylist(regions)}
+    if border:
+        out["border"] = pa.Table.from_pylist(border)
+    return out
+
+
+def cells_table(res: RegionalFigures) -> pa.Table:
+    """One row per cell: ``h3_cell`` (hex), ``region``, ``lat_deg``, ``lon_deg``,
+    ``population``, then the coverage (``coverage_*``) and service (``service_*``) figures of
+    merit of :class:`~leonet.coverage.fom.FiguresOfMerit`."""
     a = res.area
-    cells = {
+    return pa.table({
         "h3_cell": _h3_str(a.cells),
         "region": a.region,
         "lat_deg": a.lat_deg,
@@ -52,14 +65,7 @@ def figure_tables(res: RegionalFigures, beam_radius_km: float) -> dict[str, pa.T
         "population": a.population,
         **{f"coverage_{k}": v for k, v in res.coverage_fom.as_columns().items()},
         **{f"service_{k}": v for k, v in res.service_fom.as_columns().items()},
-    }
-    regions = res.region_summary()
-    border = [{k: v for k, v in b.items() if k not in ("cells", "by_region")} | {"by_region": json.dumps(b["by_region"], sort_keys=True)}
-              for b in res.border_effect(beam_radius_km)]
-    out = {"cells": pa.table(cells), "regions": pa.Table.from_pylist(regions)}
-    if border:
-        out["border"] = pa.Table.from_pylist(border)
-    return out
+    })
 
 
 def write_tables(tables: dict[str, pa.Table], out_dir: Path, metadata: Mapping[str, str] | None = None) -> dict[str, Path]:

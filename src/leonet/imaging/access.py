@@ -150,18 +150,44 @@ def find_access(
     """
     src = as_satellites(satellites)
     t0, t1 = parse_time(start), parse_time(end)
+    grid = access_grid(t0, t1, coarse_step_s)
+    geo = _Geometry(src, targets, sensor)
+    cols = access_on_grid(geo, grid, rate_deg_s(src, targets), tolerance_ns(tolerance_s), progress)
+    return sorted_windows(cols, t0, t1, sensor)
+
+
+WINDOW_COLUMNS = ("target", "sat_index", "start_ns", "end_ns", "peak_ns", "max_elevation_deg", "start_at_edge", "end_at_edge")
+_DTYPES = (np.int64, np.int64, np.int64, np.int64, np.int64, np.float64, bool, bool)
+
+
+def access_grid(t0: int, t1: int, coarse_step_s: float) -> np.ndarray:
+    """The coarse search grid of ``[t0, t1]`` (UTC ns): every ``coarse_step_s`` from ``t0``,
+    and ``t1`` (checked: a positive window, a step in (0, :data:`MAX_COARSE_STEP_S`])."""
     if t1 <= t0:
         raise InputError(f"the analysis window must end after it starts (start {t0} ns, end {t1} ns); give a positive duration")
     step_s = float(coarse_step_s)
     if not (np.isfinite(step_s) and 0.0 < step_s <= MAX_COARSE_STEP_S):
         raise InputError(f"the search step {coarse_step_s} s must be above 0 and at most {MAX_COARSE_STEP_S:g} s (longer steps can hold whole LEO passes)")
+    step_ns = int(round(step_s * NS_PER_S))
+    return np.append(np.arange(t0, t1, step_ns, dtype=np.int64), np.int64(t1))
+
+
+def tolerance_ns(tolerance_s: float) -> int:
     if not (np.isfinite(tolerance_s) and tolerance_s > 0):
         raise InputError(f"tolerance_s {tolerance_s} must be a positive number of seconds, e.g. 0.01")
-    step_ns = int(round(step_s * NS_PER_S))
-    grid = np.append(np.arange(t0, t1, step_ns, dtype=np.int64), np.int64(t1))
-    tol_ns = max(1, int(round(tolerance_s * NS_PER_S)))
-    geo = _Geometry(src, targets, sensor)
-    w_deg_s = np.degrees(src.top_rate_rad_s(float(np.max(targets.alt_km, initial=0.0)))) + EXTRA_RATE_DEG_S
+    return max(1, int(round(tolerance_s * NS_PER_S)))
+
+
+def rate_deg_s(src: Satellites, targets: Targets) -> np.ndarray:
+    """(sats,) bound on the margin's rate, deg/s (see the module notes)."""
+    return np.degrees(src.top_rate_rad_s(float(np.max(targets.alt_km, initial=0.0)))) + EXTRA_RATE_DEG_S
+
+
+def access_on_grid(geo: _Geometry, grid: np.ndarray, w_deg_s: np.ndarray, tol_ns: int, progress: Callable[[int], None] | None = None) -> dict[str, np.ndarray]:
+    """Windows of every (target, satellite) row found on ``grid`` (unsorted columns of
+    :data:`WINDOW_COLUMNS`, plus ``j_rise``/``j_set``: the grid indices that decide each, see
+    :class:`~leonet.search.Windows`). Edges flagged ``*_at_edge`` are this grid's edges."""
+    src, targets = geo.source, geo.targets
     n_sat, n_tgt, m = len(src), len(targets), len(grid)
     tgt_block = max(1, min(n_tgt, BLOCK_SAMPLES // m))
     sat_block = max(1, BLOCK_SAMPLES // (tgt_block * m))
@@ -177,11 +203,28 @@ def find_access(
             parts.append(_windows(geo, margin.reshape(-1, m), row_t, row_s, grid, w_deg_s[row_s], tol_ns))
             if progress:
                 progress(len(tg) * len(sats) * m)
-    keys = ("target", "sat_index", "start_ns", "end_ns", "peak_ns", "max_elevation_deg", "start_at_edge", "end_at_edge")
-    dtypes = (np.int64, np.int64, np.int64, np.int64, np.int64, np.float64, bool, bool)
-    cols = {k: np.concatenate([p[k] for p in parts]).astype(d) if parts else np.zeros(0, d) for k, d in zip(keys, dtypes)}
+    return _concat(parts)
+
+
+def access_rows_on_grid(geo: _Geometry, row_t: np.ndarray, row_s: np.ndarray, grid: np.ndarray, w_deg_s: np.ndarray, tol_ns: int) -> dict[str, np.ndarray]:
+    """As :func:`access_on_grid` for the given (target, satellite) rows only (``row_t``,
+    ``row_s`` (rows,)): the same samples and refinement, so a window found whole here is the
+    one a search over the whole grid finds."""
+    sats, inv = np.unique(np.asarray(row_s, dtype=np.int64), return_inverse=True)
+    r = geo.source.take(sats).at(grid).serving_positions()  # (s, m, 3)
+    margin, _ = geo.evaluate(r[inv], np.asarray(row_t, dtype=np.int64)[:, None], grid[None, :])  # (rows, m)
+    return _concat([_windows(geo, margin, np.asarray(row_t, dtype=np.int64), np.asarray(row_s, dtype=np.int64), grid, w_deg_s[row_s], tol_ns)])
+
+
+def _concat(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    keys, dtypes = (*WINDOW_COLUMNS, "j_rise", "j_set"), (*_DTYPES, np.int64, np.int64)
+    return {k: np.concatenate([p[k] for p in parts]).astype(d) if parts else np.zeros(0, d) for k, d in zip(keys, dtypes)}
+
+
+def sorted_windows(cols: dict[str, np.ndarray], t0: int, t1: int, sensor: Sensor) -> AccessWindows:
+    """:class:`AccessWindows` of window columns, sorted by start, then target, then satellite."""
     order = np.lexsort((cols["sat_index"], cols["target"], cols["start_ns"]))
-    return AccessWindows(**{k: v[order] for k, v in cols.items()}, analysis_start_ns=t0, analysis_end_ns=t1, sensor=sensor)
+    return AccessWindows(**{k: np.asarray(cols[k])[order] for k in WINDOW_COLUMNS}, analysis_start_ns=int(t0), analysis_end_ns=int(t1), sensor=sensor)
 
 
 def _windows(
@@ -216,7 +259,10 @@ def _windows(
         "max_elevation_deg": el_max,
         "start_at_edge": at_start,
         "end_at_edge": at_end,
+        "j_rise": win.j_rise,
+        "j_set": win.j_set,
     }
 
 
-__all__ = ["Sensor", "AccessWindows", "find_access", "BLOCK_SAMPLES"]
+__all__ = ["BLOCK_SAMPLES", "WINDOW_COLUMNS", "AccessWindows", "Sensor", "access_grid", "access_on_grid", "access_rows_on_grid", "find_access",
+           "rate_deg_s", "sorted_windows", "tolerance_ns"]

@@ -61,6 +61,10 @@ from leonet.times import NS_PER_S
 DEFAULT_GATEWAY_MIN_ELEVATION_DEG = 25.0
 STEPS_PER_BLOCK = 45  # search steps per round for the accesses still waiting for a contact
 INSTANTS_PER_CHUNK = 64  # collection instants propagated together for the laser graph
+#: Accesses whose direct contact is searched together: each holds STEPS_PER_BLOCK x gateways x 3
+#: float64 temporaries (~230 KB with 214 gateways), so a block stays near 100 MB. Each access's
+#: contact depends on it alone, so the blocks change nothing but the memory.
+DIRECT_BLOCK = 256
 ROUTES = ("direct-now", "laser", "direct-later", "none")
 
 
@@ -132,11 +136,12 @@ def age_of_data(
         relay[r] = via[r]
         route[r] = np.where(via[r] == windows.sat_index[r], "direct-now", "laser")
         todo = np.flatnonzero(~reached)
-    if todo.size:
-        limit = windows.analysis_end_ns + int(horizon_s * NS_PER_S)
-        d, g, now = _direct_contact(src, windows.sat_index[todo], collect[todo], limit, gateways, min_elevation_deg, step_s, tolerance_s)
+    limit = windows.analysis_end_ns + int(horizon_s * NS_PER_S)
+    for b0 in range(0, todo.size, DIRECT_BLOCK):  # blocks of accesses bound the (pairs, gateways, 3) temporaries
+        part = todo[b0 : b0 + DIRECT_BLOCK]
+        d, g, now = _direct_contact(src, windows.sat_index[part], collect[part], limit, gateways, min_elevation_deg, step_s, tolerance_s)
         ok = d >= 0
-        rows = todo[ok]
+        rows = part[ok]
         down[rows] = d[ok]
         age[rows] = (d[ok] - collect[rows]) / NS_PER_S
         gw_name[rows] = gateways.name[g[ok]]

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from leonet.capacity.run import CapacityResult
 from leonet.coverage.regional import AnalysisArea, RegionalResult, build_area, run_regional
 from leonet.deployment.batch import LaunchBatch, LaunchBatches
 from leonet.errors import InputError
@@ -28,7 +29,7 @@ from leonet.paths import data_dir
 from leonet.policy.model import ServicePolicy
 from leonet.sources.constellation import Constellation
 from leonet.sources.load import load
-from leonet.times import TimeGrid, format_time
+from leonet.times import TimeGrid, format_time, parse_duration
 
 log = logging.getLogger("leonet")
 
@@ -118,6 +119,7 @@ class ScenarioRun:
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
     paths: dict[str, Path] = field(default_factory=dict)
+    capacity: CapacityResult | None = None
 
     @property
     def area(self) -> AnalysisArea:
@@ -176,10 +178,28 @@ def run_scenario(
     res = run_regional(sats, area, grid.t_ns, policy, sc.min_elevation_deg, sc.max_range_km, progress=progress)
     # The comparison needs no new geometry: the same visibility with every cell active.
     base = dataclasses.replace(res, active=np.ones_like(res.active), policy=ServicePolicy.active_everywhere(), service_fom=res.coverage_fom)
-    return ScenarioRun(sc, res, base, const, sats, source, grid, notes, time.perf_counter() - started)
+    cap = scenario_capacity(sc, sats, area, policy) if sc.capacity is not None else None
+    return ScenarioRun(sc, res, base, const, sats, source, grid, notes, time.perf_counter() - started, capacity=cap)
+
+
+def scenario_capacity(sc: Scenario, satellites: Satellites, area: AnalysisArea, policy: ServicePolicy) -> CapacityResult:
+    """The ``[capacity]`` section: bandwidth per cell over its first ``steps`` intervals from
+    the scenario's start, under the scenario's policy, with each rule's effect (the rule left
+    out: for the demo, Taiwan active)."""
+    from leonet.capacity.params import CapacityParams
+    from leonet.capacity.run import run_capacity
+    from leonet.ground.gateways import load_gateways, packaged_gateways_path
+
+    spec = sc.capacity
+    assert spec is not None
+    grid = TimeGrid(sc.start, parse_duration(spec.step) * spec.steps, spec.step)
+    params = CapacityParams(take_rate=spec.take_rate, busy_hour_mbps=spec.busy_hour_mbps, cells_per_beam=spec.cells_per_beam,
+                            min_elevation_deg=sc.min_elevation_deg)
+    return run_capacity(satellites, area, grid.t_ns, policy, load_gateways(packaged_gateways_path()), params, fairness=spec.fairness,
+                        method=spec.method, backhaul=spec.backhaul)
 
 
 __all__ = [
-    "ScenarioRun", "demo_scenario_path", "run_scenario", "scenario_area", "scenario_constellation",
+    "ScenarioRun", "demo_scenario_path", "run_scenario", "scenario_area", "scenario_capacity", "scenario_constellation",
     "scenario_grid", "scenario_policy", "scenario_satellites",
 ]

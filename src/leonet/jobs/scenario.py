@@ -17,6 +17,12 @@ Schema (all keys; unknown keys are errors so that typos do not pass silently)::
                     max_range_km (optional), beam_radius_km (default 15)
     [policy]        default ("active" | "inactive" | "licensed"), and [[policy.rules]] with
                     region (ISO code or GeoJSON file), active (bool), optional start / end (ISO-8601)
+    [capacity]      optional: bandwidth per cell over the first ``steps`` scheduling intervals
+                    (leonet.capacity): steps (int >= 1, default 4), step ('15s'), fairness
+                    ("maxmin" | "proportional"), method ("approx" | "lp" | "auto", default
+                    "approx"), take_rate (0..1], busy_hour_mbps (> 0), cells_per_beam (>= 1),
+                    backhaul (bool, default true). The policy's effect (each rule left out) is
+                    computed too: for the demo, what Taiwan dark frees for its neighbours.
     [output]        dir (default "out/<scenario file stem>", relative to the current folder)
     [[launches]]    launch batches joining during the run (leonet.deployment.batch.LaunchBatch):
                     name, satellites, release (ISO-8601), shell_altitude_km, inclination_deg,
@@ -44,6 +50,7 @@ _SCHEMA: dict[str, set[str]] = {
     "time": {"start", "duration", "step"},
     "coverage": {"regions", "neighbours_within_km", "h3_res", "min_elevation_deg", "max_range_km", "beam_radius_km"},
     "policy": {"default", "rules"},
+    "capacity": {"steps", "step", "fairness", "method", "take_rate", "busy_hour_mbps", "cells_per_beam", "backhaul"},
     "output": {"dir"},
 }
 _RULE_KEYS = {"region", "active", "start", "end"}
@@ -56,6 +63,20 @@ class PolicyRuleSpec:
     active: bool
     start: str | None = None
     end: str | None = None
+
+
+@dataclass(frozen=True)
+class CapacitySpec:
+    """A scenario's ``[capacity]`` section (see the module doc)."""
+
+    steps: int = 4
+    step: str = "15s"
+    fairness: str = "maxmin"
+    method: str = "approx"
+    take_rate: float = 0.02
+    busy_hour_mbps: float = 3.0
+    cells_per_beam: int = 1
+    backhaul: bool = True
 
 
 @dataclass(frozen=True)
@@ -80,6 +101,7 @@ class Scenario:
     launches: tuple[dict, ...] = ()
     allow_stale_elements: bool = False
     states: tuple[str, ...] | None = ("operational",)
+    capacity: CapacitySpec | None = None
     path: Path | None = field(default=None, compare=False)
 
 
@@ -209,6 +231,8 @@ def parse_scenario(doc: dict[str, Any], where: str = "scenario", default_output:
                     raise _err(f"{rw} {key}", str(exc)) from None
         rules.append(PolicyRuleSpec(region, active, rs, re_))
 
+    capacity = _capacity(doc["capacity"], f"{where} [capacity]") if "capacity" in doc else None
+
     return Scenario(
         name=_get(sc, "name", f"{where} [scenario]", str, Path(where).stem),
         description=_get(sc, "description", f"{where} [scenario]", str, ""),
@@ -230,8 +254,39 @@ def parse_scenario(doc: dict[str, Any], where: str = "scenario", default_output:
         launches=launches,
         allow_stale_elements=allow_stale,
         states=states,
+        capacity=capacity,
         path=path,
     )
+
+
+def _capacity(cap: dict, where: str) -> CapacitySpec:
+    """Check ``[capacity]``; errors name the key and the allowed values."""
+    d = CapacitySpec()
+    steps = _get(cap, "steps", where, int, d.steps)
+    if not 1 <= steps <= 100_000:
+        raise _err(where, f"'steps' = {steps} must be in 1..100000")
+    step = _get(cap, "step", where, str, d.step, allowed="e.g. '15s'")
+    try:
+        parse_duration(step)
+    except InputError as exc:
+        raise _err(f"{where} step", str(exc)) from None
+    fairness = _get(cap, "fairness", where, str, d.fairness, allowed="maxmin | proportional")
+    if fairness not in ("maxmin", "proportional"):
+        raise _err(where, f"'fairness' = {fairness!r} must be maxmin or proportional")
+    method = _get(cap, "method", where, str, d.method, allowed="approx | lp | auto")
+    if method not in ("approx", "lp", "auto"):
+        raise _err(where, f"'method' = {method!r} must be approx, lp or auto")
+    take = _get(cap, "take_rate", where, float, d.take_rate)
+    if not 0.0 < take <= 1.0:
+        raise _err(where, f"'take_rate' = {take} must be in (0, 1]")
+    busy = _get(cap, "busy_hour_mbps", where, float, d.busy_hour_mbps)
+    if not 0.0 < busy < 1e6:
+        raise _err(where, f"'busy_hour_mbps' = {busy} must be a positive rate per subscriber, Mbps")
+    cpb = _get(cap, "cells_per_beam", where, int, d.cells_per_beam)
+    if cpb < 1:
+        raise _err(where, f"'cells_per_beam' = {cpb} must be at least 1")
+    backhaul = _get(cap, "backhaul", where, bool, d.backhaul, allowed="true or false")
+    return CapacitySpec(steps, step, fairness, method, take, busy, cpb, backhaul)
 
 
 def _launches(raw: Any, where: str) -> tuple[dict, ...]:

@@ -58,7 +58,7 @@ class RouteRun:
         return {"id": ids, "kind": kinds, "name": names, "norad_id": norad}
 
 
-def _lasers(satellites: Satellites, epoch_ns: int) -> tuple[np.ndarray, np.ndarray, list[str], int]:
+def laser_topology(satellites: Satellites, epoch_ns: int) -> tuple[np.ndarray, np.ndarray, list[str], int]:
     """+Grid lasers and usable satellites: shells are inferred per SGP4 constellation; other
     satellites (launch batches) have no lasers but serve ground links once they serve."""
     parts = satellites.parts if isinstance(satellites, SatelliteUnion) else (satellites,)
@@ -125,7 +125,7 @@ def run_routes(
     shells: list[str] = []
     unassigned = 0
     if laser_links is None:
-        links, usable, shells, unassigned = _lasers(satellites, int(t[0]) if epoch_ns is None else int(epoch_ns))
+        links, usable, shells, unassigned = laser_topology(satellites, int(t[0]) if epoch_ns is None else int(epoch_ns))
     else:
         links, usable = np.asarray(laser_links, dtype=np.int64).reshape(-1, 2), None
     gateways = pops = None
@@ -143,4 +143,4 @@ def run_routes(
     return RouteRun(routes, router, satellites, endpoints, int(t[0]) if epoch_ns is None else int(epoch_ns), shells, unassigned)
 
 
-__all__ = ["RouteRun", "run_routes"]
+__all__ = ["RouteRun", "laser_topology", "run_routes"]

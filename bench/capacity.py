@@ -1,0 +1,162 @@
+"""Benchmark: capacity allocation per 15 s scheduling interval.
+
+    .venv/bin/python bench/capacity.py [--steps 3] [--global-steps 3]
+
+1. Taiwan and its neighbours within 300 km (the demo's area, 893 cells at H3 resolution 5),
+   the 2024-10-23 snapshot (operational satellites), max-min fair by the exact LP (HiGHS), with
+   gateways and +Grid lasers. Target: at most 0.5 s per step on 2 cores.
+2. Every H3 resolution-4 cell of the globe (288,122; demand from population), the 10,744
+   satellites of 2026-08-22, by the approximation (water-filling, nearest-neighbour lasers).
+   Target: at most 2 s per step on 2 cores.
+3. The approximation's gap to the LP on the Taiwan area (resolutions 4 and 5): total
+   allocation, lowest share of demand met, mean absolute difference of the shares.
+
+A step is everything one instant costs: its share of propagation and visibility, gateway and
+laser links, and the allocation. Baselines measured in the same run: a plain visibility step
+(positions and the satellites-in-view pairs of the same cells at one instant) and, for the LP,
+the solver's own time. Medians over the steps; one-off setup (loading, cells, population,
+shell inference) is reported apart. Exit status 0 whatever the verdict: this is a report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+# bench/ stays off the import path: its coverage.py would shadow the package numba probes for.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+_spec = importlib.util.spec_from_file_location("_common", _HERE / "_common.py")
+_common = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_common)
+data_path, fmt_s, machine_info, print_lines, print_table, verdict = (_common.data_path, _common.fmt_s, _common.machine_info, _common.print_lines,
+                                                                     _common.print_table, _common.verdict)
+from leonet import api  # noqa: E402
+from leonet.capacity.params import CapacityParams  # noqa: E402
+from leonet.capacity.run import run_capacity  # noqa: E402
+from leonet.coverage.regional import AnalysisArea, build_area  # noqa: E402
+from leonet.coverage.visibility import visibility  # noqa: E402
+from leonet.ground.gateways import load_gateways, packaged_gateways_path  # noqa: E402
+from leonet.ground.points import GroundPoints  # noqa: E402
+from leonet.ground.regions import Region  # noqa: E402
+from leonet.policy.model import ServicePolicy  # noqa: E402
+from leonet.times import TimeGrid  # noqa: E402
+
+
+def visibility_step(sats, points, t_ns: np.ndarray) -> list[float]:
+    """Baseline: per instant, positions of every satellite and the pairs in view of ``points``."""
+    out = []
+    for t in t_ns:
+        t0 = time.perf_counter()
+        r = sats.at(np.array([t])).serving_positions()
+        visibility(points, r, 25.0, pairs=True)
+        out.append(time.perf_counter() - t0)
+    return out
+
+
+def shares(res) -> np.ndarray:
+    m = res.active & (res.demand_mbps[:, None] > 0)
+    return res.allocated_mbps[m] / np.broadcast_to(res.demand_mbps[:, None], m.shape)[m]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--steps", type=int, default=3, help="LP steps on the Taiwan area")
+    ap.add_argument("--global-steps", type=int, default=3, help="approximation steps on the global grid")
+    ap.add_argument("--only", choices=("taiwan", "global"), help="run one part")
+    args = ap.parse_args()
+    info = machine_info(("numpy", "scipy", "highspy", "leonet"))
+    print_lines([f"machine: {info['cores']} cores, {info['cpu']}; load average at start {os.getloadavg()}"])
+    gw = load_gateways(packaged_gateways_path())
+    policy = ServicePolicy.active_everywhere().deactivate(Region.country("TWN"))
+
+    rows, gap_rows = [], []
+    load_1 = None
+    if args.only != "global":
+        rows, gap_rows, load_1, lp5 = taiwan(args, gw, policy)
+    if args.only != "taiwan":
+        rows.append(globe(args, gw))
+    print_table("capacity per 15 s step (medians)", ["case", "per step", "solver per step", "visibility step (baseline)", "ratio", "setup", "target", "verdict"],
+                rows, right=[1, 2, 3, 4, 5])
+    if gap_rows:
+        print_table("approximation vs LP on the Taiwan area (same instants)", ["H3 res", "cells", "LP total Gbps", "approx total Gbps", "approx / LP",
+                                                                               "LP min share", "approx min share", "mean |share diff|"], gap_rows, right=[1, 2, 3, 4, 5, 6, 7])
+        print_lines([f"LP flow lost to the one-cell-per-beam cap on Taiwan (after the top-up): {lp5.stats['cap_removed_mbps'] / lp5.stats['steps'] / 1e3:,.1f} Gbps per step"])
+    print_lines([f"load average after the Taiwan part {load_1}, at the end {os.getloadavg()} (2 cores shared with other work: times scale with the load)"])
+
+
+def taiwan(args, gw, policy):
+    """1. and 3.: the Taiwan area by LP, and the approximation's gap to it."""
+    c = api.load(str(data_path("tle", "starlink_20241023_celestrak_gp.tle")))
+    sats = api.serving_satellites(c)[0]
+    area5 = build_area([Region.country("TWN")], 5, 300.0)
+    grid = TimeGrid("2024-10-23T00:00:00Z", f"{15 * args.steps}s", "15s")
+    base = visibility_step(sats, area5.points, grid.t_ns)
+    lp5 = run_capacity(sats, area5, grid.t_ns, policy, gw, method="lp", rule_effects=False)
+    ap5 = run_capacity(sats, area5, grid.t_ns, policy, gw, method="approx", rule_effects=False)
+    lp_step = statistics.median(lp5.step_seconds)
+    rows = [["Taiwan + neighbours, res 5 (893 cells), LP max-min", fmt_s(lp_step), fmt_s(lp5.stats["solve_s"] / len(grid.t_ns)),
+             fmt_s(statistics.median(base)), f"{lp_step / statistics.median(base):.1f}", fmt_s(lp5.stats["setup_s"]), "0.5 s", verdict(lp_step <= 0.5)]]
+    pf5 = run_capacity(sats, area5, grid.t_ns, policy, gw, method="lp", fairness="proportional", rule_effects=False)
+    pf_step = statistics.median(pf5.step_seconds)
+    rows.append([f"  the same, LP proportional (objective gap <= {pf5.stats['objective_gap_max']:.4f})", fmt_s(pf_step),
+                 fmt_s(pf5.stats["solve_s"] / len(grid.t_ns)), fmt_s(statistics.median(base)), f"{pf_step / statistics.median(base):.1f}",
+                 fmt_s(pf5.stats["setup_s"]), "-", "-"])
+    rows.append(["  the same, approximation", fmt_s(statistics.median(ap5.step_seconds)), fmt_s(ap5.stats["solve_s"] / len(grid.t_ns)),
+                 fmt_s(statistics.median(base)), f"{statistics.median(ap5.step_seconds) / statistics.median(base):.1f}", fmt_s(ap5.stats["setup_s"]), "-", "-"])
+    load_1 = os.getloadavg()
+
+    # 3. the approximation's gap to the LP
+    gap_rows = []
+    for res_h3, lp, apx in ((5, lp5, ap5),):
+        gap_rows.append(gap_row(res_h3, lp, apx))
+    area4 = build_area([Region.country("TWN")], 4, 300.0)
+    lp4 = run_capacity(sats, area4, grid.t_ns, policy, gw, method="lp", rule_effects=False)
+    ap4 = run_capacity(sats, area4, grid.t_ns, policy, gw, method="approx", rule_effects=False)
+    gap_rows.insert(0, gap_row(4, lp4, ap4))
+
+    return rows, gap_rows, load_1, lp5
+
+
+def globe(args, gw) -> list[str]:
+    """2.: every res-4 cell of the globe by the approximation."""
+    from leonet.ground.cells import all_cells, cell_centers
+    from leonet.ground.population import population_for_cells
+
+    t0 = time.perf_counter()
+    big = api.load(str(data_path("tle", "starlink_20260822_celestrak_gp.tle")))
+    bsats = api.serving_satellites(big)[0]
+    cells = all_cells(4)
+    lat, lon = cell_centers(cells)
+    pop = population_for_cells(cells)
+    area_g = AnalysisArea(4, cells, GroundPoints.from_geodetic(lat, lon), np.full(cells.size, "WORLD"), pop, (), np.full(cells.size, ""))
+    setup_g = time.perf_counter() - t0
+    ggrid = TimeGrid("2026-08-22T00:00:00Z", f"{15 * args.global_steps}s", "15s")
+    gbase = visibility_step(bsats, area_g.points, ggrid.t_ns)
+    gres = run_capacity(bsats, area_g, ggrid.t_ns, ServicePolicy.active_everywhere(), gw, CapacityParams(), method="approx", rule_effects=False)
+    g_step = statistics.median(gres.step_seconds)
+    d = gres.demand_mbps
+    print_lines([f"global: demand {d.sum() / 1e6:,.1f} Tbps, allocated {gres.allocated_mbps.sum(axis=0).mean() / 1e6:,.2f} Tbps per step, "
+                 f"cells with demand {int((d > 0).sum()):,}"])
+    return [f"globe, res 4 ({cells.size:,} cells), {len(big):,} sats ({len(bsats):,} serve), approximation", fmt_s(g_step),
+            fmt_s(gres.stats["solve_s"] / len(ggrid.t_ns)), fmt_s(statistics.median(gbase)), f"{g_step / statistics.median(gbase):.1f}",
+            fmt_s(setup_g + gres.stats["setup_s"]), "2 s", verdict(g_step <= 2.0)]
+
+
+def gap_row(res_h3: int, lp, apx) -> list[str]:
+    s_lp, s_ap = shares(lp), shares(apx)
+    tot_lp = lp.allocated_mbps.sum(axis=0).mean() / 1e3
+    tot_ap = apx.allocated_mbps.sum(axis=0).mean() / 1e3
+    return [str(res_h3), f"{len(lp.area):,}", f"{tot_lp:,.1f}", f"{tot_ap:,.1f}", f"{tot_ap / tot_lp:.3f}", f"{s_lp.min():.3f}", f"{s_ap.min():.3f}",
+            f"{np.mean(np.abs(s_lp - s_ap)):.3f}"]
+
+
+if __name__ == "__main__":
+    main()
