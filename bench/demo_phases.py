@@ -62,6 +62,11 @@ def main() -> None:
     lap("regional coverage again (+ policy, FoMs)")
     base = dataclasses.replace(res, active=np.ones_like(res.active), policy=ServicePolicy.active_everywhere(), service_fom=res.coverage_fom)
     run = ScenarioRun(sc, res, base, const, sats, source, grid, notes, 0.0)
+    if getattr(sc, "capacity", None) is not None:  # the [capacity] section (issue 16), where the install has it
+        from leonet.jobs.regional import scenario_capacity
+
+        scenario_capacity(sc, sats, area, policy)
+        lap("capacity section")
     meta = run_metadata(run.constellation, run.grid, command_line="bench", scenario=str(sc.path or sc.name), element_source=source,
                         regions=list(sc.regions), h3_res=sc.h3_res, neighbours_within_km=sc.neighbours_within_km,
                         min_elevation_deg=sc.min_elevation_deg, max_range_km=sc.max_range_km, policy=res.policy.describe(),
