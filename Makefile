@@ -12,6 +12,9 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[test]"
 	# Compile the numba kernels into their on-disk cache now, so the first job does not.
 	$(PY) -c "from leonet.coverage.visibility import warm_kernels; warm_kernels()"
+	$(PY) -c "from leonet.network.shortest import warm_kernels; warm_kernels()"
+	# Parse the shipped country borders once into the user cache (WKB), as every job reads them.
+	$(PY) -c "from leonet.ground.borders import load_countries; load_countries()"
 	touch $(STAMP)
 
 # The dashboard's bundle (leonet serve): npm packages pinned in package-lock.json, bundled by

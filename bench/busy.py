@@ -9,9 +9,12 @@ when leonet sees no free core, so there the ratio differs from 1 by noise alone:
 that others load too, single timings of one configuration spread by 2x; use many repeats. Target: no kernel slower than its single-thread version, ``single / default``
 >= 0.95. Prints medians and ratios from the same run. A report: exits 0 whatever the verdict.
 
-Kernels: SGP4 propagation (``propagate``, a fork pool) on the demo's chunk (6,448 satellites
-x 240 instants); visibility (numba threads) over the demo's chunk of 240 steps for Taiwan and
-its neighbours (854 cells), and one step of global H3 resolution 4 (288,122 cells).
+Kernels: regional coverage of the demo's day (``regional_counts``: time chunks shared with
+forked copies, ``leonet.cpu.fork_share``); the routers' Dijkstra (numba threads) from 100 city
+sources over the 10,744-satellite +Grid graph; SGP4 propagation (``propagate``, a fork pool) on
+the demo's chunk (6,448 satellites x 240 instants); visibility (numba threads) over the demo's
+chunk of 240 steps for Taiwan and its neighbours, and one step of global H3 resolution 4
+(288,122 cells).
 
     .venv/bin/python bench/busy.py [--repeats 5] [--no-competitor]
 """
@@ -25,6 +28,8 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import cpu_cores, data_path, print_table, summarize, verdict  # noqa: E402
@@ -77,7 +82,44 @@ def main() -> None:
     lat, lon = cell_centers(all_cells(4))
     glob = GroundPoints.from_geodetic(lat, lon)
     r1 = r[:, :1]
+    from leonet.coverage.regional import regional_counts
+    from leonet.ground.cities import top_cities
+    from leonet.network import LinkRule, Router, infer_shells, plus_grid
+    from leonet.network.shortest import csr_from_edges, dijkstra
+
+    area = build_area((Region.country("TWN"),), 5, 300.0)
+    day = TimeGrid("2024-10-23T00:00:00Z", "24h", "60s").t_ns
+    snap = load(str(data_path("tle", "starlink_20260822_celestrak_gp.tle")))
+    inferred = infer_shells(snap)
+    cities = top_cities(100)
+    router = Router(len(snap), plus_grid(inferred.shell, inferred.plane, inferred.slot, inferred.u_deg),
+                    GroundPoints.from_geodetic(cities.lat_deg, cities.lon_deg), user_links=LinkRule(25.0, None), sat_usable=inferred.shell >= 0)
+    graph: dict = {}
+
+    def keep_graph(h, t, w, n, sources):  # type: ignore[no-untyped-def]
+        graph.update(csr=csr_from_edges(h, t, w, n), sources=sources)
+        return dijkstra(graph["csr"], sources, threads=1)
+
+    import leonet.network.routing as routing_module
+
+    saved, routing_module.shortest_paths = routing_module.shortest_paths, keep_graph
+    src = np.repeat(np.arange(100), 99)
+    dst = np.array([d for s_ in range(100) for d in range(100) if d != s_])
+    at = np.array([inferred.epoch_ns])  # the snapshot's own epoch (the demo's day is two years before it)
+    router.step(np.ascontiguousarray(propagate(snap.satrecs, at, velocities=False, workers=1).r_km[:, 0]), src, dst)
+    assert graph["csr"][1].size > 20_000, "the routing graph has too few links"
+    routing_module.shortest_paths = saved
     cases: dict[str, dict[str, Callable[[], object]]] = {
+        "regional coverage, demo day (chunks over forked copies)": {
+            "default": lambda: regional_counts(const, area, day, 25.0),
+            "single": lambda: regional_counts(const, area, day, 25.0, workers=1),
+            "forced": lambda: regional_counts(const, area, day, 25.0, workers=cores),
+        },
+        "Dijkstra, 10,744 sats + 100 cities, 100 sources": {
+            "default": lambda: dijkstra(graph["csr"], graph["sources"]),
+            "single": lambda: dijkstra(graph["csr"], graph["sources"], threads=1),
+            "forced": lambda: dijkstra(graph["csr"], graph["sources"], threads=cores),
+        },
         "propagate 6,448 sats x 240 instants": {
             "default": lambda: propagate(const.satrecs, t, velocities=False),
             "single": lambda: propagate(const.satrecs, t, velocities=False, workers=1),

@@ -133,3 +133,20 @@ def test_elevation_from_a_real_station_geometry() -> None:
     lam = math.radians(10.0)
     expected = math.degrees(math.atan2(math.cos(lam) - WGS84_A_KM / (WGS84_A_KM + 550.0), math.sin(lam)))
     assert elevation_deg(sat - g, unit_vector(0.0, 10.0)) == pytest.approx(expected, abs=1e-10)
+
+
+@pytest.mark.parametrize("n_points", [50, 5000])  # pairs compared directly, and a k-d tree
+def test_any_within_agrees_with_a_kd_tree(n_points: int) -> None:
+    from scipy.spatial import cKDTree
+
+    from leonet.geometry import any_within, chord_for_distance, unit_vector
+
+    rng = np.random.default_rng(3)
+    pts = unit_vector(rng.uniform(20, 26, n_points), rng.uniform(118, 124, n_points))
+    q = unit_vector(rng.uniform(18, 28, 1000), rng.uniform(116, 126, 1000))
+    chord = chord_for_distance(60.0)
+    got = any_within(pts, q, chord)
+    dist, _ = cKDTree(pts).query(q, distance_upper_bound=chord)
+    assert 0 < got.sum() < len(q)
+    np.testing.assert_array_equal(got, np.isfinite(dist))
+    assert not any_within(pts[:0], q, chord).any() and any_within(pts, q[:0], chord).shape == (0,)

@@ -9,7 +9,13 @@ for its slowest worker and keeps every usable core (:func:`usable_cores`).
 
 from __future__ import annotations
 
+import gc
+import multiprocessing as mp
 import os
+import queue
+import traceback
+from collections.abc import Callable, Iterator
+from typing import Any
 
 
 def usable_cores() -> int:
@@ -41,4 +47,100 @@ def cores_free(limit: int | None = None) -> int:
     return max(1, min(limit or usable_cores(), free))
 
 
-__all__ = ["busy_elsewhere", "cores_free", "usable_cores"]
+def fork_share(work: Callable[[int], Any], n: int, processes: int) -> Iterator[tuple[int, Any]]:
+    """``(k, work(k))`` for every ``k`` in ``range(n)``, in the order they finish, computed by
+    this process and ``processes - 1`` forked copies of it taking the next ``k`` as each frees
+    up: no process waits for a slower one (the rule for a busy machine), and this process
+    works too rather than waiting. Results travel back pickled, so they should be small next
+    to the work. With one process, or no ``fork`` (not Linux), everything runs here, in order.
+    The children must not start threads that the parent has started before (numba's OpenMP
+    pool): give them single-threaded, compute-only work (no new libraries to import, no files
+    of the parent's to write); the parent's objects are frozen for the garbage collector while
+    it forks, so the children never collect what they inherit. A child's exception is raised here (the same
+    exception where it can be pickled, else a RuntimeError with its traceback)."""
+    processes = max(1, min(int(processes), n))
+    if processes == 1 or "fork" not in mp.get_all_start_methods():
+        for k in range(n):
+            yield k, work(k)
+        return
+    ctx = mp.get_context("fork")
+    nxt = ctx.Value("i", 0)
+    results = ctx.Queue()
+
+    def take() -> int:
+        with nxt.get_lock():
+            k = nxt.value
+            nxt.value += 1
+        return k
+
+    def child() -> None:
+        try:
+            while (k := take()) < n:
+                results.put((k, work(k), None))
+            results.put((-1, None, None))
+        except BaseException as exc:  # noqa: BLE001 - every failure goes back to the parent
+            results.put((-1, _picklable(exc), traceback.format_exc()))
+
+    kids = [ctx.Process(target=child, daemon=True) for _ in range(processes - 1)]
+    # The copies must never collect objects they inherit (the parent's threads may own them,
+    # e.g. a database's or Arrow's): frozen objects are out of the collector's reach.
+    gc.freeze()
+    try:
+        for p in kids:
+            p.start()
+    finally:
+        gc.unfreeze()
+    try:
+        running = len(kids)
+        while (k := take()) < n:
+            yield k, work(k)
+            while running:  # hand on what the children finished meanwhile
+                try:
+                    item = results.get_nowait()
+                except queue.Empty:
+                    break
+                running -= _received(item)
+                if item[0] >= 0:
+                    yield item[0], item[1]
+        while running:
+            try:
+                item = results.get(timeout=1.0)
+            except queue.Empty:
+                if not any(p.is_alive() for p in kids):
+                    raise RuntimeError("a worker process died before finishing its share") from None
+                continue
+            running -= _received(item)
+            if item[0] >= 0:
+                yield item[0], item[1]
+    finally:
+        for p in kids:
+            p.join(timeout=5.0)
+            if p.is_alive():  # pragma: no cover - only when the caller stopped early
+                p.terminate()
+                p.join()
+
+
+def _picklable(exc: BaseException) -> BaseException | None:
+    """``exc`` if it survives pickling (most do), else None."""
+    import pickle
+
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:  # noqa: BLE001 - any failure means "send the text only"
+        return None
+    return exc
+
+
+def _received(item: tuple[int, Any, str | None]) -> int:
+    """1 when ``item`` says a child is done (raises its error if it failed: the child's own
+    exception where it could be sent, with the child's traceback as a note), else 0."""
+    k, exc, error = item
+    if error is not None:
+        if isinstance(exc, BaseException):
+            exc.add_note(f"in a worker process:\n{error}")
+            raise exc
+        raise RuntimeError(f"a worker process failed:\n{error}")
+    return 1 if k < 0 else 0
+
+
+__all__ = ["busy_elsewhere", "cores_free", "fork_share", "usable_cores"]

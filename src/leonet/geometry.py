@@ -32,6 +32,7 @@ __all__ = [
     "unit_vector",
     "great_circle_km",
     "chord_for_distance",
+    "any_within",
     "above_mask",
     "above_mask_jit",
     "line_of_sight_jit",
@@ -74,6 +75,36 @@ def chord_for_distance(distance_km: float, radius_km: float = EARTH_MEAN_RADIUS_
     apart along a great circle of a sphere of ``radius_km``: the bound to give a k-d tree of
     unit vectors (distances beyond half the circumference are capped at the antipode, 2.0)."""
     return 2.0 * math.sin(min(float(distance_km) / radius_km, math.pi) / 2.0)
+
+
+#: Below this many (point, query) pairs :func:`any_within` compares every pair instead of
+#: building a k-d tree (and importing scipy.spatial, ~0.2 s of a small job).
+ANY_WITHIN_BRUTE_PAIRS = 4_000_000
+
+
+def any_within(points: np.ndarray, queries: np.ndarray, chord: float) -> np.ndarray:
+    """``(queries,)`` bool: whether any of ``points`` ``(n, 3)`` lies closer than ``chord``
+    (straight-line distance, e.g. :func:`chord_for_distance` between :func:`unit_vector`
+    points) to each of ``queries`` ``(q, 3)``. The test is scipy's ``cKDTree.query`` with
+    ``distance_upper_bound=chord``: squared distance summed over x, y, z, strictly below
+    ``chord**2``. Few pairs are compared directly, in blocks; many go to a k-d tree."""
+    pts = np.asarray(points, dtype=np.float64).reshape(-1, 3)
+    q = np.asarray(queries, dtype=np.float64).reshape(-1, 3)
+    out = np.zeros(len(q), dtype=bool)
+    if not len(pts) or not len(q):
+        return out
+    if len(pts) * len(q) > ANY_WITHIN_BRUTE_PAIRS:
+        from scipy.spatial import cKDTree
+
+        dist, _ = cKDTree(pts).query(q, distance_upper_bound=chord)
+        return np.isfinite(dist)
+    bound = chord * chord
+    block = max(1, 1_000_000 // len(pts))
+    for i in range(0, len(q), block):
+        d = q[i : i + block, None, :] - pts[None, :, :]
+        d2 = d[..., 0] * d[..., 0] + d[..., 1] * d[..., 1] + d[..., 2] * d[..., 2]
+        out[i : i + block] = (d2 < bound).any(axis=1)
+    return out
 
 
 def above_mask(du: np.ndarray | float, dd: np.ndarray | float, sin_min_elevation: float) -> np.ndarray | bool:

@@ -1,4 +1,5 @@
-"""Where leonet finds the reference data folder (element-set snapshots, gateways, population)."""
+"""Where leonet finds the reference data folder (element-set snapshots, gateways, population)
+and keeps its user cache (downloads, prepared forms of shipped data)."""
 
 from __future__ import annotations
 
@@ -17,3 +18,13 @@ def data_dir() -> Path:
         if cand.is_dir():
             return cand
     return Path.cwd().parent / "shared" / "data"
+
+
+def user_cache_dir() -> Path:
+    """Env ``LEONET_CACHE_DIR``, else ``$XDG_CACHE_HOME/leonet``, else ``~/.cache/leonet``."""
+    if env := os.environ.get("LEONET_CACHE_DIR"):
+        return Path(env).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    if xdg and Path(xdg).is_absolute():  # the XDG spec says to ignore relative paths
+        return Path(xdg) / "leonet"
+    return Path.home() / ".cache" / "leonet"

@@ -39,6 +39,24 @@ def test_minimal_csv_quotes_only_what_needs_it(tmp_path) -> None:
     assert empty.getvalue() == "name,n,x\n"
 
 
+@pytest.mark.parametrize("names", [["plain", "a-b", None, "x"], ["plain", "a,b", None, "x"], [None, None, None, None]])
+def test_minimal_csv_written_by_arrow_equals_pythons_csv(names, tmp_path) -> None:
+    """Tables of integers, text and fixed-decimal floats go through Arrow when nothing needs
+    quotes; the bytes equal Python's csv module (the writer used otherwise)."""
+    import csv
+
+    t = pa.table({"id": pa.array([1, None, -30, 2**40], pa.int64()), "name": pa.array(names, pa.string()),
+                  "len_m": [0.0005, float("nan"), None, 1234.5675], "k": pa.array([0, 1, 2, 3], pa.int32())})
+    out = tmp_path / "t.csv"
+    write_table(t, out, "csv", quoting="minimal", decimals={"len_m": 3})
+    ref = io.StringIO()
+    w = csv.writer(ref, lineterminator="\n")
+    w.writerow(t.column_names)
+    fmt = ["" if v is None or v != v else f"{v:.3f}" for v in t.column("len_m").to_pylist()]
+    w.writerows(zip(t.column("id").to_pylist(), t.column("name").to_pylist(), fmt, t.column("k").to_pylist()))
+    assert out.read_text() == ref.getvalue()
+
+
 def test_parquet_round_trip(tmp_path) -> None:
     out = tmp_path / "t.parquet"
     assert write_table(TABLE, out, "parquet") == 3

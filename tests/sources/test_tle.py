@@ -819,3 +819,28 @@ def test_checksum_matches_the_reference_sum_on_any_text() -> None:
     for _ in range(3000):
         line = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 75)))
         assert str(checksum(line)) == tle_checksum(line)
+
+
+def test_one_pattern_per_line_agrees_with_the_field_checks(data_dir) -> None:
+    """check_line tests a whole line with one pattern first: on real lines and on lines with
+    one column changed, it accepts exactly the lines every field pattern accepts."""
+    import random
+
+    from leonet.sources.tle import _FIELDS_RE, _LINE_OK
+
+    path = data_dir / "tle" / "starlink_20241023_celestrak_gp.tle"
+    if not path.is_file():
+        pytest.skip(f"reference file {path} not found in the data folder")
+    lines = path.read_text().splitlines()[:3000]
+    rng = random.Random(5)
+    cases = [ln for ln in lines if ln[:2] in ("1 ", "2 ") and len(ln) == 69]
+    for ln in list(cases[:600]):
+        k = rng.randrange(69)
+        cases.append(ln[:k] + rng.choice("0123456789 .+-AZ") + ln[k + 1 :])
+    accepted = 0
+    for ln in cases:
+        which = 2 if ln[0] == "2" else 1
+        slow = all(rx.match(ln[a - 1 : b]) for a, b, _, rx in _FIELDS_RE[which])
+        assert (_LINE_OK[which].match(ln) is not None) == slow, ln
+        accepted += slow
+    assert 0 < accepted < len(cases)

@@ -14,11 +14,11 @@ from functools import cached_property
 
 import numpy as np
 import shapely
-from scipy.spatial import cKDTree
 
 from leonet.coverage.fom import FiguresOfMerit, figures_of_merit, weighted_mean
+from leonet.cpu import fork_share, usable_cores
 from leonet.errors import InputError
-from leonet.geometry import chord_for_distance, unit_vector
+from leonet.geometry import any_within, chord_for_distance, unit_vector
 from leonet.ground.points import GroundPoints
 from leonet.ground.regions import Region
 from leonet.orbits.frames import itrf_to_geodetic
@@ -88,8 +88,8 @@ def build_area(targets: Sequence[Region], res: int = 5, neighbours_within_km: fl
         if cand.size:
             cl, cn = cell_centers(cand)
             tl, tn = cell_centers(all_target)
-            dist, _ = cKDTree(unit_vector(tl, tn)).query(unit_vector(cl, cn), distance_upper_bound=chord_for_distance(neighbours_within_km))
-            cells = np.concatenate([all_target, cand[np.isfinite(dist)]])
+            near = any_within(unit_vector(tl, tn), unit_vector(cl, cn), chord_for_distance(neighbours_within_km))
+            cells = np.concatenate([all_target, cand[near]])
     country = cells_to_country(cells)
     # Neighbours are land cells of a country: open sea is not a service market here.
     keep = np.ones(len(cells), dtype=bool)
@@ -225,9 +225,7 @@ class RegionalFigures:
             inactive_any = inactive_any_all[m]
             if not inactive_any.any():
                 continue
-            tree = cKDTree(xyz[m][inactive_any])
-            dist, _ = tree.query(xyz[~m], distance_upper_bound=chord_for_distance(reach_km))
-            near = np.flatnonzero(~m)[np.isfinite(dist)]
+            near = np.flatnonzero(~m)[any_within(xyz[m][inactive_any], xyz[~m], chord_for_distance(reach_km))]
             near = near[active_any[near]]
             out.append({
                 "inactive_region": label,
@@ -314,7 +312,9 @@ def regional_counts(
 ) -> tuple[np.ndarray, np.ndarray, dict[int, int]]:
     """Satellites in view of every cell ``(cells, times)`` uint16, satellites over each target
     ``(targets, times)`` int32 and SGP4 failures ``{code: states}``, computed over chunks of
-    ``TIME_CHUNK`` instants (memory: one chunk's states at a time)."""
+    ``TIME_CHUNK`` instants (memory: one chunk's states at a time, per process). ``workers``:
+    processes sharing the chunks when a region's filter applies (default every usable core,
+    see :func:`_chunk_processes`; 1 keeps everything in this process), else SGP4's workers."""
     from leonet.coverage.visibility import visibility, visible_cap
 
     t = np.asarray(t_ns, dtype=np.int64)
@@ -330,17 +330,54 @@ def regional_counts(
     bounds = satellites.motion_bounds()
     cap = visible_cap(area.points, float(bounds[1].max()), min_elevation_deg) if bounds is not None and len(satellites) else None
     buf = np.empty((len(satellites), min(TIME_CHUNK, n_t), 3)) if cap is not None else None
-    for i in range(0, n_t, TIME_CHUNK):
-        j = min(i + TIME_CHUNK, n_t)
-        r = chunk_positions(satellites, t[i:j], cap, bounds, failures, workers, None if buf is None else buf[:, : j - i])
-        counts[:, i:j] = visibility(area.points, r, min_elevation_deg, max_range_km).counts  # blocked once, then reused
-        overhead[:, i:j] = _overhead_counts(r, target_geoms, target_cell_sets, area.res)
+    spans = [(i, min(i + TIME_CHUNK, n_t)) for i in range(0, n_t, TIME_CHUNK)]
+
+    def one_chunk(k: int, threads: int | None = None, sgp4_workers: int | None = workers) -> tuple[np.ndarray, np.ndarray, dict[int, int]]:
+        i, j = spans[k]
+        fails: dict[int, int] = {}
+        r = chunk_positions(satellites, t[i:j], cap, bounds, fails, sgp4_workers, None if buf is None else buf[:, : j - i])
+        vis = visibility(area.points, r, min_elevation_deg, max_range_km, threads=threads)  # blocked once, then reused
+        return vis.counts, _overhead_counts(r, target_geoms, target_cell_sets, area.res), fails
+
+    def store(k: int, out: tuple[np.ndarray, np.ndarray, dict[int, int]]) -> None:
+        i, j = spans[k]
+        counts[:, i:j], overhead[:, i:j] = out[0], out[1]
+        for code, n in out[2].items():
+            failures[code] = failures.get(code, 0) + n
         if progress:
             progress(j - i)
+
+    processes = _chunk_processes(workers, len(spans), cap is not None)
+    if processes == 1:
+        for k in range(len(spans)):
+            store(k, one_chunk(k))
+        return counts, overhead, failures
+    # With a region's filter every chunk is small, serial work (a few SGP4 calls per interval,
+    # one kernel call): whole chunks go to forked copies of this process. The first runs here
+    # first, so numba's kernels are loaded once, before the fork; the copies run single-threaded.
+    store(0, one_chunk(0, threads=1, sgp4_workers=1))
+    for k, out in fork_share(lambda k: one_chunk(k + 1, threads=1, sgp4_workers=1), len(spans) - 1, processes):
+        store(k + 1, out)
     return counts, overhead, failures
 
 
-SAMPLE_EVERY_S = 600.0  # spacing of the instants at which every satellite is propagated (chunk_positions)
+#: Fewest time chunks for which regional_counts shares chunks between processes.
+PARALLEL_MIN_CHUNKS = 3
+
+
+def _chunk_processes(workers: int | None, chunks: int, filtered: bool) -> int:
+    """Processes for :func:`regional_counts`: ``workers`` (default every usable core, as
+    :func:`~leonet.orbits.propagate.propagate`'s pool: processes taking the next chunk as they
+    free up keep their speed on a busy machine) when a region's filter makes each chunk a
+    serial job and there are at least :data:`PARALLEL_MIN_CHUNKS`; else 1 (unfiltered chunks
+    are parallel inside SGP4 and the visibility kernel)."""
+    if not filtered or chunks < PARALLEL_MIN_CHUNKS:
+        return 1
+    return max(1, min(usable_cores() if workers is None else int(workers), chunks - 1))
+
+
+SAMPLE_EVERY_S = 2400.0  # spacing of the instants at which every satellite is propagated (chunk_positions)
+LEAF_INSTANTS = 4  # an interval with at most this many inner instants is propagated whole, not halved
 
 
 def chunk_positions(
@@ -358,14 +395,21 @@ def chunk_positions(
     ``cap``: ``(unit vector (3,), angle rad)`` holding every satellite visible from the region
     (:func:`~leonet.coverage.visibility.visible_cap`); ``bounds``: ``(rate_rad_s, r_max_km)``
     (:meth:`~leonet.orbits.satellites.Satellites.motion_bounds`). Every satellite is propagated
-    at instants about :data:`SAMPLE_EVERY_S` apart (and the last); between two of them only the
-    satellites that, turning at their top rate from where they were at either end, could reach
-    the cap, plus any that failed SGP4 at a sampled instant. A satellite outside the cap at an
-    instant cannot be in view then, so counts, pairs and overhead figures equal those from
-    propagating everything. With no cap or bounds, or a cap over a hemisphere or more, every
-    satellite is propagated at every instant. SGP4 error counts are added to ``failures``
-    (code -> states) for the states propagated. ``out``: a ``(sats, times, 3)`` float64 array
-    to write into (reused between chunks, it saves faulting in fresh pages every chunk)."""
+    at instants about :data:`SAMPLE_EVERY_S` apart (and the last). An interval between two
+    instants where a satellite's position is known is then halved: the satellite is propagated
+    at the middle instant only if, turning at its top rate from where it was at both ends, it
+    could reach the cap inside the interval (its angle from the cap's axis at an inner instant
+    is at least the mean of the two end angles less the rate times half the interval), and so
+    on down to intervals of at most :data:`LEAF_INSTANTS` inner instants, propagated whole for
+    the satellites that can reach the cap. A satellite with no usable position at an end of an
+    interval (SGP4 failed, not serving, or farther out than its bound) is propagated at every
+    instant of it, as is one that failed SGP4 at a sampled instant. A satellite outside the cap
+    at an instant cannot be in view then, so counts, pairs and overhead figures equal those
+    from propagating everything. With no cap or bounds, or a cap over a hemisphere or more,
+    every satellite is propagated at every instant. SGP4 error counts are added to
+    ``failures`` (code -> states) for the states propagated. ``out``: a ``(sats, times, 3)``
+    float64 array to write into (reused between chunks, it saves faulting in fresh pages every
+    chunk)."""
     m = len(t_ns)
     step_s = float(np.median(np.diff(t_ns))) / 1e9 if m > 1 else SAMPLE_EVERY_S
     every = max(1, int(SAMPLE_EVERY_S // max(step_s, 1e-9)))
@@ -374,37 +418,65 @@ def chunk_positions(
         for code, n in st.error_counts().items():  # type: ignore[attr-defined]
             failures[code] = failures.get(code, 0) + n
 
-    if cap is None or bounds is None or cap[1] >= 0.5 * np.pi or every < 3 or m < 3:
+    if cap is None or bounds is None or cap[1] >= 0.5 * np.pi or m < 3:
         st = satellites.at(t_ns, workers=workers)
         add_errors(st)
         return st.serving_positions()
     rate, r_max = bounds
+    axis, cap_rad = cap
+
+    def angles(r_st: np.ndarray, rows: np.ndarray | slice) -> np.ndarray:
+        """Angle (rad) of each position ``(rows, k, 3)`` from the cap's axis; NaN where the
+        position is unknown or outside its satellite's radius bound (then no bound holds)."""
+        with np.errstate(invalid="ignore"):
+            rad = np.sqrt(np.einsum("stk,stk->st", r_st, r_st))
+            ang = np.arccos(np.clip(np.einsum("stk,k->st", r_st, axis) / rad, -1.0, 1.0))
+            return np.where(rad <= r_max[rows, None], ang, np.nan)
+
     sample = np.unique(np.r_[np.arange(0, m, every), m - 1])
     coarse = satellites.at(t_ns[sample], workers=workers)
     rc = coarse.serving_positions()
     with np.errstate(invalid="ignore"):
         rad = np.sqrt(np.einsum("stk,stk->st", coarse.r_km, coarse.r_km))
-        if np.any(rad > r_max[:, None]):  # a bound does not hold (odd elements): take no risk
-            st = satellites.at(t_ns, workers=workers)
-            add_errors(st)
-            return st.serving_positions()
-        ang = np.arccos(np.clip(np.einsum("stk,k->st", coarse.r_km, cap[0]) / rad, -1.0, 1.0))
+    if np.any(rad > r_max[:, None]):  # a bound does not hold (odd elements): take no risk
+        st = satellites.at(t_ns, workers=workers)
+        add_errors(st)
+        return st.serving_positions()
     add_errors(coarse)
-    ang = np.where(np.isfinite(ang), ang, 0.0)  # failed or unknown: always propagated
     always = (coarse.error != 0).any(axis=1) | ~np.isfinite(rc).all(axis=(1, 2))
+    ang_c = angles(rc, slice(None))
     r = out if out is not None else np.empty((len(satellites), m, 3))
     r.fill(np.nan)
     r[:, sample] = rc
-    for k in range(len(sample) - 1):
-        a, b = int(sample[k]), int(sample[k + 1])
+
+    def propagate(rows: np.ndarray, a: int, b: int) -> np.ndarray:
+        st = satellites.take(rows).at(t_ns[a:b], workers=workers)
+        add_errors(st)
+        pos = st.serving_positions()
+        r[rows, a:b] = pos
+        return pos
+
+    # Intervals to refine: (first, last instant, satellite rows, their angles at both ends).
+    todo = [(int(sample[k]), int(sample[k + 1]), np.arange(len(satellites)), ang_c[:, k], ang_c[:, k + 1], always)
+            for k in range(len(sample) - 1)]
+    while todo:
+        a, b, rows, ang_a, ang_b, keep = todo.pop()
         if b - a < 2:
             continue
         half_s = (t_ns[b] - t_ns[a]) / 2e9
-        rows = np.flatnonzero(always | (np.minimum(ang[:, k], ang[:, k + 1]) <= cap[1] + rate * half_s + 1e-9))
-        if rows.size:
-            st = satellites.take(rows).at(t_ns[a + 1 : b], workers=workers)
-            add_errors(st)
-            r[rows, a + 1 : b] = st.serving_positions()
+        with np.errstate(invalid="ignore"):
+            near = 0.5 * (ang_a + ang_b) - rate[rows] * half_s <= cap_rad + 1e-9
+        take = keep | near | np.isnan(ang_a) | np.isnan(ang_b)
+        if not take.any():
+            continue
+        rows, ang_a, ang_b, keep = rows[take], ang_a[take], ang_b[take], keep[take]
+        if b - a - 1 <= LEAF_INSTANTS:
+            propagate(rows, a + 1, b)
+            continue
+        mid = (a + b) // 2
+        ang_m = angles(propagate(rows, mid, mid + 1), rows)[:, 0]
+        todo.append((a, mid, rows, ang_a, ang_m, keep))
+        todo.append((mid, b, rows, ang_m, ang_b, keep))
     return r
 
 
@@ -417,14 +489,13 @@ def _overhead_counts(r_km: np.ndarray, geoms: list, cell_sets: list[np.ndarray],
     sub-satellite point).
     """
     out = np.zeros((len(geoms), r_km.shape[1]), dtype=np.int32)
-    with np.errstate(invalid="ignore"):
-        alive = np.isfinite(r_km[:, :, 0]).any(axis=1)
-    if not alive.all():  # satellites with no position in the chunk are over no region
-        r_km = r_km[alive]
-    x, y, z = r_km[..., 0], r_km[..., 1], r_km[..., 2]
-    with np.errstate(invalid="ignore"):
-        gc_lat = np.degrees(np.arctan2(z, np.hypot(x, y)))
-        gc_lon = np.degrees(np.arctan2(y, x))
+    # Only states with a position (most satellites have none between the sampled instants)
+    # can be over a region: gather those once, as flat (state,) arrays.
+    s_all, t_all = np.nonzero(np.isfinite(r_km[:, :, 0]))
+    p = r_km[s_all, t_all]
+    x, y, z = p[:, 0], p[:, 1], p[:, 2]
+    gc_lat = np.degrees(np.arctan2(z, np.hypot(x, y)))
+    gc_lon = np.degrees(np.arctan2(y, x))
     for k, (g, cells) in enumerate(zip(geoms, cell_sets)):
         if g is not None:
             x0, y0, x1, y1 = shapely.bounds(g)
@@ -434,11 +505,11 @@ def _overhead_counts(r_km: np.ndarray, geoms: list, cell_sets: list[np.ndarray],
             cl, cn = cell_centers(cells)
             x0, y0, x1, y1 = cn.min() - 1.0, cl.min() - 1.0, cn.max() + 1.0, cl.max() + 1.0
         margin = 0.25
-        cand = (gc_lon >= x0 - margin) & (gc_lon <= x1 + margin) & (gc_lat >= y0 - margin) & (gc_lat <= y1 + margin)
-        s, tt = np.nonzero(cand)
-        if not s.size:
+        cand = np.flatnonzero((gc_lon >= x0 - margin) & (gc_lon <= x1 + margin) & (gc_lat >= y0 - margin) & (gc_lat <= y1 + margin))
+        if not cand.size:
             continue
-        lat, lon, _ = itrf_to_geodetic(r_km[s, tt])
+        tt = t_all[cand]
+        lat, lon, _ = itrf_to_geodetic(p[cand])
         if g is not None:
             inside = shapely.contains_xy(g, lon, lat)
         else:

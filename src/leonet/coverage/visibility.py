@@ -593,18 +593,31 @@ def _block_stride(nblocks: int) -> int:
     return 1  # pragma: no cover - nblocks divisible by three primes > 7900 is impossible here
 
 
-def _step_search_radii(points: BlockedPoints, r: np.ndarray, min_elevation_deg: float) -> np.ndarray:
+def _finite_states(r: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The states of ``r`` ``(sats, times, 3)`` with every coordinate finite, flat: satellite
+    rows, steps, positions ``(k, 3)`` and radii ``(k,)``. After a region's filter
+    (:func:`leonet.coverage.regional.chunk_positions`) most states are NaN, so the per-step
+    set-up works on these alone."""
+    with np.errstate(invalid="ignore"):  # the sum is NaN (or inf) where any coordinate is not finite
+        s_i, t_i = np.nonzero(np.isfinite(r[:, :, 0] + r[:, :, 1] + r[:, :, 2]))
+    p = r[s_i, t_i]
+    return s_i, t_i, p, np.sqrt(np.einsum("kj,kj->k", p, p))
+
+
+def _step_search_radii(points: BlockedPoints, r: np.ndarray, min_elevation_deg: float,
+                       states: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """Search radius of each step of ``r`` ``(sats, times, 3)``: ``(times,)``, -1 where no
-    satellite position is finite (or there are no points)."""
+    satellite position is finite (or there are no points). ``states``: :func:`_finite_states`
+    of ``r``, if already known."""
     lam = np.full(r.shape[1], -1.0)
     if not len(points) or not r.shape[0]:
         return lam
-    with np.errstate(invalid="ignore"):
-        rad = np.sqrt(np.einsum("stk,stk->st", r, r))  # NaN where any coordinate is
-    finite = np.isfinite(rad)
-    lo = np.where(finite, rad, np.inf).min(axis=0)
-    hi = np.where(finite, rad, -np.inf).max(axis=0)
-    for t in np.flatnonzero(finite.any(axis=0)).tolist():
+    _, t_i, _, rad = states if states is not None else _finite_states(r)
+    lo = np.full(r.shape[1], np.inf)
+    hi = np.full(r.shape[1], -np.inf)
+    np.minimum.at(lo, t_i, rad)
+    np.maximum.at(hi, t_i, rad)
+    for t in np.flatnonzero(np.isfinite(lo)).tolist():
         lam[t] = search_radius_rad(points.r_min_km, points.r_max_km, float(lo[t]), float(hi[t]), min_elevation_deg,
                                    points.vertical_deviation_rad)
     return lam
@@ -635,17 +648,18 @@ def visible_cap(points: GroundPoints | BlockedPoints, r_sat_max_km: float, min_e
     return centre, min(math.pi, cap + lam + SEARCH_MARGIN_RAD)
 
 
-def _near_satellites(points: BlockedPoints, r: np.ndarray, lam: np.ndarray) -> np.ndarray | None:
+def _near_satellites(points: BlockedPoints, r: np.ndarray, lam: np.ndarray,
+                     states: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None) -> np.ndarray | None:
     """Rows of the satellites that come within ``lam + cap`` of the points' cap at some step
-    (the only ones any point can see), ascending; None when that is (nearly) all of them."""
+    (the only ones any point can see), ascending; None when that is (nearly) all of them.
+    ``states``: :func:`_finite_states` of ``r``, if already known."""
     centre, cap = _area_cap(points)
     reach = float(lam.max()) + cap + SEARCH_MARGIN_RAD
     if reach >= 0.5 * math.pi or not r.shape[0]:  # a hemisphere or more: most satellites anyway
         return None
-    with np.errstate(invalid="ignore"):
-        dot = np.einsum("stk,k->st", r, centre)
-        rad = np.sqrt(np.einsum("stk,stk->st", r, r))
-        near = (dot >= math.cos(reach) * rad).any(axis=1)  # NaN states never count
+    s_i, _, p, rad = states if states is not None else _finite_states(r)
+    near = np.zeros(r.shape[0], dtype=bool)
+    near[s_i[p @ centre >= math.cos(reach) * rad]] = True  # NaN states are not in the list
     rows = np.flatnonzero(near)
     return rows if rows.size < 0.8 * r.shape[0] else None
 
@@ -704,8 +718,10 @@ def visibility(
     rows = np.flatnonzero(alive) if not alive.all() else None
     if rows is not None:
         r = r[rows]
-    lam = _step_search_radii(points, r, min_elevation_deg)
-    near = _near_satellites(points, r, lam) if (lam >= 0.0).any() else None
+    states = _finite_states(r)
+    lam = _step_search_radii(points, r, min_elevation_deg, states)
+    near = _near_satellites(points, r, lam, states) if (lam >= 0.0).any() else None
+    del states
     if near is not None:
         r = r[near]
         rows = near if rows is None else rows[near]

@@ -12,6 +12,7 @@ from typing import Any, TextIO
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -124,6 +125,8 @@ def _write_csv(table: pa.Table, fh: TextIO, quoting: str, decimals: Mapping[str,
         fh.write(buf.getvalue().to_pybytes().decode("utf-8"))
         return
     digits = decimals or {}
+    if _write_csv_plain(table, fh, digits):
+        return
     columns = []
     for name, col in zip(table.column_names, table.columns):
         values = col.to_pylist()
@@ -134,3 +137,34 @@ def _write_csv(table: pa.Table, fh: TextIO, quoting: str, decimals: Mapping[str,
     w = csv.writer(fh, lineterminator="\n")
     w.writerow(table.column_names)
     w.writerows(zip(*columns))
+
+
+def _write_csv_plain(table: pa.Table, fh: TextIO, digits: Mapping[str, int]) -> bool:
+    """The minimal-quoting CSV of :func:`_write_csv`, byte for byte, written by Arrow when no
+    value needs quotes: integers and text as Arrow renders them (the decimal digits Python
+    writes), ``digits`` columns formatted by Python (exact rounding), nulls empty. Columns of
+    other types, or a value or name with a comma, quote or line break, leave it to Python
+    (returns False, nothing written)."""
+    special = '[,"\r\n]'
+    if any(c in name for name in table.column_names for c in ',"\r\n'):
+        return False
+    cols = []
+    for name, col in zip(table.column_names, table.columns):
+        t = col.type
+        if name in digits and pa.types.is_floating(t):
+            d = digits[name]
+            text = ["" if v is None or v != v else f"{v:.{d}f}" for v in col.to_pylist()]
+            cols.append(pa.array(text, pa.string()))
+        elif pa.types.is_integer(t):
+            cols.append(pc.fill_null(col.cast(pa.string()), ""))
+        elif pa.types.is_string(t) or pa.types.is_large_string(t):
+            if col.null_count < len(col) and pc.any(pc.match_substring_regex(col, special)).as_py():
+                return False
+            cols.append(pc.fill_null(col.cast(pa.string()), ""))
+        else:
+            return False
+    buf = pa.BufferOutputStream()
+    pacsv.write_csv(pa.table(cols, names=table.column_names), buf, pacsv.WriteOptions(include_header=False, quoting_style="none", eol="\n"))
+    fh.write(",".join(table.column_names) + "\n")  # Arrow would quote the names
+    fh.write(buf.getvalue().to_pybytes().decode("utf-8"))
+    return True

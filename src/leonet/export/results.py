@@ -8,14 +8,18 @@ it with :func:`leonet.export.files.write_table`.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from leonet.coverage.passes import Passes
 from leonet.coverage.regional import RegionalResult
 from leonet.export.files import timestamps, write_table
-from leonet.network.run import RouteRun
+
+if TYPE_CHECKING:  # routing (and scipy) load only when routes are written
+    from leonet.network.run import RouteRun
 
 COVERAGE_COLUMNS = ("time_utc", "region", "cells", "cells_covered", "sats_in_view_min", "sats_in_view_mean", "sats_in_view_max", "sats_overhead")
 ROUTE_COLUMNS = ("t_ns", "src", "dst", "hops", "path", "length_m", "rtt_ms")
@@ -47,19 +51,19 @@ def routes_table(run: RouteRun) -> pa.Table:
     tn, p = r.hops.shape
     hops = r.hops.reshape(-1)
     ok = hops >= 0
-    paths = np.full(tn * p, None, dtype=object)
-    for k in range(tn):  # per time step: the paths of all pairs at once
-        rows = r.paths[k]
-        h = r.hops[k]
-        reach = np.flatnonzero(h >= 0)
-        text = ["-".join(map(str, rows[i, -(h[i] + 1) :].tolist())) for i in reach]
-        paths[k * p + reach] = text
+    # Paths are right-aligned with -1 before them, so the non-negative entries of the rows, in
+    # order, are every path one after another: one list array, joined by '-' in Arrow.
+    nodes = np.concatenate([rows[rows >= 0] for rows in r.paths]) if tn else np.zeros(0, np.int64)
+    offsets = np.zeros(tn * p + 1, dtype=np.int64)
+    np.cumsum(np.where(ok, hops + 1, 0), out=offsets[1:])
+    lists = pa.LargeListArray.from_arrays(pa.array(offsets), pa.array(nodes, pa.int64()).cast(pa.large_string()), mask=pa.array(~ok))
+    paths = pc.binary_join(lists, pa.scalar("-", pa.large_string())).cast(pa.string())
     return pa.table({
         "t_ns": pa.array(np.repeat(r.t_ns - run.start_ns, p)),
         "src": pa.array(np.tile(r.src_id, tn)),
         "dst": pa.array(np.tile(r.dst_id, tn)),
         "hops": pa.array(hops, mask=~ok),
-        "path": pa.array(paths, pa.string()),
+        "path": paths,
         "length_m": pa.array(r.length_m.reshape(-1), mask=~ok),
         "rtt_ms": pa.array(r.rtt_ms.reshape(-1), mask=~ok),
     })

@@ -34,6 +34,7 @@ from __future__ import annotations
 import difflib
 import functools
 import gzip
+import hashlib
 import json
 import os
 import unicodedata
@@ -49,6 +50,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from leonet.constants import EARTH_MEAN_RADIUS_KM
 from leonet.errors import DataNotFoundError, InputError
+from leonet.paths import user_cache_dir
 
 __all__ = [
     "CountryRecord",
@@ -489,12 +491,7 @@ def load_countries(resolution: str = "50m") -> Countries:
 
 @functools.cache  # keyed on the file, so load_countries() and load_countries("50m") share it
 def _load_countries(path: Path, resolution: str) -> Countries:
-    with gzip.open(path, "rt", encoding="utf-8") as fh:
-        collection = json.load(fh)
-    features = collection["features"]
-    props = [f["properties"] for f in features]
-    # The shipped file is already flat and valid, so GEOS parses it directly.
-    geoms = [shapely.from_geojson(json.dumps(f["geometry"])) for f in features]
+    geoms, props = _read_prepared(path)
     return Countries(
         geoms,
         [p["name"] for p in props],
@@ -506,6 +503,45 @@ def _load_countries(path: Path, resolution: str) -> Countries:
         check_valid=False,
         resolution=resolution,
     )
+
+
+def _prepared_path(path: Path) -> Path:
+    """Where the prepared (WKB) form of a shipped borders file is cached: keyed by the file's
+    content, so a changed file is never read through a stale cache."""
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:20]
+    return user_cache_dir() / "borders" / f"{path.name.split('.')[0]}-{digest}.npz"
+
+
+def _read_prepared(path: Path) -> tuple[list[shapely.Geometry], list[dict[str, Any]]]:
+    """The geometries and properties of a shipped GeoJSON borders file. Parsing the GeoJSON
+    takes ~0.3 s, so the first read stores them as WKB in the user cache (:func:`_prepared_path`)
+    and later reads take that (~5 ms); a cache that cannot be read or written is skipped."""
+    cached = _prepared_path(path)
+    try:
+        with np.load(cached, allow_pickle=False) as z:
+            wkb, offsets, meta = z["wkb"].tobytes(), z["offsets"].tolist(), z["props"].tobytes()
+        geoms = list(shapely.from_wkb([wkb[a:b] for a, b in zip(offsets[:-1], offsets[1:])]))
+        props = json.loads(meta.decode("utf-8"))
+        if len(props) == len(geoms):
+            return geoms, props
+    except (OSError, ValueError, KeyError, shapely.errors.GEOSException):
+        pass
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        collection = json.load(fh)
+    features = collection["features"]
+    props = [f["properties"] for f in features]
+    # The shipped file is already flat and valid, so GEOS parses it directly.
+    geoms = [shapely.from_geojson(json.dumps(f["geometry"])) for f in features]
+    blobs = [shapely.to_wkb(g) for g in geoms]
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_name(f"{cached.stem}.{os.getpid()}.tmp.npz")
+        np.savez(tmp, wkb=np.frombuffer(b"".join(blobs), dtype=np.uint8), offsets=np.cumsum([0, *map(len, blobs)]),
+                 props=np.frombuffer(json.dumps(props).encode("utf-8"), dtype=np.uint8))
+        os.replace(tmp, cached)  # atomic: a reader sees the whole file or none
+    except OSError:
+        pass
+    return geoms, props
 
 
 def country_of(lat_deg: ArrayLike, lon_deg: ArrayLike, resolution: str = "50m") -> NDArray[np.str_]:

@@ -38,8 +38,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
 
 from leonet.constants import C_M_S
 from leonet.deployment.batch import as_satellites
@@ -192,6 +190,9 @@ def _laser_paths(
             heads = np.concatenate([a, b, gl.sat])
             tails = np.concatenate([b, a, n_sat + gl.ground])
             weights = np.concatenate([w, w, gl.length_km * 1e3])
+            from scipy.sparse import csr_matrix  # scipy loads only when contacts are routed
+            from scipy.sparse.csgraph import dijkstra
+
             graph = csr_matrix((weights, (heads, tails)), shape=(n_sat + n_gw, n_sat + n_gw))
             sources, row = np.unique(sat_index[acc], return_inverse=True)
             dist, pred = dijkstra(graph, directed=True, indices=sources, return_predecessors=True)

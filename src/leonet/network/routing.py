@@ -1,4 +1,5 @@
-"""Shortest-latency routing between ground endpoints at each time step (scipy.sparse.csgraph).
+"""Shortest-latency routing between ground endpoints at each time step (Dijkstra: scipy.sparse.csgraph,
+or :mod:`leonet.network.shortest` on every core for big graphs).
 
 Graph layouts (graph node ranges; ``N`` satellites, ``E`` endpoints, ``W`` gateways, ``Q`` PoPs):
 
@@ -26,8 +27,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
 from sgp4.api import Satrec
 
 from leonet.constants import C_M_S, FIBRE_REFRACTIVE_INDEX
@@ -36,6 +35,7 @@ from leonet.errors import InputError
 from leonet.geometry import great_circle_km
 from leonet.ground.points import GroundPoints
 from leonet.network.links import DEFAULT_ISL_MAX_RANGE_KM, DEFAULT_MIN_GRAZING_ALT_KM, ground_links, laser_links_up
+from leonet.network.shortest import csr_from_edges, dijkstra, threads_for
 from leonet.orbits.frames import gmst82_rad, teme_to_itrf
 from leonet.orbits.satellites import Satellites
 
@@ -135,7 +135,7 @@ class Router:
             self.home_pop = np.argmin(gw_pop_km, axis=1)
             self.gw_fibre_m = gw_pop_km[np.arange(w), self.home_pop] * 1e3
             self.pop_dst_fibre_m = great_circle_km(pops.lat_deg[:, None], pops.lon_deg[:, None], endpoints.lat_deg[None], endpoints.lon_deg[None]) * 1e3
-            # csgraph drops zero weights: a destination at its PoP gets a millimetre of fibre.
+            # A destination at its PoP gets a millimetre of fibre (a zero-length edge would tie its paths).
             pd = np.maximum(self.pop_dst_fibre_m, 1e-3)
             qa, ea = np.meshgrid(np.arange(q), np.arange(e), indexing="ij")
             self._fixed = (
@@ -183,9 +183,8 @@ class Router:
             heads.append(gl.sat)
             tails.append(self._gw0 + gl.ground)
             weights.append(gl.length_km * 1e3)
-        graph = csr_matrix((np.concatenate(weights), (np.concatenate(heads), np.concatenate(tails))), shape=(self.n_nodes, self.n_nodes))
         sources, row = np.unique(src, return_inverse=True)
-        dist, pred = dijkstra(graph, directed=True, indices=self._up0 + sources, return_predecessors=True)
+        dist, pred = shortest_paths(np.concatenate(heads), np.concatenate(tails), np.concatenate(weights), self.n_nodes, self._up0 + sources)
         target = self._dst0 + dst
         latency = dist[row, target]
         path_graph = reconstruct_paths(pred, row, target, np.isfinite(latency))
@@ -201,6 +200,20 @@ class Router:
         length = latency - (FIBRE_REFRACTIVE_INDEX - 1.0) * fibre
         hops = np.where(np.isfinite(latency), hops, -1)
         return StepRoutes(latency, length, fibre, path, hops, up)
+
+
+def shortest_paths(heads: np.ndarray, tails: np.ndarray, weights: np.ndarray, n_nodes: int, sources: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distances and predecessors ``(S, n_nodes)`` from ``sources`` over the edges: the numba
+    kernel on every core for big graphs (:func:`leonet.network.shortest.threads_for`), else
+    scipy's csgraph. Both give the same arrays (tests/network/test_shortest.py)."""
+    threads = threads_for(sources.size, heads.size)
+    if threads > 1:
+        return dijkstra(csr_from_edges(heads, tails, weights, n_nodes), sources, threads=threads)
+    from scipy.sparse import csr_matrix  # scipy loads only when routes are computed
+    from scipy.sparse.csgraph import dijkstra as csgraph_dijkstra
+
+    graph = csr_matrix((weights, (heads, tails)), shape=(n_nodes, n_nodes))
+    return csgraph_dijkstra(graph, directed=True, indices=sources, return_predecessors=True)
 
 
 def reconstruct_paths(pred: np.ndarray, row: np.ndarray, target: np.ndarray, reachable: np.ndarray) -> np.ndarray:
@@ -293,7 +306,7 @@ class Routes:
         """Per pair: RTT min/median/max ms, hops median, path changes, median ratio to fibre,
         fraction of steps reachable."""
         changes = self.path_changes()
-        out = []
+        reach = self.hops >= 0
         with np.errstate(all="ignore"):
             import warnings
 
@@ -301,15 +314,13 @@ class Routes:
                 warnings.simplefilter("ignore", RuntimeWarning)
                 rmin, rmed, rmax = np.nanmin(self.rtt_ms, 0), np.nanmedian(self.rtt_ms, 0), np.nanmax(self.rtt_ms, 0)
                 ratio = np.nanmedian(self.fibre_ratio, 0)
-        for p in range(self.src.size):  # summary rows, not a hot path
-            reach = self.hops[:, p] >= 0
-            out.append({
-                "src": int(self.src_id[p]), "dst": int(self.dst_id[p]), "reachable": float(reach.mean()),
-                "rtt_ms_min": float(rmin[p]), "rtt_ms_median": float(rmed[p]), "rtt_ms_max": float(rmax[p]),
-                "hops_median": float(np.median(self.hops[reach, p])) if reach.any() else float("nan"),
-                "path_changes": int(changes[p]), "fibre_rtt_ms": float(self.fibre_rtt_ms[p]), "ratio_to_fibre_median": float(ratio[p]),
-            })
-        return out
+                hops_med = np.nanmedian(np.where(reach, self.hops, np.nan), 0)  # NaN where never reachable
+        cols = {
+            "src": self.src_id.astype(int).tolist(), "dst": self.dst_id.astype(int).tolist(), "reachable": reach.mean(axis=0).tolist(),
+            "rtt_ms_min": rmin.tolist(), "rtt_ms_median": rmed.tolist(), "rtt_ms_max": rmax.tolist(), "hops_median": hops_med.tolist(),
+            "path_changes": changes.astype(int).tolist(), "fibre_rtt_ms": self.fibre_rtt_ms.tolist(), "ratio_to_fibre_median": ratio.tolist(),
+        }
+        return [dict(zip(cols, row)) for row in zip(*cols.values())]
 
 
 def route_series(

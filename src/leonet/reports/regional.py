@@ -4,6 +4,7 @@ with borders drawn), time series, and the summary tables. Self-contained (images
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import io
 from pathlib import Path
@@ -21,12 +22,24 @@ def _fig_to_data_uri(fig) -> str:  # type: ignore[no-untyped-def]
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
-def _cell_map(res: RegionalResult, polys: np.ndarray, values: np.ndarray, title: str, cmap: str, label: str, vmin=None, vmax=None):  # type: ignore[no-untyped-def]
+@functools.lru_cache(maxsize=8)
+def _border_rings(box) -> list[np.ndarray]:  # type: ignore[no-untyped-def]
+    """Every ring of the country borders inside ``box`` (a shapely box; both maps share it),
+    as ``(points, 2)`` lon/lat arrays: one collection to draw, not one line per ring."""
     import shapely
-    from matplotlib.collections import PolyCollection
-    from matplotlib.figure import Figure
 
     from leonet.ground.borders import load_countries
+
+    geoms = np.asarray(load_countries().geometries, dtype=object)
+    clip = shapely.intersection(geoms[shapely.intersects(geoms, box)], box)
+    polys = [p for p in shapely.get_parts(clip) if p.geom_type == "Polygon"]
+    return [np.asarray(ring.coords) for p in polys for ring in (p.exterior, *p.interiors)]
+
+
+def _cell_map(res: RegionalResult, polys: np.ndarray, values: np.ndarray, title: str, cmap: str, label: str, vmin=None, vmax=None):  # type: ignore[no-untyped-def]
+    import shapely
+    from matplotlib.collections import LineCollection, PolyCollection
+    from matplotlib.figure import Figure
 
     a = res.area
     # A cell crossing the antimeridian comes back as two polygons: draw both with its value.
@@ -41,14 +54,8 @@ def _cell_map(res: RegionalResult, polys: np.ndarray, values: np.ndarray, title:
     pad = 0.5
     x0, x1 = float(a.lon_deg.min()) - pad, float(a.lon_deg.max()) + pad
     y0, y1 = float(a.lat_deg.min()) - pad, float(a.lat_deg.max()) + pad
-    box = shapely.box(x0, y0, x1, y1)
-    for g in load_countries().geometries:
-        clip = shapely.intersection(g, box)
-        for part in shapely.get_parts(clip):
-            if part.geom_type == "Polygon":
-                for ring in [part.exterior, *part.interiors]:
-                    xy = np.asarray(ring.coords)
-                    ax.plot(xy[:, 0], xy[:, 1], color="0.15", lw=0.6)
+    ax.add_collection(LineCollection(_border_rings(shapely.box(x0, y0, x1, y1)), colors="0.15", linewidths=0.6,
+                                     capstyle="projecting", joinstyle="round"))  # as ax.plot draws each ring
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     ax.set_aspect(1.0 / np.cos(np.radians((y0 + y1) / 2)))

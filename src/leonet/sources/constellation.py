@@ -238,7 +238,7 @@ class Constellation(Satellites):
                 raise InputError(f"cannot take {index!r} from {len(self)} satellites: {exc}") from None
         idx = np.atleast_1d(np.asarray(idx, dtype=np.int64))
         return Constellation(
-            satrecs=tuple(self.satrecs[i] for i in idx),
+            satrecs=tuple(map(self.satrecs.__getitem__, idx.tolist())),  # Python ints index a tuple fastest
             norad_id=self.norad_id[idx],
             name=self.name[idx],
             intl_designator=self.intl_designator[idx],

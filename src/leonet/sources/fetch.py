@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from leonet.errors import DataNotFoundError, FetchError, InputError
+from leonet.paths import user_cache_dir
 
 _DEFAULT_BASE = "https://celestrak.org"
 # leonet's format name -> CelesTrak's FORMAT value; '3le' is what CelesTrak calls FORMAT=tle.
@@ -114,12 +115,7 @@ def resolve_source(source: str) -> str:
 
 def default_cache_dir() -> Path:
     """Env ``LEONET_CACHE_DIR``, else ``$XDG_CACHE_HOME/leonet``, else ``~/.cache/leonet``."""
-    if env := os.environ.get("LEONET_CACHE_DIR"):
-        return Path(env).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    if xdg and Path(xdg).is_absolute():  # the XDG spec says to ignore relative paths
-        return Path(xdg) / "leonet"
-    return Path.home() / ".cache" / "leonet"
+    return user_cache_dir()
 
 
 def fetch(

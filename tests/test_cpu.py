@@ -1,0 +1,41 @@
+"""leonet.cpu: shared work between this process and forked copies of it."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from leonet.cpu import fork_share
+
+
+@pytest.mark.parametrize("processes", [1, 2, 3])
+def test_fork_share_returns_every_result_once(processes: int) -> None:
+    def work(k: int) -> tuple[int, int]:
+        time.sleep(0.05)  # long enough for the forked copies to take their share
+        return k * k, os.getpid()
+
+    got = dict(fork_share(work, 7, processes))
+    assert sorted(got) == list(range(7))
+    assert all(v[0] == k * k for k, v in got.items())
+    pids = {pid for _, pid in got.values()}
+    assert len(pids) == 1 if processes == 1 else len(pids) >= 2  # forked copies took part
+
+
+def test_fork_share_with_one_process_runs_here_in_order() -> None:
+    assert [k for k, _ in fork_share(lambda k: os.getpid(), 4, 1)] == [0, 1, 2, 3]
+    assert {v for _, v in fork_share(lambda k: os.getpid(), 4, 1)} == {os.getpid()}
+
+
+def test_fork_share_raises_a_childs_error() -> None:
+    parent = os.getpid()
+
+    def work(k: int) -> int:
+        if os.getpid() != parent:
+            raise ValueError("bad chunk")
+        time.sleep(0.05)  # leaves the child time to take a chunk
+        return k
+
+    with pytest.raises(ValueError, match="bad chunk"):
+        list(fork_share(work, 6, 2))
