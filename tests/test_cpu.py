@@ -39,3 +39,14 @@ def test_fork_share_raises_a_childs_error() -> None:
 
     with pytest.raises(ValueError, match="bad chunk"):
         list(fork_share(work, 6, 2))
+
+
+def test_fork_share_never_forks_from_a_request_thread() -> None:
+    """A server's or Dask worker's thread must not fork: the work runs here, in order."""
+    import threading
+
+    got: list = []
+    t = threading.Thread(target=lambda: got.extend(fork_share(lambda k: os.getpid(), 4, 2)))
+    t.start()
+    t.join()
+    assert got == [(k, os.getpid()) for k in range(4)]

@@ -13,6 +13,7 @@ import gc
 import multiprocessing as mp
 import os
 import queue
+import threading
 import traceback
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -47,19 +48,28 @@ def cores_free(limit: int | None = None) -> int:
     return max(1, min(limit or usable_cores(), free))
 
 
+def can_fork() -> bool:
+    """Whether forking copies of this process is safe here: Linux's ``fork``, called from the
+    main thread of a process that may have children. A server's request thread or a Dask
+    worker's task thread must not fork (other threads may hold locks the copy would inherit
+    held), and a daemonic process (Dask's workers, pool children) may not have children."""
+    return ("fork" in mp.get_all_start_methods() and threading.current_thread() is threading.main_thread()
+            and not mp.current_process().daemon)
+
+
 def fork_share(work: Callable[[int], Any], n: int, processes: int) -> Iterator[tuple[int, Any]]:
     """``(k, work(k))`` for every ``k`` in ``range(n)``, in the order they finish, computed by
     this process and ``processes - 1`` forked copies of it taking the next ``k`` as each frees
     up: no process waits for a slower one (the rule for a busy machine), and this process
     works too rather than waiting. Results travel back pickled, so they should be small next
-    to the work. With one process, or no ``fork`` (not Linux), everything runs here, in order.
+    to the work. With one process, or where :func:`can_fork` says no, everything runs here, in order.
     The children must not start threads that the parent has started before (numba's OpenMP
     pool): give them single-threaded, compute-only work (no new libraries to import, no files
     of the parent's to write); the parent's objects are frozen for the garbage collector while
     it forks, so the children never collect what they inherit. A child's exception is raised here (the same
     exception where it can be pickled, else a RuntimeError with its traceback)."""
     processes = max(1, min(int(processes), n))
-    if processes == 1 or "fork" not in mp.get_all_start_methods():
+    if processes == 1 or not can_fork():
         for k in range(n):
             yield k, work(k)
         return
