@@ -500,7 +500,7 @@ def violations(alloc: Allocation, net: StepNetwork, laser_hops: int = 6) -> dict
         "beam": float(np.max(x - net.beam_mbps[net.pair_sat], initial=0.0)),
         "satellite": float(np.max(sent - net.user_cap_mbps(), initial=0.0)),
     }
-    if net.backhaul and alloc.method.startswith("lp"):
+    if net.backhaul and alloc.method.startswith(("lp", "flow")):
         g = alloc.feeder_flow
         into = np.bincount(net.feeder_sat, g, minlength=s)
         out["feeder"] = float(np.max(into - net.feeder_mbps, initial=0.0))
