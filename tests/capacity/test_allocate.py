@@ -19,7 +19,6 @@ from leonet.capacity.allocate import (
 )
 from leonet.capacity.maxflow import maxmin_flow
 
-
 MAXMIN = pytest.mark.parametrize("maxmin", [maxmin_lp, maxmin_flow], ids=["lp", "flow"])  # the two exact methods
 
 

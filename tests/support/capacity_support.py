@@ -4,11 +4,12 @@ fair shares by the definition (brute force with LPs)."""
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.optimize import linprog
 
 from leonet.capacity.allocate import StepNetwork
 
-__all__ = ["brute_maxmin_shares", "net", "random_net", "shares"]
+__all__ = ["brute_maxmin_shares", "maxmin_certificate_gaps", "net", "random_net", "random_region", "shares"]
 
 
 def net(demand, pairs, down, *, beams=None, beam=None, feeder=None, feeder_links=(), gateways=(), lasers=(), laser_mbps=100.0, backhaul=False):
@@ -79,3 +80,50 @@ def brute_maxmin_shares(n: StepNetwork) -> np.ndarray:
         share[stuck] = min(t, 1.0)
         frozen[stuck] = True
     return share
+
+
+def random_region(rng, n_sats=40, n_cells=60, n_gw=4, backhaul=True, links_per_cell=6):
+    """A random network shaped like a region: each cell sees ``links_per_cell`` satellites on
+    average, gateways see a few satellites each, lasers join satellites in a ring plus random
+    chords; demand spans three orders of magnitude and some cells are dark (demand 0)."""
+    pairs = {(int(s), c) for c in range(n_cells) for s in rng.choice(n_sats, size=rng.integers(1, 2 * links_per_cell), replace=True)}
+    pairs = np.array(sorted(pairs), np.int64)
+    demand = 10 ** rng.uniform(0, 3, n_cells)
+    demand[rng.random(n_cells) < 0.1] = 0.0
+    down = rng.choice([20.0, 96.0], n_sats) * 10
+    beam = down / rng.choice([8, 16], n_sats)
+    kw = {}
+    if backhaul:
+        fl = {(int(s), g) for g in range(n_gw) for s in rng.choice(n_sats, size=3, replace=False)}
+        ring = [(k, (k + 1) % n_sats) for k in range(n_sats)]
+        chords = [(int(a), int(b)) for a, b in rng.integers(0, n_sats, (n_sats // 4, 2)) if a != b]
+        kw = dict(feeder=down * rng.uniform(0.3, 1.2, n_sats), feeder_links=sorted(fl), gateways=rng.uniform(50, 400, n_gw),
+                  lasers=ring + chords, laser_mbps=float(rng.uniform(20, 200)), backhaul=True)
+    return net(demand, pairs, down, beams=np.full(n_sats, 8.0), beam=beam, **kw)
+
+
+def maxmin_certificate_gaps(n: StepNetwork, cell_mbps: np.ndarray, rel: float = 1e-9) -> list[tuple[float, float, float]]:
+    """Check an allocation is max-min fair by the bottleneck definition, one LP per level:
+    for each distinct share ``L < 1``, maximise the flow of the cells at ``L`` while every cell
+    at or below ``L`` keeps what it has (less ``rel``). Max-min fair iff no level can grow
+    (Bertsekas & Gallager, Data Networks, 6.5). Returns ``(level, optimum - given, slack)``
+    per level, ``slack`` what the relaxation ``rel`` frees."""
+    from leonet.capacity.allocate import _flow_rows
+
+    A, b, bounds, p, f, ln, M = _flow_rows(n)
+    d = n.demand_mbps
+    live = d > 0
+    s = np.where(live, cell_mbps / np.where(live, d, 1.0), 1.0)
+    order = np.sort(s[live & (s < 1.0 - 1e-9)])
+    levels = order[np.r_[True, np.diff(order) > 1e-8]] if order.size else order
+    Ml = M[np.flatnonzero(live)]
+    out = []
+    for L in levels:
+        at = np.flatnonzero(live & (np.abs(s - L) <= 1e-8))
+        keep = np.flatnonzero(live & (s <= L + 1e-8))
+        rows = [A, Ml, -M[keep]]
+        rhs = [b, d[live], -cell_mbps[keep] * (1 - rel)]
+        res = linprog(-np.asarray(M[at].sum(axis=0)).ravel(), A_ub=sp.vstack(rows, format="csr"), b_ub=np.concatenate(rhs), bounds=bounds, method="highs")
+        assert res.status == 0, res.message
+        out.append((float(L), float(-res.fun - cell_mbps[at].sum()), float(rel * cell_mbps[keep].sum())))
+    return out
