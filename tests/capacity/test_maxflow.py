@@ -62,6 +62,12 @@ def test_edge_cases() -> None:
     n = net([1, 2], [(0, 0), (0, 1)], [100])
     a = maxmin_flow(n)
     assert np.allclose(a.cell_mbps, [1, 2], atol=1e-12) and a.lps == 1
+    # backhaul: no gateway anywhere gives nothing; one gateway (3) behind one satellite feeds only its cell
+    n = net([5, 5], [(0, 0), (1, 1)], [4, 4], backhaul=True)
+    assert np.all(maxmin_flow(n).cell_mbps == 0.0)
+    n = net([5, 5], [(0, 0), (1, 1)], [4, 4], feeder_links=[(1, 0)], gateways=[3], backhaul=True)
+    a = maxmin_flow(n)
+    assert np.allclose(a.cell_mbps, [0, 3], atol=1e-12) and np.allclose(a.feeder_flow, [3], atol=1e-12)
     # demands over nine orders of magnitude
     n = net([1e-3, 1e6, 5.0], [(0, 0), (0, 1), (1, 1), (1, 2)], [2.0, 3.0])
     assert_same_as_lp(n, maxmin_flow(n), maxmin_lp(n))
