@@ -195,7 +195,7 @@ class CapacityResult:
     catalogue numbers serving each (``ids[start[k]:start[k + 1]]`` for ``cells[k]``, largest
     flow first); ``without`` rule description ->
     allocations ``(C, T)`` with that policy rule left out (the rule's effect); ``stats``:
-    LPs solved, seconds, worst capacity violation, flow removed by the cells-per-beam cap,
+    LPs (or max flows) solved, seconds, worst capacity violation, flow removed by the cells-per-beam cap,
     proportional-fairness objective gap."""
 
     area: AnalysisArea
