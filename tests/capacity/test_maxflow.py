@@ -121,5 +121,8 @@ def test_flow_equals_successive_lps_on_a_real_taiwan_step(taiwan_step) -> None:
     flow, lp = maxmin_flow(n), maxmin_lp(n)
     assert max(violations(flow, n).values()) < 1e-6
     assert_same_as_lp(n, flow, lp)
+    live = n.demand_mbps > 0
+    low_flow, low_lp = (np.min(a.cell_mbps[live] / n.demand_mbps[live]) for a in (flow, lp))
+    assert low_flow == pytest.approx(low_lp / (1 - FREEZE_SLACK), rel=1e-9)  # the first level: no freeze slack yet
     gaps = maxmin_certificate_gaps(n, flow.cell_mbps)
     assert gaps and all(gap <= slack + 1e-4 for _, gap, slack in gaps), gaps

@@ -40,9 +40,10 @@ sinks"; in polymatroid terms Fujishige's lexicographically optimal base):
    or met in full.
 
 The maximum flows are Dinic's algorithm over float capacities (numba), warm started from the
-last level's flow. Residual capacities below ``EPS_REL`` x the largest capacity count as zero,
-which bounds the error of each cell's flow by a few times that (far below HiGHS's own
-feasibility tolerance of 1e-7).
+last level's flow. Residual capacities below ``EPS_REL`` x the largest capacity count as zero
+(an arc that close to full is full), so a level can fall short by at most that much per arc of
+its cut; on the Taiwan area at resolution 5 the lowest level agrees with the LP's to 1e-13
+(relative), far below HiGHS's own feasibility tolerance of 1e-7.
 """
 
 from __future__ import annotations
