@@ -363,7 +363,7 @@ def _cap_note(res: CapacityResult) -> list[str]:
     if removed <= 0:
         return []
     return [f"the cap of {res.params.cells_per_beam} cell(s) per beam per interval lost {removed / steps:,.0f} Mbps per instant on average "
-            "after the top-up (LP solutions are rounded to whole beams)"]
+            "after the top-up (exact solutions are rounded to whole beams)"]
 
 
 def iter_capacity(
