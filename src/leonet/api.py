@@ -236,6 +236,8 @@ def capacity_inputs(regions, inactive, take_rate, fairness, h3_res, method="auto
         raise InputError(f"--fairness {fairness}: choose {' or '.join(FAIRNESS)}")
     if method not in METHODS:
         raise InputError(f"--method {method}: choose {', '.join(METHODS)}")
+    if method == "flow" and fairness != "maxmin":
+        raise InputError(f"--method flow gives max-min fairness only: use --method lp (or auto) with --fairness {fairness}")
     if not isinstance(h3_res, (int, np.integer)) or isinstance(h3_res, bool) or not 0 <= h3_res <= 15:
         raise InputError(f"--h3-res {h3_res!r} must be an integer in 0..15 (Starlink's service cells are 5)")
     return tuple(targets), tuple(dark)
@@ -272,8 +274,10 @@ def capacity(
     ``take_rate`` (share of the population subscribing; default ``params.take_rate``, 0.02);
     ``fairness``: 'maxmin' or 'proportional' on the share of demand met; ``inactive``: country
     codes among ``regions`` where service is off (added as rules to ``policy``, or to the
-    control-plane ``policy_db``'s policy); ``method``: 'lp' (exact, HiGHS), 'approx'
-    (water-filling, for global grids) or 'auto' (LP up to 3,000 cells); ``gateways``: a
+    control-plane ``policy_db``'s policy); ``method``: 'flow' (exact max-min by parametric
+    max flow), 'lp' (exact, successive HiGHS LPs; max-min or proportional), 'approx'
+    (water-filling, for global grids) or 'auto' (up to 3,000 cells exact: 'flow' for max-min,
+    'lp' for proportional; else 'approx'); ``gateways``: a
     gateway file (default the packaged set); ``demand``: a CSV file ``cell,demand_mbps`` (H3
     hex) or an array per cell instead of population x take rate x busy-hour rate;
     ``generation``: 'v1.0' | 'v1.5' | 'v2mini' for every satellite, or one code per satellite,

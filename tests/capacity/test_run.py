@@ -10,6 +10,7 @@ from leonet import api
 from leonet.capacity.params import GENERATIONS, CapacityParams, infer_generation, supply
 from leonet.capacity.run import RegionSeries, concat_results, iter_capacity, run_capacity
 from leonet.coverage.regional import build_area
+from leonet.errors import InputError
 from leonet.ground.gateways import load_gateways, packaged_gateways_path
 from leonet.ground.regions import Region
 from leonet.policy.model import ServicePolicy
@@ -32,7 +33,7 @@ def runs(setting):
     _, sats, area, gw = setting
     t = TimeGrid("2024-10-23T00:00:00Z", "15s", "15s").t_ns
     dark = ServicePolicy.active_everywhere().deactivate(Region.country("TWN"))
-    return {m: run_capacity(sats, area, t, dark, gw, method=m) for m in ("lp", "approx")}
+    return {m: run_capacity(sats, area, t, dark, gw, method=m) for m in ("flow", "lp", "approx")}
 
 
 def test_generations_from_launch_dates(setting) -> None:
@@ -74,6 +75,22 @@ def test_approximation_within_the_stated_gap(runs) -> None:
     ratio = ap.allocated_mbps.sum() / lp.allocated_mbps.sum()
     # README "Capacity": the approximation allocates at least 60 % of the LP's total here
     assert 0.6 <= ratio <= 1.0 + 1e-6, ratio
+
+
+def test_auto_is_exact_for_regions_and_flow_is_max_min_only(setting, runs) -> None:
+    _, sats, area, gw = setting
+    t = TimeGrid("2024-10-23T00:00:00Z", "15s", "15s").t_ns
+    policy = ServicePolicy.active_everywhere()
+    assert run_capacity(sats, area, t, policy, gw, rule_effects=False).method == "flow"
+    assert run_capacity(sats, area, t, policy, gw, fairness="proportional", rule_effects=False).method == "lp"
+    with pytest.raises(InputError, match="max-min"):
+        run_capacity(sats, area, t, policy, gw, fairness="proportional", method="flow")
+    with pytest.raises(InputError, match="--method flow"):  # the CLI's check, before any work
+        api.capacity_inputs("TWN", (), None, "proportional", 5, "flow")
+    # the two exact methods solve the same fluid problem; what the rounding to whole beams keeps
+    # depends on which optimal flow each returns, so their totals agree only closely
+    flow, lp = runs["flow"].allocated_mbps.sum(), runs["lp"].allocated_mbps.sum()
+    assert flow == pytest.approx(lp, rel=0.05)
 
 
 def test_regions_table_sums_the_cells(runs) -> None:

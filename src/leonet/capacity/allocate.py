@@ -23,7 +23,10 @@ flow lost is reported. The approximation admits cells within the cap as it goes.
 Fairness is on the share of demand met, ``a_c / d_c``, which with demand proportional to
 subscribers is fairness on the rate per subscriber:
 
-* **max-min** (:func:`maxmin_lp`): progressive filling by successive LPs (HiGHS, through
+* **max-min**, two exact methods giving the same allocation: :func:`leonet.capacity.maxflow.maxmin_flow`
+  (the default for regions: progressive filling by parametric maximum flow, exact levels from
+  minimum cuts; see that module) and :func:`maxmin_lp`, kept for checking: progressive
+  filling by successive LPs (HiGHS, through
   ``highspy``; each LP re-solves the last one's model from its basis): maximise the common
   share ``t`` of the cells not yet frozen;
   cells whose row has a non-zero dual are bottlenecked (no feasible flow gives all of them more
@@ -238,7 +241,9 @@ def servable_cells(net: StepNetwork) -> np.ndarray:
 def maxmin_lp(net: StepNetwork, max_lps: int = 500) -> Allocation:
     """Weighted max-min fair allocation (equal share of demand, lexicographically maximised),
     exactly, by progressive filling with HiGHS LPs (each re-solve starts from the last basis);
-    see the module doc."""
+    see the module doc. Frozen cells keep ``FREEZE_SLACK`` below their level (room for the
+    solver's tolerances), which lets a later level rise by up to that x the flow frozen, over
+    its cells' demand; :func:`leonet.capacity.maxflow.maxmin_flow` has no such slack."""
     net.check()
     A, b, bounds, p, f, ln, M = _flow_rows(net)
     nv = A.shape[1]
@@ -500,7 +505,7 @@ def violations(alloc: Allocation, net: StepNetwork, laser_hops: int = 6) -> dict
         "beam": float(np.max(x - net.beam_mbps[net.pair_sat], initial=0.0)),
         "satellite": float(np.max(sent - net.user_cap_mbps(), initial=0.0)),
     }
-    if net.backhaul and alloc.method.startswith("lp"):
+    if net.backhaul and alloc.method.startswith(("lp", "flow")):
         g = alloc.feeder_flow
         into = np.bincount(net.feeder_sat, g, minlength=s)
         out["feeder"] = float(np.max(into - net.feeder_mbps, initial=0.0))

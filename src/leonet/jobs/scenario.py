@@ -19,7 +19,7 @@ Schema (all keys; unknown keys are errors so that typos do not pass silently)::
                     region (ISO code or GeoJSON file), active (bool), optional start / end (ISO-8601)
     [capacity]      optional: bandwidth per cell over the first ``steps`` scheduling intervals
                     (leonet.capacity): steps (int >= 1, default 4), step ('15s'), fairness
-                    ("maxmin" | "proportional"), method ("approx" | "lp" | "auto", default
+                    ("maxmin" | "proportional"), method ("approx" | "flow" | "lp" | "auto", default
                     "approx"), take_rate (0..1], busy_hour_mbps (> 0), cells_per_beam (>= 1),
                     backhaul (bool, default true). The policy's effect (each rule left out) is
                     computed too: for the demo, what Taiwan dark frees for its neighbours.
@@ -273,9 +273,11 @@ def _capacity(cap: dict, where: str) -> CapacitySpec:
     fairness = _get(cap, "fairness", where, str, d.fairness, allowed="maxmin | proportional")
     if fairness not in ("maxmin", "proportional"):
         raise _err(where, f"'fairness' = {fairness!r} must be maxmin or proportional")
-    method = _get(cap, "method", where, str, d.method, allowed="approx | lp | auto")
-    if method not in ("approx", "lp", "auto"):
-        raise _err(where, f"'method' = {method!r} must be approx, lp or auto")
+    method = _get(cap, "method", where, str, d.method, allowed="approx | flow | lp | auto")
+    if method not in ("approx", "flow", "lp", "auto"):
+        raise _err(where, f"'method' = {method!r} must be approx, flow, lp or auto")
+    if method == "flow" and fairness != "maxmin":
+        raise _err(where, f"'method' = 'flow' gives max-min fairness only; use 'lp' or 'auto' with fairness = {fairness!r}")
     take = _get(cap, "take_rate", where, float, d.take_rate)
     if not 0.0 < take <= 1.0:
         raise _err(where, f"'take_rate' = {take} must be in (0, 1]")
