@@ -150,3 +150,48 @@ def test_client_killed_then_resumed(tmp_path, tle, one_shot) -> None:
     assert json.loads((folder / "manifest.json").read_text())["state"] == "complete"
     assert not list(folder.rglob(".*.tmp"))
     same_csv(folder, one_shot)
+
+
+SCENARIO = """[scenario]
+name = "small capacity"
+[constellation]
+preset = "starlink-gen1"
+[time]
+start = "2025-01-01T00:00:00Z"
+duration = "20min"
+step = "60s"
+[coverage]
+regions = ["TWN"]
+neighbours_within_km = 100
+h3_res = 4
+min_elevation_deg = 25
+[policy]
+default = "active"
+[[policy.rules]]
+region = "TWN"
+active = false
+[capacity]
+steps = 5
+method = "approx"
+"""
+
+
+def test_scenario_capacity_section_partitioned(tmp_path) -> None:
+    """`leonet run --scheduler` of a scenario with [capacity]: its intervals are tasks too, and
+    its tables equal the one-shot run's."""
+    from leonet.export.capacity import capacity_cells_table, capacity_regions_table, capacity_rules_table
+    from leonet.jobs.regional import run_scenario
+    from leonet.scale.run import execute, plan_scenario
+
+    sc = tmp_path / "small.toml"
+    sc.write_text(SCENARIO)
+    one = run_scenario(sc).capacity
+    assert one is not None and float(one.allocated_mbps.sum()) > 0
+    plan = plan_scenario(sc, tmp_path / "run", chunk_instants=2)
+    assert len(plan.tasks) == len(plan.jobs[0].tasks()) + 3  # capacity: 5 intervals, 2 per task
+    out = execute(plan, "none")
+    assert out.capacity[0] is not None and out.capacity[0].computed == 3
+    for name, table in (("cells", capacity_cells_table), ("regions", capacity_regions_table), ("rules", capacity_rules_table)):
+        got = pq.read_table(tmp_path / "run" / f"capacity_{name}.parquet")
+        assert got.equals(table(one)), name
+    assert json.loads((tmp_path / "run" / "capacity" / "manifest.json").read_text())["state"] == "complete"

@@ -115,6 +115,13 @@ def _print_summary(out: Any, sweep: bool) -> None:
             for b in run.border_effect():
                 out_console.print(f"border effect: {b['neighbour_cells']} active cells ({b['neighbour_population']:,.0f} people) within "
                                   f"{b['beam_radius_km']:g} km of inactive {b['inactive_region']}: {b['by_region']}", highlight=False, markup=False)
+    for cap, ax in zip(out.capacity or [], out.axes):
+        if cap is not None:  # a [capacity] section
+            from leonet.cli.capacity import print_capacity_series
+
+            if ax:
+                out_console.print("capacity of " + ", ".join(f"{k} = {v}" for k, v in ax.items()), highlight=False, markup=False)
+            print_capacity_series(cap.series, cap)
     out_console.print(f"outputs in {out.folder}/: manifest.json, timeseries/ (partitioned), " + ", ".join(p.name for p in out.paths.values()),
                       highlight=False, markup=False)
     out_console.print(f"done in {out.seconds:.1f} s")

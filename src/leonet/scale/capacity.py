@@ -63,7 +63,7 @@ from leonet.scale.dataset import (
 )
 from leonet.scale.engine import EngineEvents, check_scheduler, run_tasks
 from leonet.scale.regional import _cached, _digest, _peak_rss_mb
-from leonet.times import TimeGrid
+from leonet.times import TimeGrid, parse_time
 from leonet.version import __version__
 
 TABLES = ("cells", "stats", "regions")
@@ -293,7 +293,7 @@ def plan_capacity(satellites: Satellites, sources: list[str], targets: tuple[Reg
     if resume and chunk_instants is None:
         chunk_instants = manifest_chunk_instants(folder)
     source = tuple(str(Path(x).resolve()) if Path(x).is_file() else x for x in sources)
-    job = CapacityJob(source, ",".join(_digest(x) for x in source), int(grid.start_ns), None if states is None else tuple(states), tuple(targets),
+    job = CapacityJob(source, ",".join(_digest(x) for x in source), int(grid.start_ns) if scenario is None else parse_time(scenario.start), None if states is None else tuple(states), tuple(targets),
                       int(h3_res), policy, str(Path(gateways).resolve()), params, fairness, method,
                       None if demand_mbps is None else np.asarray(demand_mbps, np.float64), None if generation is None else np.asarray(generation, np.int8),
                       bool(backhaul), bool(rule_effects), int(grid.start_ns), int(grid.step_ns), int(grid.count), 1, str(folder), scenario)
@@ -312,6 +312,24 @@ def plan_capacity(satellites: Satellites, sources: list[str], targets: tuple[Reg
     return CapacityPlan(job, tasks, todo, fp, folder)
 
 
+def scenario_capacity_plan(sc: Scenario, source: str, policy: ServicePolicy, satellites: Satellites, area: AnalysisArea, folder: Path, *,
+                           resume: bool = False, chunk_instants: int | None = None) -> CapacityPlan:
+    """A scenario's ``[capacity]`` section (as :func:`leonet.jobs.regional.scenario_capacity`:
+    its first ``steps`` intervals from the scenario's start, the packaged gateways, each rule's
+    effect) as a partitioned run in ``folder``; ``satellites``: the scenario's (launch batches
+    included), ``area`` its cells."""
+    from leonet.ground.gateways import packaged_gateways_path
+    from leonet.times import parse_duration
+
+    spec = sc.capacity
+    assert spec is not None
+    grid = TimeGrid(sc.start, parse_duration(spec.step) * spec.steps, spec.step)
+    params = CapacityParams(take_rate=spec.take_rate, busy_hour_mbps=spec.busy_hour_mbps, cells_per_beam=spec.cells_per_beam,
+                            min_elevation_deg=sc.min_elevation_deg)
+    return plan_capacity(satellites, [source], tuple(area.targets), sc.h3_res, grid, policy, packaged_gateways_path(), folder, params=params,
+                         fairness=spec.fairness, method=spec.method, backhaul=spec.backhaul, area=area, scenario=sc, chunk_instants=chunk_instants, resume=resume)
+
+
 def merge_stats(folder: Path, tasks: list[Task]) -> tuple[dict[str, float], str]:
     rows = [read_partition(folder, "stats", t, False).to_pylist()[0] for t in tasks]
     stats = {k: float(sum(r[k] for r in rows)) for k in STAT_SUMS} | {k: float(max(r[k] for r in rows)) for k in STAT_MAXES}
@@ -325,10 +343,12 @@ def merge_series(job: CapacityJob, tasks: list[Task]) -> RegionSeries:
 
 
 def execute_capacity(plan: CapacityPlan, scheduler: str = "none", *, workers: int | None = None, events: EngineEvents | None = None, fmt: str = "csv",
-                     metadata: Mapping[str, str] | None = None, names: tuple[str, str, str] | None = None) -> CapacityDataset:
+                     metadata: Mapping[str, str] | None = None, names: tuple[str, str, str] | None = None, out_dir: Path | None = None,
+                     ) -> CapacityDataset:
     """Run the missing tasks, then write ``capacity.<fmt>`` (the partitions' rows, streamed),
     ``capacity.regions.<fmt>`` and, when the policy has rules, ``capacity.rules.<fmt>``
-    (``names``: other file names, without extension); the manifest then says ``complete``."""
+    (``names``: other file names, without extension) in the run's folder (or ``out_dir``);
+    the manifest then says ``complete``."""
     if fmt not in ("csv", "parquet"):
         raise InputError(f"--format {fmt}: choose csv or parquet")
     started = time.perf_counter()
@@ -337,16 +357,18 @@ def execute_capacity(plan: CapacityPlan, scheduler: str = "none", *, workers: in
     remove_staging(folder, list(TABLES))
     ext = "csv" if fmt == "csv" else "parquet"
     cells_name, regions_name, rules_name = names or ("capacity", "capacity.regions", "capacity.rules")
-    paths = {"cells": folder / f"{cells_name}.{ext}", "regions": folder / f"{regions_name}.{ext}"}
+    final = Path(out_dir) if out_dir is not None else folder
+    paths = {"cells": final / f"{cells_name}.{ext}", "regions": final / f"{regions_name}.{ext}"}
     parts = (pq.read_table(partition_file(folder, "cells", t, False)) for t in plan.tasks)
     rows = write_table_stream(parts, paths["cells"], fmt, metadata)
     series = merge_series(job, plan.tasks)
     write_table(capacity_regions_table(series), paths["regions"], fmt, metadata=metadata)
     if series.without:
-        paths["rules"] = folder / f"{rules_name}.{ext}"
+        paths["rules"] = final / f"{rules_name}.{ext}"
         write_table(capacity_rules_table(series), paths["rules"], fmt, metadata=metadata)
     stats, method = merge_stats(folder, plan.tasks)
-    write_manifest(folder, plan.fingerprint, plan.tasks, "complete", {"outputs": sorted(p.name for p in paths.values()) + [f"{t}/" for t in TABLES]})
+    write_manifest(folder, plan.fingerprint, plan.tasks, "complete", {"outputs": sorted(str(p.resolve()) if out_dir is not None else p.name for p in paths.values())
+                                                                      + [f"{t}/" for t in TABLES]})
     area = job.area()
     notes = []
     if stats["cap_removed_mbps"] > 0:
@@ -357,4 +379,4 @@ def execute_capacity(plan: CapacityPlan, scheduler: str = "none", *, workers: in
 
 
 __all__ = ["CAPACITY_CHUNK", "CapacityDataset", "CapacityJob", "CapacityPlan", "capacity_chunk_for", "execute_capacity", "merge_series",
-           "plan_capacity", "series_from_table", "series_table"]
+           "plan_capacity", "scenario_capacity_plan", "series_from_table", "series_table"]
