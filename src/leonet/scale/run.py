@@ -153,7 +153,7 @@ def execute(plan: Plan, scheduler: str = "none", *, workers: int | None = None, 
     results = run_tasks(_Runner(plan.jobs, plan.capacity), plan.todo, scheduler, workers=workers, events=events, key_prefix=plan.key_prefix)
     remove_staging(plan.folder, list(TABLES))
     capacity: list[CapacityDataset | None] = []
-    for job, cap in zip(plan.jobs, plan.capacity or [None] * len(plan.jobs)):
+    for cap in plan.capacity or [None] * len(plan.jobs):
         # Its tasks are done: this only merges and writes the tables.
         capacity.append(None if cap is None else execute_capacity(cap, "none", fmt="parquet", out_dir=plan.folder if plan.sweep is None else None,
                                                                   names=("capacity_cells", "capacity_regions", "capacity_rules")))
