@@ -195,3 +195,25 @@ def test_scenario_capacity_section_partitioned(tmp_path) -> None:
         got = pq.read_table(tmp_path / "run" / f"capacity_{name}.parquet")
         assert got.equals(table(one)), name
     assert json.loads((tmp_path / "run" / "capacity" / "manifest.json").read_text())["state"] == "complete"
+
+
+def test_sweep_with_capacity_section(tmp_path) -> None:
+    """Each variant of a sweep runs its [capacity] section (the mask changes who is in view)."""
+    from leonet.export.capacity import capacity_cells_table, capacity_regions_table
+    from leonet.jobs.regional import run_scenario
+    from leonet.scale.run import execute, plan_sweep
+    from leonet.scale.sweep import load_sweep
+
+    (tmp_path / "small.toml").write_text(SCENARIO)
+    p = tmp_path / "sweep.toml"
+    p.write_text(f'[sweep]\nscenario = "small.toml"\n[axes]\nmin_elevation_deg = [25, 40]\n[output]\ndir = "{tmp_path / "out"}"\n')
+    spec = load_sweep(p)
+    out = execute(plan_sweep(spec, chunk_instants=3), "none")
+    assert [c.computed for c in out.capacity] == [2, 2]
+    for k, (_axes, sc) in enumerate(spec.variants()):
+        one = run_scenario(sc).capacity
+        folder = tmp_path / "out" / "capacity" / f"variant={k}"
+        assert pq.read_table(folder / "capacity_cells.parquet").equals(capacity_cells_table(one))
+        assert pq.read_table(folder / "capacity_regions.parquet").equals(capacity_regions_table(one))
+    a, b = (pq.read_table(tmp_path / "out" / "capacity" / f"variant={k}" / "capacity_regions.parquet") for k in (0, 1))
+    assert not a.equals(b)  # the variants differ
