@@ -217,3 +217,9 @@ def test_sweep_with_capacity_section(tmp_path) -> None:
         assert pq.read_table(folder / "capacity_regions.parquet").equals(capacity_regions_table(one))
     a, b = (pq.read_table(tmp_path / "out" / "capacity" / f"variant={k}" / "capacity_regions.parquet") for k in (0, 1))
     assert not a.equals(b)  # the variants differ
+
+
+def test_one_shot_into_a_run_folder_is_refused(tmp_path, tle) -> None:
+    invoke(*args(tle), "-o", str(tmp_path / "run"), "--scheduler", "none", "--duration", "15s")
+    res = CliRunner().invoke(cli, [*args(tle), "-o", str(tmp_path / "run"), "--duration", "15s"])
+    assert res.exit_code == 1 and "holds a partitioned run" in res.output and "--resume" in res.output

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from rich.table import Table
 
@@ -26,6 +28,7 @@ from leonet.errors import InputError
 from leonet.export.capacity import capacity_regions_table, capacity_rules_table, sibling_path, write_capacity_stream
 from leonet.export.files import write_table
 from leonet.export.metadata import run_metadata
+from leonet.scale.dataset import MANIFEST
 
 
 @click.command()
@@ -63,14 +66,14 @@ def capacity(sources, preset, repair_checksums, cache_dir, regions, start, durat
     (resumable with --resume); its capacity.<format>, capacity.regions.<format> and
     capacity.rules.<format> equal the one-shot run's files (README, "Long windows and sweeps")."""
     partitioned = bool(scheduler or resume or chunk_instants)
+    if not partitioned and (Path(output) / MANIFEST).is_file():
+        raise InputError(f"-o {output} holds a partitioned run: add --resume to finish it (or --scheduler ... with another folder), or give an output file")
     fmt = (fmt or "csv") if partitioned else output_format(fmt, output)
     grid = grid_options(start, duration, step)
     api.capacity_inputs(regions, inactive, take_rate, fairness, h3_res, method)  # one clear line before any work
     if generation is not None and generation not in ("v1.0", "v1.5", "v2mini"):
         raise InputError(f"--generation {generation}: choose v1.0, v1.5 or v2mini")
     if demand is not None:
-        from pathlib import Path
-
         if not Path(demand).is_file():
             raise InputError(f"--demand {demand}: file not found (a CSV with columns cell,demand_mbps)")
     policy = policy_from_db(policy_db)
