@@ -28,6 +28,7 @@ Layout: ``OUT/manifest.json``, ``OUT/{cells,stats,regions}/chunk=NNNNNN/part-0.p
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import time
@@ -200,19 +201,25 @@ class CapacityJob:
         arr = lambda a: "" if a is None else hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest()  # noqa: E731
         sc = None
         if self.scenario is not None:
-            import dataclasses
-
             sc = dataclasses.asdict(self.scenario)
             sc.pop("path", None)
             sc.pop("output_dir", None)
             sc = json.loads(json.dumps(sc, default=str))
         return {"kind": "capacity", "source": list(self.source), "source_digest": self.source_digest, "epoch_ns": self.epoch_ns,
                 "states": None if self.states is None else list(self.states), "regions": [r.key for r in self.targets], "h3_res": self.h3_res,
-                "policy": self.policy.describe() if hasattr(self.policy, "describe") else self.policy.name, "rules": [r.describe() for r in self.policy.rules],
+                "cells_digest": _area_digest(self.area()), "policy": self.policy.describe(), "rules": [r.describe() for r in self.policy.rules],
                 "gateways": self.gateways, "gateways_digest": _digest(self.gateways), "params": {p["parameter"]: p["value"] for p in self.params.table()},
                 "fairness": self.fairness, "method": self.method, "demand_digest": arr(self.demand_mbps), "generation_digest": arr(self.generation),
                 "backhaul": self.backhaul, "rule_effects": self.rule_effects, "grid": [self.grid_start_ns, self.grid_step_ns, self.grid_count],
                 "chunk_instants": self.chunk_instants, "scenario": sc, "leonet": __version__}
+
+
+def _area_digest(area: AnalysisArea) -> str:
+    """The cells, their regions and population (a changed GeoJSON region is a different run)."""
+    h = hashlib.sha256(np.ascontiguousarray(area.cells).tobytes())
+    h.update("|".join(map(str, area.region)).encode())
+    h.update(np.ascontiguousarray(area.population, dtype=np.float64).tobytes())
+    return h.hexdigest()
 
 
 def series_table(s: RegionSeries, rules: list[str]) -> pa.Table:
@@ -298,8 +305,6 @@ def plan_capacity(satellites: Satellites, sources: list[str], targets: tuple[Reg
                       None if demand_mbps is None else np.asarray(demand_mbps, np.float64), None if generation is None else np.asarray(generation, np.int8),
                       bool(backhaul), bool(rule_effects), int(grid.start_ns), int(grid.step_ns), int(grid.count), 1, str(folder), scenario)
     cells = len(area) if area is not None else len(job.area())
-    import dataclasses
-
     job = dataclasses.replace(job, chunk_instants=capacity_chunk_for(cells, chunk_instants))
     # The client's satellites and cells serve an in-process run too.
     _cached(job.sats_key(), lambda: satellites)
