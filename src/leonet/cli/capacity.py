@@ -50,7 +50,7 @@ from leonet.scale.dataset import MANIFEST
 @click.option("-o", "--output", required=True, type=click.Path(), callback=output_file_or_run,
               help="Output file (one row per time and cell). With --scheduler: a folder (capacity.<format> and its siblings inside).")
 @states_option
-@partition_options
+@partition_options(chunk_default="64 intervals, fewer when a task would pass 4 M (time, cell) rows")
 @handle_errors
 def capacity(sources, preset, repair_checksums, cache_dir, regions, start, duration, step, h3_res, take_rate, fairness, inactive, policy_db, method,
              gateways, demand, generation, fmt, output, states, scheduler, resume, workers, chunk_instants) -> None:

@@ -31,9 +31,12 @@ def output_file_or_run(ctx: click.Context, param: click.Parameter, value: str | 
     return output_file(ctx, param, value)
 
 
-def partition_options(f: Callable) -> Callable:
-    """The options of a partitioned run."""
-    f = click.option("--chunk-instants", type=click.IntRange(min=1), help="Instants per task (default: 240, fewer for large areas).")(f)
+def partition_options(f: Callable | None = None, *, chunk_default: str = "240, fewer for large areas") -> Callable:
+    """The options of a partitioned run (``@partition_options``, or
+    ``@partition_options(chunk_default="...")`` to say a command's own default chunking)."""
+    if f is None:
+        return lambda g: partition_options(g, chunk_default=chunk_default)
+    f = click.option("--chunk-instants", type=click.IntRange(min=1), help=f"Instants per task (default: {chunk_default}).")(f)
     f = click.option("--workers", type=click.IntRange(min=1), help="Worker processes for --scheduler local (default: the cores).")(f)
     f = click.option("--resume", is_flag=True, help="Finish the run already in the output folder: compute only its missing partitions.")(f)
     f = click.option("--scheduler", help="Run as a partitioned dataset on: local (Dask processes on this machine), "
