@@ -287,8 +287,39 @@ def capacity(
     changes). Only satellites in ``states`` serve (default operational). ``stream``: return a
     :class:`CapacityStream` whose ``chunks`` yield one result per ``chunk_instants`` instants
     (nothing is computed until they are asked for), so memory stays bounded for long windows."""
-    from leonet.capacity.params import CapacityParams, parse_generation
     from leonet.capacity.run import iter_capacity, run_capacity
+
+    s = _capacity_setup(satellites, regions, grid, h3_res, take_rate, fairness, inactive, policy, policy_db, method, gateways, demand, generation,
+                        params, allow_stale_elements, states)
+    options = dict(fairness=fairness, method=method, demand_mbps=s.demand_mbps, generation=s.generation, backhaul=backhaul, rule_effects=rule_effects,
+                   progress=progress)
+    t = s.grid.t_ns
+    if stream:
+        return CapacityStream(iter_capacity(s.satellites, s.area, t, s.policy, s.sites, s.params, chunk_instants=chunk_instants, **options), s.left_out, s.note)
+    return Capacity(run_capacity(s.satellites, s.area, t, s.policy, s.sites, s.params, **options), s.left_out, s.note)
+
+
+@dataclass
+class _CapacitySetup:
+    """The checked inputs of a capacity run (what :func:`capacity` and :func:`plan_capacity` share)."""
+
+    grid: TimeGrid
+    targets: tuple[Region, ...]
+    params: object
+    policy: ServicePolicy
+    sites: object
+    gateways_path: Path
+    satellites: Satellites
+    left_out: dict[str, int]
+    note: str
+    area: object
+    generation: np.ndarray | None
+    demand_mbps: np.ndarray | None
+
+
+def _capacity_setup(satellites, regions, grid, h3_res, take_rate, fairness, inactive, policy, policy_db, method, gateways, demand, generation, params,
+                    allow_stale_elements, states) -> _CapacitySetup:
+    from leonet.capacity.params import CapacityParams, parse_generation
     from leonet.ground.gateways import load_gateways, packaged_gateways_path
 
     grid = _grid(grid)
@@ -307,16 +338,60 @@ def capacity(
     policy = policy or ServicePolicy.active_everywhere()
     for r in dark:
         policy = policy.deactivate(r)
-    sites = load_gateways(gateways if gateways is not None else packaged_gateways_path())  # the default set, without parsing the community file again
+    gw_path = Path(gateways) if gateways is not None else packaged_gateways_path()
+    sites = load_gateways(gw_path)  # the default set, without parsing the community file again
     check_element_age(as_satellites(satellites), grid.start_ns, grid.t_ns[-1], allow_stale_elements)
     sats, left, note = serving_satellites(satellites, states)
     area = build_area(targets, h3_res, 0.0)
     gen = parse_generation(generation, len(sats))
     dem = read_demand(demand, area.cells) if isinstance(demand, (str, Path)) else demand
-    options = dict(fairness=fairness, method=method, demand_mbps=dem, generation=gen, backhaul=backhaul, rule_effects=rule_effects, progress=progress)
-    if stream:
-        return CapacityStream(iter_capacity(sats, area, grid.t_ns, policy, sites, params, chunk_instants=chunk_instants, **options), left, note)
-    return Capacity(run_capacity(sats, area, grid.t_ns, policy, sites, params, **options), left, note)
+    return _CapacitySetup(grid, targets, params, policy, sites, gw_path, sats, left, note, area, gen, dem)
+
+
+def plan_capacity(
+    sources: str | Path | Sequence[str | Path],
+    regions: str | Sequence[str | Region],
+    grid: TimeGrid,
+    folder: str | Path,
+    *,
+    satellites: Constellation | None = None,
+    h3_res: int = 5,
+    take_rate: float | None = None,
+    fairness: str = "maxmin",
+    inactive: Sequence[str] | str = (),
+    policy: ServicePolicy | None = None,
+    policy_db: str | None = None,
+    method: str = "auto",
+    gateways: str | Path | None = None,
+    demand: str | Path | np.ndarray | None = None,
+    generation: str | np.ndarray | None = None,
+    params=None,
+    backhaul: bool = True,
+    rule_effects: bool = True,
+    allow_stale_elements: bool = False,
+    states: str | Sequence[str] | None = SERVING_STATES,
+    chunk_instants: int | None = None,
+    resume: bool = False,
+):
+    """:func:`capacity` as a partitioned, resumable run in ``folder`` (see
+    :mod:`leonet.scale.capacity`): every input and the folder are checked now; run it with
+    :func:`leonet.scale.capacity.execute_capacity` (``scheduler`` none, local or
+    tcp://HOST:PORT). ``sources``: element-set files, URLs or ``preset:NAME`` that workers
+    load themselves (``satellites``: what they load to here, if already loaded); ``resume``:
+    finish the run already in ``folder``. Other arguments as :func:`capacity`."""
+    from leonet.scale.capacity import plan_capacity as _plan
+
+    src = [str(sources)] if isinstance(sources, (str, Path)) else [str(x) for x in sources]
+    if not src:
+        raise InputError("give at least one element-set source")
+    grid = _grid(grid)
+    c = satellites if satellites is not None else load(src, epoch=grid.start_ns)
+    s = _capacity_setup(c, regions, grid, h3_res, take_rate, fairness, inactive, policy, policy_db, method, gateways, demand, generation, params,
+                        allow_stale_elements, states)
+    st = None if states is None else ((states,) if isinstance(states, str) else tuple(states))
+    return _plan(s.satellites, src, s.targets, h3_res, s.grid, s.policy, s.gateways_path, folder, params=s.params, fairness=fairness, method=method,
+                 demand_mbps=s.demand_mbps, generation=s.generation, backhaul=backhaul, rule_effects=rule_effects, states=st, area=s.area,
+                 chunk_instants=chunk_instants, resume=resume)
 
 
 @dataclass
@@ -881,6 +956,6 @@ def _grid(grid: TimeGrid) -> TimeGrid:
 
 __all__ = [
     "Capacity", "CapacityStream", "Coverage", "PassList", "Route", "ScenarioRun",
-    "SERVING_STATES", "capacity", "coverage", "estimate_coverage", "estimate_czml", "estimate_states", "export_czml", "load", "passes", "passes_work",
+    "SERVING_STATES", "capacity", "coverage", "plan_capacity", "estimate_coverage", "estimate_czml", "estimate_states", "export_czml", "load", "passes", "passes_work",
     "regions_geojson", "route", "route_hypatia", "run_scenario", "satellite_info", "serving_satellites", "write_scenario",
 ]

@@ -240,12 +240,12 @@ class CapacityResult:
         stack = lambda f: np.array([f(m) for m in member]).reshape(len(labels), len(self.t_ns))
         return RegionSeries(
             labels, self.t_ns.copy(), np.array([int(m.sum()) for m in member]), np.array([float(self.area.population[m].sum()) for m in member]),
-            stack(lambda m: (self.demand_mbps[m, None] * act[m]).sum(axis=0)),
-            stack(lambda m: self.allocated_mbps[m].sum(axis=0)),
-            stack(lambda m: (subs[m, None] * act[m]).sum(axis=0)),
+            stack(lambda m: _instant_sums(self.demand_mbps[m, None] * act[m])),
+            stack(lambda m: _instant_sums(self.allocated_mbps[m])),
+            stack(lambda m: _instant_sums(subs[m, None] * act[m])),
             stack(lambda m: act[m].sum(axis=0)).astype(np.int64),
             stack(lambda m: sold[m].sum(axis=0)).astype(np.int64),
-            {rule: stack(lambda m, a=a: a[m].sum(axis=0)) for rule, a in self.without.items()},
+            {rule: stack(lambda m, a=a: _instant_sums(a[m])) for rule, a in self.without.items()},
         )
 
     def region_rows(self) -> dict[str, np.ndarray]:
@@ -260,6 +260,13 @@ class CapacityResult:
     def rule_effects(self) -> list[dict]:
         """Per policy rule and region (see :meth:`RegionSeries.rule_effects`)."""
         return self.series().rule_effects()
+
+
+def _instant_sums(x: np.ndarray) -> np.ndarray:
+    """(T,) sums over the cells of ``x`` (cells, T), each instant's sum the same floating-point
+    operations whatever T: NumPy sums a (cells, 1) column pairwise but the columns of a wider
+    array row by row, so a time-chunked run (leonet.scale.capacity) would differ in the last bits."""
+    return np.ascontiguousarray(x.T).sum(axis=1)
 
 
 @dataclass

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from rich.table import Table
 
@@ -14,7 +16,6 @@ from leonet.cli.common import (
     handle_errors,
     load_sources,
     out_console,
-    output_file,
     output_format,
     progress_bar,
     say,
@@ -22,10 +23,12 @@ from leonet.cli.common import (
     states_option,
 )
 from leonet.cli.coverage import policy_from_db
+from leonet.cli.scale import _events, output_file_or_run, partition_options
 from leonet.errors import InputError
 from leonet.export.capacity import capacity_regions_table, capacity_rules_table, sibling_path, write_capacity_stream
 from leonet.export.files import write_table
 from leonet.export.metadata import run_metadata
+from leonet.scale.dataset import MANIFEST
 
 
 @click.command()
@@ -44,30 +47,41 @@ from leonet.export.metadata import run_metadata
 @click.option("--demand", type=click.Path(dir_okay=False), help="CSV with columns cell,demand_mbps instead of population x take rate x busy-hour rate.")
 @click.option("--generation", help="v1.0, v1.5 or v2mini for every satellite (default: inferred from launch dates and names).")
 @click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), help="Table format (default: from the extension of -o).")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), callback=output_file, help="Output file (one row per time and cell).")
+@click.option("-o", "--output", required=True, type=click.Path(), callback=output_file_or_run,
+              help="Output file (one row per time and cell). With --scheduler: a folder (capacity.<format> and its siblings inside).")
 @states_option
+@partition_options(chunk_default="64 intervals, fewer when a task would pass 4 M (time, cell) rows")
 @handle_errors
 def capacity(sources, preset, repair_checksums, cache_dir, regions, start, duration, step, h3_res, take_rate, fairness, inactive, policy_db, method,
-             gateways, demand, generation, fmt, output, states) -> None:
+             gateways, demand, generation, fmt, output, states, scheduler, resume, workers, chunk_instants) -> None:
     """Bandwidth per cell: satellites' capacity shared among the cells in view (max-min or
     proportional fair), limited by beams, gateways and lasers, under the regional policy.
     Writes one row per (time, cell) to OUT with columns
     time_utc,cell,region,demand_mbps,allocated_mbps,served_by,sold_out; one row per (time,
     region) to OUT.regions.<ext> with time_utc,region,demand_mbps,allocated_mbps,share_met,cells_sold_out;
-    and, when a policy rule applies, what each rule changes per region to OUT.rules.<ext>."""
-    fmt = output_format(fmt, output)
+    and, when a policy rule applies, what each rule changes per region to OUT.rules.<ext>.
+
+    With --scheduler none|local|tcp://HOST:PORT (or --resume, --chunk-instants) the intervals
+    are cut into tasks of whole intervals that write a partitioned dataset in the folder -o
+    (resumable with --resume); its capacity.<format>, capacity.regions.<format> and
+    capacity.rules.<format> equal the one-shot run's files (README, "Long windows and sweeps")."""
+    partitioned = bool(scheduler or resume or chunk_instants)
+    if not partitioned and (Path(output) / MANIFEST).is_file():
+        raise InputError(f"-o {output} holds a partitioned run: add --resume to finish it (or --scheduler ... with another folder), or give an output file")
+    fmt = (fmt or "csv") if partitioned else output_format(fmt, output)
     grid = grid_options(start, duration, step)
     api.capacity_inputs(regions, inactive, take_rate, fairness, h3_res, method)  # one clear line before any work
     if generation is not None and generation not in ("v1.0", "v1.5", "v2mini"):
         raise InputError(f"--generation {generation}: choose v1.0, v1.5 or v2mini")
     if demand is not None:
-        from pathlib import Path
-
         if not Path(demand).is_file():
             raise InputError(f"--demand {demand}: file not found (a CSV with columns cell,demand_mbps)")
     policy = policy_from_db(policy_db)
     c = load_sources(sources, preset, repair_checksums, cache_dir, epoch=grid.start_ns)
     check_stale(c, grid)
+    if partitioned:
+        return _capacity_partitioned(c, [f"preset:{preset}"] if preset else list(sources), regions, grid, h3_res, take_rate, fairness, inactive, policy,
+                                     policy_db, method, gateways, demand, generation, fmt, output, states, scheduler, resume, workers, chunk_instants)
     with progress_bar("capacity", grid.count, "intervals") as advance:
         run = api.capacity(c, regions, grid, h3_res=h3_res, take_rate=take_rate, fairness=fairness, inactive=inactive, policy=policy, method=method,
                            gateways=gateways, demand=demand, generation=generation, allow_stale_elements=True, progress=advance, stream=True,
@@ -89,6 +103,32 @@ def capacity(sources, preset, repair_checksums, cache_dir, regions, start, durat
     print_capacity_series(series, last)
     err_console.print(f"{len(last.area):,} cells x {grid.count:,} intervals ({last.method}, {last.fairness}); wrote {rows:,} rows to "
                       + ", ".join(written), highlight=False, markup=False)
+
+
+def _capacity_partitioned(c, sources, regions, grid, h3_res, take_rate, fairness, inactive, policy, policy_db, method, gateways, demand, generation,
+                          fmt, folder, states, scheduler, resume, workers, chunk_instants) -> None:
+    """``leonet capacity --scheduler ...``: the run as a partitioned dataset in ``folder``."""
+    from leonet.scale.capacity import execute_capacity
+    from leonet.scale.engine import check_scheduler
+
+    sched = check_scheduler(scheduler or "none")
+    if workers and sched != "local":
+        raise InputError("--workers sets the processes of --scheduler local; a tcp:// scheduler has its own workers")
+    plan = api.plan_capacity(sources, regions, grid, folder, satellites=c, h3_res=h3_res, take_rate=take_rate, fairness=fairness, inactive=inactive,
+                             policy=policy, method=method, gateways=gateways, demand=demand, generation=generation, allow_stale_elements=True,
+                             chunk_instants=chunk_instants, resume=resume, **({} if states == "default" else {"states": states}))
+    done = len(plan.tasks) - len(plan.todo)
+    err_console.print(f"{len(plan.tasks):,} tasks of up to {plan.job.chunk_instants} intervals" + (f", {done:,} already done" if done else "")
+                      + f", scheduler {sched}; writing {plan.folder}/", highlight=False, markup=False)
+    meta = run_metadata(c, grid, command_line=cli_command_line(), regions=regions, h3_res=h3_res, take_rate=take_rate, fairness=fairness,
+                        method=method, inactive=inactive, policy_db=policy_db)
+    with progress_bar("capacity", plan.todo_instants, "intervals") as advance:
+        out = execute_capacity(plan, sched, workers=workers, events=_events(advance), fmt=fmt, metadata=meta)
+    for note in out.notes:
+        say(f"note: {note}")
+    print_capacity_series(out.series, out)
+    err_console.print(f"{len(out.area):,} cells x {grid.count:,} intervals ({out.method}, {out.fairness}); {out.computed:,} tasks computed, "
+                      f"{out.reused:,} reused; wrote {out.rows:,} rows to " + ", ".join(str(p) for p in out.paths.values()), highlight=False, markup=False)
 
 
 def print_capacity_result(res) -> None:

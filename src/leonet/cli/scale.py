@@ -31,9 +31,12 @@ def output_file_or_run(ctx: click.Context, param: click.Parameter, value: str | 
     return output_file(ctx, param, value)
 
 
-def partition_options(f: Callable) -> Callable:
-    """The options of a partitioned run."""
-    f = click.option("--chunk-instants", type=click.IntRange(min=1), help="Instants per task (default: 240, fewer for large areas).")(f)
+def partition_options(f: Callable | None = None, *, chunk_default: str = "240, fewer for large areas") -> Callable:
+    """The options of a partitioned run (``@partition_options``, or
+    ``@partition_options(chunk_default="...")`` to say a command's own default chunking)."""
+    if f is None:
+        return lambda g: partition_options(g, chunk_default=chunk_default)
+    f = click.option("--chunk-instants", type=click.IntRange(min=1), help=f"Instants per task (default: {chunk_default}).")(f)
     f = click.option("--workers", type=click.IntRange(min=1), help="Worker processes for --scheduler local (default: the cores).")(f)
     f = click.option("--resume", is_flag=True, help="Finish the run already in the output folder: compute only its missing partitions.")(f)
     f = click.option("--scheduler", help="Run as a partitioned dataset on: local (Dask processes on this machine), "
@@ -115,6 +118,13 @@ def _print_summary(out: Any, sweep: bool) -> None:
             for b in run.border_effect():
                 out_console.print(f"border effect: {b['neighbour_cells']} active cells ({b['neighbour_population']:,.0f} people) within "
                                   f"{b['beam_radius_km']:g} km of inactive {b['inactive_region']}: {b['by_region']}", highlight=False, markup=False)
+    for cap, ax in zip(out.capacity or [], out.axes):
+        if cap is not None:  # a [capacity] section
+            from leonet.cli.capacity import print_capacity_series
+
+            if ax:
+                out_console.print("capacity of " + ", ".join(f"{k} = {v}" for k, v in ax.items()), highlight=False, markup=False)
+            print_capacity_series(cap.series, cap)
     out_console.print(f"outputs in {out.folder}/: manifest.json, timeseries/ (partitioned), " + ", ".join(p.name for p in out.paths.values()),
                       highlight=False, markup=False)
     out_console.print(f"done in {out.seconds:.1f} s")

@@ -5,7 +5,7 @@ effect of each policy rule. Built once: the CLI writes them and
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -81,15 +81,30 @@ def write_capacity_stream(chunks: Iterable[CapacityResult], path: str | Path, fm
     blocks) to ``path``, keeping only the chunks' region series: memory is one chunk's cells
     whatever the window. Written beside the final name and renamed into place at the end.
     Returns the rows written, the whole run's :class:`RegionSeries` and the last chunk."""
+    series: list[RegionSeries] = []
+    box: list[CapacityResult] = []
+
+    def tables() -> Iterator[pa.Table]:
+        for res in chunks:
+            yield capacity_cells_table(res)
+            series.append(res.series())
+            box[:] = [res]
+
+    rows = write_table_stream(tables(), path, fmt, metadata)
+    return rows, RegionSeries.concat(series), box[0]
+
+
+def write_table_stream(tables: Iterable[pa.Table], path: str | Path, fmt: str, metadata: Mapping[str, str] | None = None) -> int:
+    """Write tables of one schema one after the other (Parquet row groups or CSV blocks under
+    one header) to ``path``, beside the final name and renamed into place at the end; memory is
+    one table. Returns the rows written. (A partitioned run streams its partitions through
+    this, so its files are the one-shot run's.)"""
     out = Path(path)
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     writer = None
     rows = 0
-    series: list[RegionSeries] = []
-    last = None
     try:
-        for res in chunks:
-            table = capacity_cells_table(res)
+        for table in tables:
             if fmt == "csv":
                 table = csv_ready(table)
             elif metadata:
@@ -98,9 +113,7 @@ def write_capacity_stream(chunks: Iterable[CapacityResult], path: str | Path, fm
                 writer = pq.ParquetWriter(tmp, table.schema) if fmt == "parquet" else pacsv.CSVWriter(tmp, table.schema)
             writer.write_table(table)
             rows += table.num_rows
-            series.append(res.series())
-            last = res
-        if writer is None or last is None:
+        if writer is None:
             raise ValueError("a capacity run yields at least one chunk")
         writer.close()
         writer = None
@@ -109,4 +122,4 @@ def write_capacity_stream(chunks: Iterable[CapacityResult], path: str | Path, fm
         if writer is not None:
             writer.close()
         tmp.unlink(missing_ok=True)
-    return rows, RegionSeries.concat(series), last
+    return rows

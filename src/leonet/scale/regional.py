@@ -299,6 +299,7 @@ class PartitionedRun:
     seconds: float
     paths: dict[str, Path] = field(default_factory=dict)
     axes: list[dict[str, Any]] = field(default_factory=list)
+    capacity: list[Any] = field(default_factory=list)  # per variant, a [capacity] section's leonet.scale.capacity.CapacityDataset (or None)
 
 
 def scenario_job(sc: Scenario, folder: Path, *, policy_db: str | None = None, chunk_instants: int | None = None, sweep: bool = False,
