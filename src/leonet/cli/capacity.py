@@ -42,7 +42,7 @@ from leonet.scale.dataset import MANIFEST
 @click.option("--fairness", default="maxmin", show_default=True, help="maxmin or proportional (on the share of demand met).")
 @click.option("--inactive", default="", help="Countries among --region where service is off, comma-separated (e.g. TWN).")
 @click.option("--policy-db", help="Control-plane database URL: its activation states apply (and --inactive on top).")
-@click.option("--method", default="auto", show_default=True, help="lp (exact, HiGHS), approx (water-filling) or auto (LP up to 3,000 cells).")
+@click.option("--method", default="auto", show_default=True, help="flow (exact max-min by max flow), lp (exact, HiGHS LPs; max-min or proportional), approx (water-filling) or auto (exact up to 3,000 cells: flow for max-min, lp for proportional).")
 @click.option("--gateways", type=click.Path(dir_okay=False), help="Gateway file (default: the packaged set); antenna counts set their capacity.")
 @click.option("--demand", type=click.Path(dir_okay=False), help="CSV with columns cell,demand_mbps instead of population x take rate x busy-hour rate.")
 @click.option("--generation", help="v1.0, v1.5 or v2mini for every satellite (default: inferred from launch dates and names).")

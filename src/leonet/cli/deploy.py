@@ -116,7 +116,7 @@ def _print_deployment(rep, all_launches: bool) -> None:  # type: ignore[no-untyp
 @click.option("--no-downlink", is_flag=True, help="Skip the age-of-data computation.")
 @click.option("--lasers", is_flag=True, help="Age of data may also go over the constellation's +Grid lasers (shells inferred from the elements) "
               "to any satellite in view of a gateway at the collection instant; otherwise direct contact only.")
-@partition_options
+@partition_options(chunk_default="1,080 coarse search instants")
 @handle_errors
 def track(sources, preset, repair_checksums, cache_dir, target_texts, target_file, max_off_nadir_deg, min_elevation_deg, sun_min_elevation_deg,
           start, duration, step, fmt, output, summary_json, gateway_file, gateway_min_elevation_deg, no_downlink, lasers,

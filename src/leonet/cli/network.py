@@ -35,7 +35,7 @@ from leonet.times import format_time
 @click.option("--format", "fmt", type=click.Choice(["csv"]), help="Table format (csv; default: from the extension of -o).")
 @click.option("-o", "--output", required=True, type=click.Path(), callback=output_file_or_run, help="Output CSV; node names go to OUTPUT.nodes.csv. With --scheduler: a folder.")
 @states_option
-@partition_options
+@partition_options(chunk_default="64")
 @handle_errors
 def route(sources, preset, repair_checksums, cache_dir, hypatia_dir, src_text, dst_text, all_pairs, n_cities, start, duration, step, mode,
           min_elevation_deg, max_range_km, isl_max_range_km, min_grazing_alt_km, gateways_file, inactive, time_convention, fmt, output, states,
