@@ -53,6 +53,7 @@ from leonet.orbits.satellites import Satellites
 from leonet.policy.model import ServicePolicy
 from leonet.scale.dataset import (
     Task,
+    TaskPlan,
     manifest_chunk_instants,
     partition_file,
     prepare_folder,
@@ -248,7 +249,7 @@ def series_from_table(table: pa.Table, rules: list[str]) -> RegionSeries:
 
 
 @dataclass
-class CapacityPlan:
+class CapacityPlan(TaskPlan):
     """A checked capacity run: its job, every task, ``todo`` (those without a partition yet)."""
 
     job: CapacityJob
@@ -256,10 +257,6 @@ class CapacityPlan:
     todo: list[Task]
     fingerprint: dict[str, Any]
     folder: Path
-
-    @property
-    def todo_instants(self) -> int:
-        return sum(t.i1 - t.i0 for t in self.todo)
 
     @property
     def key_prefix(self) -> str:

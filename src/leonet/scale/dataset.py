@@ -50,6 +50,18 @@ class Task:
         return f"variant={self.variant}/{leaf}" if sweep else leaf
 
 
+class TaskPlan:
+    """What the plans of partitioned runs share (each a dataclass with a ``todo`` list of the
+    :class:`Task` s that have no partition yet)."""
+
+    todo: list[Task]
+
+    @property
+    def todo_instants(self) -> int:
+        """Instants still to compute (progress bars count these)."""
+        return sum(t.i1 - t.i0 for t in self.todo)
+
+
 def partition_file(folder: Path, table: str, task: Task, sweep: bool) -> Path:
     return folder / table / task.partition(sweep) / "part-0.parquet"
 

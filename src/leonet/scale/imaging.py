@@ -65,7 +65,7 @@ from leonet.imaging.fom import figures
 from leonet.imaging.targets import Targets
 from leonet.imaging.track import MAX_DOWNLINK_STEP_S, TrackResult
 from leonet.orbits.satellites import Satellites
-from leonet.scale.dataset import Task, manifest_chunk_instants, prepare_folder, remove_staging, task_done, write_manifest
+from leonet.scale.dataset import Task, TaskPlan, manifest_chunk_instants, prepare_folder, remove_staging, task_done, write_manifest
 from leonet.scale.engine import EngineEvents, check_scheduler, run_tasks
 from leonet.scale.regional import _cached, _digest, _peak_rss_mb
 from leonet.version import __version__
@@ -202,16 +202,12 @@ def halo_for(step_s: float) -> int:
 
 
 @dataclass
-class TrackPlan:
+class TrackPlan(TaskPlan):
     job: TrackJob
     tasks: list[Task]
     todo: list[Task]
     fingerprint: dict[str, Any]
     folder: Path
-
-    @property
-    def todo_instants(self) -> int:
-        return sum(t.i1 - t.i0 for t in self.todo)
 
 
 @dataclass

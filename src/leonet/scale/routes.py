@@ -28,7 +28,7 @@ from leonet.export.files import write_table
 from leonet.export.results import nodes_table, routes_table
 from leonet.network.run import RouteRun, run_routes
 from leonet.orbits.satellites import Satellites
-from leonet.scale.dataset import Task, prepare_folder, remove_staging, task_done, write_manifest
+from leonet.scale.dataset import Task, TaskPlan, prepare_folder, remove_staging, task_done, write_manifest
 from leonet.scale.engine import EngineEvents, check_scheduler, run_tasks
 from leonet.scale.regional import _cached, _digest, _peak_rss_mb, chunk_instants_for
 from leonet.times import TimeGrid
@@ -104,17 +104,13 @@ class RouteJob:
 
 
 @dataclass
-class RoutePlan:
+class RoutePlan(TaskPlan):
     job: RouteJob
     probe: RouteRun
     tasks: list[Task]
     todo: list[Task]
     fingerprint: dict[str, Any]
     folder: Path
-
-    @property
-    def todo_instants(self) -> int:
-        return sum(t.i1 - t.i0 for t in self.todo)
 
 
 @dataclass
