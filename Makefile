@@ -49,7 +49,7 @@ test: $(STAMP) $(WEB) $(CESIUM)
 
 bench: $(STAMP) $(WEB)
 	$(PY) bench/propagation.py
-	$(PY) bench/coverage.py --res5
+	$(PY) bench/global_coverage.py --res5
 	$(PY) bench/demo.py
 	$(PY) bench/routing.py
 	$(PY) bench/dashboard.py

@@ -34,9 +34,6 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import cpu_cores, data_path, print_table, summarize, verdict  # noqa: E402
 
-# bench/coverage.py would shadow the `coverage` package that numba looks for.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
-
 TARGET_RATIO = 0.95
 
 

@@ -23,7 +23,6 @@ shell inference) is reported apart. Exit status 0 whatever the verdict: this is 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import statistics
 import sys
@@ -32,12 +31,9 @@ from pathlib import Path
 
 import numpy as np
 
-# bench/ stays off the import path: its coverage.py would shadow the package numba probes for.
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
-_spec = importlib.util.spec_from_file_location("_common", _HERE / "_common.py")
-_common = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_common)
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _common  # noqa: E402
+
 data_path, fmt_s, machine_info, print_lines, print_table, verdict = (_common.data_path, _common.fmt_s, _common.machine_info, _common.print_lines,
                                                                      _common.print_table, _common.verdict)
 from leonet import api  # noqa: E402

@@ -12,12 +12,9 @@ printed with them. A report: exits 0.
 from __future__ import annotations
 
 import os
-import sys
 import time
 from pathlib import Path
 
-# bench/coverage.py would shadow the `coverage` package that numba looks for.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 T0, C0 = time.perf_counter(), time.process_time()
 import leonet.cli.main  # noqa: E402  (the command's own imports)
 

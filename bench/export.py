@@ -19,7 +19,6 @@ Exits 0 whatever the figures: a report, with the load average.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import statistics
 import sys
@@ -27,15 +26,9 @@ import tempfile
 import time
 from pathlib import Path
 
-# This folder holds bench/coverage.py, which would shadow the `coverage` module numba looks
-# for: take the folder off sys.path and load _common by path (as bench/scale.py does).
-_BENCH_DIR = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _BENCH_DIR]
-_spec = importlib.util.spec_from_file_location("_common", _BENCH_DIR / "_common.py")
-assert _spec is not None and _spec.loader is not None
-_common = importlib.util.module_from_spec(_spec)
-sys.modules["_common"] = _common
-_spec.loader.exec_module(_common)
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _common  # noqa: E402
+
 data_path, machine_info, peak_rss, run_child, write_result = _common.data_path, _common.machine_info, _common.peak_rss, _common.run_child, _common.write_result
 
 DEFAULT_FILE = ("tle", "starlink_20260822_celestrak_gp.tle")

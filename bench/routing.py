@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib.util
 import os
 import sys
 import time
@@ -41,15 +40,9 @@ from pathlib import Path
 
 import numpy as np
 
-# This folder holds bench/coverage.py, which would shadow the `coverage` module numba looks
-# for: take the folder off sys.path and load _common by path (as bench/coverage.py does).
-_BENCH_DIR = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _BENCH_DIR]
-_spec = importlib.util.spec_from_file_location("_common", _BENCH_DIR / "_common.py")
-assert _spec is not None and _spec.loader is not None
-_common = importlib.util.module_from_spec(_spec)
-sys.modules["_common"] = _common
-_spec.loader.exec_module(_common)
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _common  # noqa: E402
+
 data_path, fmt_s, machine_info, print_lines, print_table, verdict = (
     _common.data_path, _common.fmt_s, _common.machine_info, _common.print_lines, _common.print_table, _common.verdict)
 

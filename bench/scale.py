@@ -22,7 +22,7 @@ the client and of each worker process, and the overhead of Dask relative to in-p
 also runs ``none`` over half the window: peak RSS should not grow with the window. Then a
 projection of a year at H3 res 5 on N workers from the measured cost per instant, scaled by
 the res-5/res-4 ratio of cells (a documented estimate: the kernel's cost per step grows about
-with cells x satellites in view; bench/coverage.py measures the per-step ratio directly).
+with cells x satellites in view; bench/global_coverage.py measures the per-step ratio directly).
 A report: exits 0 whatever the verdict.
 
 ``--job track``: the same three ways for a partitioned imaging run (:mod:`leonet.scale.imaging`,
@@ -34,7 +34,6 @@ search instants; the merged summaries must be identical (checked by digest).
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import resource
@@ -45,15 +44,9 @@ import tempfile
 import time
 from pathlib import Path
 
-# This folder holds bench/coverage.py, which would shadow the `coverage` module numba looks
-# for: take the folder off sys.path and load _common by path (as bench/coverage.py does).
-_BENCH_DIR = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _BENCH_DIR]
-_spec = importlib.util.spec_from_file_location("_common", _BENCH_DIR / "_common.py")
-assert _spec is not None and _spec.loader is not None
-_common = importlib.util.module_from_spec(_spec)
-sys.modules["_common"] = _common
-_spec.loader.exec_module(_common)
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _common  # noqa: E402
+
 data_path, machine_info = _common.data_path, _common.machine_info
 
 TARGET_OVERHEAD = 0.10

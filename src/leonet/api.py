@@ -854,6 +854,8 @@ def export_czml(
             raise InputError(f"no satellite is in the states {', '.join(parse_states(states))}; see leonet fleet")
         idx = np.flatnonzero(keep)
         sats, info = sats.take(idx), info.take(idx)
+        if progress is not None:  # the satellites left out are done with: progress counts every one given
+            progress(int((~keep).sum()))
     if not float(multiplier) > 0:
         raise InputError(f"multiplier {multiplier} must be positive (simulated seconds per real second)")
     label = name or (getattr(sats, "label", "") or "leonet")

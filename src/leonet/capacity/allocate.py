@@ -352,8 +352,7 @@ def proportional_lp(net: StepNetwork, breakpoints: int = 8, tolerance: float = 1
         rows = tangents(add, share[add])
         model.h.addRows(add.size, np.full(add.size, -model.inf), np.log(share[add]) - 1.0, rows.nnz,
                         rows.indptr[:-1].astype(np.int32), rows.indices.astype(np.int32), rows.data.astype(float))
-    alloc = _allocation(v[:nv], net, p, f, ln, model.solves, gap, "lp-proportional")
-    return alloc
+    return _allocation(v[:nv], net, p, f, ln, model.solves, gap, "lp-proportional")
 
 
 # ---- the fast approximation ----------------------------------------------------------------

@@ -76,6 +76,8 @@ def capacity(sources, preset, repair_checksums, cache_dir, regions, start, durat
     if demand is not None:
         if not Path(demand).is_file():
             raise InputError(f"--demand {demand}: file not found (a CSV with columns cell,demand_mbps)")
+    if gateways is not None and not Path(gateways).is_file():
+        raise InputError(f"--gateways {gateways}: file not found (a gateway CSV such as the community lists in ../shared/data)")
     policy = policy_from_db(policy_db)
     c = load_sources(sources, preset, repair_checksums, cache_dir, epoch=grid.start_ns)
     check_stale(c, grid)

@@ -28,10 +28,10 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Connection, Integer, insert, select, update
+from sqlalchemy import Boolean, Connection, Integer, insert, select
 from sqlalchemy.types import BigInteger
 
-from leonet.control.db import DATA_TABLES, audit_head, audit_log
+from leonet.control.db import DATA_TABLES, SET_AUDIT_HEAD, audit_head, audit_log
 
 TABLES = {t.name: t for t in DATA_TABLES}
 
@@ -91,7 +91,7 @@ def append(conn: Connection, actor: str, action: str, object_type: str, object_i
     if "leonet_head" in conn.info:  # write_tx holds the head: it stores the last one with the commit
         conn.info["leonet_head"] = (seq, h)
     else:
-        conn.execute(update(audit_head).where(audit_head.c.id == 1).values(seq=seq, hash=h))
+        conn.execute(SET_AUDIT_HEAD, {"new_seq": seq, "new_hash": h})
     return seq
 
 

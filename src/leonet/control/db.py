@@ -47,8 +47,8 @@ from leonet.control.errors import StoreError
 from leonet.errors import InputError
 
 SQLITE_BUSY_TIMEOUT_S = 60.0  # writers queue on the lock; a control plane prefers waiting to failing
-# Kept open: one per server worker thread (40) plus the writers' and the failed-login flusher's,
-# so that a loaded server never opens connections per request (a PostgreSQL connection costs a
+# Room for one per server thread (ServerSettings.threads, 16 by default) plus the writers' and the
+# failed-login flusher's; once opened a connection is kept, so a loaded server never opens one per request (a PostgreSQL connection costs a
 # process fork and a SCRAM key derivation on both sides: milliseconds of CPU).
 POOL_SIZE, POOL_OVERFLOW = 48, 32
 URL_HELP = "give --db sqlite:///path/to/control.db or --db postgresql://user:password@127.0.0.1:5432/dbname"
@@ -304,7 +304,7 @@ class GroupCommit:
                     # audit.append keeps the new head in conn.info while write_tx holds it: stored once, with the commit.
                     head = g.conn.info["leonet_head"]
                     if head != g.head:
-                        g.conn.execute(_SET_HEAD, {"new_seq": head[0], "new_hash": head[1]})
+                        g.conn.execute(SET_AUDIT_HEAD, {"new_seq": head[0], "new_hash": head[1]})
                     g.tx.commit()
             except BaseException as exc:
                 g.error = exc
@@ -380,7 +380,7 @@ class GroupCommit:
 
 
 _HEAD_FOR_UPDATE = select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1).with_for_update()
-_SET_HEAD = update(audit_head).where(audit_head.c.id == 1).values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
+SET_AUDIT_HEAD = update(audit_head).where(audit_head.c.id == 1).values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
 _GROUPS: weakref.WeakKeyDictionary[Engine, GroupCommit] = weakref.WeakKeyDictionary()
 _GROUPS_LOCK = threading.Lock()
 

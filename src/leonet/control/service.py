@@ -99,6 +99,11 @@ class _Decision(NamedTuple):
     created_at: str
 
 
+def approvals_needed(zones_reached: list[str]) -> int:
+    """Distinct operators who must approve a change: two when it reaches a sensitive zone."""
+    return 2 if zones_reached else 1
+
+
 def _iso(ns: int | None) -> str | None:
     return None if ns is None else str(format_time(int(ns)))
 
@@ -347,7 +352,7 @@ class ControlService(AccountsMixin):
             prior = [x.decided_by for x in ds if x.decision == "approve"]
             region = self._region_ref(row)
             zones = self.zones_reached(conn, region, _zones_of(row))
-            needed = 2 if zones else 1
+            needed = approvals_needed(zones)
             if decision == "approve" and who.name in prior:
                 raise ConflictError(f"{who.name!r} already approved request {row.id}; it reaches the sensitive zone(s) {', '.join(zones)} and needs a second, different operator")
             now = audit.utc_now()
@@ -476,7 +481,7 @@ def _state_dict(r: Any, who: Principal) -> dict[str, Any]:
 def _request_dict(row: Any, region_key: str, ds: list[Any], sid: int | None, zones: list[str]) -> dict[str, Any]:
     return {"id": row.id, "region": region_key, "action": row.action, "justification": row.justification, "filed_by": row.filed_by, "party": row.party,
             "on_behalf_of": row.on_behalf_of, "valid_from": _iso(row.valid_from), "valid_to": _iso(row.valid_to), "backdated": bool(row.backdated),
-            "state": row.state, "approvals_needed": 2 if zones else 1, "sensitive_zones_reached": zones, "decisions": [_decision_dict(d) for d in ds],
+            "state": row.state, "approvals_needed": approvals_needed(zones), "sensitive_zones_reached": zones, "decisions": [_decision_dict(d) for d in ds],
             "policy_state_id": sid, "created_at": row.created_at, "updated_at": row.updated_at}
 
 

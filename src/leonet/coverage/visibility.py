@@ -33,7 +33,7 @@ cells) is ~13.4 M pairs, 54 MB with offsets, and res 5 (2,016,842 cells) ~94 M p
 For long runs feed time chunks (:func:`iter_visibility`) and reduce each chunk's pairs before
 the next.
 
-Speed (``bench/coverage.py``, that snapshot, 2 cores, medians on a shared machine): res 4
+Speed (``bench/global_coverage.py``, that snapshot, 2 cores, medians on a shared machine): res 4
 ~0.02 s per step for counts, ~0.07 s with pairs and max elevation; res 5 ~0.1-0.2 s and
 ~0.4-0.8 s. Pairs cost a second scan: the first counts (and so sizes the output exactly), the
 second writes each point's satellites, ascending because each block's candidates are sorted by

@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 
 from leonet.capacity.run import CapacityResult, RegionSeries
 from leonet.export.files import csv_ready, timestamps
+from leonet.export.tables import h3_hex
 
 CELL_COLUMNS = ("time_utc", "cell", "region", "demand_mbps", "allocated_mbps", "served_by", "sold_out")
 REGION_COLUMNS = ("time_utc", "region", "demand_mbps", "allocated_mbps", "share_met", "cells_sold_out")
@@ -32,7 +33,7 @@ def capacity_cells_table(res: CapacityResult) -> pa.Table:
     for k, (cells_k, ids, start) in enumerate(res.served_by):
         text = ids.astype(str)
         served[k, cells_k] = [" ".join(text[a:b]) for a, b in zip(start[:-1].tolist(), start[1:].tolist())]
-    cells = np.array([f"{int(c):x}" for c in res.area.cells], dtype=object)
+    cells = np.array(h3_hex(res.area.cells), dtype=object)
     demand = (res.demand_mbps[:, None] * res.active).T.reshape(-1)
     return pa.table({
         "time_utc": timestamps(np.repeat(res.t_ns, n_c)),

@@ -17,7 +17,8 @@ from leonet.export.metadata import run_table
 from leonet.export.results import overhead_column
 
 
-def _h3_str(cells: np.ndarray) -> list[str]:
+def h3_hex(cells: np.ndarray) -> list[str]:
+    """H3 cell ids as the lower-case hex strings h3 itself prints."""
     return [f"{int(c):x}" for c in cells]
 
 
@@ -58,7 +59,7 @@ def cells_table(res: RegionalFigures) -> pa.Table:
     merit of :class:`~leonet.coverage.fom.FiguresOfMerit`."""
     a = res.area
     return pa.table({
-        "h3_cell": _h3_str(a.cells),
+        "h3_cell": h3_hex(a.cells),
         "region": a.region,
         "lat_deg": a.lat_deg,
         "lon_deg": a.lon_deg,

@@ -242,7 +242,7 @@ def plan_track(satellites: Satellites, sources: list[str], targets: Targets, sen
         if not isinstance(satellites, Constellation):
             raise InputError("laser paths need the imaging satellites as element sets (a Constellation); launch batches have no laser model")
     if resume and chunk_instants is None:
-        chunk_instants = manifest_chunk_instants(folder) or _manifest_track_chunk(folder)
+        chunk_instants = manifest_chunk_instants(folder)
     k = int(chunk_instants or IMAGING_CHUNK)
     if k < 1:
         raise InputError(f"chunk instants must be at least 1, got {k}")
@@ -264,16 +264,6 @@ def plan_track(satellites: Satellites, sources: list[str], targets: Targets, sen
     prepare_folder(folder, fp, tasks, resume, [TABLE])
     todo = [t for t in tasks if not job.done(t)] if resume else tasks
     return TrackPlan(job, tasks, todo, fp, folder)
-
-
-def _manifest_track_chunk(folder: Path) -> int | None:
-    from leonet.scale.dataset import read_manifest
-
-    old = read_manifest(folder)
-    try:
-        return int(old["fingerprint"]["variants"][0]["chunk_instants"]) if old else None
-    except (KeyError, IndexError, TypeError, ValueError):
-        return None
 
 
 def merge_track(job: TrackJob, tasks: list[Task]) -> TrackResult:

@@ -67,7 +67,7 @@ def add_dashboard(app: FastAPI, twin: Twin, results: Results, checkpoint_file: s
     app.state.twin = twin
     policy_cache: dict[tuple, Any] = {}
     lock = threading.Lock()
-    countries: dict[str, bytes] = {"50m": countries_geojson()}  # made once, at start (about 0.5 s)
+    borders_gz = countries_geojson()  # made once, at start (about 0.5 s)
 
     @app.exception_handler(NotFound)
     async def _not_found(_request: Request, exc: NotFound) -> JSONResponse:
@@ -134,9 +134,7 @@ def add_dashboard(app: FastAPI, twin: Twin, results: Results, checkpoint_file: s
     def dash_countries(request: Request) -> Response:
         """Natural Earth borders (the packaged 1:50m file, simplified) as GeoJSON."""
         _who(request)
-        if "50m" not in countries:
-            countries["50m"] = countries_geojson()
-        return Response(countries["50m"], media_type="application/geo+json", headers={"content-encoding": "gzip"})
+        return Response(borders_gz, media_type="application/geo+json", headers={"content-encoding": "gzip"})
 
     def _codes(text: str) -> list[str]:
         items = [c.strip() for c in text.split(",") if c.strip()]

@@ -15,6 +15,18 @@ import numpy as np
 
 from leonet.errors import InputError
 
+
+def cell_rings(cells: np.ndarray) -> list[list[list[float]]]:
+    """Outline of each H3 cell ``(cells,)`` as ``[[lon_deg, lat_deg], ...]`` rounded to 1e-4 deg,
+    for drawing: a cell cut at the antimeridian is drawn by its larger piece."""
+    from leonet.ground.cells import cell_boundaries
+
+    rings = []
+    for poly in cell_boundaries(cells):
+        g = poly if poly.geom_type == "Polygon" else max(poly.geoms, key=lambda q: q.area)
+        rings.append(np.round(np.asarray(g.exterior.coords)[:, :2], 4).tolist())
+    return rings
+
 RUN_MARKERS = ("run.parquet", "leonet.duckdb")
 _PART = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\- ]{0,127}$")
 MAX_ROWS = 2000
@@ -118,7 +130,7 @@ class Results:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        from leonet.ground.cells import cell_boundaries
+        from leonet.ground.cells import as_cells
 
         f = self._file(run, name, (".parquet",))
         schema = pq.read_schema(f)
@@ -129,11 +141,7 @@ class Results:
         if column not in cols:
             raise InputError(f"column {column!r} is not a numeric column of {name}; it has {', '.join(cols)}")
         t = pq.read_table(f, columns=[cell_col, column]).to_pandas()
-        cells = np.array([int(c, 16) if isinstance(c, str) else int(c) for c in t[cell_col]], dtype=np.uint64)
-        rings = []
-        for poly in cell_boundaries(cells):
-            g = poly if poly.geom_type == "Polygon" else max(poly.geoms, key=lambda q: q.area)
-            rings.append(np.round(np.asarray(g.exterior.coords)[:, :2], 4).tolist())
+        rings = cell_rings(as_cells(t[cell_col].tolist(), allow_strings=True))
         vals = [_cell(v) for v in t[column]]
         return {"run": run, "column": column, "columns": cols, "rings": rings, "values": vals}
 

@@ -29,6 +29,7 @@ from leonet.policy.model import ServicePolicy
 from leonet.sources.constellation import Constellation
 from leonet.sources.fleet import STATES, Fleet, infer_fleet
 from leonet.times import NS_PER_S, TimeGrid, format_time, parse_duration, parse_time
+from leonet.web.results import cell_rings
 
 MAX_COUNTRIES = 12  # per service map request: a request must stay interactive
 MAX_ROUTE_STEPS = 240  # instants per route request
@@ -167,8 +168,6 @@ class Twin:
     # ---- coverage and service ------------------------------------------------------------
     def cell_geometry(self, countries: Sequence[str], h3_res: int = 5, neighbours_km: float = 0.0) -> CellGeometry:
         """The cells of ``countries`` (and of land within ``neighbours_km`` of them), cached."""
-        from leonet.ground.cells import cell_boundaries
-
         if not countries:
             raise InputError("countries: give at least one country code, e.g. TWN")
         if len(countries) > MAX_COUNTRIES:
@@ -184,10 +183,7 @@ class Twin:
         if hit is not None:
             return hit
         area = build_area(targets, int(h3_res), float(neighbours_km))
-        rings = []
-        for poly in cell_boundaries(area.cells):
-            g = poly if poly.geom_type == "Polygon" else max(poly.geoms, key=lambda q: q.area)
-            rings.append(np.round(np.asarray(g.exterior.coords)[:, :2], 4).tolist())
+        rings = cell_rings(area.cells)
         geom = CellGeometry(key, area, rings)
         with self._lock:
             self._areas[key] = geom
@@ -206,10 +202,8 @@ class Twin:
         counts, active, served = res.counts[:, 0], res.active[:, 0], res.served[:, 0]
         a = geom.area
         target = np.isin(a.region, [r.key for r in a.targets])
-        border = np.zeros(len(a), bool)
         effect = res.border_effect(BEAM_RADIUS_KM)
-        for e in effect:
-            border |= np.isin(a.cells, e["cells"])
+        border = np.isin(a.cells, np.concatenate([e["cells"] for e in effect])) if effect else np.zeros(len(a), bool)
         pop = a.population
         return {"time_utc": iso(t_ns), "policy": policy.name, "min_elevation_deg": float(min_elevation_deg),
                 "sats_in_view": counts.astype(np.int64).tolist(), "active": active.tolist(), "served": served.tolist(), "border": border.tolist(),
@@ -230,8 +224,8 @@ class Twin:
         r = api.route(self.need(), src, dst, grid, mode=mode, inactive=tuple(inactive), allow_stale_elements=True)
         run, routes = r.run, r.run.routes
         ground = [run.endpoints, run.router.gateways, run.router.pops]
-        g_lon = np.concatenate([np.asarray(g.lon_deg, float) for g in ground if len(g)]) if any(len(g) for g in ground) else np.zeros(0)
-        g_lat = np.concatenate([np.asarray(g.lat_deg, float) for g in ground if len(g)]) if any(len(g) for g in ground) else np.zeros(0)
+        g_lon = np.concatenate([np.asarray(g.lon_deg, float) for g in ground])
+        g_lat = np.concatenate([np.asarray(g.lat_deg, float) for g in ground])
         n = len(run.satellites)
         used = sorted({int(x) for p in routes.paths for x in np.asarray(p).ravel() if 0 <= x < n})
         pos = None

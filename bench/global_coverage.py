@@ -1,6 +1,6 @@
 """Benchmark: global coverage (satellites in view of every H3 cell) with leonet's visibility kernel.
 
-    .venv/bin/python bench/coverage.py [--res 4] [--steps 5] [--res5] [--file PATH]
+    .venv/bin/python bench/global_coverage.py [--res 4] [--steps 5] [--res5] [--file PATH]
         [--mask 25] [--ref-cells-res5 100000] [--json OUT]
 
 On the 10,744-satellite Starlink snapshot of 2026-08-22 (``--file``), at ``--steps`` instants
@@ -29,7 +29,6 @@ steps of the ``full`` calls (the ``counts`` calls are faster). Peak RSS is the c
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import shutil
 import sys
@@ -38,15 +37,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-# Python puts this folder first on sys.path, where this file would shadow the `coverage`
-# package that numba imports; take the folder off and load _common by path instead.
-_BENCH_DIR = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _BENCH_DIR]
-_spec = importlib.util.spec_from_file_location("_common", _BENCH_DIR / "_common.py")
-assert _spec is not None and _spec.loader is not None
-C = importlib.util.module_from_spec(_spec)
-sys.modules["_common"] = C
-_spec.loader.exec_module(C)
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _common as C  # noqa: E402
 
 DEFAULT_FILE = ("tle", "starlink_20260822_celestrak_gp.tle")
 TARGET_S_PER_STEP = {4: 1.0, 5: 3.0}
