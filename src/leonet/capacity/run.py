@@ -366,10 +366,16 @@ def concat_results(parts: list[CapacityResult]) -> CapacityResult:
 
 
 def _cap_note(res: CapacityResult) -> list[str]:
-    removed, steps = res.stats["cap_removed_mbps"], max(res.stats["steps"], 1.0)
+    return cap_note(res.params.cells_per_beam, res.stats)
+
+
+def cap_note(cells_per_beam: int, stats: dict[str, float]) -> list[str]:
+    """What the per-beam cap cost over a run (``stats``: its summed ``cap_removed_mbps`` and
+    ``steps``), as a note line; none when it cost nothing."""
+    removed, steps = stats["cap_removed_mbps"], max(stats["steps"], 1.0)
     if removed <= 0:
         return []
-    return [f"the cap of {res.params.cells_per_beam} cell(s) per beam per interval lost {removed / steps:,.0f} Mbps per instant on average "
+    return [f"the cap of {cells_per_beam} cell(s) per beam per interval lost {removed / steps:,.0f} Mbps per instant on average "
             "after the top-up (exact solutions are rounded to whole beams)"]
 
 

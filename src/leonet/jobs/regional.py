@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from leonet.capacity.params import CapacityParams
 from leonet.capacity.run import CapacityResult
 from leonet.coverage.regional import AnalysisArea, RegionalResult, build_area, run_regional
 from leonet.deployment.batch import LaunchBatch, LaunchBatches
@@ -182,24 +183,32 @@ def run_scenario(
     return ScenarioRun(sc, res, base, const, sats, source, grid, notes, time.perf_counter() - started, capacity=cap)
 
 
-def scenario_capacity(sc: Scenario, satellites: Satellites, area: AnalysisArea, policy: ServicePolicy) -> CapacityResult:
-    """The ``[capacity]`` section: bandwidth per cell over its first ``steps`` intervals from
-    the scenario's start, under the scenario's policy, with each rule's effect (the rule left
-    out: for the demo, Taiwan active)."""
-    from leonet.capacity.params import CapacityParams
-    from leonet.capacity.run import run_capacity
-    from leonet.ground.gateways import load_gateways, packaged_gateways_path
-
+def scenario_capacity_inputs(sc: Scenario) -> tuple[TimeGrid, CapacityParams]:
+    """The grid (the first ``steps`` intervals from the scenario's start) and the
+    :class:`~leonet.capacity.params.CapacityParams` of the ``[capacity]`` section: one home, so
+    that one-shot and partitioned scenario runs compute the same thing."""
     spec = sc.capacity
     assert spec is not None
     grid = TimeGrid(sc.start, parse_duration(spec.step) * spec.steps, spec.step)
     params = CapacityParams(take_rate=spec.take_rate, busy_hour_mbps=spec.busy_hour_mbps, cells_per_beam=spec.cells_per_beam,
                             min_elevation_deg=sc.min_elevation_deg)
+    return grid, params
+
+
+def scenario_capacity(sc: Scenario, satellites: Satellites, area: AnalysisArea, policy: ServicePolicy) -> CapacityResult:
+    """The ``[capacity]`` section: bandwidth per cell over its first ``steps`` intervals from
+    the scenario's start, under the scenario's policy, with each rule's effect (the rule left
+    out: for the demo, Taiwan active)."""
+    from leonet.capacity.run import run_capacity
+    from leonet.ground.gateways import load_gateways, packaged_gateways_path
+
+    spec = sc.capacity
+    grid, params = scenario_capacity_inputs(sc)
     return run_capacity(satellites, area, grid.t_ns, policy, load_gateways(packaged_gateways_path()), params, fairness=spec.fairness,
                         method=spec.method, backhaul=spec.backhaul)
 
 
 __all__ = [
-    "ScenarioRun", "demo_scenario_path", "run_scenario", "scenario_area", "scenario_capacity", "scenario_constellation",
+    "ScenarioRun", "demo_scenario_path", "run_scenario", "scenario_area", "scenario_capacity", "scenario_capacity_inputs", "scenario_constellation",
     "scenario_grid", "scenario_policy", "scenario_satellites",
 ]

@@ -42,7 +42,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from leonet.capacity.params import CapacityParams
-from leonet.capacity.run import STEP_CHUNK, CapacityResult, RegionSeries, iter_capacity
+from leonet.capacity.run import STEP_CHUNK, CapacityResult, RegionSeries, cap_note, iter_capacity
 from leonet.coverage.regional import AnalysisArea, build_area
 from leonet.errors import InputError
 from leonet.export.capacity import capacity_cells_table, capacity_regions_table, capacity_rules_table, write_table_stream
@@ -321,13 +321,10 @@ def scenario_capacity_plan(sc: Scenario, source: str, policy: ServicePolicy, sat
     effect) as a partitioned run in ``folder``; ``satellites``: the scenario's (launch batches
     included), ``area`` its cells."""
     from leonet.ground.gateways import packaged_gateways_path
-    from leonet.times import parse_duration
+    from leonet.jobs.regional import scenario_capacity_inputs
 
     spec = sc.capacity
-    assert spec is not None
-    grid = TimeGrid(sc.start, parse_duration(spec.step) * spec.steps, spec.step)
-    params = CapacityParams(take_rate=spec.take_rate, busy_hour_mbps=spec.busy_hour_mbps, cells_per_beam=spec.cells_per_beam,
-                            min_elevation_deg=sc.min_elevation_deg)
+    grid, params = scenario_capacity_inputs(sc)
     return plan_capacity(satellites, [source], tuple(area.targets), sc.h3_res, grid, policy, packaged_gateways_path(), folder, params=params,
                          fairness=spec.fairness, method=spec.method, backhaul=spec.backhaul, area=area, scenario=sc, chunk_instants=chunk_instants, resume=resume)
 
@@ -372,10 +369,7 @@ def execute_capacity(plan: CapacityPlan, scheduler: str = "none", *, workers: in
     write_manifest(folder, plan.fingerprint, plan.tasks, "complete", {"outputs": sorted(str(p.resolve()) if out_dir is not None else p.name for p in paths.values())
                                                                       + [f"{t}/" for t in TABLES]})
     area = job.area()
-    notes = []
-    if stats["cap_removed_mbps"] > 0:
-        notes.append(f"the cap of {job.params.cells_per_beam} cell(s) per beam per interval lost {stats['cap_removed_mbps'] / max(stats['steps'], 1.0):,.0f} "
-                     "Mbps per instant on average after the top-up (LP solutions are rounded to whole beams)")
+    notes = cap_note(job.params.cells_per_beam, stats)
     return CapacityDataset(folder, series, stats, area, job.fairness, method, rows, len(plan.todo), len(plan.tasks) - len(plan.todo),
                            time.perf_counter() - started, notes, results, paths)
 
