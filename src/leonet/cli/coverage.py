@@ -64,6 +64,23 @@ def coverage(sources, preset, repair_checksums, cache_dir, regions, h3_res, star
     time_utc,region,cells,cells_covered,sats_in_view_min,sats_in_view_mean,sats_in_view_max,sats_overhead
     (sats_overhead: satellites whose sub-satellite point lies inside the region)."""
     fmt = output_format(fmt, output)
+    cov, c, grid, codes = run_coverage(sources, preset, repair_checksums, cache_dir, regions, h3_res, start, duration, step, min_elevation_deg,
+                                       max_range_km, policy_db, states, max_memory_gb)
+    res = cov.result
+    err_console.print(f"{len(res.area):,} cells, {grid.count:,} instants, {len(c):,} satellites", highlight=False)
+    if policy_db:
+        err_console.print(f"policy from {policy_db}: {len(res.policy.rules)} activation states", highlight=False, markup=False)
+    meta = run_metadata(c, grid, command_line=cli_command_line(), regions=codes, h3_res=h3_res, min_elevation_deg=min_elevation_deg,
+                        max_range_km=max_range_km, policy=res.policy.describe())
+    rows = write_table(cov.to_arrow(), output, fmt, metadata=meta)
+    err_console.print(f"{res.sgp4_failures}; wrote {rows:,} rows to {output}", highlight=False, markup=False)
+
+
+def run_coverage(sources, preset, repair_checksums, cache_dir, regions: str, h3_res: int, start, duration, step, min_elevation_deg: float,
+                 max_range_km, policy_db: str | None, states, max_memory_gb):
+    """The coverage step of `leonet coverage` and `leonet export geojson cells`: options checked
+    (the policy store first), the job sized, the constellation loaded, coverage run under a
+    progress bar; returns ``(api.Coverage, constellation, grid, region codes)``."""
     grid = grid_options(start, duration, step)
     codes = [c.strip() for c in regions.split(",") if c.strip()]
     if not codes:
@@ -77,14 +94,7 @@ def coverage(sources, preset, repair_checksums, cache_dir, regions, h3_res, star
                            policy=policy, allow_stale_elements=True, progress=advance,  # age checked above
                            **({} if states == "default" else {"states": states}))
     say(cov.serving_note)
-    res = cov.result
-    err_console.print(f"{len(res.area):,} cells, {grid.count:,} instants, {len(c):,} satellites", highlight=False)
-    if policy_db:
-        err_console.print(f"policy from {policy_db}: {len(res.policy.rules)} activation states", highlight=False, markup=False)
-    meta = run_metadata(c, grid, command_line=cli_command_line(), regions=codes, h3_res=h3_res, min_elevation_deg=min_elevation_deg,
-                        max_range_km=max_range_km, policy=res.policy.describe())
-    rows = write_table(cov.to_arrow(), output, fmt, metadata=meta)
-    err_console.print(f"{res.sgp4_failures}; wrote {rows:,} rows to {output}", highlight=False, markup=False)
+    return cov, c, grid, codes
 
 
 @click.command()

@@ -22,7 +22,7 @@ from leonet.cli.common import (
     source_options,
     states_option,
 )
-from leonet.cli.coverage import policy_from_db
+from leonet.cli.coverage import policy_from_db, run_coverage
 from leonet.errors import InputError
 
 
@@ -131,18 +131,8 @@ def cells(sources, preset, repair_checksums, cache_dir, table_path, regions, h3_
     missing = [o for o, v in (("--region", regions), ("--start", start), ("--duration", duration), ("--step", step)) if not v]
     if missing:
         raise InputError(f"give {', '.join(missing)} to run coverage (or --table RUN/cells.parquet to export a finished run's cells)")
-    grid = grid_options(start, duration, step)
-    codes = [c.strip() for c in regions.split(",") if c.strip()]
-    if not codes:
-        raise InputError("--region needs at least one country code, e.g. --region TWN or --region TW,JP")
-    policy = policy_from_db(policy_db)
-    c = load_sources(sources, preset, repair_checksums, cache_dir, epoch=grid.start_ns)
-    check_job(api.estimate_coverage(len(c), codes, grid, h3_res), max_memory_gb)
-    check_stale(c, grid)
-    with progress_bar("coverage", grid.count, "instants") as advance:
-        cov = api.coverage(c, codes, grid, h3_res=h3_res, min_elevation_deg=min_elevation_deg, max_range_km=max_range_km, policy=policy,
-                           allow_stale_elements=True, progress=advance, **({} if states == "default" else {"states": states}))
-    say(cov.serving_note)
+    cov = run_coverage(sources, preset, repair_checksums, cache_dir, regions, h3_res, start, duration, step, min_elevation_deg, max_range_km,
+                       policy_db, states, max_memory_gb)[0]
     n = write_geojson(cov.to_geojson(), output)
     say(f"wrote {n:,} cells at H3 resolution {h3_res} to {output}")
 
