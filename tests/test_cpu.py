@@ -50,3 +50,41 @@ def test_fork_share_never_forks_from_a_request_thread() -> None:
     t.start()
     t.join()
     assert got == [(k, os.getpid()) for k in range(4)]
+
+
+def test_fork_call_runs_in_a_copy_and_returns_its_value() -> None:
+    from leonet.cpu import fork_call
+
+    call = fork_call(lambda: (os.getpid(), [1, 2, 3]))
+    pid, value = call.result()
+    assert value == [1, 2, 3]
+    assert pid != os.getpid()  # computed by the forked copy
+    with pytest.raises(RuntimeError, match="already taken"):
+        call.result()
+
+
+def test_fork_call_raises_the_copys_error_and_can_be_cancelled() -> None:
+    from leonet.cpu import fork_call
+
+    def bad() -> None:
+        raise KeyError("no such cell")
+
+    with pytest.raises(KeyError, match="no such cell") as info:
+        fork_call(bad).result()
+    assert any("in a worker process" in n for n in getattr(info.value, "__notes__", []))
+    slow = fork_call(lambda: time.sleep(30))
+    started = time.monotonic()
+    slow.cancel()
+    assert time.monotonic() - started < 10
+
+
+def test_fork_call_from_a_request_thread_runs_here() -> None:
+    import threading
+
+    from leonet.cpu import fork_call
+
+    got: list = []
+    t = threading.Thread(target=lambda: got.append(fork_call(os.getpid).result()))
+    t.start()
+    t.join()
+    assert got == [os.getpid()]

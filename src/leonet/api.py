@@ -28,6 +28,7 @@ import numpy as np
 
 from leonet.coverage.passes import Passes, default_coarse_step_s, find_passes
 from leonet.coverage.regional import RegionalResult, build_area, run_regional
+from leonet.cpu import fork_call
 from leonet.deployment.batch import as_satellites
 from leonet.errors import InputError
 from leonet.export.results import coverage_table, passes_table, routes_table, write_passes, write_routes
@@ -742,13 +743,17 @@ def run_scenario(
     *,
     policy_db: str | None = None,
     progress: Callable[[int], None] | None = None,
+    capacity: bool = True,
 ) -> ScenarioRun:
     """Run a scenario file (TOML; ``examples/taiwan.toml`` is the demo): coverage and service of
     its regions under its policy, and with service active everywhere for comparison. Returns
     the :class:`~leonet.jobs.regional.ScenarioRun` (``.summary()``, ``.border_effect()``,
-    ``.result``, ``.baseline``). With ``output_dir`` its tables (Parquet, DuckDB) and HTML
-    report are written there (see :func:`write_scenario`)."""
-    run = _run_scenario(Path(scenario) if isinstance(scenario, str) else scenario, policy_db=policy_db, progress=progress)
+    ``.result``, ``.baseline``, ``.capacity``). With ``output_dir`` its tables (Parquet, DuckDB)
+    and HTML report are written there (see :func:`write_scenario`). ``capacity``: False leaves
+    a ``[capacity]`` section for :func:`write_scenario`, which computes it while the report is
+    drawn (or :meth:`~leonet.jobs.regional.ScenarioRun.add_capacity`)."""
+    run = _run_scenario(Path(scenario) if isinstance(scenario, str) else scenario, policy_db=policy_db, progress=progress,
+                        capacity=capacity and output_dir is None)
     if output_dir is not None:
         write_scenario(run, output_dir)
     return run
@@ -757,8 +762,10 @@ def run_scenario(
 def write_scenario(run: ScenarioRun, output_dir: str | Path, command_line: str | None = None) -> dict[str, Path]:
     """Write a scenario run: ``timeseries``, ``cells``, ``regions`` (and ``border``) as Parquet,
     a ``run`` table of what produced them (scenario, element sets and epochs, grid, mask, policy,
-    version, ``command_line``), ``leonet.duckdb`` holding them all, and ``report.html``. Returns
-    the paths (also in ``run.paths``)."""
+    version, ``command_line``), ``leonet.duckdb`` holding them all, ``report.html``, and the
+    ``capacity_*`` tables of a ``[capacity]`` section (computed here, while a forked copy draws
+    the report, if the run left it: :meth:`~leonet.jobs.regional.ScenarioRun.add_capacity`).
+    Returns the paths (also in ``run.paths``)."""
     from leonet.export.metadata import run_metadata
     from leonet.export.tables import result_tables, write_tables
     from leonet.reports.regional import write_report
@@ -769,16 +776,26 @@ def write_scenario(run: ScenarioRun, output_dir: str | Path, command_line: str |
                         element_source=run.source, regions=list(sc.regions), h3_res=sc.h3_res, neighbours_within_km=sc.neighbours_within_km,
                         min_elevation_deg=sc.min_elevation_deg, max_range_km=sc.max_range_km, policy=run.result.policy.describe(),
                         launch_batches=len(sc.launches), notes=run.notes)
-    paths = write_tables(result_tables(run.result, run.baseline, sc.beam_radius_km), out, meta)
-    paths["report"] = write_report(out / "report.html", sc.name, sc.description, run.result, run.baseline, sc.beam_radius_km, run.facts())
-    if run.capacity is not None:
-        from leonet.export.capacity import capacity_cells_table, capacity_regions_table, capacity_rules_table
-        from leonet.export.files import write_table
+    out.mkdir(parents=True, exist_ok=True)
+    # The report (matplotlib: ~0.8 s) is drawn by a forked copy while the tables are written here.
+    report = fork_call(lambda: write_report(out / "report.html", sc.name, sc.description, run.result, run.baseline, sc.beam_radius_km, run.facts()))
+    try:
+        run.add_capacity()
+        paths = write_tables(result_tables(run.result, run.baseline, sc.beam_radius_km), out, meta)
+        cap_paths: dict[str, Path] = {}
+        if run.capacity is not None:
+            from leonet.export.capacity import capacity_cells_table, capacity_regions_table, capacity_rules_table
+            from leonet.export.files import write_table
 
-        cap_meta = {**meta, "capacity_params": json.dumps({p["parameter"]: p["value"] for p in run.capacity.params.table()})}
-        for name, table in (("capacity_cells", capacity_cells_table), ("capacity_regions", capacity_regions_table), ("capacity_rules", capacity_rules_table)):
-            paths[name] = out / f"{name}.parquet"
-            write_table(table(run.capacity), paths[name], "parquet", metadata=cap_meta)
+            cap_meta = {**meta, "capacity_params": json.dumps({p["parameter"]: p["value"] for p in run.capacity.params.table()})}
+            for name, table in (("capacity_cells", capacity_cells_table), ("capacity_regions", capacity_regions_table), ("capacity_rules", capacity_rules_table)):
+                cap_paths[name] = out / f"{name}.parquet"
+                write_table(table(run.capacity), cap_paths[name], "parquet", metadata=cap_meta)
+    except BaseException:
+        report.cancel()
+        raise
+    paths["report"] = report.result()
+    paths |= cap_paths
     run.paths = paths
     return paths
 

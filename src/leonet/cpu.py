@@ -130,6 +130,72 @@ def fork_share(work: Callable[[int], Any], n: int, processes: int) -> Iterator[t
                 p.join()
 
 
+class ForkCall:
+    """``fn()`` started in a forked copy of this process (:func:`fork_call`); :meth:`result`
+    waits for it. Where :func:`can_fork` says no, ``fn`` runs in :meth:`result`, here."""
+
+    def __init__(self, fn: Callable[[], Any]) -> None:
+        self._fn: Callable[[], Any] | None = fn
+        self._proc: Any = None
+        self._conn: Any = None
+        if not can_fork():
+            return
+        ctx = mp.get_context("fork")
+        here, there = ctx.Pipe(duplex=False)
+
+        def child() -> None:
+            try:
+                out = (fn(), None, None)
+            except BaseException as exc:  # noqa: BLE001 - every failure goes back to the parent
+                out = (None, _picklable(exc), traceback.format_exc())
+            there.send(out)
+
+        self._proc = ctx.Process(target=child, daemon=True)
+        gc.freeze()  # the copy must never collect what it inherits (see fork_share)
+        try:
+            self._proc.start()
+        finally:
+            gc.unfreeze()
+        there.close()
+        self._conn = here
+
+    def result(self) -> Any:
+        """``fn()``'s value; its exception (the child's own where it could be sent, with the
+        child's traceback as a note) if it failed."""
+        if self._proc is None:
+            fn, self._fn = self._fn, None
+            if fn is None:
+                raise RuntimeError("result() was already taken")
+            return fn()
+        try:
+            value, exc, error = self._conn.recv()
+        except EOFError:
+            raise RuntimeError("a worker process died before finishing its work") from None
+        finally:
+            self._conn.close()
+            self._proc.join()
+            self._proc = self._fn = None
+        if error is not None:
+            _received((0, exc, error))
+        return value
+
+    def cancel(self) -> None:
+        """Stop the copy (when the caller fails and will not wait for the result)."""
+        if self._proc is not None:
+            self._proc.terminate()
+            self._proc.join()
+            self._conn.close()
+            self._proc = self._fn = None
+
+
+def fork_call(fn: Callable[[], Any]) -> ForkCall:
+    """Start ``fn()`` in a forked copy of this process, so that this one goes on with other
+    work meanwhile (e.g. drawing a report while tables are written); ``.result()`` waits for
+    it. Same rules as :func:`fork_share`: ``fn`` should return something small, must not
+    write files this process writes too, and runs here instead where forking is not safe."""
+    return ForkCall(fn)
+
+
 def _picklable(exc: BaseException) -> BaseException | None:
     """``exc`` if it survives pickling (most do), else None."""
     import pickle
@@ -153,4 +219,4 @@ def _received(item: tuple[int, Any, str | None]) -> int:
     return 1 if k < 0 else 0
 
 
-__all__ = ["busy_elsewhere", "cores_free", "fork_share", "usable_cores"]
+__all__ = ["ForkCall", "busy_elsewhere", "cores_free", "fork_call", "fork_share", "usable_cores"]

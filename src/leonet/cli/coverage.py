@@ -157,7 +157,7 @@ def _run_and_report(path: Path, output_dir: str | None, policy_db: str | None, s
     logger.setLevel(logging.INFO)  # the library's notes (fallbacks, who serves) are for the user
     try:
         with progress_bar("coverage", grid.count, "instants") as advance:
-            run = api.run_scenario(sc, policy_db=policy_db, progress=advance)
+            run = api.run_scenario(sc, policy_db=policy_db, progress=advance, capacity=False)  # computed by write_scenario
     finally:
         logger.removeHandler(handler)
         logger.setLevel(level)

@@ -200,10 +200,35 @@ def main() -> None:
     take the same one error path as inside one: a line, no traceback, a documented exit code."""
     try:
         cli(prog_name="leonet")
-    except (click.exceptions.Exit, click.ClickException, SystemExit):
+    except SystemExit as exc:
+        leave(exc.code)
+    except (click.exceptions.Exit, click.ClickException):
         raise
     except BaseException as exc:  # noqa: BLE001
         report_exception(exc)
+
+
+def leave(code: object) -> None:
+    """End the process with ``code`` once the command is done, skipping the interpreter's
+    teardown: with numba, Arrow, DuckDB and matplotlib loaded, unloading ~1,600 modules and
+    their native libraries takes 0.2-0.7 s after the work is finished and written. Exit
+    handlers still run and the standard streams are flushed; every file a command writes is
+    closed before it returns. Only when this is the main thread and no other Python thread is
+    left (a thread still working must be let finish, as a normal exit would), and only for a
+    numeric code (a message is printed by ``sys.exit``)."""
+    import atexit
+    import os
+    import threading
+
+    if not (code is None or isinstance(code, int)) or threading.current_thread() is not threading.main_thread() or threading.active_count() > 1:
+        sys.exit(code)
+    atexit._run_exitfuncs()  # what a normal exit runs first (logging, multiprocessing, tempfile finalizers)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: a normal exit would not report it either
+            pass
+    os._exit(code or 0)
 
 
 if __name__ == "__main__":

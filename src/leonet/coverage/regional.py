@@ -353,16 +353,18 @@ def regional_counts(
             store(k, one_chunk(k))
         return counts, overhead, failures
     # With a region's filter every chunk is small, serial work (a few SGP4 calls per interval,
-    # one kernel call): whole chunks go to forked copies of this process. The first runs here
-    # first, so numba's kernels are loaded once, before the fork; the copies run single-threaded.
-    store(0, one_chunk(0, threads=1, sgp4_workers=1))
-    for k, out in fork_share(lambda k: one_chunk(k + 1, threads=1, sgp4_workers=1), len(spans) - 1, processes):
-        store(k + 1, out)
+    # one kernel call): whole chunks go to forked copies of this process, which run
+    # single-threaded. numba's kernels are loaded here first, on one satellite directly over a
+    # cell, so that the copies inherit them rather than each loading them again.
+    above = area.points.itrf_km[:1, None, :] * (1.0 + 550.0 / 6371.0)
+    visibility(area.points, np.repeat(above, 2, axis=1), min_elevation_deg, max_range_km, threads=1)
+    for k, out in fork_share(lambda k: one_chunk(k, threads=1, sgp4_workers=1), len(spans), processes):
+        store(k, out)
     return counts, overhead, failures
 
 
 #: Fewest time chunks for which regional_counts shares chunks between processes.
-PARALLEL_MIN_CHUNKS = 3
+PARALLEL_MIN_CHUNKS = 2
 
 
 def _chunk_processes(workers: int | None, chunks: int, filtered: bool) -> int:
@@ -373,7 +375,7 @@ def _chunk_processes(workers: int | None, chunks: int, filtered: bool) -> int:
     are parallel inside SGP4 and the visibility kernel)."""
     if not filtered or chunks < PARALLEL_MIN_CHUNKS:
         return 1
-    return max(1, min(usable_cores() if workers is None else int(workers), chunks - 1))
+    return max(1, min(usable_cores() if workers is None else int(workers), chunks))
 
 
 SAMPLE_EVERY_S = 2400.0  # spacing of the instants at which every satellite is propagated (chunk_positions)

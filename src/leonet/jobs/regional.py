@@ -147,6 +147,15 @@ class ScenarioRun:
     def border_effect(self) -> list[dict]:
         return self.result.border_effect(self.scenario.beam_radius_km)
 
+    def add_capacity(self) -> CapacityResult | None:
+        """The scenario's ``[capacity]`` section (:func:`scenario_capacity`), computed now if
+        :func:`run_scenario` was told to leave it (``capacity=False``); None without a section."""
+        if self.capacity is None and self.scenario.capacity is not None:
+            started = time.perf_counter()
+            self.capacity = scenario_capacity(self.scenario, self.satellites, self.area, self.result.policy)
+            self.seconds += time.perf_counter() - started
+        return self.capacity
+
 
 def run_scenario(
     scenario: Scenario | str | Path,
@@ -155,12 +164,14 @@ def run_scenario(
     policy_db: str | None = None,
     area: AnalysisArea | None = None,
     progress: Callable[[int], None] | None = None,
+    capacity: bool = True,
 ) -> ScenarioRun:
     """Run a coverage scenario under its policy and, for comparison, with service active
     everywhere. ``scenario``: a :class:`~leonet.jobs.scenario.Scenario` or a TOML file;
     ``policy_db``: a control-plane database whose activation states apply over the scenario's
     own rules; ``area``: the cells, if already built (:func:`scenario_area`); ``progress``
-    gets the number of instants done."""
+    gets the number of instants done; ``capacity``: False leaves the ``[capacity]`` section
+    to :meth:`ScenarioRun.add_capacity` (for a caller that overlaps it with other work)."""
     started = time.perf_counter()
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     grid = scenario_grid(sc)
@@ -179,8 +190,11 @@ def run_scenario(
     res = run_regional(sats, area, grid.t_ns, policy, sc.min_elevation_deg, sc.max_range_km, progress=progress)
     # The comparison needs no new geometry: the same visibility with every cell active.
     base = dataclasses.replace(res, active=np.ones_like(res.active), policy=ServicePolicy.active_everywhere(), service_fom=res.coverage_fom)
-    cap = scenario_capacity(sc, sats, area, policy) if sc.capacity is not None else None
-    return ScenarioRun(sc, res, base, const, sats, source, grid, notes, time.perf_counter() - started, capacity=cap)
+    run = ScenarioRun(sc, res, base, const, sats, source, grid, notes)
+    if capacity:
+        run.add_capacity()
+    run.seconds = time.perf_counter() - started
+    return run
 
 
 def scenario_capacity_inputs(sc: Scenario) -> tuple[TimeGrid, CapacityParams]:
