@@ -88,3 +88,46 @@ def test_fork_call_from_a_request_thread_runs_here() -> None:
     t.start()
     t.join()
     assert got == [os.getpid()]
+
+
+def _pid_and_double(x: int) -> tuple[int, int]:
+    return os.getpid(), 2 * x
+
+
+def test_fork_worker_warms_up_then_runs_the_call_it_is_sent(tmp_path) -> None:
+    from leonet.cpu import ForkWorker
+
+    mark = tmp_path / "warm"
+    w = ForkWorker(warm=lambda: mark.write_text(str(os.getpid())))
+    pid, value = w.submit(_pid_and_double, 21).result()
+    assert value == 42 and pid != os.getpid()
+    assert mark.read_text() == str(pid)  # the warm-up ran in the same copy, before the call
+    with pytest.raises(RuntimeError, match="already"):
+        w.submit(_pid_and_double, 1)
+
+
+def test_fork_worker_without_a_call_is_cancelled_cleanly() -> None:
+    from leonet.cpu import ForkWorker
+
+    w = ForkWorker(warm=lambda: None)
+    w.cancel()
+    with pytest.raises(RuntimeError, match="no call"):
+        w.result()
+
+
+def test_fork_worker_in_a_request_thread_runs_the_call_here_without_warming() -> None:
+    import threading
+
+    from leonet.cpu import ForkWorker
+
+    warmed: list = []
+    got: list = []
+
+    def thread() -> None:
+        w = ForkWorker(warm=lambda: warmed.append(1))
+        got.append(w.submit(_pid_and_double, 2).result())
+
+    t = threading.Thread(target=thread)
+    t.start()
+    t.join()
+    assert got == [(os.getpid(), 4)] and warmed == []

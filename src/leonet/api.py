@@ -28,7 +28,7 @@ import numpy as np
 
 from leonet.coverage.passes import Passes, default_coarse_step_s, find_passes
 from leonet.coverage.regional import RegionalResult, build_area, run_regional
-from leonet.cpu import fork_call
+from leonet.cpu import ForkWorker, fork_call
 from leonet.deployment.batch import as_satellites
 from leonet.errors import InputError
 from leonet.export.results import coverage_table, passes_table, routes_table, write_passes, write_routes
@@ -744,6 +744,7 @@ def run_scenario(
     policy_db: str | None = None,
     progress: Callable[[int], None] | None = None,
     capacity: bool = True,
+    command_line: str | None = None,
 ) -> ScenarioRun:
     """Run a scenario file (TOML; ``examples/taiwan.toml`` is the demo): coverage and service of
     its regions under its policy, and with service active everywhere for comparison. Returns
@@ -751,11 +752,21 @@ def run_scenario(
     ``.result``, ``.baseline``, ``.capacity``). With ``output_dir`` its tables (Parquet, DuckDB)
     and HTML report are written there (see :func:`write_scenario`). ``capacity``: False leaves
     a ``[capacity]`` section for :func:`write_scenario`, which computes it while the report is
-    drawn (or :meth:`~leonet.jobs.regional.ScenarioRun.add_capacity`)."""
-    run = _run_scenario(Path(scenario) if isinstance(scenario, str) else scenario, policy_db=policy_db, progress=progress,
-                        capacity=capacity and output_dir is None)
-    if output_dir is not None:
-        write_scenario(run, output_dir)
+    drawn (or :meth:`~leonet.jobs.regional.ScenarioRun.add_capacity`). ``command_line``: what
+    the ``run`` table records as having produced the outputs."""
+    if output_dir is None:
+        return _run_scenario(Path(scenario) if isinstance(scenario, str) else scenario, policy_db=policy_db, progress=progress, capacity=capacity)
+    from leonet.reports.regional import warm_report
+
+    # The report is drawn by a forked copy started now: it loads matplotlib while this process
+    # reads and prepares its inputs (serial work that leaves a core idle), then waits for the results.
+    reporter = ForkWorker(warm=warm_report)
+    try:
+        run = _run_scenario(Path(scenario) if isinstance(scenario, str) else scenario, policy_db=policy_db, progress=progress, capacity=False)
+        _write_scenario(run, output_dir, command_line, reporter)
+    except BaseException:
+        reporter.cancel()
+        raise
     return run
 
 
@@ -766,6 +777,12 @@ def write_scenario(run: ScenarioRun, output_dir: str | Path, command_line: str |
     ``capacity_*`` tables of a ``[capacity]`` section (computed here, while a forked copy draws
     the report, if the run left it: :meth:`~leonet.jobs.regional.ScenarioRun.add_capacity`).
     Returns the paths (also in ``run.paths``)."""
+    return _write_scenario(run, output_dir, command_line, None)
+
+
+def _write_scenario(run: ScenarioRun, output_dir: str | Path, command_line: str | None, reporter: ForkWorker | None) -> dict[str, Path]:
+    """:func:`write_scenario`, the report drawn by ``reporter`` (a :class:`~leonet.cpu.ForkWorker`
+    waiting for its call) or else by a copy forked now."""
     from leonet.export.metadata import run_metadata
     from leonet.export.tables import result_tables, write_tables
     from leonet.reports.regional import write_report
@@ -778,7 +795,8 @@ def write_scenario(run: ScenarioRun, output_dir: str | Path, command_line: str |
                         launch_batches=len(sc.launches), notes=run.notes)
     out.mkdir(parents=True, exist_ok=True)
     # The report (matplotlib: ~0.8 s) is drawn by a forked copy while the tables are written here.
-    report = fork_call(lambda: write_report(out / "report.html", sc.name, sc.description, run.result, run.baseline, sc.beam_radius_km, run.facts()))
+    report_args = (out / "report.html", sc.name, sc.description, run.result, run.baseline, sc.beam_radius_km, run.facts())
+    report = reporter.submit(write_report, *report_args) if reporter is not None else fork_call(lambda: write_report(*report_args))
     try:
         run.add_capacity()
         paths = write_tables(result_tables(run.result, run.baseline, sc.beam_radius_km), out, meta)

@@ -9,6 +9,7 @@ for its slowest worker and keeps every usable core (:func:`usable_cores`).
 
 from __future__ import annotations
 
+import functools
 import gc
 import multiprocessing as mp
 import os
@@ -130,22 +131,33 @@ def fork_share(work: Callable[[int], Any], n: int, processes: int) -> Iterator[t
                 p.join()
 
 
-class ForkCall:
-    """``fn()`` started in a forked copy of this process (:func:`fork_call`); :meth:`result`
-    waits for it. Where :func:`can_fork` says no, ``fn`` runs in :meth:`result`, here."""
+class ForkWorker:
+    """A forked copy of this process that runs one call while this one goes on.
 
-    def __init__(self, fn: Callable[[], Any]) -> None:
-        self._fn: Callable[[], Any] | None = fn
+    ``ForkWorker(fn)`` starts ``fn()`` in the copy at once (:func:`fork_call`).
+    ``ForkWorker(warm=w)`` forks now and runs ``w()`` there (e.g. imports, while this process
+    is busy with serial work and a core is idle); :meth:`submit` later sends it ``fn(*args)``
+    (pickled: ``fn`` a module-level function). :meth:`result` waits for the value. Where
+    :func:`can_fork` says no, the call runs in :meth:`result`, here, and ``warm`` not at all."""
+
+    def __init__(self, fn: Callable[[], Any] | None = None, warm: Callable[[], Any] | None = None) -> None:
+        self._local: Callable[[], Any] | None = fn
         self._proc: Any = None
         self._conn: Any = None
+        self._sent = fn is not None
         if not can_fork():
             return
         ctx = mp.get_context("fork")
-        here, there = ctx.Pipe(duplex=False)
+        here, there = ctx.Pipe()
 
         def child() -> None:
             try:
-                out = (fn(), None, None)
+                if warm is not None:
+                    warm()
+                f, args = (fn, ()) if fn is not None else there.recv()
+                out = (f(*args), None, None)
+            except EOFError:  # the parent went away without a call: nothing to report
+                return
             except BaseException as exc:  # noqa: BLE001 - every failure goes back to the parent
                 out = (None, _picklable(exc), traceback.format_exc())
             there.send(out)
@@ -159,14 +171,27 @@ class ForkCall:
         there.close()
         self._conn = here
 
+    def submit(self, fn: Callable[..., Any], *args: Any) -> ForkWorker:
+        """Send ``fn(*args)`` to the copy (once); returns this worker."""
+        if self._sent:
+            raise RuntimeError("this worker already has its call")
+        self._sent = True
+        if self._proc is None:
+            self._local = functools.partial(fn, *args)
+        else:
+            self._conn.send((fn, args))
+        return self
+
     def result(self) -> Any:
-        """``fn()``'s value; its exception (the child's own where it could be sent, with the
+        """The call's value; its exception (the child's own where it could be sent, with the
         child's traceback as a note) if it failed."""
         if self._proc is None:
-            fn, self._fn = self._fn, None
+            fn, self._local = self._local, None
             if fn is None:
-                raise RuntimeError("result() was already taken")
+                raise RuntimeError("no call to wait for (none submitted, or its result was already taken)")
             return fn()
+        if not self._sent:
+            raise RuntimeError("no call submitted")
         try:
             value, exc, error = self._conn.recv()
         except EOFError:
@@ -174,26 +199,28 @@ class ForkCall:
         finally:
             self._conn.close()
             self._proc.join()
-            self._proc = self._fn = None
+            self._proc = self._local = None
+            self._sent = True
         if error is not None:
             _received((0, exc, error))
         return value
 
     def cancel(self) -> None:
-        """Stop the copy (when the caller fails and will not wait for the result)."""
+        """Stop the copy (a caller that fails, or will not submit, does not leave it behind)."""
         if self._proc is not None:
             self._proc.terminate()
             self._proc.join()
             self._conn.close()
-            self._proc = self._fn = None
+        self._proc = self._local = None
+        self._sent = True
 
 
-def fork_call(fn: Callable[[], Any]) -> ForkCall:
+def fork_call(fn: Callable[[], Any]) -> ForkWorker:
     """Start ``fn()`` in a forked copy of this process, so that this one goes on with other
     work meanwhile (e.g. drawing a report while tables are written); ``.result()`` waits for
     it. Same rules as :func:`fork_share`: ``fn`` should return something small, must not
     write files this process writes too, and runs here instead where forking is not safe."""
-    return ForkCall(fn)
+    return ForkWorker(fn)
 
 
 def _picklable(exc: BaseException) -> BaseException | None:
@@ -219,4 +246,4 @@ def _received(item: tuple[int, Any, str | None]) -> int:
     return 1 if k < 0 else 0
 
 
-__all__ = ["ForkCall", "busy_elsewhere", "cores_free", "fork_call", "fork_share", "usable_cores"]
+__all__ = ["ForkWorker", "busy_elsewhere", "cores_free", "fork_call", "fork_share", "usable_cores"]

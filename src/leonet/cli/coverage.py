@@ -157,12 +157,11 @@ def _run_and_report(path: Path, output_dir: str | None, policy_db: str | None, s
     logger.setLevel(logging.INFO)  # the library's notes (fallbacks, who serves) are for the user
     try:
         with progress_bar("coverage", grid.count, "instants") as advance:
-            run = api.run_scenario(sc, policy_db=policy_db, progress=advance, capacity=False)  # computed by write_scenario
+            # The tables, database and report are written once the bar is full.
+            run = api.run_scenario(sc, out, policy_db=policy_db, progress=advance, command_line=cli_command_line())
     finally:
         logger.removeHandler(handler)
         logger.setLevel(level)
-    with err_console.status("writing tables, database and report"):
-        api.write_scenario(run, out, command_line=cli_command_line())
     print_summary(run)
     return run
 

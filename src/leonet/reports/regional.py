@@ -15,6 +15,20 @@ from leonet.coverage.regional import RegionalResult
 from leonet.times import format_time
 
 
+def warm_report() -> None:
+    """Import matplotlib and draw a small figure with text (its fonts load on first use), so
+    that a process that will draw a report later pays this while it has nothing else to do
+    (see :func:`leonet.api.run_scenario`)."""
+    from matplotlib.collections import LineCollection, PolyCollection  # noqa: F401 - imported for later
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(2, 2))
+    ax = fig.subplots()
+    ax.plot([0, 1], [0, 1])
+    ax.set_title("warm")
+    _fig_to_data_uri(fig)
+
+
 def _fig_to_data_uri(fig) -> str:  # type: ignore[no-untyped-def]
     """PNG of a :class:`matplotlib.figure.Figure` as a data: URI (the figure needs no backend)."""
     buf = io.BytesIO()
