@@ -110,3 +110,62 @@ def test_shell_search_spans_leo_to_geo() -> None:
     np.testing.assert_array_equal(shell, np.r_[np.zeros(300, np.int64), np.ones(80, np.int64)])
     leo_only = find_shell_boxes(inc[:300], alt[:300], np.ones(300, bool), 0.1, 8.0, 60)
     np.testing.assert_array_equal(leo_only, shell[:300])
+
+
+def _shell_boxes_recomputed(inc: np.ndarray, alt: np.ndarray, eligible: np.ndarray, tol_inc: float, tol_alt: float, min_count: int) -> np.ndarray:
+    """The densest-box search with every box sum recomputed from a fresh histogram at every
+    round (what find_shell_boxes updates incrementally): the reference."""
+    shell = np.full(inc.size, -1, dtype=np.int64)
+    free = eligible & np.isfinite(inc) & np.isfinite(alt)
+    d_inc, d_alt = tol_inc / 5.0, tol_alt / 5.0
+    i0, a0 = inc[free].min() - tol_inc, alt[free].min() - tol_alt
+    ni = int((inc[free].max() + tol_inc - i0) / d_inc) + 2
+    na = int((alt[free].max() + tol_alt - a0) / d_alt) + 2
+    bi = np.zeros(inc.size, dtype=np.int64)
+    ba = np.zeros(inc.size, dtype=np.int64)
+    bi[free] = ((inc[free] - i0) / d_inc).astype(np.int64)
+    ba[free] = ((alt[free] - a0) / d_alt).astype(np.int64)
+    k = 0
+    while True:
+        hist = np.zeros((ni, na), dtype=np.int64)
+        np.add.at(hist, (bi[free], ba[free]), 1)
+        box = np.zeros((ni, na), dtype=np.int64)
+        for i in range(ni):  # plain sums, no summed-area table
+            rows = hist[max(0, i - 5) : i + 6]
+            col = rows.sum(axis=0)
+            c = np.r_[0, np.cumsum(col)]
+            j = np.arange(na)
+            box[i] = c[np.minimum(j + 6, na)] - c[np.maximum(j - 5, 0)]
+        best = np.unravel_index(int(np.argmax(box)), box.shape)
+        if box[best] < min_count:
+            return shell
+        c_inc = i0 + (best[0] + 0.5) * d_inc
+        c_alt = a0 + (best[1] + 0.5) * d_alt
+        for _ in range(2):
+            m = free & (np.abs(inc - c_inc) <= tol_inc) & (np.abs(alt - c_alt) <= tol_alt)
+            if not m.any():
+                break
+            c_inc, c_alt = float(np.median(inc[m])), float(np.median(alt[m]))
+        m = free & (np.abs(inc - c_inc) <= tol_inc) & (np.abs(alt - c_alt) <= tol_alt)
+        if m.sum() < min_count:
+            m = free & (bi >= best[0] - 5) & (bi <= best[0] + 5) & (ba >= best[1] - 5) & (ba <= best[1] + 5)
+        shell[m] = k
+        free &= ~m
+        k += 1
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_shell_search_equals_recomputing_every_box(seed: int) -> None:
+    """Incremental box sums give the shells a full recount at every round gives: synthetic
+    shells (some overlapping, some at the grid's edges) over uniform noise."""
+    rng = np.random.default_rng(seed)
+    centres = rng.uniform([40.0, 300.0], [100.0, 1200.0], size=(rng.integers(3, 12), 2))
+    parts = [np.c_[rng.normal(c[0], 0.04, n), rng.normal(c[1], 3.0, n)] for c, n in zip(centres, rng.integers(20, 900, len(centres)))]
+    parts.append(np.c_[rng.uniform(40, 100, 400), rng.uniform(300, 1200, 400)])
+    pts = np.concatenate(parts)
+    inc, alt = pts[:, 0], pts[:, 1]
+    eligible = rng.random(inc.size) < 0.95
+    for tol_inc, tol_alt, min_count in ((0.1, 8.0, 60), (0.3, 20.0, 15)):
+        got = find_shell_boxes(inc, alt, eligible, tol_inc, tol_alt, min_count)
+        assert np.array_equal(got, _shell_boxes_recomputed(inc, alt, eligible, tol_inc, tol_alt, min_count))
+        assert got.max() >= 0

@@ -121,18 +121,10 @@ def find_shell_boxes(inc: np.ndarray, alt: np.ndarray, eligible: np.ndarray, tol
     ba = np.zeros(inc.size, dtype=np.int64)
     bi[free] = ((inc[free] - i0) / d_inc).astype(np.int64)
     ba[free] = ((alt[free] - a0) / d_alt).astype(np.int64)
+    hist = np.bincount(bi[free] * na + ba[free], minlength=ni * na).reshape(ni, na)
+    box = _box_sums(hist, 0, ni, 0, na)
     k = 0
     while True:
-        hist = np.zeros((ni, na), dtype=np.int64)
-        np.add.at(hist, (bi[free], ba[free]), 1)
-        # Box sums through a summed-area table.
-        sat = np.zeros((ni + 1, na + 1), dtype=np.int64)
-        sat[1:, 1:] = hist.cumsum(0).cumsum(1)
-        lo_i = np.clip(np.arange(ni) - 5, 0, ni)
-        hi_i = np.clip(np.arange(ni) + 6, 0, ni)
-        lo_a = np.clip(np.arange(na) - 5, 0, na)
-        hi_a = np.clip(np.arange(na) + 6, 0, na)
-        box = sat[hi_i][:, hi_a] - sat[lo_i][:, hi_a] - sat[hi_i][:, lo_a] + sat[lo_i][:, lo_a]
         best = np.unravel_index(int(np.argmax(box)), box.shape)
         if box[best] < min_count:
             return shell
@@ -150,6 +142,24 @@ def find_shell_boxes(inc: np.ndarray, alt: np.ndarray, eligible: np.ndarray, tol
         shell[m] = k
         free &= ~m
         k += 1
+        # Take the members out of the histogram; only box sums within 5 bins of them change.
+        np.subtract.at(hist, (bi[m], ba[m]), 1)
+        r0, r1 = max(0, int(bi[m].min()) - 5), min(ni, int(bi[m].max()) + 6)
+        c0, c1 = max(0, int(ba[m].min()) - 5), min(na, int(ba[m].max()) + 6)
+        box[r0:r1, c0:c1] = _box_sums(hist, r0, r1, c0, c1)
+
+
+def _box_sums(hist: np.ndarray, i0: int, i1: int, j0: int, j1: int) -> np.ndarray:
+    """Counts in the 11 x 11-bin box centred on each bin ``[i0:i1, j0:j1]`` of ``hist`` (cut
+    at its edges), through a summed-area table of the part of ``hist`` those boxes cover."""
+    ni, na = hist.shape
+    a, b, c, d = max(0, i0 - 5), min(ni, i1 + 5), max(0, j0 - 5), min(na, j1 + 5)
+    sat = np.zeros((b - a + 1, d - c + 1), dtype=np.int64)
+    sat[1:, 1:] = hist[a:b, c:d].cumsum(0).cumsum(1)
+    rows, cols = np.arange(i0, i1), np.arange(j0, j1)
+    lo_i, hi_i = np.clip(rows - 5, 0, ni) - a, np.clip(rows + 6, 0, ni) - a
+    lo_a, hi_a = np.clip(cols - 5, 0, na) - c, np.clip(cols + 6, 0, na) - c
+    return sat[hi_i][:, hi_a] - sat[lo_i][:, hi_a] - sat[hi_i][:, lo_a] + sat[lo_i][:, lo_a]
 
 
 def _find_shell_boxes_grouped(inc: np.ndarray, alt: np.ndarray, free: np.ndarray, tol_inc: float, tol_alt: float, min_count: int) -> np.ndarray:

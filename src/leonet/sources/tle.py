@@ -93,12 +93,13 @@ _NAME_MAX = 59  # a longer line that is not line 1 or 2 is a damaged element lin
 
 def checksum(line: str) -> int:
     """TLE checksum of columns 1-68: digits summed, each '-' counts 1, modulo 10."""
-    t = line[:68]
-    # Counting each digit in C rather than looping over characters in Python (6,448 records x 2 lines).
-    return (sum(d * t.count(_DIGIT_TEXT[d]) for d in range(1, 10)) + t.count("-")) % 10
+    # Each character mapped to its value by one C-level translate, then summed in C (6,448
+    # records x 2 lines), not looped over in Python.
+    return sum(line[:68].encode("latin-1", "replace").translate(_CHECKSUM_VALUE)) % 10
 
 
-_DIGIT_TEXT = "0123456789"
+#: Byte -> its value in a TLE checksum: digits their value, '-' one, everything else zero.
+_CHECKSUM_VALUE = bytes(c - 48 if 48 <= c <= 57 else 1 if c == 45 else 0 for c in range(256))
 
 
 @dataclass(frozen=True)
