@@ -15,6 +15,8 @@ $(STAMP): pyproject.toml
 	$(PY) -c "from leonet.network.shortest import warm_kernels; warm_kernels()"
 	# Parse the shipped country borders once into the user cache (WKB), as every job reads them.
 	$(PY) -c "from leonet.ground.borders import load_countries; load_countries()"
+	# matplotlib lists the system's fonts into its cache on first use (seconds): once, here.
+	$(PY) -c "from leonet.reports.regional import warm_report; warm_report()"
 	touch $(STAMP)
 
 # The dashboard's bundle (leonet serve): npm packages pinned in package-lock.json, bundled by

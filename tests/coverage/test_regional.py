@@ -74,12 +74,15 @@ def test_timeseries_and_summary_are_consistent(setup) -> None:
     assert border and border[0]["inactive_region"] == "TWN"
 
 
-@pytest.mark.parametrize("code", ["TWN", "FJI"])  # Fiji straddles the antimeridian
-def test_propagating_only_nearby_satellites_changes_nothing(tle_snapshot, code: str) -> None:
+@pytest.mark.parametrize(("code", "leaf"), [("TWN", 2), ("FJI", 2), ("TWN", 1), ("TWN", 4)])  # Fiji straddles the antimeridian
+def test_propagating_only_nearby_satellites_changes_nothing(tle_snapshot, code: str, leaf: int, monkeypatch) -> None:
     """Between instants where every satellite is propagated, only those that can reach the
     region are: visibility (counts, pairs, max elevation) equals propagating them all, and the
-    states propagated equal the full run's."""
+    states propagated equal the full run's (whatever the size of the intervals propagated whole)."""
+    import leonet.coverage.regional as regional
     from leonet.coverage.regional import chunk_positions
+
+    monkeypatch.setattr(regional, "LEAF_INSTANTS", leaf)
     from leonet.coverage.visibility import visibility, visible_cap
 
     c = tle_snapshot("tle/starlink_20241023_celestrak_gp.tle").constellation

@@ -379,7 +379,7 @@ def _chunk_processes(workers: int | None, chunks: int, filtered: bool) -> int:
 
 
 SAMPLE_EVERY_S = 2400.0  # spacing of the instants at which every satellite is propagated (chunk_positions)
-LEAF_INSTANTS = 4  # an interval with at most this many inner instants is propagated whole, not halved
+LEAF_INSTANTS = 2  # an interval with at most this many inner instants is propagated whole, not halved (2: fewest states for the demo, 0.84 M vs 0.93 M at 4)
 
 
 def chunk_positions(
