@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -61,11 +62,17 @@ def fresh_run(leonet: str, out: Path) -> tuple[float, int, float]:
         f.unlink()
     # The user cache of prepared data (borders) goes too: a fresh install starts without it.
     shutil.rmtree(user_cache_dir() / "borders", ignore_errors=True)
-    for warm in ("from leonet.coverage.visibility import warm_kernels; warm_kernels()",
-                 "from leonet.network.shortest import warm_kernels; warm_kernels()",
-                 "from leonet.ground.borders import load_countries; load_countries()"):  # what make venv runs, where the install has it
-        subprocess.run([py, "-c", f"try:\n    {warm}\nexcept ImportError:\n    pass"], check=True)
+    for warm in make_venv_warm_steps(Path(src).parent.parent / "Makefile"):
+        subprocess.run([py, "-c", warm], check=True)
     return one_run(leonet, out)
+
+
+def make_venv_warm_steps(makefile: Path) -> list[str]:
+    """The ``$(PY) -c "..."`` steps of an install's ``make venv`` (kernels compiled into the
+    numba cache, borders and fonts cached): what a fresh install has run before its first demo."""
+    if not makefile.is_file():
+        return []
+    return re.findall(r'^\t\$\(PY\) -c "(.+)"$', makefile.read_text(), flags=re.M)
 
 
 def main() -> None:
