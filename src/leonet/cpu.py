@@ -14,6 +14,7 @@ import gc
 import multiprocessing as mp
 import os
 import queue
+import signal
 import threading
 import traceback
 from collections.abc import Callable, Iterator
@@ -151,6 +152,9 @@ class ForkWorker:
         here, there = ctx.Pipe()
 
         def child() -> None:
+            # Ctrl-C reaches the whole process group: the parent decides (cancel), the copy
+            # never prints a traceback of its own.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
             try:
                 if warm is not None:
                     warm()
@@ -160,7 +164,10 @@ class ForkWorker:
                 return
             except BaseException as exc:  # noqa: BLE001 - every failure goes back to the parent
                 out = (None, _picklable(exc), traceback.format_exc())
-            there.send(out)
+            try:
+                there.send(out)
+            except OSError:  # the parent went away meanwhile: nobody to tell
+                pass
 
         self._proc = ctx.Process(target=child, daemon=True)
         gc.freeze()  # the copy must never collect what it inherits (see fork_share)

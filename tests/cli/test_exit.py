@@ -42,3 +42,51 @@ def test_a_thread_still_working_is_let_finish() -> None:
     p = leonet("--version", before=before)
     assert p.returncode == 0
     assert "thread finished" in p.stdout
+
+
+def _processes_marked(mark: str) -> list[int]:
+    """PIDs of live processes whose environment holds ``LEONET_TEST_MARK=mark`` (Linux /proc)."""
+    from pathlib import Path
+
+    found = []
+    for p in Path("/proc").iterdir():
+        if p.name.isdigit():
+            try:
+                if f"LEONET_TEST_MARK={mark}".encode() in (p / "environ").read_bytes().split(b"\0"):
+                    found.append(int(p.name))
+            except OSError:
+                pass
+    return found
+
+
+def test_interrupting_the_demo_stops_every_process_without_a_traceback(tmp_path) -> None:
+    """Ctrl-C while the demo computes (its report's forked copy waiting, coverage chunks shared
+    with another copy): exit code 130, one line, and no process of the job left behind."""
+    import os
+    import signal
+    import time
+    import uuid
+
+    from refdata import data_dir
+
+    mark = uuid.uuid4().hex
+    env = dict(os.environ, LEONET_TEST_MARK=mark, LEONET_DATA_DIR=str(data_dir()))
+    code = "from leonet.cli.main import main\nmain()"
+    p = subprocess.Popen([sys.executable, "-c", code, "demo", "-o", str(tmp_path / "out")], env=env, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while len(_processes_marked(mark)) < 3 and p.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)  # until the report's copy and a coverage copy run beside the command
+    assert p.poll() is None, "the demo ended before it could be interrupted"
+    for q in _processes_marked(mark):  # as a terminal does: every process of the job gets it
+        try:
+            os.kill(q, signal.SIGINT)
+        except ProcessLookupError:
+            pass
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 130, err
+    assert "Traceback" not in err and "interrupted" in err
+    deadline = time.monotonic() + 10
+    while _processes_marked(mark) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _processes_marked(mark) == []
