@@ -105,3 +105,40 @@ def test_propagating_only_nearby_satellites_changes_nothing(tle_snapshot, code: 
     np.testing.assert_array_equal(a.sat_index, b.sat_index)
     np.testing.assert_array_equal(a.max_elevation_deg, b.max_elevation_deg)
     assert part_failures == full_failures
+
+
+def test_plane_angle_of_an_equatorial_orbit_is_the_axis_latitude() -> None:
+    """A circular equatorial orbit's plane is the equator: its angle from a unit vector at
+    latitude phi is phi (the position's velocity given in ITRF, the Earth's rotation taken off)."""
+    from leonet.constants import EARTH_ROTATION_RAD_S
+    from leonet.coverage.regional import plane_angles
+    from leonet.orbits.propagate import States
+
+    r_km = 6921.0
+    lon = np.radians(np.arange(0, 360, 30.0))
+    p = np.stack([r_km * np.cos(lon), r_km * np.sin(lon), np.zeros_like(lon)], axis=-1)[:, None, :]
+    v_space = 7.6 * np.stack([-np.sin(lon), np.cos(lon), np.zeros_like(lon)], axis=-1)[:, None, :]
+    v_itrf = v_space - EARTH_ROTATION_RAD_S * np.stack([-p[..., 1], p[..., 0], np.zeros_like(p[..., 0])], axis=-1)
+    st = States(np.zeros(1, np.int64), p, v_itrf, np.zeros((lon.size, 1), np.uint8), "itrf")
+    for phi in (0.0, 12.5, 45.0, -70.0):
+        axis = np.array([np.cos(np.radians(phi)), 0.0, np.sin(np.radians(phi))])
+        np.testing.assert_allclose(np.degrees(plane_angles(st, axis)), abs(phi), atol=1e-9)
+    assert np.isnan(plane_angles(States(np.zeros(1, np.int64), p, None, np.zeros((lon.size, 1), np.uint8), "itrf"), axis)).all()
+
+
+def test_orbital_planes_of_real_satellites_turn_slower_than_the_bound(tle_snapshot) -> None:
+    """The pruning rests on PLANE_RATE_RAD_S: over a day at 60 s, no Starlink plane (SGP4, every
+    satellite of the 2024-10 snapshot that propagates) turns faster, seen from the ground, about
+    any of several axes."""
+    from leonet.coverage.regional import PLANE_RATE_RAD_S, plane_angles
+
+    c = tle_snapshot("tle/starlink_20241023_celestrak_gp.tle").constellation
+    t = TimeGrid.from_span("2024-10-23T00:00:00Z", "24h", "60s").t_ns
+    st = c.take(np.arange(0, len(c), 4)).at(t, velocities=True)
+    rng = np.random.default_rng(7)
+    worst = 0.0
+    for axis in rng.normal(size=(6, 3)):
+        ang = plane_angles(st, axis / np.linalg.norm(axis))
+        rate = np.abs(np.diff(ang, axis=1)) / 60.0
+        worst = max(worst, float(np.nanmax(rate)))
+    assert 0.5 * PLANE_RATE_RAD_S < worst <= PLANE_RATE_RAD_S

@@ -15,6 +15,7 @@ from functools import cached_property
 import numpy as np
 import shapely
 
+from leonet.constants import EARTH_ROTATION_RAD_S
 from leonet.coverage.fom import FiguresOfMerit, figures_of_merit, weighted_mean
 from leonet.cpu import fork_share, usable_cores
 from leonet.errors import InputError
@@ -22,6 +23,7 @@ from leonet.geometry import any_within, chord_for_distance, unit_vector
 from leonet.ground.points import GroundPoints
 from leonet.ground.regions import Region
 from leonet.orbits.frames import itrf_to_geodetic
+from leonet.orbits.propagate import States
 from leonet.orbits.satellites import Satellites
 from leonet.policy.model import ServicePolicy
 
@@ -379,7 +381,7 @@ def _chunk_processes(workers: int | None, chunks: int, filtered: bool) -> int:
 
 
 SAMPLE_EVERY_S = 2400.0  # spacing of the instants at which every satellite is propagated (chunk_positions)
-LEAF_INSTANTS = 2  # an interval with at most this many inner instants is propagated whole, not halved (2: fewest states for the demo, 0.84 M vs 0.93 M at 4)
+LEAF_INSTANTS = 4  # an interval with at most this many inner instants is propagated whole, not halved
 
 
 def chunk_positions(
@@ -401,9 +403,11 @@ def chunk_positions(
     instants where a satellite's position is known is then halved: the satellite is propagated
     at the middle instant only if, turning at its top rate from where it was at both ends, it
     could reach the cap inside the interval (its angle from the cap's axis at an inner instant
-    is at least the mean of the two end angles less the rate times half the interval), and so
-    on down to intervals of at most :data:`LEAF_INSTANTS` inner instants, propagated whole for
-    the satellites that can reach the cap. A satellite with no usable position at an end of an
+    is at least the mean of the two end angles less the rate times half the interval) and its
+    orbital plane could too (the same bound on the plane's angle from the axis, turning at
+    :data:`PLANE_RATE_RAD_S`: a satellite is never closer to the axis than its plane is), and
+    so on down to intervals of at most :data:`LEAF_INSTANTS` inner instants, propagated whole
+    for the satellites that can reach the cap. A satellite with no usable position at an end of an
     interval (SGP4 failed, not serving, or farther out than its bound) is propagated at every
     instant of it, as is one that failed SGP4 at a sampled instant. A satellite outside the cap
     at an instant cannot be in view then, so counts, pairs and overhead figures equal those
@@ -436,7 +440,7 @@ def chunk_positions(
             return np.where(rad <= r_max[rows, None], ang, np.nan)
 
     sample = np.unique(np.r_[np.arange(0, m, every), m - 1])
-    coarse = satellites.at(t_ns[sample], workers=workers)
+    coarse = satellites.at(t_ns[sample], velocities=True, workers=workers)
     rc = coarse.serving_positions()
     with np.errstate(invalid="ignore"):
         rad = np.sqrt(np.einsum("stk,stk->st", coarse.r_km, coarse.r_km))
@@ -447,39 +451,69 @@ def chunk_positions(
     add_errors(coarse)
     always = (coarse.error != 0).any(axis=1) | ~np.isfinite(rc).all(axis=(1, 2))
     ang_c = angles(rc, slice(None))
+    pln_c = plane_angles(coarse, axis)
     r = out if out is not None else np.empty((len(satellites), m, 3))
     r.fill(np.nan)
     r[:, sample] = rc
 
-    def propagate(rows: np.ndarray, a: int, b: int) -> np.ndarray:
-        st = satellites.take(rows).at(t_ns[a:b], workers=workers)
+    def propagate(rows: np.ndarray, a: int, b: int, planes: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
+        st = satellites.take(rows).at(t_ns[a:b], velocities=planes, workers=workers)
         add_errors(st)
         pos = st.serving_positions()
         r[rows, a:b] = pos
-        return pos
+        return pos, (plane_angles(st, axis) if planes else None)
 
-    # Intervals to refine: (first, last instant, satellite rows, their angles at both ends).
-    todo = [(int(sample[k]), int(sample[k + 1]), np.arange(len(satellites)), ang_c[:, k], ang_c[:, k + 1], always)
+    # Intervals to refine: (first, last instant, satellite rows, their angles from the cap's axis
+    # and their orbital planes' angles from it, at both ends).
+    todo = [(int(sample[k]), int(sample[k + 1]), np.arange(len(satellites)), ang_c[:, k], ang_c[:, k + 1], pln_c[:, k], pln_c[:, k + 1], always)
             for k in range(len(sample) - 1)]
     while todo:
-        a, b, rows, ang_a, ang_b, keep = todo.pop()
+        a, b, rows, ang_a, ang_b, pln_a, pln_b, keep = todo.pop()
         if b - a < 2:
             continue
         half_s = (t_ns[b] - t_ns[a]) / 2e9
         with np.errstate(invalid="ignore"):
             near = 0.5 * (ang_a + ang_b) - rate[rows] * half_s <= cap_rad + 1e-9
-        take = keep | near | np.isnan(ang_a) | np.isnan(ang_b)
+            # A position lies in its orbital plane: the plane must come within the cap too.
+            plane_far = 0.5 * (pln_a + pln_b) - PLANE_RATE_RAD_S * half_s > cap_rad + 1e-9
+        take = keep | (near & ~plane_far) | np.isnan(ang_a) | np.isnan(ang_b)
         if not take.any():
             continue
-        rows, ang_a, ang_b, keep = rows[take], ang_a[take], ang_b[take], keep[take]
+        rows, ang_a, ang_b, pln_a, pln_b, keep = rows[take], ang_a[take], ang_b[take], pln_a[take], pln_b[take], keep[take]
         if b - a - 1 <= LEAF_INSTANTS:
             propagate(rows, a + 1, b)
             continue
         mid = (a + b) // 2
-        ang_m = angles(propagate(rows, mid, mid + 1), rows)[:, 0]
-        todo.append((a, mid, rows, ang_a, ang_m, keep))
-        todo.append((mid, b, rows, ang_m, ang_b, keep))
+        pos, pln = propagate(rows, mid, mid + 1, planes=True)
+        ang_m, pln_m = angles(pos, rows)[:, 0], pln[:, 0]  # type: ignore[index]
+        todo.append((a, mid, rows, ang_a, ang_m, pln_a, pln_m, keep))
+        todo.append((mid, b, rows, ang_m, ang_b, pln_m, pln_b, keep))
     return r
+
+
+#: Fastest turn (rad/s) of a satellite's orbital plane seen from the Earth: the Earth's rotation
+#: plus a bound, 20 times the J2 nodal regression and short-period wobble of a LEO plane
+#: (about 1e-6 rad/s), on how fast the osculating plane turns in space.
+PLANE_RATE_RAD_S = EARTH_ROTATION_RAD_S + 2e-5
+
+
+def plane_angles(states: States, axis: np.ndarray) -> np.ndarray:
+    """Angle (rad) between the unit vector ``axis`` (ITRF) and the orbital plane of each state
+    ``(sats, times)`` (the plane of the position and the inertial velocity, expressed in ITRF
+    axes); NaN where unknown (no velocity, a failed state, or a plane that is not defined). A
+    satellite is never closer to ``axis`` than its plane is."""
+    n, m = states.shape
+    if states.v_kms is None or states.frame != "itrf":
+        return np.full((n, m), np.nan)
+    p, v = states.r_km, states.v_kms
+    # Velocity in space, in ITRF axes: the frame's rotation added back (polar motion is off).
+    vi = v + EARTH_ROTATION_RAD_S * np.stack([-p[..., 1], p[..., 0], np.zeros_like(p[..., 0])], axis=-1)
+    h = np.cross(p, vi)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        hn = np.sqrt(np.einsum("stk,stk->st", h, h))
+        s = np.abs(np.einsum("stk,k->st", h, axis)) / hn
+        ok = np.isfinite(s) & (hn > 1e-6 * np.einsum("stk,stk->st", p, p))  # a plane is defined
+    return np.where(ok, np.arcsin(np.clip(s, 0.0, 1.0)), np.nan)
 
 
 def _overhead_counts(r_km: np.ndarray, geoms: list, cell_sets: list[np.ndarray], res: int) -> np.ndarray:
