@@ -139,18 +139,20 @@ def _shell_boxes_recomputed(inc: np.ndarray, alt: np.ndarray, eligible: np.ndarr
         best = np.unravel_index(int(np.argmax(box)), box.shape)
         if box[best] < min_count:
             return shell
-        c_inc = i0 + (best[0] + 0.5) * d_inc
-        c_alt = a0 + (best[1] + 0.5) * d_alt
-        for _ in range(2):
-            m = free & (np.abs(inc - c_inc) <= tol_inc) & (np.abs(alt - c_alt) <= tol_alt)
-            if not m.any():
+        centre = (i0 + (best[0] + 0.5) * d_inc, a0 + (best[1] + 0.5) * d_alt)
+
+        def members(c: tuple[float, float], free: np.ndarray = free) -> np.ndarray:
+            return free & (np.abs(inc - c[0]) <= tol_inc) & (np.abs(alt - c[1]) <= tol_alt)
+
+        for _ in range(2):  # recentred twice on the members' medians, as documented
+            if not members(centre).any():
                 break
-            c_inc, c_alt = float(np.median(inc[m])), float(np.median(alt[m]))
-        m = free & (np.abs(inc - c_inc) <= tol_inc) & (np.abs(alt - c_alt) <= tol_alt)
-        if m.sum() < min_count:
-            m = free & (bi >= best[0] - 5) & (bi <= best[0] + 5) & (ba >= best[1] - 5) & (ba <= best[1] + 5)
-        shell[m] = k
-        free &= ~m
+            centre = (float(np.median(inc[members(centre)])), float(np.median(alt[members(centre)])))
+        taken = members(centre)
+        if taken.sum() < min_count:
+            taken = free & (np.abs(bi - best[0]) <= 5) & (np.abs(ba - best[1]) <= 5)
+        shell[taken] = k
+        free = free & ~taken
         k += 1
 
 
