@@ -1,5 +1,5 @@
-"""Shortest-latency routing between ground endpoints at each time step (Dijkstra: scipy.sparse.csgraph,
-or :mod:`leonet.network.shortest` on every core for big graphs).
+"""Shortest-latency routing between ground endpoints at each time step (Dijkstra:
+:mod:`leonet.network.shortest`, sources over threads).
 
 Graph layouts (graph node ranges; ``N`` satellites, ``E`` endpoints, ``W`` gateways, ``Q`` PoPs):
 
@@ -35,7 +35,7 @@ from leonet.errors import InputError
 from leonet.geometry import great_circle_km
 from leonet.ground.points import GroundPoints
 from leonet.network.links import DEFAULT_ISL_MAX_RANGE_KM, DEFAULT_MIN_GRAZING_ALT_KM, ground_links, laser_links_up
-from leonet.network.shortest import csr_from_edges, dijkstra, threads_for
+from leonet.network.shortest import csr_from_edges, paths_to
 from leonet.orbits.frames import gmst82_rad, teme_to_itrf
 from leonet.orbits.satellites import Satellites
 
@@ -145,15 +145,13 @@ class Router:
             )
         self._out_id_pad = np.append(self.out_id, -1)
 
-    def step(self, r_sat_km: np.ndarray, src: np.ndarray, dst: np.ndarray, endpoint_active: np.ndarray | None = None) -> StepRoutes:
-        """Routes at one instant. ``r_sat_km`` (N, 3) Earth-fixed km; ``src``, ``dst`` (P,)
-        endpoint indices; ``endpoint_active`` (E,) bool (service policy: an inactive user has
-        no ground link)."""
+    def edges(self, r_sat_km: np.ndarray, endpoint_active: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The graph at one instant: ``(heads, tails, weights, laser_up)``, edges ``heads[k] ->
+        tails[k]`` of ``weights[k]`` latency-equivalent metres (graph node ids), and ``laser_up``
+        (L,) bool. ``r_sat_km`` (N, 3) Earth-fixed km; ``endpoint_active`` (E,) bool."""
         n, e = self.n_sats, len(self.endpoints)
         if r_sat_km.shape != (n, 3):
             raise InputError(f"satellite positions have shape {r_sat_km.shape}; expected ({n}, 3)")
-        src = np.asarray(src, dtype=np.int64)
-        dst = np.asarray(dst, dtype=np.int64)
         active = np.ones(e, bool) if endpoint_active is None else np.asarray(endpoint_active, dtype=bool)
         usable = self.sat_usable & np.isfinite(r_sat_km).all(axis=1)
         heads, tails, weights = [self._fixed[0]], [self._fixed[1]], [self._fixed[2]]
@@ -183,64 +181,29 @@ class Router:
             heads.append(gl.sat)
             tails.append(self._gw0 + gl.ground)
             weights.append(gl.length_km * 1e3)
+        return np.concatenate(heads), np.concatenate(tails), np.concatenate(weights), up
+
+    def step(self, r_sat_km: np.ndarray, src: np.ndarray, dst: np.ndarray, endpoint_active: np.ndarray | None = None) -> StepRoutes:
+        """Routes at one instant. ``r_sat_km`` (N, 3) Earth-fixed km; ``src``, ``dst`` (P,)
+        endpoint indices; ``endpoint_active`` (E,) bool (service policy: an inactive user has
+        no ground link)."""
+        src = np.asarray(src, dtype=np.int64)
+        dst = np.asarray(dst, dtype=np.int64)
+        heads, tails, weights, up = self.edges(r_sat_km, endpoint_active)
         sources, row = np.unique(src, return_inverse=True)
-        dist, pred = shortest_paths(np.concatenate(heads), np.concatenate(tails), np.concatenate(weights), self.n_nodes, self._up0 + sources)
         target = self._dst0 + dst
-        latency = dist[row, target]
-        path_graph = reconstruct_paths(pred, row, target, np.isfinite(latency))
-        hops = (path_graph >= 0).sum(axis=1) - 1
+        latency, path_graph = paths_to(csr_from_edges(heads, tails, weights, self.n_nodes), self._up0 + sources, row, target)
+        reach = np.isfinite(latency)
+        hops = np.where(reach, (path_graph >= 0).sum(axis=1) - 1, -1)
         path = self._out_id_pad[path_graph]  # -1 indexes the pad entry, which is -1
         fibre = np.zeros(latency.shape)
         if self.mode != "isl":
-            reach = np.isfinite(latency)
             # Right-aligned paths end ..., gateway, PoP, destination.
             gw = path_graph[reach, -3] - self._gw0
             pop = path_graph[reach, -2] - self._pop0
             fibre[reach] = self.gw_fibre_m[gw] + self.pop_dst_fibre_m[pop, dst[reach]]
         length = latency - (FIBRE_REFRACTIVE_INDEX - 1.0) * fibre
-        hops = np.where(np.isfinite(latency), hops, -1)
         return StepRoutes(latency, length, fibre, path, hops, up)
-
-
-def shortest_paths(heads: np.ndarray, tails: np.ndarray, weights: np.ndarray, n_nodes: int, sources: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Distances and predecessors ``(S, n_nodes)`` from ``sources`` over the edges: the numba
-    kernel on every core for big graphs (:func:`leonet.network.shortest.threads_for`), else
-    scipy's csgraph. Both give the same arrays (tests/network/test_shortest.py)."""
-    threads = threads_for(sources.size, heads.size)
-    if threads > 1:
-        return dijkstra(csr_from_edges(heads, tails, weights, n_nodes), sources, threads=threads)
-    from scipy.sparse import csr_matrix  # scipy loads only when routes are computed
-    from scipy.sparse.csgraph import dijkstra as csgraph_dijkstra
-
-    graph = csr_matrix((weights, (heads, tails)), shape=(n_nodes, n_nodes))
-    return csgraph_dijkstra(graph, directed=True, indices=sources, return_predecessors=True)
-
-
-def reconstruct_paths(pred: np.ndarray, row: np.ndarray, target: np.ndarray, reachable: np.ndarray) -> np.ndarray:
-    """Paths ``(P, H)`` of graph nodes from source to target, **right-aligned**: row ``p`` ends
-    with the path (source first, ``target[p]`` last) and is padded with -1 on the left; an
-    unreachable pair is all -1. ``pred`` (S, nodes) is Dijkstra's predecessor matrix; pair ``p``
-    uses row ``row[p]``. All pairs walk back together, one hop per iteration; right alignment
-    makes the walk's reversed columns the answer, with no per-row shuffling."""
-    s, n = pred.shape
-    # A sentinel node n stands for "no predecessor" and points to itself, so every pair can
-    # take the same flat lookup each iteration until all have reached their source.
-    ext = np.empty((s, n + 1), dtype=np.int64)
-    ext[:, :n] = pred
-    ext[:, :n][pred < 0] = n
-    ext[:, n] = n
-    flat = ext.ravel()
-    base = row.astype(np.int64) * (n + 1)
-    cur = np.where(reachable, target, n).astype(np.int64)
-    rev = []
-    while (cur != n).any():
-        rev.append(cur)
-        cur = flat[base + cur]
-    if not rev:
-        return np.full((target.size, 1), -1, dtype=np.int64)
-    back = np.stack(rev[::-1], axis=1)
-    back[back == n] = -1
-    return back
 
 
 @dataclass

@@ -1,18 +1,28 @@
-"""Shortest paths from many sources over one directed graph: Dijkstra in a numba kernel.
+"""Shortest paths from many sources over one directed graph: Dijkstra in numba kernels.
 
 What :func:`scipy.sparse.csgraph.dijkstra` returns (``directed=True``, ``indices=sources``,
 ``return_predecessors=True``), on the same graph, for the routers of :mod:`leonet.network`:
 edges ``(head, tail, weight)`` become CSR rows as ``scipy.sparse.csr_matrix`` makes them
-(duplicate edges summed; an explicit zero weight is an edge, as scipy keeps it), distances are the same float64 sums along the
-same paths, and a node is relaxed only by a strictly shorter distance. Only where two different
-paths have exactly the same length may the predecessor chosen differ (scipy keeps a Fibonacci
-heap, this a binary one).
+(duplicate edges summed; an explicit zero weight is an edge, as scipy keeps it), distances are
+the same float64 sums along the same paths, and a node is relaxed only by a strictly shorter
+distance. Where two predecessors give exactly the same distance, the one that a binary heap
+ordered by ``(distance, node id)`` settles first is kept (with positive weights: the smaller
+``(distance, id)``). scipy's Fibonacci heap may settle such ties in another order; only then
+can its predecessor differ.
 
-Why: per step the routers ask for ~100 sources over ~10,000 nodes, and scipy runs one source
-at a time. Here the sources spread over threads; on one thread the kernel costs about what
-scipy's does (~1 ms per source over 11,000 nodes), so the routers call it only for graphs big
-enough for threads (:func:`threads_for`) and use scipy otherwise (numba's start-up, ~0.3 s, is
-not worth it then).
+Two queues, one answer:
+
+* **Buckets** (Dial's algorithm) when every weight is positive: bucket ``k`` holds the nodes at
+  distances in ``[k, k + 1) * width`` with ``width`` just below the smallest weight, so no node
+  of a bucket can improve another one of the same bucket; a bucket is settled as a whole, in
+  O(1) per node. The tie rule above does not depend on the order inside a bucket, so the
+  answer is the heap's bit for bit (tests/network/test_shortest.py).
+* **A binary heap** ordered by ``(distance, id)`` otherwise (a zero weight, or so small a
+  weight next to the largest that the buckets would be too many).
+
+Per step the routers ask for ~100 sources over 2,000-11,000 nodes; the sources spread over
+threads (:func:`threads_for`), and each search stops once every node the caller asked for
+(:func:`paths_to`: the destinations) is settled.
 """
 
 from __future__ import annotations
@@ -22,48 +32,97 @@ from numba import njit, prange
 
 #: Predecessor of a node that has none (the source itself, or unreachable): scipy's value.
 NO_PREDECESSOR = -9999
-#: Fewest (sources x edges) per call worth threads, and numba's start-up (~0.3 s) in a process
-#: that has not loaded it: the 10,744-satellite graph (100 x 45,000), not Hypatia's (100 x 8,000).
-PARALLEL_MIN_WORK = 2_000_000
+#: Fewest (sources x edges) per call worth a second thread: thread start-up and the wait for
+#: the slowest thread cost ~0.1 ms, a search ~1-3 ns per edge.
+PARALLEL_MIN_WORK = 200_000
+#: Most buckets in the bucket queue's ring (largest weight / bucket width); above it, the heap.
+MAX_BUCKETS = 1 << 14
 
 
 def csr_from_edges(heads: np.ndarray, tails: np.ndarray, weights: np.ndarray, n_nodes: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(indptr (n+1,), indices (m,), weights (m,))`` of the graph with edges ``heads[k] ->
-    tails[k]`` of ``weights[k]``: rows sorted by tail, duplicate edges summed, as
+    tails[k]`` of ``weights[k]``: rows sorted by tail, duplicate edges summed in input order, as
     ``scipy.sparse.csr_matrix((w, (h, t)))`` makes it (explicit zeros stay edges)."""
-    h = np.asarray(heads, dtype=np.int64)
-    t = np.asarray(tails, dtype=np.int64)
-    w = np.asarray(weights, dtype=np.float64)
-    key = h * n_nodes + t
-    order = np.argsort(key, kind="stable")
-    key, w = key[order], w[order]
-    first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if key.size else np.zeros(0, np.int64)
-    if first.size != key.size:  # duplicates: summed in order, as scipy's coo -> csr does
-        w = np.add.reduceat(w, first)
-        key = key[first]
-    rows = key // n_nodes
-    indptr = np.zeros(n_nodes + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=n_nodes), out=indptr[1:])
-    return indptr, (key - rows * n_nodes).astype(np.int64), np.ascontiguousarray(w)
+    h = np.ascontiguousarray(heads, dtype=np.int64)
+    t = np.ascontiguousarray(tails, dtype=np.int64)
+    w = np.ascontiguousarray(weights, dtype=np.float64)
+    if h.shape != t.shape or h.shape != w.shape or h.ndim != 1:
+        raise ValueError(f"heads, tails and weights must be (m,) arrays of one length, got {h.shape}, {t.shape}, {w.shape}")
+    return _csr(h, t, w, int(n_nodes))
 
 
 @njit(cache=True)
-def _from_one(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, source: int, dist: np.ndarray, pred: np.ndarray) -> None:  # pragma: no cover - compiled
-    """Dijkstra from ``source``: fills ``dist`` (n,) (inf where unreachable) and ``pred`` (n,)."""
+def _csr(h, t, w, n):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """Counting sort by head (stable), insertion sort of each row by tail (stable), then
+    neighbours that repeat summed left to right: the stable sort by ``(head, tail)``, in O(m)
+    for rows of a few edges."""
+    m = h.size
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    for k in range(m):
+        indptr[h[k] + 1] += 1
+    for v in range(n):
+        indptr[v + 1] += indptr[v]
+    fill = indptr[:-1].copy()
+    idx = np.empty(m, dtype=np.int64)
+    wt = np.empty(m, dtype=np.float64)
+    for k in range(m):
+        p = fill[h[k]]
+        idx[p] = t[k]
+        wt[p] = w[k]
+        fill[h[k]] = p + 1
+    dup = False
+    for v in range(n):
+        for i in range(indptr[v] + 1, indptr[v + 1]):
+            ti, wi = idx[i], wt[i]
+            j = i - 1
+            while j >= indptr[v] and idx[j] > ti:
+                idx[j + 1] = idx[j]
+                wt[j + 1] = wt[j]
+                j -= 1
+            idx[j + 1] = ti
+            wt[j + 1] = wi
+            if j >= indptr[v] and idx[j] == ti:
+                dup = True
+    if not dup:
+        return indptr, idx, wt
+    out_ptr = np.zeros(n + 1, dtype=np.int64)
+    q = 0
+    for v in range(n):
+        for i in range(indptr[v], indptr[v + 1]):
+            if i > indptr[v] and idx[i] == idx[i - 1]:
+                wt[q - 1] += wt[i]
+            else:
+                idx[q] = idx[i]
+                wt[q] = wt[i]
+                q += 1
+        out_ptr[v + 1] = q
+    return out_ptr, idx[:q].copy(), wt[:q].copy()
+
+
+@njit(inline="always")
+def _better_tie(du: float, u: int, dp: float, p: int) -> bool:  # pragma: no cover - compiled
+    """Whether predecessor ``u`` at ``du`` comes before ``p`` at ``dp`` in settling order."""
+    return du < dp or (du == dp and u < p)
+
+
+@njit(cache=True)
+def _heap_one(indptr, indices, weights, source, is_target, n_targets, dist, pred) -> None:  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """Dijkstra from ``source`` with a binary heap of ``(distance, node)`` entries (stale ones
+    skipped when popped): fills ``dist`` (n,) and ``pred`` (n,); stops once the ``n_targets``
+    nodes marked in ``is_target`` are settled (``n_targets < 0``: never)."""
     n = dist.size
     for v in range(n):
         dist[v] = np.inf
         pred[v] = NO_PREDECESSOR
     done = np.zeros(n, dtype=np.bool_)
-    # A binary heap of (distance, node) with stale entries skipped when popped: one push per
-    # improvement, so at most one entry per edge plus the source.
-    cap = indices.size + 1
+    cap = indices.size + 1  # one push per improvement: at most one entry per edge, plus the source
     hd = np.empty(cap, dtype=np.float64)
     hv = np.empty(cap, dtype=np.int64)
     size = 1
     hd[0] = 0.0
     hv[0] = source
     dist[source] = 0.0
+    left = n_targets
     while size > 0:
         d = hd[0]
         u = hv[0]
@@ -88,6 +147,10 @@ def _from_one(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, sour
         if done[u]:
             continue
         done[u] = True
+        if is_target[u]:
+            left -= 1
+            if left == 0:
+                return
         for e in range(indptr[u], indptr[u + 1]):
             v = indices[e]
             if done[v]:
@@ -111,23 +174,114 @@ def _from_one(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, sour
 
 
 @njit(cache=True)
-def _from_all_serial(indptr, indices, weights, sources, dist, pred) -> None:  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    for k in range(sources.size):
-        _from_one(indptr, indices, weights, sources[k], dist[k], pred[k])
+def _buckets_one(indptr, indices, weights, source, is_target, n_targets, width, n_buckets, dist, pred) -> None:  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """Dijkstra from ``source`` with a ring of ``n_buckets`` buckets of ``width`` (below every
+    weight, so the nodes of one bucket cannot improve one another and are settled together):
+    what :func:`_heap_one` gives, bit for bit. Each bucket is a doubly linked list over nodes
+    (``nxt``/``prv``), so an improved node moves in O(1); ties keep the predecessor that the
+    heap settles first."""
+    n = dist.size
+    for v in range(n):
+        dist[v] = np.inf
+        pred[v] = NO_PREDECESSOR
+    done = np.zeros(n, dtype=np.bool_)
+    nxt = np.empty(n, dtype=np.int64)
+    prv = np.empty(n, dtype=np.int64)
+    head = np.full(n_buckets, -1, dtype=np.int64)
+    dist[source] = 0.0
+    nxt[source] = -1
+    prv[source] = -1
+    head[0] = source
+    queued = 1
+    left = n_targets
+    k = 0  # bucket number, from distance 0 up
+    while queued > 0:
+        slot = k % n_buckets
+        u = head[slot]
+        head[slot] = -1  # nothing settled from this bucket can land in it again
+        while u != -1:
+            after = nxt[u]
+            queued -= 1
+            done[u] = True
+            if is_target[u]:
+                left -= 1
+            du = dist[u]
+            for e in range(indptr[u], indptr[u + 1]):
+                v = indices[e]
+                if done[v]:
+                    continue
+                nd = du + weights[e]
+                dv = dist[v]
+                if nd < dv:
+                    if dv < np.inf:  # unlink v from its bucket
+                        a, b = prv[v], nxt[v]
+                        if a == -1:
+                            head[np.int64(dv / width) % n_buckets] = b
+                        else:
+                            nxt[a] = b
+                        if b != -1:
+                            prv[b] = a
+                    else:
+                        queued += 1
+                    dist[v] = nd
+                    pred[v] = u
+                    s = np.int64(nd / width) % n_buckets
+                    b = head[s]
+                    nxt[v] = b
+                    prv[v] = -1
+                    if b != -1:
+                        prv[b] = v
+                    head[s] = v
+                elif nd == dv and _better_tie(du, u, dist[pred[v]], pred[v]):
+                    pred[v] = u  # the heap would have settled u first
+            u = after
+        if left == 0:
+            return
+        k += 1
 
 
 @njit(parallel=True, cache=True)
-def _from_all_threads(indptr, indices, weights, sources, dist, pred) -> None:  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+def _many(indptr, indices, weights, sources, is_target, n_targets, width, n_buckets, dist, pred) -> None:  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     for k in prange(sources.size):
-        _from_one(indptr, indices, weights, sources[k], dist[k], pred[k])
+        if n_buckets > 0:
+            _buckets_one(indptr, indices, weights, sources[k], is_target, n_targets, width, n_buckets, dist[k], pred[k])
+        else:
+            _heap_one(indptr, indices, weights, sources[k], is_target, n_targets, dist[k], pred[k])
+
+
+@njit(cache=True)
+def _many_serial(indptr, indices, weights, sources, is_target, n_targets, width, n_buckets, dist, pred) -> None:  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    for k in range(sources.size):
+        if n_buckets > 0:
+            _buckets_one(indptr, indices, weights, sources[k], is_target, n_targets, width, n_buckets, dist[k], pred[k])
+        else:
+            _heap_one(indptr, indices, weights, sources[k], is_target, n_targets, dist[k], pred[k])
+
+
+def bucket_ring(weights: np.ndarray, n_nodes: int) -> tuple[float, int]:
+    """``(width, n_buckets)`` of the bucket queue for these edge weights, or ``(0.0, 0)`` where
+    the heap must do (no edges, a weight that is zero, negative or not finite, more than
+    :data:`MAX_BUCKETS` buckets, or bucket numbers that could pass 2**30 on ``n_nodes``). ``width`` is the smallest weight less 2**-20 of it: far above
+    the rounding of ``distance / width``, so a node relaxed from bucket ``k`` always lands in
+    bucket ``k + 1`` or later."""
+    w = np.asarray(weights)
+    if not w.size:
+        return 0.0, 0
+    lo, hi = float(w.min()), float(w.max())
+    if not (lo > 0.0 and np.isfinite(hi)):
+        return 0.0, 0
+    width = lo * (1.0 - 2.0**-20)
+    n_buckets = int(hi / width) + 3  # a relaxed node lands at most hi / width + 2 buckets ahead
+    return (width, n_buckets) if n_buckets <= MAX_BUCKETS and n_buckets * max(n_nodes, 1) < 2**30 else (0.0, 0)
 
 
 def threads_for(n_sources: int, n_edges: int) -> int:
-    """Threads worth using for ``n_sources`` runs over ``n_edges``: one below
-    :data:`PARALLEL_MIN_WORK`, else all of numba's. Each source is a long task (~1 ms over
-    10,000 nodes), so a thread that other processes slow down delays the end of the call by one
-    source at most: with a CPU-bound competitor on both cores, 2 threads ran 1.9x faster than
-    one (``bench/busy.py``), unlike the short per-step kernels that must look at the load."""
+    """Threads worth using for ``n_sources`` searches over ``n_edges``: one below
+    :data:`PARALLEL_MIN_WORK`, else all of numba's (at most one per source). Each source is a
+    task of its own, handed to the threads in equal shares; on a busy machine the operating
+    system shares the cores fairly among the threads and their competitors, so two threads
+    still finish about twice as soon as one (``bench/busy.py``, with a CPU-bound competitor on
+    each core)."""
     import numba
 
     if n_sources * max(n_edges, 1) < PARALLEL_MIN_WORK:
@@ -135,36 +289,93 @@ def threads_for(n_sources: int, n_edges: int) -> int:
     return max(1, min(numba.get_num_threads(), numba.config.NUMBA_NUM_THREADS, n_sources))
 
 
-def dijkstra(csr: tuple[np.ndarray, np.ndarray, np.ndarray], sources: np.ndarray, threads: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Distances ``(S, n)`` float64 (inf where unreachable) and predecessors ``(S, n)`` int32
-    (:data:`NO_PREDECESSOR` for a source and unreachable nodes) from each of ``sources`` (S,)
-    over ``csr`` (:func:`csr_from_edges`), as scipy's ``dijkstra`` gives them. ``threads``:
-    numba threads (default :func:`threads_for`)."""
+def _search(csr, sources, is_target, n_targets, threads):  # type: ignore[no-untyped-def]
     import numba
 
     indptr, indices, weights = csr
     src = np.ascontiguousarray(sources, dtype=np.int64)
     n = indptr.size - 1
+    if src.size and (src.min() < 0 or src.max() >= n):
+        raise ValueError(f"sources must be node indices in 0..{n - 1}")
     dist = np.empty((src.size, n), dtype=np.float64)
     pred = np.empty((src.size, n), dtype=np.int32)
+    width, n_buckets = bucket_ring(weights, n)
     threads = threads_for(src.size, indices.size) if threads is None else max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS, max(src.size, 1)))
+    args = (indptr, indices, weights, src, is_target, n_targets, width, n_buckets, dist, pred)
     if threads == 1:
-        _from_all_serial(indptr, indices, weights, src, dist, pred)
+        _many_serial(*args)
         return dist, pred
     previous = numba.get_num_threads()
     numba.set_num_threads(threads)
     try:
-        _from_all_threads(indptr, indices, weights, src, dist, pred)
+        _many(*args)
     finally:
         numba.set_num_threads(previous)
     return dist, pred
 
 
+def dijkstra(csr: tuple[np.ndarray, np.ndarray, np.ndarray], sources: np.ndarray, threads: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Distances ``(S, n)`` float64 (inf where unreachable) and predecessors ``(S, n)`` int32
+    (:data:`NO_PREDECESSOR` for a source and unreachable nodes) from each of ``sources`` (S,)
+    over ``csr`` (:func:`csr_from_edges`), as scipy's ``dijkstra`` gives them (see the module
+    docstring for ties). ``threads``: numba threads (default :func:`threads_for`)."""
+    n = csr[0].size - 1
+    return _search(csr, sources, np.zeros(n, dtype=np.bool_), -1, threads)
+
+
+def paths_to(csr: tuple[np.ndarray, np.ndarray, np.ndarray], sources: np.ndarray, row: np.ndarray, target: np.ndarray,
+             threads: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Shortest paths for ``P`` pairs: pair ``p`` runs from ``sources[row[p]]`` to node
+    ``target[p]``. Returns ``(distance (P,), path (P, H))``: the distance (inf when unreachable)
+    and the path's nodes, **right-aligned** (the row ends with the path, source first and
+    ``target[p]`` last, padded with -1 on the left; an unreachable pair is all -1; ``H`` is the
+    longest path's node count, at least 1). Each source's search stops once every target is
+    settled; the answer is :func:`dijkstra`'s (the same paths, bit for bit)."""
+    n = csr[0].size - 1
+    tgt = np.ascontiguousarray(target, dtype=np.int64)
+    rows = np.ascontiguousarray(row, dtype=np.int64)
+    if tgt.size and (tgt.min() < 0 or tgt.max() >= n):
+        raise ValueError(f"targets must be node indices in 0..{n - 1}")
+    is_target = np.zeros(n, dtype=np.bool_)
+    is_target[tgt] = True
+    dist, pred = _search(csr, sources, is_target, int(is_target.sum()), threads)
+    return _walk_back(dist, pred, rows, tgt)
+
+
+@njit(cache=True)
+def _walk_back(dist, pred, row, target):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """Distances ``(P,)`` and right-aligned paths ``(P, H)`` from the predecessor rows."""
+    p_count = target.size
+    length = np.empty(p_count, dtype=np.float64)
+    nodes = np.zeros(p_count, dtype=np.int64)
+    longest = 1
+    for p in range(p_count):
+        d = dist[row[p], target[p]]
+        length[p] = d
+        if d < np.inf:
+            c = 1
+            v = target[p]
+            while pred[row[p], v] != NO_PREDECESSOR:
+                v = pred[row[p], v]
+                c += 1
+            nodes[p] = c
+            longest = max(longest, c)
+    path = np.full((p_count, longest), -1, dtype=np.int64)
+    for p in range(p_count):
+        v = target[p]
+        for j in range(nodes[p]):
+            path[p, longest - 1 - j] = v
+            v = pred[row[p], v]
+    return length, path
+
+
 def warm_kernels() -> None:
     """Compile the kernels into numba's on-disk cache (``make venv`` runs it)."""
-    csr = csr_from_edges(np.array([0, 1, 1]), np.array([1, 2, 0]), np.array([1.0, 2.0, 1.0]), 3)
-    for threads in (1, 2):
-        dijkstra(csr, np.array([0, 1]), threads=threads)
+    for w in ([1.0, 2.0, 1.0], [1.0, 0.0, 1.0]):  # the bucket queue, then the heap (a zero weight)
+        csr = csr_from_edges(np.array([0, 1, 1]), np.array([1, 2, 0]), np.array(w), 3)
+        for threads in (1, 2):
+            dijkstra(csr, np.array([0, 1]), threads=threads)
+            paths_to(csr, np.array([0, 1]), np.array([0, 1]), np.array([2, 2]), threads=threads)
 
 
-__all__ = ["NO_PREDECESSOR", "csr_from_edges", "dijkstra", "threads_for", "warm_kernels"]
+__all__ = ["NO_PREDECESSOR", "bucket_ring", "csr_from_edges", "dijkstra", "paths_to", "threads_for", "warm_kernels"]
