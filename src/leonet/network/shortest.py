@@ -174,34 +174,40 @@ def _heap_one(indptr, indices, weights, source, is_target, n_targets, dist, pred
 
 
 @njit(cache=True)
-def _buckets_one(indptr, indices, weights, source, is_target, n_targets, width, n_buckets, dist, pred) -> None:  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    """Dijkstra from ``source`` with a ring of ``n_buckets`` buckets of ``width`` (below every
-    weight, so the nodes of one bucket cannot improve one another and are settled together):
-    what :func:`_heap_one` gives, bit for bit. Each bucket is a doubly linked list over nodes
-    (``nxt``/``prv``), so an improved node moves in O(1); ties keep the predecessor that the
-    heap settles first."""
+def _buckets_one(indptr, indices, weights, source, is_target, n_targets, inv_width, ring_mask, dist, pred) -> None:  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """Dijkstra from ``source`` with a ring of ``ring_mask + 1`` buckets, bucket ``k`` holding
+    distances ``d`` with ``int(d * inv_width) == k`` (the width is below every weight, so the
+    nodes of one bucket cannot improve one another and are settled together): what
+    :func:`_heap_one` gives, bit for bit. A bucket is a singly linked list of entries, one
+    pushed per improvement (an improved node's old entry is skipped once it is settled);
+    ties keep the predecessor that the heap settles first."""
     n = dist.size
     for v in range(n):
         dist[v] = np.inf
         pred[v] = NO_PREDECESSOR
     done = np.zeros(n, dtype=np.bool_)
-    nxt = np.empty(n, dtype=np.int64)
-    prv = np.empty(n, dtype=np.int64)
-    head = np.full(n_buckets, -1, dtype=np.int64)
+    cap = indices.size + 1  # one entry per improvement: at most one per edge, plus the source
+    node = np.empty(cap, dtype=np.int32)
+    after = np.empty(cap, dtype=np.int32)
+    head = np.full(ring_mask + 1, -1, dtype=np.int32)
     dist[source] = 0.0
-    nxt[source] = -1
-    prv[source] = -1
-    head[0] = source
-    queued = 1
+    node[0] = source
+    after[0] = -1
+    head[0] = 0
+    used = 1
+    pending = 1  # entries not yet taken
     left = n_targets
     k = 0  # bucket number, from distance 0 up
-    while queued > 0:
-        slot = k % n_buckets
-        u = head[slot]
+    while pending > 0:
+        slot = k & ring_mask
+        entry = head[slot]
         head[slot] = -1  # nothing settled from this bucket can land in it again
-        while u != -1:
-            after = nxt[u]
-            queued -= 1
+        while entry != -1:
+            u = node[entry]
+            entry = after[entry]
+            pending -= 1
+            if done[u]:
+                continue
             done[u] = True
             if is_target[u]:
                 left -= 1
@@ -213,57 +219,47 @@ def _buckets_one(indptr, indices, weights, source, is_target, n_targets, width, 
                 nd = du + weights[e]
                 dv = dist[v]
                 if nd < dv:
-                    if dv < np.inf:  # unlink v from its bucket
-                        a, b = prv[v], nxt[v]
-                        if a == -1:
-                            head[np.int64(dv / width) % n_buckets] = b
-                        else:
-                            nxt[a] = b
-                        if b != -1:
-                            prv[b] = a
-                    else:
-                        queued += 1
                     dist[v] = nd
                     pred[v] = u
-                    s = np.int64(nd / width) % n_buckets
-                    b = head[s]
-                    nxt[v] = b
-                    prv[v] = -1
-                    if b != -1:
-                        prv[b] = v
-                    head[s] = v
+                    s = np.int64(nd * inv_width) & ring_mask
+                    node[used] = v
+                    after[used] = head[s]
+                    head[s] = used
+                    used += 1
+                    pending += 1
                 elif nd == dv and _better_tie(du, u, dist[pred[v]], pred[v]):
                     pred[v] = u  # the heap would have settled u first
-            u = after
         if left == 0:
             return
         k += 1
 
 
 @njit(parallel=True, cache=True)
-def _many(indptr, indices, weights, sources, is_target, n_targets, width, n_buckets, dist, pred) -> None:  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+def _many(indptr, indices, weights, sources, is_target, n_targets, inv_width, ring_mask, dist, pred) -> None:  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     for k in prange(sources.size):
-        if n_buckets > 0:
-            _buckets_one(indptr, indices, weights, sources[k], is_target, n_targets, width, n_buckets, dist[k], pred[k])
+        if ring_mask > 0:
+            _buckets_one(indptr, indices, weights, sources[k], is_target, n_targets, inv_width, ring_mask, dist[k], pred[k])
         else:
             _heap_one(indptr, indices, weights, sources[k], is_target, n_targets, dist[k], pred[k])
 
 
 @njit(cache=True)
-def _many_serial(indptr, indices, weights, sources, is_target, n_targets, width, n_buckets, dist, pred) -> None:  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+def _many_serial(indptr, indices, weights, sources, is_target, n_targets, inv_width, ring_mask, dist, pred) -> None:  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     for k in range(sources.size):
-        if n_buckets > 0:
-            _buckets_one(indptr, indices, weights, sources[k], is_target, n_targets, width, n_buckets, dist[k], pred[k])
+        if ring_mask > 0:
+            _buckets_one(indptr, indices, weights, sources[k], is_target, n_targets, inv_width, ring_mask, dist[k], pred[k])
         else:
             _heap_one(indptr, indices, weights, sources[k], is_target, n_targets, dist[k], pred[k])
 
 
 def bucket_ring(weights: np.ndarray, n_nodes: int) -> tuple[float, int]:
-    """``(width, n_buckets)`` of the bucket queue for these edge weights, or ``(0.0, 0)`` where
-    the heap must do (no edges, a weight that is zero, negative or not finite, more than
-    :data:`MAX_BUCKETS` buckets, or bucket numbers that could pass 2**30 on ``n_nodes``). ``width`` is the smallest weight less 2**-20 of it: far above
-    the rounding of ``distance / width``, so a node relaxed from bucket ``k`` always lands in
-    bucket ``k + 1`` or later."""
+    """``(1 / width, ring_mask)`` of the bucket queue for these edge weights (a ring of
+    ``ring_mask + 1``, a power of two, buckets), or ``(0.0, 0)`` where the heap must do (no
+    edges, a weight that is zero, negative or not finite, more than :data:`MAX_BUCKETS`
+    buckets, or bucket numbers that could pass 2**30 on ``n_nodes``). ``width`` is the smallest
+    weight less 2**-20 of it: far above the rounding of ``distance / width``, so a node relaxed
+    from bucket ``k`` always lands in bucket ``k + 1`` or later, and at most ``largest / width
+    + 2`` buckets ahead."""
     w = np.asarray(weights)
     if not w.size:
         return 0.0, 0
@@ -271,8 +267,10 @@ def bucket_ring(weights: np.ndarray, n_nodes: int) -> tuple[float, int]:
     if not (lo > 0.0 and np.isfinite(hi)):
         return 0.0, 0
     width = lo * (1.0 - 2.0**-20)
-    n_buckets = int(hi / width) + 3  # a relaxed node lands at most hi / width + 2 buckets ahead
-    return (width, n_buckets) if n_buckets <= MAX_BUCKETS and n_buckets * max(n_nodes, 1) < 2**30 else (0.0, 0)
+    ring = 1 << (int(hi / width) + 3).bit_length()
+    if ring > MAX_BUCKETS or ring * max(n_nodes, 1) >= 2**30:
+        return 0.0, 0
+    return 1.0 / width, ring - 1
 
 
 def threads_for(n_sources: int, n_edges: int) -> int:
@@ -299,9 +297,9 @@ def _search(csr, sources, is_target, n_targets, threads):  # type: ignore[no-unt
         raise ValueError(f"sources must be node indices in 0..{n - 1}")
     dist = np.empty((src.size, n), dtype=np.float64)
     pred = np.empty((src.size, n), dtype=np.int32)
-    width, n_buckets = bucket_ring(weights, n)
+    inv_width, ring_mask = bucket_ring(weights, n)
     threads = threads_for(src.size, indices.size) if threads is None else max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS, max(src.size, 1)))
-    args = (indptr, indices, weights, src, is_target, n_targets, width, n_buckets, dist, pred)
+    args = (indptr, indices.astype(np.int32), weights, src, is_target, n_targets, inv_width, ring_mask, dist, pred)
     if threads == 1:
         _many_serial(*args)
         return dist, pred
