@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from leonet.coverage.passes import Passes
 from leonet.coverage.regional import RegionalResult
 from leonet.export.files import timestamps, write_table
+from leonet.export.text import joined_ints
 
 if TYPE_CHECKING:  # routing (and scipy) load only when routes are written
     from leonet.network.run import RouteRun
@@ -52,12 +52,16 @@ def routes_table(run: RouteRun) -> pa.Table:
     hops = r.hops.reshape(-1)
     ok = hops >= 0
     # Paths are right-aligned with -1 before them, so the non-negative entries of the rows, in
-    # order, are every path one after another: one list array, joined by '-' in Arrow.
+    # order, are every path one after another: joined by '-' in compiled code.
     nodes = np.concatenate([rows[rows >= 0] for rows in r.paths]) if tn else np.zeros(0, np.int64)
     offsets = np.zeros(tn * p + 1, dtype=np.int64)
     np.cumsum(np.where(ok, hops + 1, 0), out=offsets[1:])
-    lists = pa.LargeListArray.from_arrays(pa.array(offsets), pa.array(nodes, pa.int64()).cast(pa.large_string()), mask=pa.array(~ok))
-    paths = pc.binary_join(lists, pa.scalar("-", pa.large_string())).cast(pa.string())
+    text_offsets, text = joined_ints(nodes.astype(np.int64, copy=False), offsets, ord("-"))
+    validity = pa.array(ok).buffers()[1] if not ok.all() else None
+    if text.size < 2**31:
+        paths = pa.StringArray.from_buffers(tn * p, pa.py_buffer(text_offsets.astype(np.int32)), pa.py_buffer(text), validity)
+    else:
+        paths = pa.LargeStringArray.from_buffers(tn * p, pa.py_buffer(text_offsets), pa.py_buffer(text), validity)
     return pa.table({
         "t_ns": pa.array(np.repeat(r.t_ns - run.start_ns, p)),
         "src": pa.array(np.tile(r.src_id, tn)),

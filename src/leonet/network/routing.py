@@ -248,10 +248,11 @@ class Routes:
         out = np.zeros((t, p), bool)
         for k in range(1, t):  # over time steps, not satellites: each compares all pairs at once
             a, b = self.paths[k - 1], self.paths[k]
-            h = max(a.shape[1], b.shape[1])
-            a = np.pad(a, ((0, 0), (h - a.shape[1], 0)), constant_values=-1)
-            b = np.pad(b, ((0, 0), (h - b.shape[1], 0)), constant_values=-1)
-            out[k] = (a != b).any(axis=1)
+            h = min(a.shape[1], b.shape[1])  # right-aligned: the common tail, then the wider one's extra head must be -1 (no node)
+            out[k] = (a[:, a.shape[1] - h :] != b[:, b.shape[1] - h :]).any(axis=1)
+            for wide in (a, b):
+                if wide.shape[1] > h:
+                    out[k] |= (wide[:, : wide.shape[1] - h] >= 0).any(axis=1)
         return out
 
     def path_changes(self) -> np.ndarray:
