@@ -185,3 +185,10 @@ def _grow(a, cap):  # type: ignore[no-untyped-def]  # pragma: no cover - compile
     out = np.empty(cap, dtype=a.dtype)
     out[: a.size] = a
     return out
+
+
+def warm_kernels() -> None:
+    """Compile the ground-link kernel into numba's on-disk cache (``make venv`` runs it)."""
+    r = np.array([[7000.0, 0.0, 0.0], [0.0, 7000.0, 0.0]])
+    g = np.array([[6378.0, 0.0, 0.0]])
+    ground_links(g, r, ground_up=g / 6378.0, min_elevation_deg=10.0)
