@@ -127,7 +127,7 @@ def test_path_changed_against_padded_comparison() -> None:
     that differs once both are padded to one width, becoming (un)reachable included."""
     rng = np.random.default_rng(4)
     paths, hops = [], []
-    for k in range(30):
+    for _ in range(30):
         width = int(rng.integers(1, 6))
         p = np.full((12, width), -1)
         h = rng.integers(-1, width, 12)
