@@ -146,3 +146,20 @@ def test_path_changed_against_padded_comparison() -> None:
         want[k] = (a != b).any(axis=1)
     assert want.sum() > 50 and not want.all()
     np.testing.assert_array_equal(routes.path_changed(), want)
+
+
+def test_nanmedian_columns_equals_numpys() -> None:
+    import warnings
+
+    from leonet.network.routing import nanmedian_columns
+
+    rng = np.random.default_rng(11)
+    for steps in (1, 2, 7, 60, 601):
+        x = rng.uniform(0, 100, (steps, 300))
+        x[rng.random(x.shape) < 0.3] = np.nan
+        x[:, 0], x[:, 1], x[: steps // 2 + 1, 2] = np.nan, 7.0, np.inf
+        y = rng.integers(0, 9, (steps, 200)).astype(float)  # ties: even counts average two equal or adjacent values
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            for a in (x, y):
+                np.testing.assert_array_equal(nanmedian_columns(a), np.nanmedian(a, axis=0))

@@ -101,7 +101,8 @@ def test_paths_to_equals_walking_the_full_search(heap: bool, monkeypatch) -> Non
     rng = np.random.default_rng(6)
     row = rng.integers(0, 3, 60)
     target = np.r_[rng.integers(0, n, 58), n, n + 1]
-    dist, path = paths_to(csr, sources, row, target, threads=2)
+    ids = 1000 + np.arange(n_all)  # node ids written out
+    dist, path, hops = paths_to(csr, sources, row, target, threads=2, node_ids=ids)
     full_d, full_p = dijkstra(csr, sources, threads=1)
     np.testing.assert_array_equal(dist, full_d[row, target])
     longest = max(len(_walk(full_p[r], tg)) for r, tg in zip(row, target) if np.isfinite(full_d[r, tg]))
@@ -110,9 +111,10 @@ def test_paths_to_equals_walking_the_full_search(heap: bool, monkeypatch) -> Non
         if np.isfinite(full_d[r, tg]):
             want = _walk(full_p[r], tg)
             assert want[0] == sources[r]
-            assert path[k].tolist() == [-1] * (longest - len(want)) + want
+            assert path[k].tolist() == [-1] * (longest - len(want)) + (ids[want]).tolist()
+            assert hops[k] == len(want) - 1
         else:
-            assert (path[k] == -1).all()
+            assert (path[k] == -1).all() and hops[k] == -1
 
 
 def test_bucket_ring_falls_back_to_the_heap() -> None:

@@ -111,6 +111,17 @@ def write_text(text: str, path: str | Path) -> None:
     _atomic(Path(path), lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
+def write_chunks(chunks: list, path: str | Path) -> None:
+    """Write byte chunks (``bytes`` or uint8 arrays) one after another to a file atomically."""
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as fh:
+            for c in chunks:
+                fh.write(c)
+
+    _atomic(Path(path), write)
+
+
 def _atomic(out: Path, write: Callable[[Path], object]) -> None:
     if not out.parent.is_dir():
         raise InputError(f"output folder {out.parent} does not exist; create it first")

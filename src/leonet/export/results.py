@@ -15,8 +15,8 @@ import pyarrow as pa
 
 from leonet.coverage.passes import Passes
 from leonet.coverage.regional import RegionalResult
-from leonet.export.files import timestamps, write_table
-from leonet.export.text import joined_ints
+from leonet.export.files import timestamps, write_chunks, write_table
+from leonet.export.text import joined_ints, route_step_bound, route_step_rows
 
 if TYPE_CHECKING:  # routing (and scipy) load only when routes are written
     from leonet.network.run import RouteRun
@@ -92,11 +92,40 @@ def passes_table(found: Passes, norad_id: np.ndarray) -> pa.Table:
 
 def write_routes(run: RouteRun, path: str | Path) -> tuple[int, Path]:
     """The routes as CSV at ``path`` and the node names at ``path.nodes.csv``; returns
-    (rows, nodes path). Lengths to the mm, RTTs to the ns."""
-    rows = write_table(routes_table(run), path, "csv", quoting="minimal", decimals={"length_m": 3, "rtt_ms": 6})
+    (rows, nodes path). Lengths to the mm, RTTs to the ns: the bytes of :func:`routes_table`
+    written by :func:`~leonet.export.files.write_table` (minimal quoting, those decimals),
+    formatted step by step in compiled code (:func:`leonet.export.text.route_step_rows`)."""
+    decimals = {"length_m": 3, "rtt_ms": 6}
+    chunks = _route_csv(run, decimals["length_m"], decimals["rtt_ms"])
+    if chunks is None:  # a value outside the compiled formatter: the table through Python
+        rows = write_table(routes_table(run), path, "csv", quoting="minimal", decimals=decimals)
+    else:
+        write_chunks(chunks, path)
+        rows = run.routes.hops.size
     nodes = Path(str(path) + ".nodes.csv")
     write_table(nodes_table(run), nodes, "csv", quoting="minimal")
     return rows, nodes
+
+
+def _route_csv(run: RouteRun, length_digits: int, rtt_digits: int) -> list | None:
+    """The route CSV's header and rows (:data:`ROUTE_COLUMNS`) as byte chunks, or None."""
+    r = run.routes
+    tn, p = r.hops.shape
+    n_ids = int(max(r.src_id.max(initial=0), r.dst_id.max(initial=0), *(x.max(initial=0) for x in r.paths))) + 1
+    id_offsets, id_text = joined_ints(np.arange(n_ids, dtype=np.int64), np.arange(n_ids + 1, dtype=np.int64), ord("-"))
+    id_chars = len(str(n_ids))
+    t_rel = r.t_ns - run.start_ns
+    src, dst = r.src_id.astype(np.int64), r.dst_id.astype(np.int64)
+    chunks: list = [(",".join(ROUTE_COLUMNS) + "\n").encode()]
+    for k in range(tn):
+        t_text = np.frombuffer(str(int(t_rel[k])).encode(), np.uint8)
+        path = np.ascontiguousarray(r.paths[k], dtype=np.int64)
+        buf = np.empty(route_step_bound(p, path.shape[1], t_text.size, id_chars, length_digits, rtt_digits), dtype=np.uint8)
+        end = route_step_rows(buf, 0, t_text, src, dst, r.hops[k], path, r.length_m[k], r.rtt_ms[k], length_digits, rtt_digits, id_offsets, id_text)
+        if end < 0:
+            return None
+        chunks.append(buf[:end])
+    return chunks
 
 
 def write_passes(found: Passes, norad_id: np.ndarray, path: str | Path) -> int:

@@ -199,12 +199,68 @@ def joined_ints(values, offsets, sep):  # type: ignore[no-untyped-def]  # pragma
     return out_off, buf[:pos]
 
 
+@njit(cache=True)
+def route_step_rows(buf, pos, t_text, src_id, dst_id, hops, path, length, rtt, length_digits, rtt_digits, id_offsets, id_text):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """One time step of the route CSV (``t,src,dst,hops,path,length,rtt`` per pair) written at
+    ``pos`` into ``buf``; returns the new position (-1: a float needs Python). ``t_text``: the
+    step's time as text; ``src_id``, ``dst_id`` (P,) node ids; ``hops`` (P,) (-1: unreachable,
+    an empty row); ``path`` (P, H) right-aligned node ids; ``length``, ``rtt`` (P,) written
+    with fixed decimals; node ``v``'s text is ``id_text[id_offsets[v]:id_offsets[v + 1]]``. The
+    caller sizes ``buf`` (:func:`route_step_bound`)."""
+    width = path.shape[1]
+    for p in range(src_id.size):
+        for i in range(t_text.size):
+            buf[pos + i] = t_text[i]
+        pos += t_text.size
+        for v in (src_id[p], dst_id[p]):
+            buf[pos] = _COMMA
+            pos += 1
+            for i in range(id_offsets[v], id_offsets[v + 1]):
+                buf[pos] = id_text[i]
+                pos += 1
+        buf[pos] = _COMMA
+        pos += 1
+        h = hops[p]
+        if h >= 0:
+            pos = _put_int(buf, pos, h)
+            buf[pos] = _COMMA
+            pos += 1
+            for k in range(width - h - 1, width):
+                if k > width - h - 1:
+                    buf[pos] = _DASH
+                    pos += 1
+                v = path[p, k]
+                for i in range(id_offsets[v], id_offsets[v + 1]):
+                    buf[pos] = id_text[i]
+                    pos += 1
+            for x, d in ((length[p], length_digits), (rtt[p], rtt_digits)):
+                buf[pos] = _COMMA
+                pos += 1
+                if x == x:
+                    pos = _put_fixed(buf, pos, x, d)
+                    if pos < 0:
+                        return -1
+        else:
+            buf[pos], buf[pos + 1], buf[pos + 2] = _COMMA, _COMMA, _COMMA
+            pos += 3
+        buf[pos] = _NL
+        pos += 1
+    return pos
+
+
+def route_step_bound(n_pairs: int, width: int, t_chars: int, id_chars: int, length_digits: int, rtt_digits: int) -> int:
+    """Bytes :func:`route_step_rows` may write for one step: every pair with the widest path."""
+    return n_pairs * (t_chars + 2 * id_chars + 21 + width * (id_chars + 1) + 2 * 23 + length_digits + rtt_digits + 8)
+
+
 def warm_kernels() -> None:
     """Compile the kernels into numba's on-disk cache (``make venv`` runs it)."""
     one = np.ones((1, 1), dtype=np.bool_)
     csv_rows(1, np.array([INT, FLOAT, TEXT], np.int64), np.zeros(3, np.int64), np.ones((1, 1), np.int64), one, np.ones((1, 1)),
              np.array([3], np.int64), np.array([[0, 1]], np.int64), np.array([65], np.uint8), one)
-    joined_ints(np.array([1, 2], np.int64), np.array([0, 2], np.int64), _DASH)
+    off, ids = joined_ints(np.arange(3, dtype=np.int64), np.arange(4, dtype=np.int64), _DASH)
+    buf = np.empty(route_step_bound(1, 2, 1, 1, 3, 6), dtype=np.uint8)
+    route_step_rows(buf, 0, ids[:1], np.array([0]), np.array([1]), np.array([1]), np.array([[0, 1]]), np.array([1.5]), np.array([2.5]), 3, 6, off, ids)
 
 
-__all__ = ["FLOAT", "INT", "MAX_DECIMALS", "TEXT", "csv_rows", "joined_ints", "warm_kernels"]
+__all__ = ["FLOAT", "INT", "MAX_DECIMALS", "TEXT", "csv_rows", "joined_ints", "route_step_bound", "route_step_rows", "warm_kernels"]

@@ -143,7 +143,6 @@ class Router:
                 np.concatenate([self._pop0 + self.home_pop, self._dst0 + ea.ravel()]),
                 np.concatenate([np.maximum(self.gw_fibre_m, 1e-3), pd.ravel()]) * FIBRE_REFRACTIVE_INDEX,
             )
-        self._out_id_pad = np.append(self.out_id, -1)
 
     def edges(self, r_sat_km: np.ndarray, endpoint_active: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The graph at one instant: ``(heads, tails, weights, laser_up)``, edges ``heads[k] ->
@@ -183,6 +182,13 @@ class Router:
             weights.append(gl.length_km * 1e3)
         return np.concatenate(heads), np.concatenate(tails), np.concatenate(weights), up
 
+    def _sources_of(self, src: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``np.unique(src, return_inverse=True)``, kept for the next step with the same pairs."""
+        seen = getattr(self, "_seen_src", None)
+        if seen is None or not np.array_equal(seen[0], src):
+            self._seen_src = (src.copy(), *np.unique(src, return_inverse=True))
+        return self._seen_src[1], self._seen_src[2]
+
     def step(self, r_sat_km: np.ndarray, src: np.ndarray, dst: np.ndarray, endpoint_active: np.ndarray | None = None) -> StepRoutes:
         """Routes at one instant. ``r_sat_km`` (N, 3) Earth-fixed km; ``src``, ``dst`` (P,)
         endpoint indices; ``endpoint_active`` (E,) bool (service policy: an inactive user has
@@ -190,17 +196,15 @@ class Router:
         src = np.asarray(src, dtype=np.int64)
         dst = np.asarray(dst, dtype=np.int64)
         heads, tails, weights, up = self.edges(r_sat_km, endpoint_active)
-        sources, row = np.unique(src, return_inverse=True)
-        target = self._dst0 + dst
-        latency, path_graph = paths_to(csr_from_edges(heads, tails, weights, self.n_nodes), self._up0 + sources, row, target)
-        reach = np.isfinite(latency)
-        hops = np.where(reach, (path_graph >= 0).sum(axis=1) - 1, -1)
-        path = self._out_id_pad[path_graph]  # -1 indexes the pad entry, which is -1
+        sources, row = self._sources_of(src)
+        latency, path, hops = paths_to(csr_from_edges(heads, tails, weights, self.n_nodes), self._up0 + sources, row, self._dst0 + dst,
+                                       node_ids=self.out_id)
+        reach = hops >= 0
         fibre = np.zeros(latency.shape)
         if self.mode != "isl":
-            # Right-aligned paths end ..., gateway, PoP, destination.
-            gw = path_graph[reach, -3] - self._gw0
-            pop = path_graph[reach, -2] - self._pop0
+            # Right-aligned paths end ..., gateway, PoP, destination (gateways and PoPs keep their graph ids).
+            gw = path[reach, -3] - self._gw0
+            pop = path[reach, -2] - self._pop0
             fibre[reach] = self.gw_fibre_m[gw] + self.pop_dst_fibre_m[pop, dst[reach]]
         length = latency - (FIBRE_REFRACTIVE_INDEX - 1.0) * fibre
         return StepRoutes(latency, length, fibre, path, hops, up)
@@ -276,15 +280,29 @@ class Routes:
 
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
-                rmin, rmed, rmax = np.nanmin(self.rtt_ms, 0), np.nanmedian(self.rtt_ms, 0), np.nanmax(self.rtt_ms, 0)
-                ratio = np.nanmedian(self.fibre_ratio, 0)
-                hops_med = np.nanmedian(np.where(reach, self.hops, np.nan), 0)  # NaN where never reachable
+                rmin, rmed, rmax = np.nanmin(self.rtt_ms, 0), nanmedian_columns(self.rtt_ms), np.nanmax(self.rtt_ms, 0)
+                ratio = nanmedian_columns(self.fibre_ratio)
+                hops_med = nanmedian_columns(np.where(reach, self.hops, np.nan))  # NaN where never reachable
         cols = {
             "src": self.src_id.astype(int).tolist(), "dst": self.dst_id.astype(int).tolist(), "reachable": reach.mean(axis=0).tolist(),
             "rtt_ms_min": rmin.tolist(), "rtt_ms_median": rmed.tolist(), "rtt_ms_max": rmax.tolist(), "hops_median": hops_med.tolist(),
             "path_changes": changes.astype(int).tolist(), "fibre_rtt_ms": self.fibre_rtt_ms.tolist(), "ratio_to_fibre_median": ratio.tolist(),
         }
         return [dict(zip(cols, row)) for row in zip(*cols.values())]
+
+
+def nanmedian_columns(x: np.ndarray) -> np.ndarray:
+    """``np.nanmedian(x, axis=0)`` of a (T, P) array, the same values (the middle one, or the
+    two middle ones' sum halved; NaN for a column of NaN), from one sort along axis 0: NumPy
+    takes a masked-array path for T < 600 that costs ~20x more."""
+    if not x.shape[0]:
+        return np.full(x.shape[1], np.nan)
+    s = np.sort(x, axis=0)  # NaN last
+    count = (~np.isnan(x)).sum(axis=0)
+    cols = np.arange(x.shape[1])
+    out = (s[np.maximum(count - 1, 0) // 2, cols] + s[count // 2, cols]) / 2.0
+    out[count == 0] = np.nan
+    return out
 
 
 def route_series(

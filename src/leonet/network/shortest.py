@@ -322,13 +322,14 @@ def dijkstra(csr: tuple[np.ndarray, np.ndarray, np.ndarray], sources: np.ndarray
 
 
 def paths_to(csr: tuple[np.ndarray, np.ndarray, np.ndarray], sources: np.ndarray, row: np.ndarray, target: np.ndarray,
-             threads: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+             threads: int | None = None, node_ids: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Shortest paths for ``P`` pairs: pair ``p`` runs from ``sources[row[p]]`` to node
-    ``target[p]``. Returns ``(distance (P,), path (P, H))``: the distance (inf when unreachable)
-    and the path's nodes, **right-aligned** (the row ends with the path, source first and
-    ``target[p]`` last, padded with -1 on the left; an unreachable pair is all -1; ``H`` is the
-    longest path's node count, at least 1). Each source's search stops once every target is
-    settled; the answer is :func:`dijkstra`'s (the same paths, bit for bit)."""
+    ``target[p]``. Returns ``(distance (P,), path (P, H), hops (P,))``: the distance (inf when
+    unreachable); the path's nodes, **right-aligned** (the row ends with the path, source first
+    and ``target[p]`` last, padded with -1 on the left; an unreachable pair is all -1; ``H`` is
+    the longest path's node count, at least 1), written as ``node_ids[node]`` where given; and
+    its links (-1 when unreachable). Each source's search stops once every target is settled;
+    the answer is :func:`dijkstra`'s (the same paths, bit for bit)."""
     n = csr[0].size - 1
     tgt = np.ascontiguousarray(target, dtype=np.int64)
     rows = np.ascontiguousarray(row, dtype=np.int64)
@@ -337,34 +338,38 @@ def paths_to(csr: tuple[np.ndarray, np.ndarray, np.ndarray], sources: np.ndarray
     is_target = np.zeros(n, dtype=np.bool_)
     is_target[tgt] = True
     dist, pred = _search(csr, sources, is_target, int(is_target.sum()), threads)
-    return _walk_back(dist, pred, rows, tgt)
+    ids = np.arange(n, dtype=np.int64) if node_ids is None else np.ascontiguousarray(node_ids, dtype=np.int64)
+    return _walk_back(dist, pred, rows, tgt, ids)
 
 
 @njit(cache=True)
-def _walk_back(dist, pred, row, target):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    """Distances ``(P,)`` and right-aligned paths ``(P, H)`` from the predecessor rows."""
+def _walk_back(dist, pred, row, target, node_ids):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """Distances ``(P,)``, right-aligned paths ``(P, H)`` of ``node_ids`` and hops ``(P,)``
+    from the predecessor rows."""
     p_count = target.size
     length = np.empty(p_count, dtype=np.float64)
-    nodes = np.zeros(p_count, dtype=np.int64)
+    hops = np.full(p_count, -1, dtype=np.int64)
     longest = 1
     for p in range(p_count):
         d = dist[row[p], target[p]]
         length[p] = d
         if d < np.inf:
-            c = 1
+            c = 0
             v = target[p]
-            while pred[row[p], v] != NO_PREDECESSOR:
-                v = pred[row[p], v]
+            pr = pred[row[p]]
+            while pr[v] != NO_PREDECESSOR:
+                v = pr[v]
                 c += 1
-            nodes[p] = c
-            longest = max(longest, c)
+            hops[p] = c
+            longest = max(longest, c + 1)
     path = np.full((p_count, longest), -1, dtype=np.int64)
     for p in range(p_count):
         v = target[p]
-        for j in range(nodes[p]):
-            path[p, longest - 1 - j] = v
-            v = pred[row[p], v]
-    return length, path
+        pr = pred[row[p]]
+        for j in range(hops[p] + 1):
+            path[p, longest - 1 - j] = node_ids[v]
+            v = pr[v]
+    return length, path, hops
 
 
 def warm_kernels() -> None:
@@ -373,7 +378,7 @@ def warm_kernels() -> None:
         csr = csr_from_edges(np.array([0, 1, 1]), np.array([1, 2, 0]), np.array(w), 3)
         for threads in (1, 2):
             dijkstra(csr, np.array([0, 1]), threads=threads)
-            paths_to(csr, np.array([0, 1]), np.array([0, 1]), np.array([2, 2]), threads=threads)
+            paths_to(csr, np.array([0, 1]), np.array([0, 1]), np.array([2, 2]), threads=threads, node_ids=np.arange(3))
 
 
 __all__ = ["NO_PREDECESSOR", "bucket_ring", "csr_from_edges", "dijkstra", "paths_to", "threads_for", "warm_kernels"]
