@@ -16,7 +16,7 @@ import pyarrow as pa
 from leonet.coverage.passes import Passes
 from leonet.coverage.regional import RegionalResult
 from leonet.export.files import timestamps, write_chunks, write_table
-from leonet.export.text import joined_ints, route_step_bound, route_step_rows
+from leonet.export.text import id_words, joined_ints, route_step_bound, route_step_rows
 
 if TYPE_CHECKING:  # routing (and scipy) load only when routes are written
     from leonet.network.run import RouteRun
@@ -112,7 +112,9 @@ def _route_csv(run: RouteRun, length_digits: int, rtt_digits: int) -> list | Non
     r = run.routes
     tn, p = r.hops.shape
     n_ids = int(max(r.src_id.max(initial=0), r.dst_id.max(initial=0), *(x.max(initial=0) for x in r.paths))) + 1
-    id_offsets, id_text = joined_ints(np.arange(n_ids, dtype=np.int64), np.arange(n_ids + 1, dtype=np.int64), ord("-"))
+    if n_ids > 10**8:
+        return None
+    words, chars = id_words(n_ids)
     id_chars = len(str(n_ids))
     t_rel = r.t_ns - run.start_ns
     src, dst = r.src_id.astype(np.int64), r.dst_id.astype(np.int64)
@@ -121,7 +123,7 @@ def _route_csv(run: RouteRun, length_digits: int, rtt_digits: int) -> list | Non
         t_text = np.frombuffer(str(int(t_rel[k])).encode(), np.uint8)
         path = np.ascontiguousarray(r.paths[k], dtype=np.int64)
         buf = np.empty(route_step_bound(p, path.shape[1], t_text.size, id_chars, length_digits, rtt_digits), dtype=np.uint8)
-        end = route_step_rows(buf, 0, t_text, src, dst, r.hops[k], path, r.length_m[k], r.rtt_ms[k], length_digits, rtt_digits, id_offsets, id_text)
+        end = route_step_rows(buf, 0, t_text, src, dst, r.hops[k], path, r.length_m[k], r.rtt_ms[k], length_digits, rtt_digits, words, chars)
         if end < 0:
             return None
         chunks.append(buf[:end])

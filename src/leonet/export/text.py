@@ -22,10 +22,11 @@ _COMMA, _NL, _MINUS, _DOT, _ZERO, _DASH = 44, 10, 45, 46, 48, 45
 
 
 _POW10 = np.array([10**i for i in range(20)], dtype=np.uint64)
+_POW10F = np.array([10.0**i for i in range(20)])  # exact up to 10**22
 _PAIRS = np.frombuffer("".join(f"{i:02d}" for i in range(100)).encode(), dtype=np.uint8).copy()
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _put_uint(buf, pos, x, min_digits):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     """Decimal digits of the unsigned ``x`` (at least ``min_digits``, zero-padded) at ``pos``,
     written from the right two at a time."""
@@ -104,22 +105,23 @@ def _put_fixed(buf, pos, v, d):  # type: ignore[no-untyped-def]  # pragma: no co
         buf[pos] = _MINUS
         pos += 1
     a = abs(v)
-    scale = np.uint64(10) ** np.uint64(d)
-    if a * 10.0**d >= 9.2e18:
+    x = a * _POW10F[d]  # 10**d is exact; x is within 2**-52 of the exact product
+    if x >= 9.2e18:
         return -1
-    x = a * 10.0**d  # within 2**-52 of the exact product: rounds as it does, away from a half
     q = np.uint64(x)
     frac = x - np.float64(q)
-    if abs(frac - 0.5) > x * 2.0**-50 + 2.0**-1000:
+    if abs(frac - 0.5) > x * 2.0**-50 + 2.0**-1000:  # clear of a half: rounds as the exact product does
         if frac > 0.5:
             q += np.uint64(1)
     elif a != 0.0:  # near a half: decide in integers
-        q = _round_exact(a, scale)
-    pos = _put_uint(buf, pos, q // scale, 1)
+        q = _round_exact(a, _POW10[d])
+    end = _put_uint(buf, pos, q, d + 1)  # all digits, then the point slid in before the last d
     if d > 0:
-        buf[pos] = _DOT
-        pos = _put_uint(buf, pos + 1, q % scale, d)
-    return pos
+        for i in range(end, end - d, -1):
+            buf[i] = buf[i - 1]
+        buf[end - d] = _DOT
+        end += 1
+    return end
 
 
 @njit(cache=True)
@@ -199,25 +201,31 @@ def joined_ints(values, offsets, sep):  # type: ignore[no-untyped-def]  # pragma
     return out_off, buf[:pos]
 
 
+@njit(inline="always")
+def _put_word(buf, pos, word, n):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """The ``n`` bytes packed little-endian in ``word`` at ``pos``."""
+    for i in range(n):
+        buf[pos + i] = np.uint8((word >> np.uint64(8 * i)) & np.uint64(0xFF))
+    return pos + n
+
+
 @njit(cache=True)
-def route_step_rows(buf, pos, t_text, src_id, dst_id, hops, path, length, rtt, length_digits, rtt_digits, id_offsets, id_text):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+def route_step_rows(buf, pos, t_text, src_id, dst_id, hops, path, length, rtt, length_digits, rtt_digits, id_words, id_chars):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     """One time step of the route CSV (``t,src,dst,hops,path,length,rtt`` per pair) written at
     ``pos`` into ``buf``; returns the new position (-1: a float needs Python). ``t_text``: the
     step's time as text; ``src_id``, ``dst_id`` (P,) node ids; ``hops`` (P,) (-1: unreachable,
     an empty row); ``path`` (P, H) right-aligned node ids; ``length``, ``rtt`` (P,) written
-    with fixed decimals; node ``v``'s text is ``id_text[id_offsets[v]:id_offsets[v + 1]]``. The
-    caller sizes ``buf`` (:func:`route_step_bound`)."""
+    with fixed decimals; node ``v``'s text is the ``id_chars[v]`` bytes of ``id_words[v]``
+    (:func:`id_words`). The caller sizes ``buf`` (:func:`route_step_bound`)."""
     width = path.shape[1]
     for p in range(src_id.size):
         for i in range(t_text.size):
             buf[pos + i] = t_text[i]
         pos += t_text.size
-        for v in (src_id[p], dst_id[p]):
-            buf[pos] = _COMMA
-            pos += 1
-            for i in range(id_offsets[v], id_offsets[v + 1]):
-                buf[pos] = id_text[i]
-                pos += 1
+        buf[pos] = _COMMA
+        pos = _put_word(buf, pos + 1, id_words[src_id[p]], id_chars[src_id[p]])
+        buf[pos] = _COMMA
+        pos = _put_word(buf, pos + 1, id_words[dst_id[p]], id_chars[dst_id[p]])
         buf[pos] = _COMMA
         pos += 1
         h = hops[p]
@@ -230,22 +238,38 @@ def route_step_rows(buf, pos, t_text, src_id, dst_id, hops, path, length, rtt, l
                     buf[pos] = _DASH
                     pos += 1
                 v = path[p, k]
-                for i in range(id_offsets[v], id_offsets[v + 1]):
-                    buf[pos] = id_text[i]
-                    pos += 1
-            for x, d in ((length[p], length_digits), (rtt[p], rtt_digits)):
-                buf[pos] = _COMMA
-                pos += 1
-                if x == x:
-                    pos = _put_fixed(buf, pos, x, d)
-                    if pos < 0:
-                        return -1
+                pos = _put_word(buf, pos, id_words[v], id_chars[v])
+            buf[pos] = _COMMA
+            pos = _put_fixed(buf, pos + 1, length[p], length_digits) if length[p] == length[p] else pos + 1
+            if pos < 0:
+                return -1
+            buf[pos] = _COMMA
+            pos = _put_fixed(buf, pos + 1, rtt[p], rtt_digits) if rtt[p] == rtt[p] else pos + 1
+            if pos < 0:
+                return -1
         else:
             buf[pos], buf[pos + 1], buf[pos + 2] = _COMMA, _COMMA, _COMMA
             pos += 3
         buf[pos] = _NL
         pos += 1
     return pos
+
+
+def id_words(n_ids: int) -> tuple[np.ndarray, np.ndarray]:
+    """The decimal text of ``0..n_ids - 1`` packed for :func:`route_step_rows`: ``(words (n,)
+    uint64, chars (n,) int64)``, at most 8 characters (ids below 10**8)."""
+    if n_ids > 10**8:
+        raise ValueError(f"node ids up to {n_ids - 1} do not fit 8 characters")
+    ids = np.arange(n_ids, dtype=np.uint64)
+    chars = np.ones(n_ids, dtype=np.int64)
+    words = np.zeros(n_ids, dtype=np.uint64)
+    for k in range(1, 9):
+        chars += ids >= np.uint64(10**k)
+    for k in range(8):  # digit k from the left sits in byte k
+        shift = (chars - 1 - k).clip(0).astype(np.uint64)
+        digit = (ids // (np.uint64(10) ** shift)) % np.uint64(10)
+        words |= np.where(k < chars, (np.uint64(48) + digit) << np.uint64(8 * k), np.uint64(0))
+    return words, chars
 
 
 def route_step_bound(n_pairs: int, width: int, t_chars: int, id_chars: int, length_digits: int, rtt_digits: int) -> int:
@@ -258,9 +282,10 @@ def warm_kernels() -> None:
     one = np.ones((1, 1), dtype=np.bool_)
     csv_rows(1, np.array([INT, FLOAT, TEXT], np.int64), np.zeros(3, np.int64), np.ones((1, 1), np.int64), one, np.ones((1, 1)),
              np.array([3], np.int64), np.array([[0, 1]], np.int64), np.array([65], np.uint8), one)
-    off, ids = joined_ints(np.arange(3, dtype=np.int64), np.arange(4, dtype=np.int64), _DASH)
+    joined_ints(np.arange(3, dtype=np.int64), np.arange(4, dtype=np.int64), _DASH)
     buf = np.empty(route_step_bound(1, 2, 1, 1, 3, 6), dtype=np.uint8)
-    route_step_rows(buf, 0, ids[:1], np.array([0]), np.array([1]), np.array([1]), np.array([[0, 1]]), np.array([1.5]), np.array([2.5]), 3, 6, off, ids)
+    route_step_rows(buf, 0, np.array([49], np.uint8), np.array([0]), np.array([1]), np.array([1]), np.array([[0, 1]]), np.array([1.5]), np.array([2.5]),
+                    3, 6, *id_words(2))
 
 
-__all__ = ["FLOAT", "INT", "MAX_DECIMALS", "TEXT", "csv_rows", "joined_ints", "route_step_bound", "route_step_rows", "warm_kernels"]
+__all__ = ["FLOAT", "INT", "MAX_DECIMALS", "TEXT", "csv_rows", "id_words", "joined_ints", "route_step_bound", "route_step_rows", "warm_kernels"]

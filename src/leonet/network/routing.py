@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from numba import njit
 from sgp4.api import Satrec
 
 from leonet.constants import C_M_S, FIBRE_REFRACTIVE_INDEX
@@ -251,12 +252,7 @@ class Routes:
         t, p = self.hops.shape
         out = np.zeros((t, p), bool)
         for k in range(1, t):  # over time steps, not satellites: each compares all pairs at once
-            a, b = self.paths[k - 1], self.paths[k]
-            h = min(a.shape[1], b.shape[1])  # right-aligned: the common tail, then the wider one's extra head must be -1 (no node)
-            out[k] = (a[:, a.shape[1] - h :] != b[:, b.shape[1] - h :]).any(axis=1)
-            for wide in (a, b):
-                if wide.shape[1] > h:
-                    out[k] |= (wide[:, : wide.shape[1] - h] >= 0).any(axis=1)
+            out[k] = _paths_differ(self.paths[k - 1], self.paths[k])
         return out
 
     def path_changes(self) -> np.ndarray:
@@ -289,6 +285,25 @@ class Routes:
             "path_changes": changes.astype(int).tolist(), "fibre_rtt_ms": self.fibre_rtt_ms.tolist(), "ratio_to_fibre_median": ratio.tolist(),
         }
         return [dict(zip(cols, row)) for row in zip(*cols.values())]
+
+
+@njit(cache=True)
+def _paths_differ(a: np.ndarray, b: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    """(P,) bool: rows of the right-aligned paths ``a`` (P, Ha) and ``b`` (P, Hb) that differ
+    once both are padded on the left with -1 to one width (compared from the right, each row
+    stopping at its first difference or where both have ended)."""
+    p_count, wa, wb = a.shape[0], a.shape[1], b.shape[1]
+    out = np.zeros(p_count, dtype=np.bool_)
+    for p in range(p_count):
+        for j in range(1, max(wa, wb) + 1):
+            x = a[p, wa - j] if j <= wa else -1
+            y = b[p, wb - j] if j <= wb else -1
+            if x != y:
+                out[p] = True
+                break
+            if x < 0:  # both ended: the -1 padding is all that is left
+                break
+    return out
 
 
 def nanmedian_columns(x: np.ndarray) -> np.ndarray:

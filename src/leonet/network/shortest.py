@@ -27,8 +27,12 @@ threads (:func:`threads_for`), and each search stops once every node the caller 
 
 from __future__ import annotations
 
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 #: Predecessor of a node that has none (the source itself, or unreachable): scipy's value.
 NO_PREDECESSOR = -9999
@@ -234,17 +238,10 @@ def _buckets_one(indptr, indices, weights, source, is_target, n_targets, inv_wid
         k += 1
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True, nogil=True)
 def _many(indptr, indices, weights, sources, is_target, n_targets, inv_width, ring_mask, dist, pred) -> None:  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    for k in prange(sources.size):
-        if ring_mask > 0:
-            _buckets_one(indptr, indices, weights, sources[k], is_target, n_targets, inv_width, ring_mask, dist[k], pred[k])
-        else:
-            _heap_one(indptr, indices, weights, sources[k], is_target, n_targets, dist[k], pred[k])
-
-
-@njit(cache=True)
-def _many_serial(indptr, indices, weights, sources, is_target, n_targets, inv_width, ring_mask, dist, pred) -> None:  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """The searches from ``sources`` (S,) into rows of ``dist``, ``pred`` (S, n); releases the
+    GIL, so threads of this process run blocks of sources side by side."""
     for k in range(sources.size):
         if ring_mask > 0:
             _buckets_one(indptr, indices, weights, sources[k], is_target, n_targets, inv_width, ring_mask, dist[k], pred[k])
@@ -287,7 +284,20 @@ def threads_for(n_sources: int, n_edges: int) -> int:
     return max(1, min(numba.get_num_threads(), numba.config.NUMBA_NUM_THREADS, n_sources))
 
 
+_POOL: tuple[int, ThreadPoolExecutor] | None = None  # (pid that made it, pool): a forked copy makes its own
+
+
+def _pool(threads: int) -> ThreadPoolExecutor:
+    global _POOL
+    if _POOL is None or _POOL[0] != os.getpid() or _POOL[1]._max_workers < threads:
+        _POOL = (os.getpid(), ThreadPoolExecutor(max_workers=threads, thread_name_prefix="leonet-dijkstra"))
+    return _POOL[1]
+
+
 def _search(csr, sources, is_target, n_targets, threads):  # type: ignore[no-untyped-def]
+    """Searches from every source: on ``threads`` threads (this one and a pool's), each taking
+    the next block of sources as it frees up, so a thread that the machine slows down holds up
+    no other; idle pool threads sleep rather than spin."""
     import numba
 
     indptr, indices, weights = csr
@@ -299,16 +309,30 @@ def _search(csr, sources, is_target, n_targets, threads):  # type: ignore[no-unt
     pred = np.empty((src.size, n), dtype=np.int32)
     inv_width, ring_mask = bucket_ring(weights, n)
     threads = threads_for(src.size, indices.size) if threads is None else max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS, max(src.size, 1)))
-    args = (indptr, indices.astype(np.int32), weights, src, is_target, n_targets, inv_width, ring_mask, dist, pred)
+    idx32 = indices.astype(np.int32)
+
+    def block(a: int, b: int) -> None:
+        _many(indptr, idx32, weights, src[a:b], is_target, n_targets, inv_width, ring_mask, dist[a:b], pred[a:b])
+
     if threads == 1:
-        _many_serial(*args)
+        block(0, src.size)
         return dist, pred
-    previous = numba.get_num_threads()
-    numba.set_num_threads(threads)
-    try:
-        _many(*args)
-    finally:
-        numba.set_num_threads(previous)
+    size = max(1, -(-src.size // (4 * threads)))
+    blocks = iter(range(0, src.size, size))
+    lock = threading.Lock()
+
+    def work() -> None:
+        while True:
+            with lock:
+                a = next(blocks, None)
+            if a is None:
+                return
+            block(a, min(a + size, src.size))
+
+    helpers = [_pool(threads - 1).submit(work) for _ in range(threads - 1)]
+    work()
+    for h in helpers:
+        h.result()
     return dist, pred
 
 
