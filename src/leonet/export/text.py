@@ -30,10 +30,9 @@ _PAIRS = np.frombuffer("".join(f"{i:02d}" for i in range(100)).encode(), dtype=n
 def _put_uint(buf, pos, x, min_digits):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     """Decimal digits of the unsigned ``x`` (at least ``min_digits``, zero-padded) at ``pos``,
     written from the right two at a time."""
-    n = 1
+    n = max(min_digits, 1)
     while n < 20 and x >= _POW10[n]:
         n += 1
-    n = max(n, min_digits)
     i = pos + n
     while i - pos >= 2:
         t = x % np.uint64(100)
@@ -91,7 +90,7 @@ def _round_exact(a, scale):  # type: ignore[no-untyped-def]  # pragma: no cover 
     return q
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _put_fixed(buf, pos, v, d):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     """``f"{v:.{d}f}"`` at ``pos``; returns the new position, or -1 where ``|v| * 10**d`` could
     reach 2**63 (the caller formats the table in Python)."""
