@@ -87,21 +87,28 @@ def test_ground_links_equal_the_array_expression_bit_for_bit(mask, max_km) -> No
     np.testing.assert_array_equal(gl.length_km, length)
 
 
-def test_products_by_blocks_equal_the_one_call_product(monkeypatch) -> None:
-    """The ground-link products in blocks of 64-column panels equal ``a @ s.T`` in one call to
-    the bit on real geometry (10,744 satellites, 100 cities), with the block size at its floor."""
+@pytest.mark.parametrize("floor", [False, True])
+def test_ground_links_by_blocks_equal_the_one_call_products(floor: bool, monkeypatch) -> None:
+    """100 cities and 2,304 satellites: the products in blocks of 64-column panels (several
+    blocks; at the floor, 36 of them) give the pairs, their order and their lengths of the
+    one-call array expression to the bit."""
     import leonet.network.links as links
     from leonet.ground.cities import top_cities
-    from leonet.network.links import products_by_blocks
 
+    if floor:
+        monkeypatch.setattr(links, "BLAS_SINGLE_THREAD_MAX", 1)  # 64 columns a block
     c = walker_constellation([WalkerShell("x", 72, 22, 550.0, 53.0), WalkerShell("y", 36, 20, 570.0, 70.0)], epoch=T0)
     r = propagate(c.satrecs, T0 + np.arange(3) * 600 * 10**9, frame="itrf", velocities=False).r_km
     cities = top_cities(100)
     g = GroundPoints.from_geodetic(cities.lat_deg, cities.lon_deg)
+    usable = np.ones(len(c), bool)
+    assert len(links.column_blocks(100, len(c))) == (36 if floor else 3)
     for k in range(r.shape[1]):
         s = np.ascontiguousarray(r[:, k])
-        for a in (g.itrf_km, g.up):
-            np.testing.assert_array_equal(products_by_blocks(a, s), a @ s.T)
-    monkeypatch.setattr(links, "BLAS_SINGLE_THREAD_MAX", 1)  # 64 columns a block
-    s = np.ascontiguousarray(r[:, 0])
-    np.testing.assert_array_equal(products_by_blocks(g.itrf_km, s), g.itrf_km @ s.T)
+        for mask, max_km in ((25.0, None), (None, 1100.0)):
+            gl = ground_links(g.itrf_km, s, ground_up=g.up, min_elevation_deg=mask, max_range_km=max_km)
+            gi, si, length = _ground_links_arrays(g.itrf_km, s, g.up, mask, max_km, usable)
+            assert gi.size > 500
+            np.testing.assert_array_equal(gl.ground, gi)
+            np.testing.assert_array_equal(gl.sat, si)
+            np.testing.assert_array_equal(gl.length_km, length)

@@ -133,17 +133,27 @@ def ground_links(
     s = np.asarray(sat_r_km, dtype=np.float64)
     rr = np.einsum("ij,ij->i", s, s)
     gg = np.einsum("ij,ij->i", g, g)
-    gs = products_by_blocks(g, s)  # the product whose rounding every link length carries
-    if min_elevation_deg is not None:
+    masked = min_elevation_deg is not None
+    if masked:
         if ground_up is None:
             raise InputError("an elevation mask needs the ground points' up vectors (ground_up)")
         up = np.asarray(ground_up, dtype=np.float64)
-        us, ug, sin_mask = products_by_blocks(up, s), np.einsum("ij,ij->i", up, g), mask_sin(min_elevation_deg)
+        ug, sin_mask = np.einsum("ij,ij->i", up, g), mask_sin(min_elevation_deg)
     else:
-        us, ug, sin_mask = gs[:0], gg[:0], 0.0
+        ug, sin_mask = gg[:0], 0.0
     usable = np.ones(s.shape[0], bool) if sat_usable is None else np.asarray(sat_usable, dtype=bool)
     max_d2 = np.inf if max_range_km is None else float(max_range_km) * float(max_range_km)
-    gi, si, length = _links_within(gs, gg, rr, us, ug, sin_mask, min_elevation_deg is not None, max_d2, usable)
+    parts = []
+    for c0, c1 in column_blocks(g.shape[0], s.shape[0]):
+        sb = s[c0:c1]
+        gs = g @ sb.T  # the product whose rounding every link length carries
+        us = up @ sb.T if masked else gs[:0]
+        gi, si, length = _links_within(gs, gg, rr[c0:c1], us, ug, sin_mask, masked, max_d2, usable[c0:c1])
+        parts.append((gi, si + c0, length))
+    gi, si, length = (np.concatenate(x) for x in zip(*parts)) if parts else (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
+    if len(parts) > 1:  # blocks of satellites: back to ground-major order, satellites ascending
+        order = np.argsort(gi, kind="stable")
+        gi, si, length = gi[order], si[order], length[order]
     return GroundLinks(gi, si, length)
 
 
@@ -153,25 +163,20 @@ def ground_links(
 BLAS_SINGLE_THREAD_MAX = 2**18
 
 
-def products_by_blocks(a: np.ndarray, s: np.ndarray) -> np.ndarray:
-    """``a @ s.T`` ``(G, N)`` for ``a`` (G, 3) and ``s`` (N, 3), in blocks of columns that
-    OpenBLAS computes on one thread (:data:`BLAS_SINGLE_THREAD_MAX`). Blocks are whole multiples
-    of 64 columns, so every column falls in the same kernel panel as in the one-call product and
-    the values are the same bits (tests/network/test_links.py)."""
-    g_count, n = a.shape[0], s.shape[0]
+def column_blocks(g_count: int, n: int) -> list[tuple[int, int]]:
+    """Satellite ranges ``[c0, c1)`` for :func:`ground_links`' products ``(G, 3) x (3, c1 - c0)``:
+    each small enough for OpenBLAS to run on one thread (:data:`BLAS_SINGLE_THREAD_MAX`) and
+    for the kernel to read from cache, and a whole multiple of 64 columns, so every column falls
+    in the same kernel panel as in the one-call product and the values are the same bits
+    (tests/network/test_links.py)."""
     block = max(64, BLAS_SINGLE_THREAD_MAX // (3 * max(g_count, 1)) // 64 * 64)
-    if block >= n:
-        return a @ s.T
-    out = np.empty((g_count, n))
-    for c in range(0, n, block):
-        out[:, c : c + block] = a @ s[c : c + block].T
-    return out
+    return [(c, min(c + block, n)) for c in range(0, n, block)]
 
 
 @njit(cache=True)
 def _links_within(gs, gg, rr, us, ug, sin_mask, masked, max_d2, usable):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    """The pairs of :func:`ground_links`, in row-major order, from the products ``gs = g @ s.T``
-    and ``us = up @ s.T`` (G, N): the squared length ``gg + rr - 2 gs`` (floored at 0) and the
+    """The pairs of :func:`ground_links` in a block of satellites, in row-major order, from the
+    products ``gs = g @ s.T`` and ``us = up @ s.T`` (G, N): the squared length ``gg + rr - 2 gs`` (floored at 0) and the
     height ``us - ug`` term by term as NumPy would evaluate them (so lengths and tests agree with
     the array expressions bit for bit), in one pass with no (G, N) temporaries."""
     g_count, n = gs.shape
