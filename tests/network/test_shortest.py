@@ -124,3 +124,16 @@ def test_bucket_ring_falls_back_to_the_heap() -> None:
     assert bucket_ring(np.array([1e-6, 1e3]), 10) == (0.0, 0)  # a billion buckets
     inv, mask = bucket_ring(np.array([2.0, 5.0]), 10)
     assert mask + 1 >= 5.0 * inv + 3 and (mask + 1) & mask == 0 and inv > 0.5
+
+
+def test_csr_from_edges_long_rows_as_scipy() -> None:
+    """Rows of many edges in random order with repeats (merge-sorted) and short ones
+    (insertion-sorted): the arrays equal scipy's csr_matrix."""
+    rng = np.random.default_rng(12)
+    h = np.r_[np.zeros(300, np.int64), rng.integers(1, 50, 400)]
+    t = rng.integers(0, 80, h.size)
+    w = rng.uniform(1.0, 2.0, h.size)
+    ref = csr_matrix((w, (h, t)), shape=(80, 80))
+    ref.sum_duplicates()
+    for mine, theirs in zip(csr_from_edges(h, t, w, 80), (ref.indptr, ref.indices, ref.data)):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-15)

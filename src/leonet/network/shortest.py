@@ -57,9 +57,9 @@ def csr_from_edges(heads: np.ndarray, tails: np.ndarray, weights: np.ndarray, n_
 
 @njit(cache=True)
 def _csr(h, t, w, n):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    """Counting sort by head (stable), insertion sort of each row by tail (stable), then
-    neighbours that repeat summed left to right: the stable sort by ``(head, tail)``, in O(m)
-    for rows of a few edges."""
+    """Counting sort by head (stable), each row sorted by tail (stable: insertion sort for a
+    few edges, merge sort for more), then neighbours that repeat summed left to right: the
+    stable sort by ``(head, tail)``."""
     m = h.size
     indptr = np.zeros(n + 1, dtype=np.int64)
     for k in range(m):
@@ -76,6 +76,14 @@ def _csr(h, t, w, n):  # type: ignore[no-untyped-def]  # pragma: no cover - comp
         fill[h[k]] = p + 1
     dup = False
     for v in range(n):
+        if indptr[v + 1] - indptr[v] > 16:  # a long row (a PoP's destinations): a stable merge sort
+            a, b = indptr[v], indptr[v + 1]
+            order = np.argsort(idx[a:b], kind="mergesort")
+            idx[a:b] = idx[a:b][order]
+            wt[a:b] = wt[a:b][order]
+            for i in range(a + 1, b):
+                dup = dup or idx[i] == idx[i - 1]
+            continue
         for i in range(indptr[v] + 1, indptr[v + 1]):
             ti, wi = idx[i], wt[i]
             j = i - 1
