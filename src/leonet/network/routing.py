@@ -187,8 +187,9 @@ class Router:
         """``np.unique(src, return_inverse=True)``, kept for the next step with the same pairs."""
         seen = getattr(self, "_seen_src", None)
         if seen is None or not np.array_equal(seen[0], src):
-            self._seen_src = (src.copy(), *np.unique(src, return_inverse=True))
-        return self._seen_src[1], self._seen_src[2]
+            seen = (src.copy(), *np.unique(src, return_inverse=True))
+            self._seen_src = seen  # one assignment: a step on another thread sees the old or the new, whole
+        return seen[1], seen[2]
 
     def step(self, r_sat_km: np.ndarray, src: np.ndarray, dst: np.ndarray, endpoint_active: np.ndarray | None = None) -> StepRoutes:
         """Routes at one instant. ``r_sat_km`` (N, 3) Earth-fixed km; ``src``, ``dst`` (P,)
