@@ -13,6 +13,7 @@ $(STAMP): pyproject.toml
 	# Compile the numba kernels into their on-disk cache now, so the first job does not.
 	$(PY) -c "from leonet.coverage.visibility import warm_kernels; warm_kernels()"
 	$(PY) -c "from leonet.network.shortest import warm_kernels; warm_kernels()"
+	$(PY) -c "from leonet.network.links import warm_kernels as links; from leonet.export.text import warm_kernels as text; links(); text()"
 	# Parse the shipped country borders once into the user cache (WKB), as every job reads them.
 	$(PY) -c "from leonet.ground.borders import load_countries; load_countries()"
 	# matplotlib lists the system's fonts into its cache on first use (seconds): once, here.

@@ -91,21 +91,10 @@ def main() -> None:
     cities = top_cities(100)
     router = Router(len(snap), plus_grid(inferred.shell, inferred.plane, inferred.slot, inferred.u_deg),
                     GroundPoints.from_geodetic(cities.lat_deg, cities.lon_deg), user_links=LinkRule(25.0, None), sat_usable=inferred.shell >= 0)
-    graph: dict = {}
-
-    def keep_graph(h, t, w, n, sources):  # type: ignore[no-untyped-def]
-        graph.update(csr=csr_from_edges(h, t, w, n), sources=sources)
-        return dijkstra(graph["csr"], sources, threads=1)
-
-    import leonet.network.routing as routing_module
-
-    saved, routing_module.shortest_paths = routing_module.shortest_paths, keep_graph
-    src = np.repeat(np.arange(100), 99)
-    dst = np.array([d for s_ in range(100) for d in range(100) if d != s_])
     at = np.array([inferred.epoch_ns])  # the snapshot's own epoch (the demo's day is two years before it)
-    router.step(np.ascontiguousarray(propagate(snap.satrecs, at, velocities=False, workers=1).r_km[:, 0]), src, dst)
+    heads, tails, weights, _ = router.edges(np.ascontiguousarray(propagate(snap.satrecs, at, velocities=False, workers=1).r_km[:, 0]))
+    graph = {"csr": csr_from_edges(heads, tails, weights, router.n_nodes), "sources": router.n_sats + np.arange(100)}  # the cities' up nodes
     assert graph["csr"][1].size > 20_000, "the routing graph has too few links"
-    routing_module.shortest_paths = saved
     cases: dict[str, dict[str, Callable[[], object]]] = {
         "regional coverage, demo day (chunks over forked copies)": {
             "default": lambda: regional_counts(const, area, day, 25.0),

@@ -1,11 +1,12 @@
-"""Benchmark: routing at each time step, all ordered pairs of 100 ground endpoints.
+"""Benchmark: routing at each time step, all ordered pairs of 100 ground endpoints, against a
+baseline install measured in the same run.
 
-    .venv/bin/python bench/routing.py [--steps 5] [--fw-steps 0] [--file PATH] [--baseline ../base/.venv/bin/leonet]
+    .venv/bin/python bench/routing.py [--steps 20] [--rounds 2] [--baseline ../base/src] [--fw-steps 0] [--file PATH]
 
 1. Hypatia's Starlink-550 scenario (``hypatia-starlink550``: 1,584 satellites, its isls.txt,
    100 ground stations, its maximum link lengths), all 100 x 99 pairs, "free one, only over
-   ISLs". leonet's step = SGP4 of all satellites at the instant + laser and ground links +
-   Dijkstra from the 100 sources + every path. Target (issue 17): at most 0.008 s per step.
+   ISLs". A step = SGP4 of all satellites at the instant + laser and ground links + Dijkstra
+   from the 100 sources + every path. Target (issue 17): at most 0.008 s per step.
    With ``--fw-steps N``, also Hypatia's method on the same graph for N steps: networkx
    ``floyd_warshall_numpy`` over the satellites, then for each pair the minimum over entry and
    exit satellites (with NumPy, which flatters it: Hypatia loops in Python); the two distance
@@ -13,29 +14,29 @@
 2. The 10,744-satellite snapshot of 2026-08-22 with shells, planes and slots inferred and +Grid
    per shell (5,016.6 km, 80 km grazing), the 100 most populous cities, 25 deg mask, all 100 x
    99 pairs. Target (issue 17): at most 0.03 s per step.
-
-3. ``leonet route --hypatia ... --all-pairs`` end to end (CSV written), run for 10 and for 60
-   steps: its cost per step is the difference over the 50 extra steps (start-up and loading
+3. ``leonet route --hypatia ... --all-pairs`` end to end (CSV written), run for 10 and for 130
+   steps: its cost per step is the difference over the 120 extra steps (start-up and loading
    cancel), CPU seconds (user + system), set against the router's own CPU per step from part 1.
-   Target (issue 17): at most 1.3x. ``--baseline EXE`` runs another install's ``leonet`` the same
-   way (e.g. the main branch's).
+   Target (issue 17): at most 1.3x. The 10-step CSV files of this install and the baseline's
+   are compared byte for byte.
 
-Baseline, measured in the same run on the same graphs, steps alternating: the router as it was
-before issue 17, with ``scipy.sparse.csgraph.dijkstra`` on a ``csr_matrix``; also the numba
-kernel forced onto 2 threads (what the router uses when both cores are free). Every step's
-latencies and paths are compared with the baseline's (they must be identical). Times are medians
-over ``--steps`` steps 60 s apart, wall and CPU (all threads); one-off setup is reported apart.
-Exit status 0 whatever the verdict: this is a report.
+Each scenario runs in fresh child processes, ``--rounds`` times for this install and, with
+``--baseline SRC`` (another checkout's ``src`` folder, e.g. a worktree of main: the same
+interpreter with ``PYTHONPATH=SRC``), as many times for the baseline, alternating. Every step's
+latencies, paths and hops of this install are compared with the baseline's (they must be
+identical). Times are medians over every step of every round, ``--steps`` steps 60 s apart,
+wall and CPU (all threads); one-off setup is reported apart. Exit status 0 whatever the verdict:
+this is a report.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
+import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -43,67 +44,15 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common  # noqa: E402
 
-data_path, fmt_s, machine_info, print_lines, print_table, verdict = (
-    _common.data_path, _common.fmt_s, _common.machine_info, _common.print_lines, _common.print_table, _common.verdict)
-
-import leonet.network.routing as routing_module  # noqa: E402
-from leonet.ground.points import GroundPoints  # noqa: E402
-from leonet.network import LinkRule, Router, infer_shells, plus_grid, read_hypatia  # noqa: E402
-from leonet.network.links import laser_links_up  # noqa: E402
-from leonet.orbits.propagate import propagate  # noqa: E402
-from leonet.sources.load import load  # noqa: E402
+data_path, fmt_s, machine_info, print_lines, print_table, run_child, verdict, write_result = (
+    _common.data_path, _common.fmt_s, _common.machine_info, _common.print_lines, _common.print_table, _common.run_child, _common.verdict,
+    _common.write_result)
 
 TARGET_HYPATIA_S = 0.008
 TARGET_SNAPSHOT_S = 0.03
 TARGET_ROUTE_RATIO = 1.3
-
-
-def route_cli_cpu_per_step(leonet: str, folder: Path) -> float:
-    """CPU seconds per step of ``leonet route --hypatia FOLDER --all-pairs``: (60 steps - 10 steps) / 50,
-    each the median of 3 runs (user + system of the process and its children)."""
-    import subprocess
-    import tempfile
-
-    def cpu(minutes: int) -> float:
-        code = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); "
-                "u = resource.getrusage(resource.RUSAGE_CHILDREN); print(u.ru_utime + u.ru_stime)")
-        with tempfile.TemporaryDirectory() as tmp:
-            out = subprocess.run([sys.executable, "-c", code, leonet, "route", "--hypatia", str(folder), "--all-pairs", "--duration", f"{minutes}min",
-                                  "--step", "1min", "-o", str(Path(tmp) / "routes.csv")], check=True, capture_output=True, text=True)
-        return float(out.stdout.split()[-1])
-
-    cpu(10)  # warm the file cache and numba's
-    runs = {m: [] for m in (10, 60)}
-    for _ in range(3):
-        for m in runs:
-            runs[m].append(cpu(m))
-    return (float(np.median(runs[60])) - float(np.median(runs[10]))) / 50.0
-
-
-@contextlib.contextmanager
-def shortest_paths_by(how: str) -> Iterator[None]:
-    """The router's shortest paths: 'this' as the router chooses, 'baseline' scipy's csgraph
-    Dijkstra on a csr_matrix (the router before issue 17), 'numba-2' the numba kernel on 2 threads."""
-    from scipy.sparse import csr_matrix
-    from scipy.sparse.csgraph import dijkstra as csgraph_dijkstra
-
-    from leonet.network.shortest import csr_from_edges, dijkstra
-
-    def scipy_paths(h, t, w, n, sources):  # type: ignore[no-untyped-def]
-        return csgraph_dijkstra(csr_matrix((w, (h, t)), shape=(n, n)), directed=True, indices=sources, return_predecessors=True)
-
-    def numba_paths(h, t, w, n, sources):  # type: ignore[no-untyped-def]
-        return dijkstra(csr_from_edges(h, t, w, n), sources, threads=2)
-
-    saved = routing_module.shortest_paths
-    routing_module.shortest_paths = {"this": saved, "baseline": scipy_paths, "numba-2": numba_paths}[how]
-    try:
-        yield
-    finally:
-        routing_module.shortest_paths = saved
-
-
-MODES = ("this", "baseline", "numba-2")
+LONG_RUN = 130  # steps of the long leonet route run (the short one has 10): 120 steps' difference
+SCENARIOS = {"hypatia": ("Hypatia S-550, 100x99", TARGET_HYPATIA_S), "snapshot": ("10,744 sats, 100 cities, 100x99", TARGET_SNAPSHOT_S)}
 
 
 def all_pairs(e: int) -> tuple[np.ndarray, np.ndarray]:
@@ -112,41 +61,90 @@ def all_pairs(e: int) -> tuple[np.ndarray, np.ndarray]:
     return s[keep], d[keep]
 
 
-def one_step(router: Router, satrecs: tuple, t: int, src: np.ndarray, dst: np.ndarray) -> tuple[float, float, object]:
-    """Wall and CPU seconds of one step, including SGP4 at that instant (one process)."""
-    w0, c0 = time.perf_counter(), time.process_time()
-    r = propagate(satrecs, np.array([t]), frame="itrf", velocities=False, workers=1).r_km[:, 0]
-    st = router.step(np.ascontiguousarray(r), src, dst)
-    return time.perf_counter() - w0, time.process_time() - c0, st
+def build(scenario: str, file: str | None) -> tuple:
+    """``(router, satrecs, epoch_ns, info)`` of a scenario; only APIs every install has."""
+    from leonet.ground.points import GroundPoints
+    from leonet.network import LinkRule, Router, infer_shells, plus_grid, read_hypatia
+
+    if scenario == "hypatia":
+        h = read_hypatia(data_path("hypatia-starlink550"))
+        router = Router(len(h.constellation), h.isls, h.ground, user_links=LinkRule(None, h.max_gsl_length_m / 1e3),
+                        isl_max_range_km=h.max_isl_length_m / 1e3, min_grazing_alt_km=0.0)
+        return router, h.constellation.satrecs, h.epoch_ns, {"links": len(h.isls)}
+    from leonet.ground.cities import top_cities
+    from leonet.sources.load import load
+
+    c = load(file or str(data_path("tle", "starlink_20260822_celestrak_gp.tle")))
+    a = infer_shells(c)
+    links = plus_grid(a.shell, a.plane, a.slot, a.u_deg)
+    cities = top_cities(100)
+    ep = GroundPoints.from_geodetic(cities.lat_deg, cities.lon_deg, name=list(cities.name))
+    router = Router(len(c), links, ep, user_links=LinkRule(25.0, None), sat_usable=a.shell >= 0)
+    return router, c.satrecs, a.epoch_ns, {"links": len(links), "shells": len(a.shells), "unassigned": int(a.unassigned.size), "sats": len(c)}
 
 
-def same_routes(a, b) -> bool:  # type: ignore[no-untyped-def]
-    return bool(np.array_equal(a.latency_m, b.latency_m) and np.array_equal(a.path, b.path) and np.array_equal(a.hops, b.hops))
+def child(args: argparse.Namespace) -> dict:
+    """One scenario in this process: setup, one untimed step (caches), then ``--steps`` timed
+    steps; every step's routes saved to ``--_out`` (npz) for the parent to compare."""
+    from leonet.orbits.propagate import propagate
 
+    t0 = time.perf_counter()
+    router, satrecs, epoch, info = build(args._child, args.file)
+    setup = time.perf_counter() - t0
+    src, dst = all_pairs(len(router.endpoints))
+    t_ns = epoch + np.arange(args.steps) * 60 * 10**9
 
-def time_both(router: Router, satrecs: tuple, t_ns: np.ndarray, src: np.ndarray, dst: np.ndarray) -> dict:
-    """Steps of this router, the baseline and the numba kernel on 2 threads, alternating (the
-    order rotated every step); every step's routes compared with the baseline's."""
-    for mode in MODES:  # warm caches (numba, SGP4), not timed
-        with shortest_paths_by(mode):
-            one_step(router, satrecs, int(t_ns[0]), src, dst)
-    out: dict = {m: ([], []) for m in MODES} | {"identical": True, "last": None}
+    def one(t: int):  # type: ignore[no-untyped-def]
+        r = propagate(satrecs, np.array([t]), frame="itrf", velocities=False, workers=1).r_km[:, 0]
+        return router.step(np.ascontiguousarray(r), src, dst)
+
+    one(int(t_ns[0]))
+    wall, cpu, saved = [], [], {}
     for k, t in enumerate(t_ns):
-        got = {}
-        for mode in MODES[k % 3:] + MODES[: k % 3]:
-            with shortest_paths_by(mode):
-                w, c, st = one_step(router, satrecs, int(t), src, dst)
-            out[mode][0].append(w)
-            out[mode][1].append(c)
-            got[mode] = st
-        out["identical"] &= same_routes(got["this"], got["baseline"]) and same_routes(got["numba-2"], got["baseline"])
-        out["last"] = got["this"]
-    return out
+        w0, c0 = time.perf_counter(), time.process_time()
+        st = one(int(t))
+        cpu.append(time.process_time() - c0)
+        wall.append(time.perf_counter() - w0)
+        saved |= {f"latency{k}": st.latency_m, f"path{k}": st.path, f"hops{k}": st.hops}
+    np.savez(args._out, **saved)
+    info |= {"reach": float(np.isfinite(st.latency_m).mean()), "laser_up": float(st.laser_up.mean())}
+    return {"wall": wall, "cpu": cpu, "setup": setup, "info": info}
 
 
-def hypatia_floyd_warshall(r_km: np.ndarray, isls: np.ndarray, ground: GroundPoints, max_gsl_km: float, max_isl_km: float) -> np.ndarray:
+def same_routes(a: Path, b: Path, steps: int) -> tuple[int, int]:
+    """(steps with identical latencies, paths and hops, steps compared)."""
+    x, y = np.load(a), np.load(b)
+    same = sum(all(np.array_equal(x[f"{k}{s}"], y[f"{k}{s}"]) for k in ("latency", "path", "hops")) for s in range(steps))
+    return same, steps
+
+
+def route_cli_cpu_per_step(env: dict[str, str], folder: Path, keep: Path) -> float:
+    """CPU seconds per step of ``leonet route --hypatia FOLDER --all-pairs``: (130 steps - 10 steps) / 120,
+    each the median of 3 runs (user + system of the process and its children); the 10-step
+    CSV is kept at ``keep``."""
+    leonet = str(Path(sys.executable).with_name("leonet"))
+
+    def cpu(minutes: int, out: Path) -> float:
+        code = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); "
+                "u = resource.getrusage(resource.RUSAGE_CHILDREN); print(u.ru_utime + u.ru_stime)")
+        run = subprocess.run([sys.executable, "-c", code, leonet, "route", "--hypatia", str(folder), "--all-pairs", "--duration", f"{minutes}min",
+                              "--step", "1min", "-o", str(out)], check=True, capture_output=True, text=True, env=env)
+        return float(run.stdout.split()[-1])
+
+    with tempfile.TemporaryDirectory() as tmp:
+        cpu(10, keep)  # warm the file cache and numba's; its CSV is compared
+        runs: dict[int, list[float]] = {10: [], LONG_RUN: []}
+        for _ in range(3):
+            for m in runs:
+                runs[m].append(cpu(m, Path(tmp) / "routes.csv"))
+    return (float(np.median(runs[LONG_RUN])) - float(np.median(runs[10]))) / (LONG_RUN - 10)
+
+
+def hypatia_floyd_warshall(r_km: np.ndarray, isls: np.ndarray, ground, max_gsl_km: float, max_isl_km: float) -> np.ndarray:  # type: ignore[no-untyped-def]
     """Hypatia's all-pairs method on the same graph: (G, G) shortest ground-to-ground lengths, m."""
     import networkx as nx
+
+    from leonet.network.links import laser_links_up
 
     up, length = laser_links_up(r_km, isls, max_isl_km, 0.0)
     g = nx.Graph()
@@ -155,92 +153,101 @@ def hypatia_floyd_warshall(r_km: np.ndarray, isls: np.ndarray, ground: GroundPoi
     dsat = nx.floyd_warshall_numpy(g, nodelist=range(len(r_km)), weight="weight")
     d2 = ((ground.itrf_km[:, None, :] - r_km[None, :, :]) ** 2).sum(-1)
     gsl = np.where(d2 <= max_gsl_km**2, np.sqrt(d2) * 1e3, np.inf)  # (G, N)
-    # min over entry a and exit b of gsl[s, a] + dsat[a, b] + gsl[d, b], one source at a time
     out = np.empty((len(ground), len(ground)))
-    for s in range(len(ground)):
-        via = np.min(gsl[s][:, None] + dsat, axis=0)  # (N,): best to reach each exit satellite
+    for s in range(len(ground)):  # min over entry a and exit b of gsl[s, a] + dsat[a, b] + gsl[d, b]
+        via = np.min(gsl[s][:, None] + dsat, axis=0)
         out[s] = np.min(via[None, :] + gsl, axis=1)
     return out
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--steps", type=int, default=5)
-    ap.add_argument("--fw-steps", type=int, default=0, help="steps for networkx Floyd-Warshall (slow)")
-    ap.add_argument("--file", default=None, help="element sets for part 2 (default: the 2026-08-22 snapshot)")
-    ap.add_argument("--baseline", default=None, help="another install's leonet executable for part 3")
-    args = ap.parse_args()
-    info = machine_info(("numpy", "scipy", "numba", "sgp4", "leonet"))
-    print_lines([f"machine: {info['cpu']}, {info['cores']['usable']} usable cores, load average at start {os.getloadavg()}; "
-                 + ", ".join(f"{k} {v}" for k, v in info["versions"].items())])
+def floyd_warshall_check(steps: int) -> tuple[float, float]:
+    """(median s/step of Hypatia's method, max relative difference to this router's distances)."""
+    from leonet.network import LinkRule, Router, read_hypatia
+    from leonet.orbits.propagate import propagate
 
-    # ---- 1. Hypatia Starlink-550 --------------------------------------------------------
-    t0 = time.perf_counter()
     h = read_hypatia(data_path("hypatia-starlink550"))
     router = Router(len(h.constellation), h.isls, h.ground, user_links=LinkRule(None, h.max_gsl_length_m / 1e3),
                     isl_max_range_km=h.max_isl_length_m / 1e3, min_grazing_alt_km=0.0)
-    setup_h = time.perf_counter() - t0
     src, dst = all_pairs(len(h.ground))
-    t_ns = h.epoch_ns + np.arange(args.steps) * 60 * 10**9
-    hyp = time_both(router, h.constellation.satrecs, t_ns, src, dst)
     fw, diff = [], 0.0
-    for k in range(min(args.fw_steps, args.steps)):
-        r = propagate(h.constellation.satrecs, t_ns[k : k + 1], frame="itrf", velocities=False, workers=1).r_km[:, 0]
+    for k in range(steps):
+        r = propagate(h.constellation.satrecs, np.array([h.epoch_ns + k * 60 * 10**9]), frame="itrf", velocities=False, workers=1).r_km[:, 0]
         t1 = time.perf_counter()
         table = hypatia_floyd_warshall(r, h.isls, h.ground, h.max_gsl_length_m / 1e3, h.max_isl_length_m / 1e3)
         fw.append(time.perf_counter() - t1)
         mine = router.step(np.ascontiguousarray(r), src, dst).latency_m
         diff = max(diff, float(np.max(np.abs(mine - table[src, dst]) / table[src, dst])))
+    return float(np.median(fw)), diff
 
-    # ---- 2. 10,744-satellite snapshot -----------------------------------------------------
-    from leonet.ground.cities import top_cities
 
-    path = args.file or str(data_path("tle", "starlink_20260822_celestrak_gp.tle"))
-    t0 = time.perf_counter()
-    c = load(path)
-    t_load = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    a = infer_shells(c)
-    links = plus_grid(a.shell, a.plane, a.slot, a.u_deg)
-    t_infer = time.perf_counter() - t0
-    cities = top_cities(100)
-    ep = GroundPoints.from_geodetic(cities.lat_deg, cities.lon_deg, name=list(cities.name))
-    big = Router(len(c), links, ep, user_links=LinkRule(25.0, None), sat_usable=a.shell >= 0)
-    src2, dst2 = all_pairs(len(ep))
-    t2 = a.epoch_ns + np.arange(args.steps) * 60 * 10**9
-    snap = time_both(big, c.satrecs, t2, src2, dst2)
-
-    def rows_for(name: str, res: dict, target: float) -> list[list[str]]:
-        base_w = float(np.median(res["baseline"][0]))
-        out = []
-        for mode, label in (("this", "this (auto)"), ("numba-2", "numba, 2 threads"), ("baseline", "baseline: scipy")):
-            w, c = (float(np.median(x)) for x in res[mode])
-            out.append([name if mode == "this" else "", label, f"{w:.4f}", f"{c:.4f}", f"{min(res[mode][0]):.4f}-{max(res[mode][0]):.4f}",
-                        f"x{base_w / w:.2f}" if mode != "baseline" else "",
-                        f"<= {target}" if mode == "this" else "",
-                        verdict(w <= target) if mode == "this" else ("same routes" if res["identical"] else "ROUTES DIFFER") if mode == "baseline" else ""])
-        return out
-
-    rows = rows_for("Hypatia S-550, 100x99", hyp, TARGET_HYPATIA_S) + rows_for(
-        f"{len(c):,} sats, 100 cities", snap, TARGET_SNAPSHOT_S)
-    router_cpu = float(np.median(hyp["this"][1]))
-    exes = {"this": str(Path(sys.executable).with_name("leonet"))} | ({"baseline": args.baseline} if args.baseline else {})
-    for name, exe in exes.items():
-        per_step = route_cli_cpu_per_step(exe, data_path("hypatia-starlink550"))
-        rows.append(["leonet route (Hypatia)" if name == "this" else "", f"{name}: CPU/step, 60-10",
-                     "", f"{per_step:.4f}", "", f"{per_step / router_cpu:.2f}x rtr", "<= 1.3x" if name == "this" else "",
-                     verdict(per_step <= TARGET_ROUTE_RATIO * router_cpu) if name == "this" else ""])
-    print_table("Routing, seconds per time step incl. SGP4 and links (median over steps)",
-                ["scenario", "method", "wall s/step", "CPU s/step", "wall min-max", "speed-up", "target", "verdict"], rows, right=(2, 3, 4, 5))
-    lines = [f"Hypatia: setup {fmt_s(setup_h)}; {args.steps} steps; pairs reachable {100 * float(np.isfinite(hyp['last'].latency_m).mean()):.1f}%",
-             f"snapshot: load {fmt_s(t_load)}, shell inference + +Grid {fmt_s(t_infer)}: {len(a.shells)} shells, "
-             f"{a.unassigned.size} satellites unassigned, {len(links):,} laser links ({100 * snap['last'].laser_up.mean():.1f}% up at the last step); "
-             f"pairs reachable {100 * float(np.isfinite(snap['last'].latency_m).mean()):.1f}%",
-             f"load average at end {os.getloadavg()}"]
-    if fw:
-        lines.insert(1, f"networkx Floyd-Warshall (Hypatia's method): median {float(np.median(fw)):.3f} s/step; "
-                        f"max relative difference to its distances {diff:.1e} over {len(fw)} step(s)")
-    print_lines(lines)
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--steps", type=int, default=20)
+    ap.add_argument("--rounds", type=int, default=2, help="child runs per install and scenario, alternating")
+    ap.add_argument("--fw-steps", type=int, default=0, help="steps for networkx Floyd-Warshall (slow)")
+    ap.add_argument("--file", default=None, help="element sets for part 2 (default: the 2026-08-22 snapshot)")
+    ap.add_argument("--baseline", default=None, help="another checkout's src folder (e.g. a worktree of main), run with PYTHONPATH")
+    ap.add_argument("--_child", choices=tuple(SCENARIOS), help=argparse.SUPPRESS)
+    ap.add_argument("--_out", help=argparse.SUPPRESS)
+    ap.add_argument("--_result", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args._child:
+        write_result(args._result, child(args))
+        return
+    info = machine_info(("numpy", "scipy", "numba", "sgp4", "leonet"))
+    print_lines([f"machine: {info['cpu']}, {info['cores']['usable']} usable cores, load average at start {os.getloadavg()}; "
+                 + ", ".join(f"{k} {v}" for k, v in info["versions"].items())])
+    envs = {"this": dict(os.environ)}
+    if args.baseline:
+        base_src = str(Path(args.baseline).resolve())
+        if not (Path(base_src) / "leonet" / "__init__.py").is_file():
+            sys.exit(f"--baseline {args.baseline}: no leonet package there; give a checkout's src folder")
+        envs["baseline"] = dict(os.environ, PYTHONPATH=base_src)
+    rows, notes, router_cpu = [], [], 0.0
+    with tempfile.TemporaryDirectory() as tmp:
+        for scen, (label, target) in SCENARIOS.items():
+            res: dict[str, list[dict]] = {name: [] for name in envs}
+            for k in range(args.rounds):
+                for name in (list(envs) if k % 2 == 0 else list(envs)[::-1]):
+                    out = Path(tmp) / f"{scen}-{name}-{k}.npz"
+                    argv = [__file__, "--_child", scen, "--steps", args.steps, "--_out", out] + (["--file", args.file] if args.file else [])
+                    res[name].append(run_child(argv, env=envs[name]) | {"out": out})
+            base_w = float(np.median([w for r in res.get("baseline", []) for w in r["wall"]])) if "baseline" in res else None
+            for name in envs:
+                wall = [w for r in res[name] for w in r["wall"]]
+                cpu = [c for r in res[name] for c in r["cpu"]]
+                w, c = float(np.median(wall)), float(np.median(cpu))
+                if name == "this":
+                    router_cpu = c if scen == "hypatia" else router_cpu
+                    same = [same_routes(a["out"], b["out"], args.steps) for a, b in zip(res["this"], res.get("baseline", []))]
+                    rows.append([label, "this", f"{w:.4f}", f"{c:.4f}", f"{min(wall):.4f}-{max(wall):.4f}", f"x{base_w / w:.2f}" if base_w else "",
+                                 f"<= {target}", verdict(w <= target)])
+                else:
+                    n_same, n_all = (sum(x) for x in zip(*same))
+                    rows.append(["", "baseline", f"{w:.4f}", f"{c:.4f}", f"{min(wall):.4f}-{max(wall):.4f}", "", "",
+                                 f"same routes {n_same}/{n_all} steps" if n_same == n_all else f"ROUTES DIFFER at {n_all - n_same}/{n_all} steps"])
+            i = res["this"][0]["info"]
+            notes.append(f"{label}: setup {fmt_s(float(np.median([r['setup'] for r in res['this']])))}; {i['links']:,} laser links, "
+                         f"{100 * i['laser_up']:.1f}% up and {100 * i['reach']:.1f}% of pairs reachable at the last step"
+                         + (f"; {i['shells']} shells, {i['unassigned']} satellites unassigned" if "shells" in i else ""))
+        csvs = {}
+        for name, env in envs.items():
+            csvs[name] = Path(tmp) / f"route-{name}.csv"
+            per_step = route_cli_cpu_per_step(env, data_path("hypatia-starlink550"), csvs[name])
+            rows.append(["leonet route (Hypatia)" if name == "this" else "", f"{name}: CPU/step, {LONG_RUN}-10", "", f"{per_step:.4f}", "",
+                         f"{per_step / router_cpu:.2f}x rtr", "<= 1.3x" if name == "this" else "",
+                         verdict(per_step <= TARGET_ROUTE_RATIO * router_cpu) if name == "this" else ""])
+        if "baseline" in csvs:
+            same_bytes = all(Path(str(csvs[k]) + suffix).read_bytes() == Path(str(csvs["baseline"]) + suffix).read_bytes()
+                             for k in ("this",) for suffix in ("", ".nodes.csv"))
+            notes.append(f"leonet route, 10 steps: CSV and nodes CSV {'byte-identical to' if same_bytes else 'DIFFER FROM'} the baseline's")
+    print_table(f"Routing, seconds per time step incl. SGP4 and links (median over {args.rounds} x {args.steps} steps)",
+                ["scenario", "install", "wall s/step", "CPU s/step", "wall min-max", "speed-up", "target", "verdict"], rows, right=(2, 3, 4, 5))
+    if args.fw_steps:
+        fw, diff = floyd_warshall_check(args.fw_steps)
+        notes.append(f"networkx Floyd-Warshall (Hypatia's method): median {fw:.3f} s/step; max relative difference to its distances {diff:.1e} "
+                     f"over {args.fw_steps} step(s)")
+    print_lines(notes + [f"load average at end {os.getloadavg()}"])
 
 
 if __name__ == "__main__":

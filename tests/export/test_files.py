@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from leonet.errors import InputError
+from leonet.export import files
 from leonet.export.files import write_json, write_table
 
 TABLE = pa.table({"name": ["plain", "a,b", 'say "hi"'], "n": [1, 2, 3], "x": [0.5, float("nan"), 12.34567]})
@@ -92,3 +93,83 @@ def test_json_to_file_and_stream(tmp_path) -> None:
     assert json.loads(buf.getvalue()) == {"p": str(tmp_path)} and buf.getvalue().endswith("}\n")
     with pytest.raises(InputError, match="does not exist"):
         write_json({}, tmp_path / "no" / "d.json")
+
+
+def _python_minimal_csv(t: pa.Table, decimals: dict) -> str:
+    """The reference: Python's csv module and f-strings, value by value."""
+    import csv
+
+    ref = io.StringIO()
+    w = csv.writer(ref, lineterminator="\n")
+    w.writerow(t.column_names)
+    cols = []
+    for name in t.column_names:
+        values = t.column(name).to_pylist()
+        if name in decimals:
+            values = ["" if v is None or v != v else f"{v:.{decimals[name]}f}" for v in values]
+        cols.append(values)
+    w.writerows(zip(*cols))
+    return ref.getvalue()
+
+
+def _boundary_values() -> np.ndarray:
+    """Floats where fixed-decimal rounding is decided: decimal halves (and one ulp either side),
+    binary halves that round to even, signed zeros and what rounds to them, the extremes."""
+    rng = np.random.default_rng(7)
+    halves = np.r_[(np.arange(-3000, 3000) + 0.5) / 1e3, (np.arange(-3000, 3000) + 0.5) / 1e6, (np.arange(0, 2000) + 0.5) / 10]
+    return np.r_[
+        rng.uniform(-2e8, 2e8, 3000), rng.uniform(0, 500, 3000), rng.lognormal(0, 12, 3000), halves, np.nextafter(halves, -np.inf),
+        np.nextafter(halves, np.inf), [0.125, 0.375, 2.5, 1.5, -2.5, 0.0005, 1234.5675, 2.675, 0.0, -0.0, -0.0004, -1e-9, 1e-300, 5e-324],
+        [2.0**52 + 0.5, 2.0**53, 9.0e12, 9.3e12, 1e15, 1e19, 1e300, np.inf, -np.inf, np.nan],
+    ]
+
+
+@pytest.mark.parametrize("digits", [0, 1, 3, 6, 9, 12])
+def test_fixed_decimals_equal_pythons_at_rounding_boundaries(digits: int, tmp_path) -> None:
+    """Fixed decimals formatted in compiled code (export/text.py) equal ``f"{v:.{d}f}"`` byte
+    for byte, including round-half-to-even on the exact binary value; values whose scaled size
+    is past the compiled range (and 12 decimals) leave the table to Python, with the same bytes."""
+    v = _boundary_values()
+    t = pa.table({"x": pa.array(v, mask=np.arange(v.size) % 97 == 0), "k": np.arange(v.size)})
+    out = tmp_path / "t.csv"
+    write_table(t, out, "csv", quoting="minimal", decimals={"x": digits})
+    assert out.read_text() == _python_minimal_csv(t, {"x": digits})
+    small = t.filter(pa.array(np.abs(v) < 9e18 / 10.0**digits))
+    plain = files._plain_csv(small, {"x": digits})
+    if digits <= 9:  # the compiled writer did it, and alike
+        assert plain is not None and plain[1].tobytes().decode() == _python_minimal_csv(small, {"x": digits}).partition("\n")[2]
+    else:
+        assert plain is None
+
+
+def test_integers_and_text_in_compiled_code_equal_pythons(tmp_path) -> None:
+    """Integer columns of every width (int64's extremes, nulls), text with non-ASCII and nulls,
+    and a route-like path column: the compiled writer's bytes equal Python's; a uint64 past
+    int64 and text needing quotes go to Python."""
+    rng = np.random.default_rng(8)
+    ints = np.r_[rng.integers(-2**63, 2**63 - 1, 500, dtype=np.int64), [0, -1, 9, 10, 99, 100, -2**63, 2**63 - 1]]
+    n = ints.size
+    text = [None if k % 11 == 0 else "-".join(str(x) for x in rng.integers(0, 3000, k % 9)) + "é" * (k % 3) for k in range(n)]
+    t = pa.table({"i64": pa.array(ints, mask=np.arange(n) % 13 == 0), "i8": pa.array(np.arange(n) % 256 - 128, pa.int8()),
+                  "u64": pa.array(np.arange(n, dtype=np.uint64) * 2**40, pa.uint64()), "path": pa.array(text, pa.large_string())})
+    assert files._plain_csv(t, {}) is not None
+    buf = io.StringIO()
+    write_table(t, buf, "csv", quoting="minimal")
+    assert buf.getvalue() == _python_minimal_csv(t, {})
+    big = pa.table({"u": pa.array([2**64 - 1, 1], pa.uint64())})
+    assert files._plain_csv(big, {}) is None and files._plain_csv(t.append_column("q", pa.array(['a"b'] * n)), {}) is None
+    out = io.StringIO()
+    write_table(big, out, "csv", quoting="minimal")
+    assert out.getvalue() == "u\n18446744073709551615\n1\n"
+
+
+def test_joined_ints_equal_pythons_join() -> None:
+    from leonet.export.text import joined_ints
+
+    rng = np.random.default_rng(9)
+    lengths = rng.integers(0, 12, 300)
+    values = rng.integers(0, 10**12, lengths.sum())
+    offsets = np.r_[0, np.cumsum(lengths)]
+    text_offsets, data = joined_ints(values, offsets, ord("-"))
+    got = [data[text_offsets[k] : text_offsets[k + 1]].tobytes().decode() for k in range(lengths.size)]
+    assert got == ["-".join(str(x) for x in values[offsets[k] : offsets[k + 1]]) for k in range(lengths.size)]

@@ -48,3 +48,67 @@ def test_ground_links_against_look_angles() -> None:
         got[gl.ground, gl.sat] = True
         assert np.array_equal(got, want) and want.any()
         np.testing.assert_allclose(gl.length_km, rng[gl.ground, gl.sat, 0], rtol=1e-9)
+
+
+def _ground_links_arrays(g_km, s_km, up, mask_deg, max_km, usable):  # type: ignore[no-untyped-def]
+    """The array expression ground_links evaluates term by term (G x N temporaries)."""
+    from leonet.geometry import above_mask, mask_sin
+
+    d2 = np.einsum("ij,ij->i", g_km, g_km)[:, None] + np.einsum("ij,ij->i", s_km, s_km)[None, :] - 2.0 * (g_km @ s_km.T)
+    np.maximum(d2, 0.0, out=d2)
+    with np.errstate(invalid="ignore"):
+        ok = np.isfinite(d2)
+        if max_km is not None:
+            ok &= d2 <= max_km * max_km
+        if mask_deg is not None:
+            ok &= above_mask(up @ s_km.T - np.einsum("ij,ij->i", up, g_km)[:, None], d2, mask_sin(mask_deg))
+    ok &= usable[None, :]
+    gi, si = np.nonzero(ok)
+    return gi, si, np.sqrt(d2[gi, si])
+
+
+@pytest.mark.parametrize(("mask", "max_km"), [(25.0, None), (None, 1100.0), (10.0, 2000.0)])
+def test_ground_links_equal_the_array_expression_bit_for_bit(mask, max_km) -> None:
+    """The compiled pass keeps the same pairs, in the same order, with the same lengths to the
+    bit as the NumPy expression over (G, N) arrays (a failed satellite's NaN row, satellites
+    left out by ``sat_usable``): routes' latencies depend on these bits."""
+    c = walker_constellation([WalkerShell("x", 24, 20, 550.0, 53.0)], epoch=T0)
+    r = propagate(c.satrecs, np.array([T0]), frame="itrf", velocities=False).r_km[:, 0].copy()
+    r[7] = np.nan
+    usable = np.ones(len(r), bool)
+    usable[::5] = False
+    rng = np.random.default_rng(2)
+    g = GroundPoints.from_geodetic(rng.uniform(-60, 60, 40), rng.uniform(-180, 180, 40))
+    gl = ground_links(g.itrf_km, r, ground_up=g.up, min_elevation_deg=mask, max_range_km=max_km, sat_usable=usable)
+    gi, si, length = _ground_links_arrays(g.itrf_km, r, g.up, mask, max_km, usable)
+    assert gi.size > 40
+    np.testing.assert_array_equal(gl.ground, gi)
+    np.testing.assert_array_equal(gl.sat, si)
+    np.testing.assert_array_equal(gl.length_km, length)
+
+
+@pytest.mark.parametrize("floor", [False, True])
+def test_ground_links_by_blocks_equal_the_one_call_products(floor: bool, monkeypatch) -> None:
+    """100 cities and 2,304 satellites: the products in blocks of 64-column panels (several
+    blocks; at the floor, 36 of them) give the pairs, their order and their lengths of the
+    one-call array expression to the bit."""
+    import leonet.network.links as links
+    from leonet.ground.cities import top_cities
+
+    if floor:
+        monkeypatch.setattr(links, "BLAS_SINGLE_THREAD_MAX", 1)  # 64 columns a block
+    c = walker_constellation([WalkerShell("x", 72, 22, 550.0, 53.0), WalkerShell("y", 36, 20, 570.0, 70.0)], epoch=T0)
+    r = propagate(c.satrecs, T0 + np.arange(3) * 600 * 10**9, frame="itrf", velocities=False).r_km
+    cities = top_cities(100)
+    g = GroundPoints.from_geodetic(cities.lat_deg, cities.lon_deg)
+    usable = np.ones(len(c), bool)
+    assert len(links.column_blocks(100, len(c))) == (36 if floor else 3)
+    for k in range(r.shape[1]):
+        s = np.ascontiguousarray(r[:, k])
+        for mask, max_km in ((25.0, None), (None, 1100.0)):
+            gl = ground_links(g.itrf_km, s, ground_up=g.up, min_elevation_deg=mask, max_range_km=max_km)
+            gi, si, length = _ground_links_arrays(g.itrf_km, s, g.up, mask, max_km, usable)
+            assert gi.size > 500
+            np.testing.assert_array_equal(gl.ground, gi)
+            np.testing.assert_array_equal(gl.sat, si)
+            np.testing.assert_array_equal(gl.length_km, length)

@@ -11,7 +11,7 @@ from shapely.geometry import box
 from leonet.constants import C_M_S, FIBRE_REFRACTIVE_INDEX
 from leonet.ground.points import GroundPoints
 from leonet.ground.regions import Region
-from leonet.network import LinkRule, Router, endpoint_activity, ground_links, infer_shells, laser_geometry, plus_grid, route_series
+from leonet.network import LinkRule, Router, Routes, endpoint_activity, ground_links, infer_shells, laser_geometry, plus_grid, route_series
 from leonet.orbits.propagate import propagate
 from leonet.policy.model import ServicePolicy
 from leonet.sources.walker import WalkerShell, walker_constellation
@@ -120,3 +120,46 @@ def test_gateway_and_bentpipe_modes() -> None:
     # RTT counts fibre at c / 1.468 and space at c.
     np.testing.assert_allclose(gw.rtt_ms, 2 * (gw.length_m + (FIBRE_REFRACTIVE_INDEX - 1) * gw.fibre_m) / C_M_S * 1e3)
     assert (gw.fibre_m > 0).all()
+
+
+def test_path_changed_against_padded_comparison() -> None:
+    """Paths of different widths per step (right-aligned, -1 before): a change is any node
+    that differs once both are padded to one width, becoming (un)reachable included."""
+    rng = np.random.default_rng(4)
+    paths, hops = [], []
+    for _ in range(30):
+        width = int(rng.integers(1, 6))
+        p = np.full((12, width), -1)
+        h = rng.integers(-1, width, 12)
+        for i, n in enumerate(h):
+            if n >= 0:
+                p[i, width - n - 1 :] = rng.integers(0, 3, n + 1)
+        paths.append(p)
+        hops.append(h)
+    z = np.zeros((30, 12))
+    routes = Routes(np.arange(30), np.arange(12), np.arange(12), np.arange(12), np.arange(12), z, z, z, np.array(hops), paths,
+                    np.zeros((30, 0), bool), np.zeros((0, 2), int), np.ones(12))
+    want = np.zeros((30, 12), bool)
+    for k in range(1, 30):
+        w = max(paths[k].shape[1], paths[k - 1].shape[1])
+        a, b = (np.pad(x, ((0, 0), (w - x.shape[1], 0)), constant_values=-1) for x in (paths[k - 1], paths[k]))
+        want[k] = (a != b).any(axis=1)
+    assert want.sum() > 50 and not want.all()
+    np.testing.assert_array_equal(routes.path_changed(), want)
+
+
+def test_nanmedian_columns_equals_numpys() -> None:
+    import warnings
+
+    from leonet.network.routing import nanmedian_columns
+
+    rng = np.random.default_rng(11)
+    for steps in (1, 2, 7, 60, 601):
+        x = rng.uniform(0, 100, (steps, 300))
+        x[rng.random(x.shape) < 0.3] = np.nan
+        x[:, 0], x[:, 1], x[: steps // 2 + 1, 2] = np.nan, 7.0, np.inf
+        y = rng.integers(0, 9, (steps, 200)).astype(float)  # ties: even counts average two equal or adjacent values
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            for a in (x, y):
+                np.testing.assert_array_equal(nanmedian_columns(a), np.nanmedian(a, axis=0))

@@ -64,6 +64,10 @@ def write_table(table: pa.Table, path: str | Path | TextIO, fmt: str, *, quoting
             pq.write_table(table, tmp)
         elif quoting == "strings":
             pacsv.write_csv(table, tmp)
+        elif (plain := _plain_csv(table, decimals or {})) is not None:
+            with open(tmp, "wb") as fh:
+                fh.write(plain[0])
+                fh.write(plain[1])
         else:
             with open(tmp, "w", encoding="utf-8", newline="") as fh:
                 _write_csv(table, fh, quoting, decimals)
@@ -107,6 +111,17 @@ def write_text(text: str, path: str | Path) -> None:
     _atomic(Path(path), lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
+def write_chunks(chunks: list, path: str | Path) -> None:
+    """Write byte chunks (``bytes`` or uint8 arrays) one after another to a file atomically."""
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as fh:
+            for c in chunks:
+                fh.write(c)
+
+    _atomic(Path(path), write)
+
+
 def _atomic(out: Path, write: Callable[[Path], object]) -> None:
     if not out.parent.is_dir():
         raise InputError(f"output folder {out.parent} does not exist; create it first")
@@ -125,7 +140,9 @@ def _write_csv(table: pa.Table, fh: TextIO, quoting: str, decimals: Mapping[str,
         fh.write(buf.getvalue().to_pybytes().decode("utf-8"))
         return
     digits = decimals or {}
-    if _write_csv_plain(table, fh, digits):
+    plain = _plain_csv(table, digits)
+    if plain is not None:
+        fh.write(plain[0].decode("utf-8") + plain[1].tobytes().decode("utf-8"))
         return
     columns = []
     for name, col in zip(table.column_names, table.columns):
@@ -139,32 +156,54 @@ def _write_csv(table: pa.Table, fh: TextIO, quoting: str, decimals: Mapping[str,
     w.writerows(zip(*columns))
 
 
-def _write_csv_plain(table: pa.Table, fh: TextIO, digits: Mapping[str, int]) -> bool:
-    """The minimal-quoting CSV of :func:`_write_csv`, byte for byte, written by Arrow when no
-    value needs quotes: integers and text as Arrow renders them (the decimal digits Python
-    writes), ``digits`` columns formatted by Python (exact rounding), nulls empty. Columns of
-    other types, or a value or name with a comma, quote or line break, leave it to Python
-    (returns False, nothing written)."""
-    special = '[,"\r\n]'
+def _plain_csv(table: pa.Table, digits: Mapping[str, int]) -> tuple[bytes, np.ndarray] | None:
+    """The minimal-quoting CSV of :func:`_write_csv`, byte for byte, as (header, rows (B,) uint8), formatted in compiled code
+    (:func:`leonet.export.text.csv_rows`) when no value needs quotes: integers and text as
+    Python writes them, ``digits`` columns as ``f"{v:.{d}f}"``, nulls (and NaN) empty. Columns
+    of other types, a value or name with a comma, quote or line break, or a float outside the
+    compiled formatter's range leave it to Python's csv (returns None)."""
+    from leonet.export import text as tx
+
     if any(c in name for name in table.column_names for c in ',"\r\n'):
-        return False
-    cols = []
-    for name, col in zip(table.column_names, table.columns):
+        return None
+    rows = table.num_rows
+    kind, index = [], []
+    ints, int_valid, floats, places, offsets, texts, text_valid = [], [], [], [], [], [], []
+    base = 0
+    for name, chunked in zip(table.column_names, table.columns):
+        col = chunked.combine_chunks() if isinstance(chunked, pa.ChunkedArray) else chunked
         t = col.type
-        if name in digits and pa.types.is_floating(t):
-            d = digits[name]
-            text = ["" if v is None or v != v else f"{v:.{d}f}" for v in col.to_pylist()]
-            cols.append(pa.array(text, pa.string()))
+        if name in digits and pa.types.is_floating(t) and digits[name] <= tx.MAX_DECIMALS:
+            kind.append(tx.FLOAT)
+            index.append(len(floats))
+            floats.append(col.cast(pa.float64()).to_numpy(zero_copy_only=False))  # nulls become NaN: empty either way
+            places.append(int(digits[name]))
         elif pa.types.is_integer(t):
-            cols.append(pc.fill_null(col.cast(pa.string()), ""))
+            if pa.types.is_uint64(t) and col.null_count < len(col) and pc.max(col).as_py() >= 2**63:
+                return None
+            kind.append(tx.INT)
+            index.append(len(ints))
+            ints.append(pc.fill_null(col, 0).cast(pa.int64()).to_numpy(zero_copy_only=False))
+            int_valid.append(col.is_valid().to_numpy(zero_copy_only=False))
         elif pa.types.is_string(t) or pa.types.is_large_string(t):
-            if col.null_count < len(col) and pc.any(pc.match_substring_regex(col, special)).as_py():
-                return False
-            cols.append(pc.fill_null(col.cast(pa.string()), ""))
+            big = pa.concat_arrays([col.cast(pa.large_string())])  # offset 0, int64 offsets
+            _, off_buf, data_buf = big.buffers()
+            kind.append(tx.TEXT)
+            index.append(len(offsets))
+            offsets.append(np.frombuffer(off_buf, np.int64, rows + 1) + base if rows else np.zeros(1, np.int64))
+            data = np.frombuffer(data_buf, np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
+            texts.append(data)
+            base += data.size
+            text_valid.append(big.is_valid().to_numpy(zero_copy_only=False))
         else:
-            return False
-    buf = pa.BufferOutputStream()
-    pacsv.write_csv(pa.table(cols, names=table.column_names), buf, pacsv.WriteOptions(include_header=False, quoting_style="none", eol="\n"))
-    fh.write(",".join(table.column_names) + "\n")  # Arrow would quote the names
-    fh.write(buf.getvalue().to_pybytes().decode("utf-8"))
-    return True
+            return None
+
+    def stack(parts: list, dtype: type, width: int) -> np.ndarray:
+        return np.ascontiguousarray(np.stack(parts).astype(dtype, copy=False)) if parts else np.zeros((0, width), dtype)
+
+    body, ok = tx.csv_rows(rows, np.array(kind, np.int64), np.array(index, np.int64), stack(ints, np.int64, rows), stack(int_valid, np.bool_, rows),
+                           stack(floats, np.float64, rows), np.array(places, np.int64), stack(offsets, np.int64, rows + 1),
+                           np.concatenate(texts) if texts else np.zeros(0, np.uint8), stack(text_valid, np.bool_, rows))
+    if not ok:
+        return None
+    return (",".join(table.column_names) + "\n").encode("utf-8"), body

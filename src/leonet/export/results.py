@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from leonet.coverage.passes import Passes
 from leonet.coverage.regional import RegionalResult
-from leonet.export.files import timestamps, write_table
+from leonet.export.files import timestamps, write_chunks, write_table
+from leonet.export.text import id_words, joined_ints, route_step_bound, route_step_rows
 
 if TYPE_CHECKING:  # routing (and scipy) load only when routes are written
     from leonet.network.run import RouteRun
@@ -52,12 +52,16 @@ def routes_table(run: RouteRun) -> pa.Table:
     hops = r.hops.reshape(-1)
     ok = hops >= 0
     # Paths are right-aligned with -1 before them, so the non-negative entries of the rows, in
-    # order, are every path one after another: one list array, joined by '-' in Arrow.
+    # order, are every path one after another: joined by '-' in compiled code.
     nodes = np.concatenate([rows[rows >= 0] for rows in r.paths]) if tn else np.zeros(0, np.int64)
     offsets = np.zeros(tn * p + 1, dtype=np.int64)
     np.cumsum(np.where(ok, hops + 1, 0), out=offsets[1:])
-    lists = pa.LargeListArray.from_arrays(pa.array(offsets), pa.array(nodes, pa.int64()).cast(pa.large_string()), mask=pa.array(~ok))
-    paths = pc.binary_join(lists, pa.scalar("-", pa.large_string())).cast(pa.string())
+    text_offsets, text = joined_ints(nodes.astype(np.int64, copy=False), offsets, ord("-"))
+    validity = pa.array(ok).buffers()[1] if not ok.all() else None
+    if text.size < 2**31:
+        paths = pa.StringArray.from_buffers(tn * p, pa.py_buffer(text_offsets.astype(np.int32)), pa.py_buffer(text), validity)
+    else:
+        paths = pa.LargeStringArray.from_buffers(tn * p, pa.py_buffer(text_offsets), pa.py_buffer(text), validity)
     return pa.table({
         "t_ns": pa.array(np.repeat(r.t_ns - run.start_ns, p)),
         "src": pa.array(np.tile(r.src_id, tn)),
@@ -88,11 +92,42 @@ def passes_table(found: Passes, norad_id: np.ndarray) -> pa.Table:
 
 def write_routes(run: RouteRun, path: str | Path) -> tuple[int, Path]:
     """The routes as CSV at ``path`` and the node names at ``path.nodes.csv``; returns
-    (rows, nodes path). Lengths to the mm, RTTs to the ns."""
-    rows = write_table(routes_table(run), path, "csv", quoting="minimal", decimals={"length_m": 3, "rtt_ms": 6})
+    (rows, nodes path). Lengths to the mm, RTTs to the ns: the bytes of :func:`routes_table`
+    written by :func:`~leonet.export.files.write_table` (minimal quoting, those decimals),
+    formatted step by step in compiled code (:func:`leonet.export.text.route_step_rows`)."""
+    decimals = {"length_m": 3, "rtt_ms": 6}
+    chunks = _route_csv(run, decimals["length_m"], decimals["rtt_ms"])
+    if chunks is None:  # a value outside the compiled formatter: the table through Python
+        rows = write_table(routes_table(run), path, "csv", quoting="minimal", decimals=decimals)
+    else:
+        write_chunks(chunks, path)
+        rows = run.routes.hops.size
     nodes = Path(str(path) + ".nodes.csv")
     write_table(nodes_table(run), nodes, "csv", quoting="minimal")
     return rows, nodes
+
+
+def _route_csv(run: RouteRun, length_digits: int, rtt_digits: int) -> list | None:
+    """The route CSV's header and rows (:data:`ROUTE_COLUMNS`) as byte chunks, or None."""
+    r = run.routes
+    tn, p = r.hops.shape
+    n_ids = int(max(r.src_id.max(initial=0), r.dst_id.max(initial=0), *(x.max(initial=0) for x in r.paths))) + 1
+    if n_ids > 10**8:
+        return None
+    words, chars = id_words(n_ids)
+    id_chars = len(str(n_ids))
+    t_rel = r.t_ns - run.start_ns
+    src, dst = r.src_id.astype(np.int64), r.dst_id.astype(np.int64)
+    chunks: list = [(",".join(ROUTE_COLUMNS) + "\n").encode()]
+    for k in range(tn):
+        t_text = np.frombuffer(str(int(t_rel[k])).encode(), np.uint8)
+        path = np.ascontiguousarray(r.paths[k], dtype=np.int64)
+        buf = np.empty(route_step_bound(p, path.shape[1], t_text.size, id_chars, length_digits, rtt_digits), dtype=np.uint8)
+        end = route_step_rows(buf, 0, t_text, src, dst, r.hops[k], path, r.length_m[k], r.rtt_ms[k], length_digits, rtt_digits, words, chars)
+        if end < 0:
+            return None
+        chunks.append(buf[:end])
+    return chunks
 
 
 def write_passes(found: Passes, norad_id: np.ndarray, path: str | Path) -> int:

@@ -22,7 +22,6 @@ from leonet.network.routing import (
     StepRoutes,
     endpoint_activity,
     fibre_rtt_ms,
-    reconstruct_paths,
     route_series,
 )
 from leonet.network.shells import ShellAssignment, ShellInfo, elements_at_epoch, infer_shells, infer_shells_arrays
@@ -31,5 +30,5 @@ __all__ = [
     "DEFAULT_ISL_MAX_RANGE_KM", "DEFAULT_MIN_GRAZING_ALT_KM", "MODES",
     "GroundLinks", "HypatiaScenario", "LinkRule", "Router", "Routes", "ShellAssignment", "ShellInfo", "StepRoutes",
     "elements_at_epoch", "endpoint_activity", "fibre_rtt_ms", "ground_links", "infer_shells", "infer_shells_arrays",
-    "laser_geometry", "laser_links_up", "max_range_for_grazing_km", "plus_grid", "read_hypatia", "reconstruct_paths", "route_series",
+    "laser_geometry", "laser_links_up", "max_range_for_grazing_km", "plus_grid", "read_hypatia", "route_series",
 ]

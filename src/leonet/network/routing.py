@@ -1,5 +1,5 @@
-"""Shortest-latency routing between ground endpoints at each time step (Dijkstra: scipy.sparse.csgraph,
-or :mod:`leonet.network.shortest` on every core for big graphs).
+"""Shortest-latency routing between ground endpoints at each time step (Dijkstra:
+:mod:`leonet.network.shortest`, sources over threads).
 
 Graph layouts (graph node ranges; ``N`` satellites, ``E`` endpoints, ``W`` gateways, ``Q`` PoPs):
 
@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from numba import njit
 from sgp4.api import Satrec
 
 from leonet.constants import C_M_S, FIBRE_REFRACTIVE_INDEX
@@ -35,7 +36,7 @@ from leonet.errors import InputError
 from leonet.geometry import great_circle_km
 from leonet.ground.points import GroundPoints
 from leonet.network.links import DEFAULT_ISL_MAX_RANGE_KM, DEFAULT_MIN_GRAZING_ALT_KM, ground_links, laser_links_up
-from leonet.network.shortest import csr_from_edges, dijkstra, threads_for
+from leonet.network.shortest import csr_from_edges, paths_to
 from leonet.orbits.frames import gmst82_rad, teme_to_itrf
 from leonet.orbits.satellites import Satellites
 
@@ -143,17 +144,14 @@ class Router:
                 np.concatenate([self._pop0 + self.home_pop, self._dst0 + ea.ravel()]),
                 np.concatenate([np.maximum(self.gw_fibre_m, 1e-3), pd.ravel()]) * FIBRE_REFRACTIVE_INDEX,
             )
-        self._out_id_pad = np.append(self.out_id, -1)
 
-    def step(self, r_sat_km: np.ndarray, src: np.ndarray, dst: np.ndarray, endpoint_active: np.ndarray | None = None) -> StepRoutes:
-        """Routes at one instant. ``r_sat_km`` (N, 3) Earth-fixed km; ``src``, ``dst`` (P,)
-        endpoint indices; ``endpoint_active`` (E,) bool (service policy: an inactive user has
-        no ground link)."""
+    def edges(self, r_sat_km: np.ndarray, endpoint_active: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The graph at one instant: ``(heads, tails, weights, laser_up)``, edges ``heads[k] ->
+        tails[k]`` of ``weights[k]`` latency-equivalent metres (graph node ids), and ``laser_up``
+        (L,) bool. ``r_sat_km`` (N, 3) Earth-fixed km; ``endpoint_active`` (E,) bool."""
         n, e = self.n_sats, len(self.endpoints)
         if r_sat_km.shape != (n, 3):
             raise InputError(f"satellite positions have shape {r_sat_km.shape}; expected ({n}, 3)")
-        src = np.asarray(src, dtype=np.int64)
-        dst = np.asarray(dst, dtype=np.int64)
         active = np.ones(e, bool) if endpoint_active is None else np.asarray(endpoint_active, dtype=bool)
         usable = self.sat_usable & np.isfinite(r_sat_km).all(axis=1)
         heads, tails, weights = [self._fixed[0]], [self._fixed[1]], [self._fixed[2]]
@@ -183,64 +181,35 @@ class Router:
             heads.append(gl.sat)
             tails.append(self._gw0 + gl.ground)
             weights.append(gl.length_km * 1e3)
-        sources, row = np.unique(src, return_inverse=True)
-        dist, pred = shortest_paths(np.concatenate(heads), np.concatenate(tails), np.concatenate(weights), self.n_nodes, self._up0 + sources)
-        target = self._dst0 + dst
-        latency = dist[row, target]
-        path_graph = reconstruct_paths(pred, row, target, np.isfinite(latency))
-        hops = (path_graph >= 0).sum(axis=1) - 1
-        path = self._out_id_pad[path_graph]  # -1 indexes the pad entry, which is -1
+        return np.concatenate(heads), np.concatenate(tails), np.concatenate(weights), up
+
+    def _sources_of(self, src: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``np.unique(src, return_inverse=True)``, kept for the next step with the same pairs."""
+        seen = getattr(self, "_seen_src", None)
+        if seen is None or not np.array_equal(seen[0], src):
+            seen = (src.copy(), *np.unique(src, return_inverse=True))
+            self._seen_src = seen  # one assignment: a step on another thread sees the old or the new, whole
+        return seen[1], seen[2]
+
+    def step(self, r_sat_km: np.ndarray, src: np.ndarray, dst: np.ndarray, endpoint_active: np.ndarray | None = None) -> StepRoutes:
+        """Routes at one instant. ``r_sat_km`` (N, 3) Earth-fixed km; ``src``, ``dst`` (P,)
+        endpoint indices; ``endpoint_active`` (E,) bool (service policy: an inactive user has
+        no ground link)."""
+        src = np.asarray(src, dtype=np.int64)
+        dst = np.asarray(dst, dtype=np.int64)
+        heads, tails, weights, up = self.edges(r_sat_km, endpoint_active)
+        sources, row = self._sources_of(src)
+        latency, path, hops = paths_to(csr_from_edges(heads, tails, weights, self.n_nodes), self._up0 + sources, row, self._dst0 + dst,
+                                       node_ids=self.out_id)
+        reach = hops >= 0
         fibre = np.zeros(latency.shape)
         if self.mode != "isl":
-            reach = np.isfinite(latency)
-            # Right-aligned paths end ..., gateway, PoP, destination.
-            gw = path_graph[reach, -3] - self._gw0
-            pop = path_graph[reach, -2] - self._pop0
+            # Right-aligned paths end ..., gateway, PoP, destination (gateways and PoPs keep their graph ids).
+            gw = path[reach, -3] - self._gw0
+            pop = path[reach, -2] - self._pop0
             fibre[reach] = self.gw_fibre_m[gw] + self.pop_dst_fibre_m[pop, dst[reach]]
         length = latency - (FIBRE_REFRACTIVE_INDEX - 1.0) * fibre
-        hops = np.where(np.isfinite(latency), hops, -1)
         return StepRoutes(latency, length, fibre, path, hops, up)
-
-
-def shortest_paths(heads: np.ndarray, tails: np.ndarray, weights: np.ndarray, n_nodes: int, sources: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Distances and predecessors ``(S, n_nodes)`` from ``sources`` over the edges: the numba
-    kernel on every core for big graphs (:func:`leonet.network.shortest.threads_for`), else
-    scipy's csgraph. Both give the same arrays (tests/network/test_shortest.py)."""
-    threads = threads_for(sources.size, heads.size)
-    if threads > 1:
-        return dijkstra(csr_from_edges(heads, tails, weights, n_nodes), sources, threads=threads)
-    from scipy.sparse import csr_matrix  # scipy loads only when routes are computed
-    from scipy.sparse.csgraph import dijkstra as csgraph_dijkstra
-
-    graph = csr_matrix((weights, (heads, tails)), shape=(n_nodes, n_nodes))
-    return csgraph_dijkstra(graph, directed=True, indices=sources, return_predecessors=True)
-
-
-def reconstruct_paths(pred: np.ndarray, row: np.ndarray, target: np.ndarray, reachable: np.ndarray) -> np.ndarray:
-    """Paths ``(P, H)`` of graph nodes from source to target, **right-aligned**: row ``p`` ends
-    with the path (source first, ``target[p]`` last) and is padded with -1 on the left; an
-    unreachable pair is all -1. ``pred`` (S, nodes) is Dijkstra's predecessor matrix; pair ``p``
-    uses row ``row[p]``. All pairs walk back together, one hop per iteration; right alignment
-    makes the walk's reversed columns the answer, with no per-row shuffling."""
-    s, n = pred.shape
-    # A sentinel node n stands for "no predecessor" and points to itself, so every pair can
-    # take the same flat lookup each iteration until all have reached their source.
-    ext = np.empty((s, n + 1), dtype=np.int64)
-    ext[:, :n] = pred
-    ext[:, :n][pred < 0] = n
-    ext[:, n] = n
-    flat = ext.ravel()
-    base = row.astype(np.int64) * (n + 1)
-    cur = np.where(reachable, target, n).astype(np.int64)
-    rev = []
-    while (cur != n).any():
-        rev.append(cur)
-        cur = flat[base + cur]
-    if not rev:
-        return np.full((target.size, 1), -1, dtype=np.int64)
-    back = np.stack(rev[::-1], axis=1)
-    back[back == n] = -1
-    return back
 
 
 @dataclass
@@ -284,11 +253,7 @@ class Routes:
         t, p = self.hops.shape
         out = np.zeros((t, p), bool)
         for k in range(1, t):  # over time steps, not satellites: each compares all pairs at once
-            a, b = self.paths[k - 1], self.paths[k]
-            h = max(a.shape[1], b.shape[1])
-            a = np.pad(a, ((0, 0), (h - a.shape[1], 0)), constant_values=-1)
-            b = np.pad(b, ((0, 0), (h - b.shape[1], 0)), constant_values=-1)
-            out[k] = (a != b).any(axis=1)
+            out[k] = _paths_differ(self.paths[k - 1], self.paths[k])
         return out
 
     def path_changes(self) -> np.ndarray:
@@ -312,15 +277,48 @@ class Routes:
 
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
-                rmin, rmed, rmax = np.nanmin(self.rtt_ms, 0), np.nanmedian(self.rtt_ms, 0), np.nanmax(self.rtt_ms, 0)
-                ratio = np.nanmedian(self.fibre_ratio, 0)
-                hops_med = np.nanmedian(np.where(reach, self.hops, np.nan), 0)  # NaN where never reachable
+                rmin, rmed, rmax = np.nanmin(self.rtt_ms, 0), nanmedian_columns(self.rtt_ms), np.nanmax(self.rtt_ms, 0)
+                ratio = nanmedian_columns(self.fibre_ratio)
+                hops_med = nanmedian_columns(np.where(reach, self.hops, np.nan))  # NaN where never reachable
         cols = {
             "src": self.src_id.astype(int).tolist(), "dst": self.dst_id.astype(int).tolist(), "reachable": reach.mean(axis=0).tolist(),
             "rtt_ms_min": rmin.tolist(), "rtt_ms_median": rmed.tolist(), "rtt_ms_max": rmax.tolist(), "hops_median": hops_med.tolist(),
             "path_changes": changes.astype(int).tolist(), "fibre_rtt_ms": self.fibre_rtt_ms.tolist(), "ratio_to_fibre_median": ratio.tolist(),
         }
         return [dict(zip(cols, row)) for row in zip(*cols.values())]
+
+
+@njit(cache=True)
+def _paths_differ(a: np.ndarray, b: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    """(P,) bool: rows of the right-aligned paths ``a`` (P, Ha) and ``b`` (P, Hb) that differ
+    once both are padded on the left with -1 to one width (compared from the right, each row
+    stopping at its first difference or where both have ended)."""
+    p_count, wa, wb = a.shape[0], a.shape[1], b.shape[1]
+    out = np.zeros(p_count, dtype=np.bool_)
+    for p in range(p_count):
+        for j in range(1, max(wa, wb) + 1):
+            x = a[p, wa - j] if j <= wa else -1
+            y = b[p, wb - j] if j <= wb else -1
+            if x != y:
+                out[p] = True
+                break
+            if x < 0:  # both ended: the -1 padding is all that is left
+                break
+    return out
+
+
+def nanmedian_columns(x: np.ndarray) -> np.ndarray:
+    """``np.nanmedian(x, axis=0)`` of a (T, P) array, the same values (the middle one, or the
+    two middle ones' sum halved; NaN for a column of NaN), from one sort along axis 0: NumPy
+    takes a masked-array path for T < 600 that costs ~20x more."""
+    if not x.shape[0]:
+        return np.full(x.shape[1], np.nan)
+    s = np.sort(x, axis=0)  # NaN last
+    count = (~np.isnan(x)).sum(axis=0)
+    cols = np.arange(x.shape[1])
+    out = (s[np.maximum(count - 1, 0) // 2, cols] + s[count // 2, cols]) / 2.0
+    out[count == 0] = np.nan
+    return out
 
 
 def route_series(

@@ -1,69 +1,140 @@
-"""Shortest paths from many sources over one directed graph: Dijkstra in a numba kernel.
+"""Shortest paths from many sources over one directed graph: Dijkstra in numba kernels.
 
 What :func:`scipy.sparse.csgraph.dijkstra` returns (``directed=True``, ``indices=sources``,
 ``return_predecessors=True``), on the same graph, for the routers of :mod:`leonet.network`:
 edges ``(head, tail, weight)`` become CSR rows as ``scipy.sparse.csr_matrix`` makes them
-(duplicate edges summed; an explicit zero weight is an edge, as scipy keeps it), distances are the same float64 sums along the
-same paths, and a node is relaxed only by a strictly shorter distance. Only where two different
-paths have exactly the same length may the predecessor chosen differ (scipy keeps a Fibonacci
-heap, this a binary one).
+(duplicate edges summed; an explicit zero weight is an edge, as scipy keeps it), distances are
+the same float64 sums along the same paths, and a node is relaxed only by a strictly shorter
+distance. Where two predecessors give exactly the same distance, the one that a binary heap
+ordered by ``(distance, node id)`` settles first is kept (with positive weights: the smaller
+``(distance, id)``). scipy's Fibonacci heap may settle such ties in another order; only then
+can its predecessor differ.
 
-Why: per step the routers ask for ~100 sources over ~10,000 nodes, and scipy runs one source
-at a time. Here the sources spread over threads; on one thread the kernel costs about what
-scipy's does (~1 ms per source over 11,000 nodes), so the routers call it only for graphs big
-enough for threads (:func:`threads_for`) and use scipy otherwise (numba's start-up, ~0.3 s, is
-not worth it then).
+Two queues, one answer:
+
+* **Buckets** (Dial's algorithm) when every weight is positive: bucket ``k`` holds the nodes at
+  distances in ``[k, k + 1) * width`` with ``width`` just below the smallest weight, so no node
+  of a bucket can improve another one of the same bucket; a bucket is settled as a whole, in
+  O(1) per node. The tie rule above does not depend on the order inside a bucket, so the
+  answer is the heap's bit for bit (tests/network/test_shortest.py).
+* **A binary heap** ordered by ``(distance, id)`` otherwise (a zero weight, or so small a
+  weight next to the largest that the buckets would be too many).
+
+Per step the routers ask for ~100 sources over 2,000-11,000 nodes; the sources spread over
+threads (:func:`threads_for`), and each search stops once every node the caller asked for
+(:func:`paths_to`: the destinations) is settled.
 """
 
 from __future__ import annotations
 
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 #: Predecessor of a node that has none (the source itself, or unreachable): scipy's value.
 NO_PREDECESSOR = -9999
-#: Fewest (sources x edges) per call worth threads, and numba's start-up (~0.3 s) in a process
-#: that has not loaded it: the 10,744-satellite graph (100 x 45,000), not Hypatia's (100 x 8,000).
-PARALLEL_MIN_WORK = 2_000_000
+#: Fewest (sources x edges) per call worth a second thread: thread start-up and the wait for
+#: the slowest thread cost ~0.1 ms, a search ~1-3 ns per edge.
+PARALLEL_MIN_WORK = 200_000
+#: Most buckets in the bucket queue's ring (largest weight / bucket width); above it, the heap.
+MAX_BUCKETS = 1 << 14
 
 
 def csr_from_edges(heads: np.ndarray, tails: np.ndarray, weights: np.ndarray, n_nodes: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(indptr (n+1,), indices (m,), weights (m,))`` of the graph with edges ``heads[k] ->
-    tails[k]`` of ``weights[k]``: rows sorted by tail, duplicate edges summed, as
+    tails[k]`` of ``weights[k]``: rows sorted by tail, duplicate edges summed in input order, as
     ``scipy.sparse.csr_matrix((w, (h, t)))`` makes it (explicit zeros stay edges)."""
-    h = np.asarray(heads, dtype=np.int64)
-    t = np.asarray(tails, dtype=np.int64)
-    w = np.asarray(weights, dtype=np.float64)
-    key = h * n_nodes + t
-    order = np.argsort(key, kind="stable")
-    key, w = key[order], w[order]
-    first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if key.size else np.zeros(0, np.int64)
-    if first.size != key.size:  # duplicates: summed in order, as scipy's coo -> csr does
-        w = np.add.reduceat(w, first)
-        key = key[first]
-    rows = key // n_nodes
-    indptr = np.zeros(n_nodes + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=n_nodes), out=indptr[1:])
-    return indptr, (key - rows * n_nodes).astype(np.int64), np.ascontiguousarray(w)
+    h = np.ascontiguousarray(heads, dtype=np.int64)
+    t = np.ascontiguousarray(tails, dtype=np.int64)
+    w = np.ascontiguousarray(weights, dtype=np.float64)
+    if h.shape != t.shape or h.shape != w.shape or h.ndim != 1:
+        raise ValueError(f"heads, tails and weights must be (m,) arrays of one length, got {h.shape}, {t.shape}, {w.shape}")
+    return _csr(h, t, w, int(n_nodes))
 
 
 @njit(cache=True)
-def _from_one(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, source: int, dist: np.ndarray, pred: np.ndarray) -> None:  # pragma: no cover - compiled
-    """Dijkstra from ``source``: fills ``dist`` (n,) (inf where unreachable) and ``pred`` (n,)."""
+def _csr(h, t, w, n):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """Counting sort by head (stable), each row sorted by tail (stable: insertion sort for a
+    few edges, merge sort for more), then neighbours that repeat summed left to right: the
+    stable sort by ``(head, tail)``."""
+    m = h.size
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    for k in range(m):
+        indptr[h[k] + 1] += 1
+    for v in range(n):
+        indptr[v + 1] += indptr[v]
+    fill = indptr[:-1].copy()
+    idx = np.empty(m, dtype=np.int64)
+    wt = np.empty(m, dtype=np.float64)
+    for k in range(m):
+        p = fill[h[k]]
+        idx[p] = t[k]
+        wt[p] = w[k]
+        fill[h[k]] = p + 1
+    dup = False
+    for v in range(n):
+        if indptr[v + 1] - indptr[v] > 16:  # a long row (a PoP's destinations): a stable merge sort
+            a, b = indptr[v], indptr[v + 1]
+            order = np.argsort(idx[a:b], kind="mergesort")
+            idx[a:b] = idx[a:b][order]
+            wt[a:b] = wt[a:b][order]
+            for i in range(a + 1, b):
+                dup = dup or idx[i] == idx[i - 1]
+            continue
+        for i in range(indptr[v] + 1, indptr[v + 1]):
+            ti, wi = idx[i], wt[i]
+            j = i - 1
+            while j >= indptr[v] and idx[j] > ti:
+                idx[j + 1] = idx[j]
+                wt[j + 1] = wt[j]
+                j -= 1
+            idx[j + 1] = ti
+            wt[j + 1] = wi
+            if j >= indptr[v] and idx[j] == ti:
+                dup = True
+    if not dup:
+        return indptr, idx, wt
+    out_ptr = np.zeros(n + 1, dtype=np.int64)
+    q = 0
+    for v in range(n):
+        for i in range(indptr[v], indptr[v + 1]):
+            if i > indptr[v] and idx[i] == idx[i - 1]:
+                wt[q - 1] += wt[i]
+            else:
+                idx[q] = idx[i]
+                wt[q] = wt[i]
+                q += 1
+        out_ptr[v + 1] = q
+    return out_ptr, idx[:q].copy(), wt[:q].copy()
+
+
+@njit(inline="always")
+def _better_tie(du: float, u: int, dp: float, p: int) -> bool:  # pragma: no cover - compiled
+    """Whether predecessor ``u`` at ``du`` comes before ``p`` at ``dp`` in settling order."""
+    return du < dp or (du == dp and u < p)
+
+
+@njit(cache=True)
+def _heap_one(indptr, indices, weights, source, is_target, n_targets, dist, pred) -> None:  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """Dijkstra from ``source`` with a binary heap of ``(distance, node)`` entries (stale ones
+    skipped when popped): fills ``dist`` (n,) and ``pred`` (n,); stops once the ``n_targets``
+    nodes marked in ``is_target`` are settled (``n_targets < 0``: never)."""
     n = dist.size
     for v in range(n):
         dist[v] = np.inf
         pred[v] = NO_PREDECESSOR
     done = np.zeros(n, dtype=np.bool_)
-    # A binary heap of (distance, node) with stale entries skipped when popped: one push per
-    # improvement, so at most one entry per edge plus the source.
-    cap = indices.size + 1
+    cap = indices.size + 1  # one push per improvement: at most one entry per edge, plus the source
     hd = np.empty(cap, dtype=np.float64)
     hv = np.empty(cap, dtype=np.int64)
     size = 1
     hd[0] = 0.0
     hv[0] = source
     dist[source] = 0.0
+    left = n_targets
     while size > 0:
         d = hd[0]
         u = hv[0]
@@ -88,6 +159,10 @@ def _from_one(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, sour
         if done[u]:
             continue
         done[u] = True
+        if is_target[u]:
+            left -= 1
+            if left == 0:
+                return
         for e in range(indptr[u], indptr[u + 1]):
             v = indices[e]
             if done[v]:
@@ -111,23 +186,105 @@ def _from_one(indptr: np.ndarray, indices: np.ndarray, weights: np.ndarray, sour
 
 
 @njit(cache=True)
-def _from_all_serial(indptr, indices, weights, sources, dist, pred) -> None:  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+def _buckets_one(indptr, indices, weights, source, is_target, n_targets, inv_width, ring_mask, dist, pred) -> None:  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """Dijkstra from ``source`` with a ring of ``ring_mask + 1`` buckets, bucket ``k`` holding
+    distances ``d`` with ``int(d * inv_width) == k`` (the width is below every weight, so the
+    nodes of one bucket cannot improve one another and are settled together): what
+    :func:`_heap_one` gives, bit for bit. A bucket is a singly linked list of entries, one
+    pushed per improvement (an improved node's old entry is skipped once it is settled);
+    ties keep the predecessor that the heap settles first."""
+    n = dist.size
+    for v in range(n):
+        dist[v] = np.inf
+        pred[v] = NO_PREDECESSOR
+    done = np.zeros(n, dtype=np.bool_)
+    cap = indices.size + 1  # one entry per improvement: at most one per edge, plus the source
+    node = np.empty(cap, dtype=np.int32)
+    after = np.empty(cap, dtype=np.int32)
+    head = np.full(ring_mask + 1, -1, dtype=np.int32)
+    dist[source] = 0.0
+    node[0] = source
+    after[0] = -1
+    head[0] = 0
+    used = 1
+    pending = 1  # entries not yet taken
+    left = n_targets
+    k = 0  # bucket number, from distance 0 up
+    while pending > 0:
+        slot = k & ring_mask
+        entry = head[slot]
+        head[slot] = -1  # nothing settled from this bucket can land in it again
+        while entry != -1:
+            u = node[entry]
+            entry = after[entry]
+            pending -= 1
+            if done[u]:
+                continue
+            done[u] = True
+            if is_target[u]:
+                left -= 1
+            du = dist[u]
+            for e in range(indptr[u], indptr[u + 1]):
+                v = indices[e]
+                if done[v]:
+                    continue
+                nd = du + weights[e]
+                dv = dist[v]
+                if nd < dv:
+                    dist[v] = nd
+                    pred[v] = u
+                    s = np.int64(nd * inv_width) & ring_mask
+                    node[used] = v
+                    after[used] = head[s]
+                    head[s] = used
+                    used += 1
+                    pending += 1
+                elif nd == dv and _better_tie(du, u, dist[pred[v]], pred[v]):
+                    pred[v] = u  # the heap would have settled u first
+        if left == 0:
+            return
+        k += 1
+
+
+@njit(cache=True, nogil=True)
+def _many(indptr, indices, weights, sources, is_target, n_targets, inv_width, ring_mask, dist, pred) -> None:  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """The searches from ``sources`` (S,) into rows of ``dist``, ``pred`` (S, n); releases the
+    GIL, so threads of this process run blocks of sources side by side."""
     for k in range(sources.size):
-        _from_one(indptr, indices, weights, sources[k], dist[k], pred[k])
+        if ring_mask > 0:
+            _buckets_one(indptr, indices, weights, sources[k], is_target, n_targets, inv_width, ring_mask, dist[k], pred[k])
+        else:
+            _heap_one(indptr, indices, weights, sources[k], is_target, n_targets, dist[k], pred[k])
 
 
-@njit(parallel=True, cache=True)
-def _from_all_threads(indptr, indices, weights, sources, dist, pred) -> None:  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    for k in prange(sources.size):
-        _from_one(indptr, indices, weights, sources[k], dist[k], pred[k])
+def bucket_ring(weights: np.ndarray, n_nodes: int) -> tuple[float, int]:
+    """``(1 / width, ring_mask)`` of the bucket queue for these edge weights (a ring of
+    ``ring_mask + 1``, a power of two, buckets), or ``(0.0, 0)`` where the heap must do (no
+    edges, a weight that is zero, negative or not finite, more than :data:`MAX_BUCKETS`
+    buckets, or bucket numbers that could pass 2**30 on ``n_nodes``). ``width`` is the smallest
+    weight less 2**-20 of it: far above the rounding of ``distance / width``, so a node relaxed
+    from bucket ``k`` always lands in bucket ``k + 1`` or later, and at most ``largest / width
+    + 2`` buckets ahead."""
+    w = np.asarray(weights)
+    if not w.size:
+        return 0.0, 0
+    lo, hi = float(w.min()), float(w.max())
+    if not (lo > 0.0 and np.isfinite(hi)):
+        return 0.0, 0
+    width = lo * (1.0 - 2.0**-20)
+    ring = 1 << (int(hi / width) + 3).bit_length()
+    if ring > MAX_BUCKETS or ring * max(n_nodes, 1) >= 2**30:
+        return 0.0, 0
+    return 1.0 / width, ring - 1
 
 
 def threads_for(n_sources: int, n_edges: int) -> int:
-    """Threads worth using for ``n_sources`` runs over ``n_edges``: one below
-    :data:`PARALLEL_MIN_WORK`, else all of numba's. Each source is a long task (~1 ms over
-    10,000 nodes), so a thread that other processes slow down delays the end of the call by one
-    source at most: with a CPU-bound competitor on both cores, 2 threads ran 1.9x faster than
-    one (``bench/busy.py``), unlike the short per-step kernels that must look at the load."""
+    """Threads worth using for ``n_sources`` searches over ``n_edges``: one below
+    :data:`PARALLEL_MIN_WORK`, else all of numba's (at most one per source). The threads take
+    blocks of sources as they free up (:func:`_search`), so one that other processes slow down
+    holds up the call by one block at most: with a CPU-bound competitor on each core, two
+    threads still finished the snapshot's 100 searches 1.6x sooner than one (``bench/busy.py``).
+    """
     import numba
 
     if n_sources * max(n_edges, 1) < PARALLEL_MIN_WORK:
@@ -135,36 +292,125 @@ def threads_for(n_sources: int, n_edges: int) -> int:
     return max(1, min(numba.get_num_threads(), numba.config.NUMBA_NUM_THREADS, n_sources))
 
 
-def dijkstra(csr: tuple[np.ndarray, np.ndarray, np.ndarray], sources: np.ndarray, threads: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Distances ``(S, n)`` float64 (inf where unreachable) and predecessors ``(S, n)`` int32
-    (:data:`NO_PREDECESSOR` for a source and unreachable nodes) from each of ``sources`` (S,)
-    over ``csr`` (:func:`csr_from_edges`), as scipy's ``dijkstra`` gives them. ``threads``:
-    numba threads (default :func:`threads_for`)."""
+_POOL: tuple[int, ThreadPoolExecutor] | None = None  # (pid that made it, pool): a forked copy makes its own
+
+
+def _pool(threads: int) -> ThreadPoolExecutor:
+    global _POOL
+    if _POOL is None or _POOL[0] != os.getpid() or _POOL[1]._max_workers < threads:
+        _POOL = (os.getpid(), ThreadPoolExecutor(max_workers=threads, thread_name_prefix="leonet-dijkstra"))
+    return _POOL[1]
+
+
+def _search(csr, sources, is_target, n_targets, threads):  # type: ignore[no-untyped-def]
+    """Searches from every source: on ``threads`` threads (this one and a pool's), each taking
+    the next block of sources as it frees up, so a thread that the machine slows down holds up
+    no other; idle pool threads sleep rather than spin."""
     import numba
 
     indptr, indices, weights = csr
     src = np.ascontiguousarray(sources, dtype=np.int64)
     n = indptr.size - 1
+    if src.size and (src.min() < 0 or src.max() >= n):
+        raise ValueError(f"sources must be node indices in 0..{n - 1}")
     dist = np.empty((src.size, n), dtype=np.float64)
     pred = np.empty((src.size, n), dtype=np.int32)
+    inv_width, ring_mask = bucket_ring(weights, n)
     threads = threads_for(src.size, indices.size) if threads is None else max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS, max(src.size, 1)))
+    idx32 = indices.astype(np.int32)
+
+    def block(a: int, b: int) -> None:
+        _many(indptr, idx32, weights, src[a:b], is_target, n_targets, inv_width, ring_mask, dist[a:b], pred[a:b])
+
     if threads == 1:
-        _from_all_serial(indptr, indices, weights, src, dist, pred)
+        block(0, src.size)
         return dist, pred
-    previous = numba.get_num_threads()
-    numba.set_num_threads(threads)
-    try:
-        _from_all_threads(indptr, indices, weights, src, dist, pred)
-    finally:
-        numba.set_num_threads(previous)
+    size = max(1, -(-src.size // (4 * threads)))
+    blocks = iter(range(0, src.size, size))
+    lock = threading.Lock()
+
+    def work() -> None:
+        while True:
+            with lock:
+                a = next(blocks, None)
+            if a is None:
+                return
+            block(a, min(a + size, src.size))
+
+    helpers = [_pool(threads - 1).submit(work) for _ in range(threads - 1)]
+    work()
+    for h in helpers:
+        h.result()
     return dist, pred
+
+
+def dijkstra(csr: tuple[np.ndarray, np.ndarray, np.ndarray], sources: np.ndarray, threads: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Distances ``(S, n)`` float64 (inf where unreachable) and predecessors ``(S, n)`` int32
+    (:data:`NO_PREDECESSOR` for a source and unreachable nodes) from each of ``sources`` (S,)
+    over ``csr`` (:func:`csr_from_edges`), as scipy's ``dijkstra`` gives them (see the module
+    docstring for ties). ``threads``: numba threads (default :func:`threads_for`)."""
+    n = csr[0].size - 1
+    return _search(csr, sources, np.zeros(n, dtype=np.bool_), -1, threads)
+
+
+def paths_to(csr: tuple[np.ndarray, np.ndarray, np.ndarray], sources: np.ndarray, row: np.ndarray, target: np.ndarray,
+             threads: int | None = None, node_ids: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Shortest paths for ``P`` pairs: pair ``p`` runs from ``sources[row[p]]`` to node
+    ``target[p]``. Returns ``(distance (P,), path (P, H), hops (P,))``: the distance (inf when
+    unreachable); the path's nodes, **right-aligned** (the row ends with the path, source first
+    and ``target[p]`` last, padded with -1 on the left; an unreachable pair is all -1; ``H`` is
+    the longest path's node count, at least 1), written as ``node_ids[node]`` where given; and
+    its links (-1 when unreachable). Each source's search stops once every target is settled;
+    the answer is :func:`dijkstra`'s (the same paths, bit for bit)."""
+    n = csr[0].size - 1
+    tgt = np.ascontiguousarray(target, dtype=np.int64)
+    rows = np.ascontiguousarray(row, dtype=np.int64)
+    if tgt.size and (tgt.min() < 0 or tgt.max() >= n):
+        raise ValueError(f"targets must be node indices in 0..{n - 1}")
+    is_target = np.zeros(n, dtype=np.bool_)
+    is_target[tgt] = True
+    dist, pred = _search(csr, sources, is_target, int(is_target.sum()), threads)
+    ids = np.arange(n, dtype=np.int64) if node_ids is None else np.ascontiguousarray(node_ids, dtype=np.int64)
+    return _walk_back(dist, pred, rows, tgt, ids)
+
+
+@njit(cache=True)
+def _walk_back(dist, pred, row, target, node_ids):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """Distances ``(P,)``, right-aligned paths ``(P, H)`` of ``node_ids`` and hops ``(P,)``
+    from the predecessor rows."""
+    p_count = target.size
+    length = np.empty(p_count, dtype=np.float64)
+    hops = np.full(p_count, -1, dtype=np.int64)
+    longest = 1
+    for p in range(p_count):
+        d = dist[row[p], target[p]]
+        length[p] = d
+        if d < np.inf:
+            c = 0
+            v = target[p]
+            pr = pred[row[p]]
+            while pr[v] != NO_PREDECESSOR:
+                v = pr[v]
+                c += 1
+            hops[p] = c
+            longest = max(longest, c + 1)
+    path = np.full((p_count, longest), -1, dtype=np.int64)
+    for p in range(p_count):
+        v = target[p]
+        pr = pred[row[p]]
+        for j in range(hops[p] + 1):
+            path[p, longest - 1 - j] = node_ids[v]
+            v = pr[v]
+    return length, path, hops
 
 
 def warm_kernels() -> None:
     """Compile the kernels into numba's on-disk cache (``make venv`` runs it)."""
-    csr = csr_from_edges(np.array([0, 1, 1]), np.array([1, 2, 0]), np.array([1.0, 2.0, 1.0]), 3)
-    for threads in (1, 2):
-        dijkstra(csr, np.array([0, 1]), threads=threads)
+    for w in ([1.0, 2.0, 1.0], [1.0, 0.0, 1.0]):  # the bucket queue, then the heap (a zero weight)
+        csr = csr_from_edges(np.array([0, 1, 1]), np.array([1, 2, 0]), np.array(w), 3)
+        for threads in (1, 2):
+            dijkstra(csr, np.array([0, 1]), threads=threads)
+            paths_to(csr, np.array([0, 1]), np.array([0, 1]), np.array([2, 2]), threads=threads, node_ids=np.arange(3))
 
 
-__all__ = ["NO_PREDECESSOR", "csr_from_edges", "dijkstra", "threads_for", "warm_kernels"]
+__all__ = ["NO_PREDECESSOR", "bucket_ring", "csr_from_edges", "dijkstra", "paths_to", "threads_for", "warm_kernels"]
