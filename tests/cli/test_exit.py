@@ -90,3 +90,18 @@ def test_interrupting_the_demo_stops_every_process_without_a_traceback(tmp_path)
     while _processes_marked(mark) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert _processes_marked(mark) == []
+
+
+def test_the_routers_idle_thread_pool_does_not_hold_the_exit() -> None:
+    """A command that used the Dijkstra threads (named leonet-...) still takes the short exit:
+    a probe thread named like them, still asleep when the command returns, is not waited for
+    (an ordinary thread is: the test above)."""
+    before = ("import numpy as np, threading, time\nfrom leonet.network.shortest import dijkstra, csr_from_edges\n"
+              "g = csr_from_edges(np.arange(999), np.arange(1, 1000), np.ones(999), 1000)\n"
+              "dijkstra(g, np.arange(0, 1000, 10), threads=2)\n"
+              "threading.Thread(target=lambda: (time.sleep(3), print('probe woke', flush=True)), name='leonet-probe').start()\n"
+              "import atexit; atexit.register(lambda: print('pool threads', sum(t.name.startswith('leonet-dijkstra') for t in threading.enumerate()), flush=True))")
+    p = leonet("--version", before=before)
+    assert p.returncode == 0 and "leonet" in p.stdout
+    assert "pool threads" in p.stdout and "pool threads 0" not in p.stdout  # the pool was alive at the end
+    assert "probe woke" not in p.stdout

@@ -90,8 +90,9 @@ def test_ground_links_equal_the_array_expression_bit_for_bit(mask, max_km) -> No
 @pytest.mark.parametrize("floor", [False, True])
 def test_ground_links_by_blocks_equal_the_one_call_products(floor: bool, monkeypatch) -> None:
     """100 cities and 2,304 satellites: the products in blocks of 64-column panels (several
-    blocks; at the floor, 36 of them) give the pairs, their order and their lengths of the
-    one-call array expression to the bit."""
+    blocks; at the floor, 36 of them) give the pairs and their order of the one-call array
+    expression, and their lengths to 1e-12 (here, to the bit: OpenBLAS puts every column in the
+    same kernel panel either way; another BLAS or CPU need not, and the test does not ask it)."""
     import leonet.network.links as links
     from leonet.ground.cities import top_cities
 
@@ -111,4 +112,4 @@ def test_ground_links_by_blocks_equal_the_one_call_products(floor: bool, monkeyp
             assert gi.size > 500
             np.testing.assert_array_equal(gl.ground, gi)
             np.testing.assert_array_equal(gl.sat, si)
-            np.testing.assert_array_equal(gl.length_km, length)
+            np.testing.assert_allclose(gl.length_km, length, rtol=1e-12, atol=0)
