@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from leonet.constants import WGS84_A_KM, WGS84_B_KM
-from leonet.coverage.scan import SUB_POINTS
 from leonet.coverage.visibility import (
     BLOCK_POINTS,
+    SUB_POINTS,
     Visibility,
     blocked,
     footprint_half_angle_rad,
@@ -310,7 +310,7 @@ def test_pairs_chunks_and_shorthand() -> None:
 
 def test_blocks_cover_their_points_and_order_does_not_matter() -> None:
     lat, lon = h3_centers(2)
-    pts = blocked(GroundPoints.from_geodetic(lat, lon))
+    pts = blocked(GroundPoints.from_geodetic(lat, lon), BLOCK_POINTS, SUB_POINTS)
     assert np.array_equal(np.sort(pts.perm), np.arange(len(pts)))
     sizes = np.diff(pts.block_start)
     assert sizes.sum() == len(pts) and sizes.max() <= BLOCK_POINTS

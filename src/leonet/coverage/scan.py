@@ -1,8 +1,8 @@
 """The numba kernels behind :func:`leonet.coverage.visibility.visibility`.
 
-Each time step bins the satellites by direction (:func:`bin_satellites`); each block of up to
-64 nearby ground points gathers from the bins every satellite within ``lam + rho`` of its
-centre (:func:`gather`), then works through its sub-blocks of up to 8 points.
+Each time step bins the satellites by direction (:func:`bin_satellites`); each block of nearby
+ground points gathers from the bins every satellite within ``lam + rho`` of its
+centre (:func:`gather`), then works through its sub-blocks of a few points.
 
 Most pairs are decided without the per-pair test, and provably the same way. On a sphere
 through a point at geocentric radius ``R`` a satellite at radius ``r`` has geocentric elevation
@@ -40,8 +40,8 @@ from numba import njit, prange
 
 from leonet.geometry import above_mask_jit, line_of_sight_jit
 
-SUB_POINTS = 8  # points per sub-block: they share one sure/unsure split of the block's satellites
 SURE_MARGIN = 1e-7  # on cosines and sines of elevation: far above rounding, centimetres on the ground
+MAX_GROUP_SUBS = 8  # sub-blocks that share one narrowed list of candidates for the highest elevation
 SURE_MAX_RADIUS_RAD = 0.5  # blocks wider than this (scattered points) test every pair
 TINY_KM = 1e-300  # floor of the range in sin(elevation) = d.u / |d|: a satellite at the point gives 0, not NaN
 
@@ -318,23 +318,26 @@ def scan_block(b: int, pts: tuple, bins: tuple, test: tuple, fill: bool, want_ma
         tux[i], tuy[i], tuz[i] = gu[0, k], gu[1, k], gu[2, k]
         t_r[i], t_in[i] = r_sat[k], k_in[k]
     t_hi = np.empty(n_top)
-    s_top = np.empty(n_top, np.int64)
+    n_s = 0
+    s_top = np.empty(n_top + 1, np.int64)  # the sub-block's candidates (kept index) and their positions
+    tx = np.empty(n_top)
+    ty = np.empty(n_top)
+    tz = np.empty(n_top)
+    sv = np.empty(n_top)
     # Per sub-block: which of the block's middle satellites are sure, which unsure.
     s_sure = np.empty(n_mid, np.uint8)
     s_maybe = np.empty(n_mid, np.uint8)
     flag = np.empty(n_kept, np.uint8)  # fill: 1 sure, 2 unsure, 0 never, per kept satellite
-    l_row = np.empty(n_kept, np.int32)  # fill: the sub-block's list and this point's flags on it
-    l_on = np.empty(n_kept, np.uint8)
-    u_at = np.empty(n_kept, np.int64)  # fill: where each unsure satellite sits in the list
-    n_list = 0
-    buf = np.empty(n_kept + 1, np.int32)
+    l_row = np.empty(n_kept + 1, np.int32)  # fill: the sub-block's sure rows
+    u_at = np.empty(n_kept + 1, np.int64)  # unsure satellites: where in the kept list, rows, sure rows before
+    u_row = np.empty(n_kept, np.int32)
+    u_rank = np.empty(n_kept + 1, np.int64)
     ux = np.empty(n_kept)
     uy = np.empty(n_kept)
     uz = np.empty(n_kept)
-    nq_max = SUB_POINTS
+    nq_max = 16  # grows for bigger sub-blocks
     hit = np.zeros((nq_max, n_kept), np.uint8)
     cnt = np.empty(nq_max, np.int64)
-    best = np.empty(nq_max)
     for s in range(block_sub[b], block_sub[b + 1]):
         sx, sy, sz = sub_center[0, s], sub_center[1, s], sub_center[2, s]
         scr, ssr = math.cos(sub_radius[s]), math.sin(sub_radius[s])
@@ -344,7 +347,43 @@ def scan_block(b: int, pts: tuple, bins: tuple, test: tuple, fill: bool, want_ma
             nq_max = nq
             hit = np.zeros((nq_max, n_kept), np.uint8)
             cnt = np.empty(nq_max, np.int64)
-            best = np.empty(nq_max)
+        if want_max and not fill and (s - block_sub[b]) % MAX_GROUP_SUBS == 0:
+            # The candidates for the highest elevation of the next few sub-blocks: the block's,
+            # narrowed by the bounds over a cap that holds those sub-blocks.
+            s_end = min(s + MAX_GROUP_SUBS, block_sub[b + 1])
+            gx = gy = gz = 0.0
+            for t in range(s, s_end):
+                gx += sub_center[0, t]
+                gy += sub_center[1, t]
+                gz += sub_center[2, t]
+            norm = math.sqrt(gx * gx + gy * gy + gz * gz)
+            g_rad = math.pi
+            if norm > 1e-9:
+                gx, gy, gz = gx / norm, gy / norm, gz / norm
+                g_rad = 0.0
+                for t in range(s, s_end):
+                    c = gx * sub_center[0, t] + gy * sub_center[1, t] + gz * sub_center[2, t]
+                    g_rad = max(g_rad, math.acos(min(1.0, max(-1.0, c))) + sub_radius[t])
+                g_rad += 1e-7  # acos near 1 is good to ~2e-8 rad
+            gcr, gsr = math.cos(min(g_rad, math.pi)), math.sin(min(g_rad, math.pi))
+            best_lo = -math.inf
+            for i in range(n_top):  # branch-free, so that it vectorises
+                c = tux[i] * gx + tuy[i] * gy + tuz[i] * gz
+                sn = math.sqrt(max(0.0, 1.0 - c * c))
+                c_far = c * gcr - sn * gsr
+                c_near = 1.0 if c >= gcr else c * gcr + sn * gsr
+                t_hi[i] = _sin_elevation_bound(c_near, r_lo, t_r[i]) + dev + SURE_MARGIN
+                lo = _sin_elevation_bound(c_far, r_hi, t_r[i]) - dev - SURE_MARGIN
+                best_lo = max(best_lo, lo if c_far >= t_in[i] else -math.inf)
+            if not sure or g_rad >= SURE_MAX_RADIUS_RAD:
+                best_lo = -math.inf
+            n_s = 0
+            for i in range(n_top):
+                s_top[n_s] = top[i]
+                n_s += t_hi[i] >= best_lo
+            for i in range(n_s):
+                j = s_top[i]
+                tx[i], ty[i], tz[i] = kx[j], ky[j], kz[j]
         n_sure = n_sure_b
         for i in range(n_mid):
             c = mux[i] * sx + muy[i] * sy + muz[i] * sz
@@ -359,17 +398,18 @@ def scan_block(b: int, pts: tuple, bins: tuple, test: tuple, fill: bool, want_ma
                 flag[j] = k_sure[j]
             for i in range(n_mid):
                 flag[mid[i]] = s_sure[i] + 2 * (s_maybe[i] & (1 - s_sure[i]))
-            n = 0  # the sub-block's list: sure and unsure satellites, ascending rows
+            n = 0  # the sub-block's sure rows (ascending), and how many precede each unsure one
             for j in range(n_kept):
                 f = flag[j]
                 l_row[n] = k_row[j]
-                l_on[n] = f == 1
-                if f == 2:
-                    u_at[n_u] = n
-                    ux[n_u], uy[n_u], uz[n_u] = kx[j], ky[j], kz[j]
-                    n_u += 1
-                n += f != 0
-            n_list = n
+                u_at[n_u] = j
+                u_rank[n_u] = n
+                n += f == 1
+                n_u += f == 2
+            for i in range(n_u):
+                j = u_at[i]
+                u_row[i] = k_row[j]
+                ux[i], uy[i], uz[i] = kx[j], ky[j], kz[j]
         else:
             for i in range(n_mid):  # branch-free: most of them are sure or out
                 u_at[n_u] = mid[i]
@@ -400,46 +440,45 @@ def scan_block(b: int, pts: tuple, bins: tuple, test: tuple, fill: bool, want_ma
                 base = offsets[c]
                 if offsets[c + 1] - base != cnt[qq]:  # never write past this point's slots
                     continue  # pragma: no cover - both passes make the same decisions
-                # This point's flags on the sub-block's list, then a branch-free compaction.
+                # Merge the sure rows with the unsure ones this point sees (both ascending).
+                w = base
+                prev = 0
                 for i in range(n_u):
-                    l_on[u_at[i]] = hit[qq, i]
-                w = 0
-                for j in range(n_list):
-                    buf[w] = l_row[j]
-                    w += l_on[j]
-                for k in range(w):
-                    sat_out[base + k] = buf[k]
+                    if hit[qq, i]:
+                        nxt = u_rank[i]
+                        for k in range(prev, nxt):
+                            sat_out[w] = l_row[k]
+                            w += 1
+                        sat_out[w] = u_row[i]
+                        w += 1
+                        prev = nxt
+                for k in range(prev, n_sure):
+                    sat_out[w] = l_row[k]
+                    w += 1
             continue
         for qq in range(nq):
             counts[perm[q0 + qq]] = cnt[qq]
         if not want_max:
             continue
-        # The sub-block's own candidates for the highest elevation, then the exact values.
-        best_lo = -math.inf
-        for i in range(n_top):
-            c = tux[i] * sx + tuy[i] * sy + tuz[i] * sz
-            sn = math.sqrt(max(0.0, 1.0 - c * c))
-            c_far = c * scr - sn * ssr
-            c_near = 1.0 if c >= scr else c * scr + sn * ssr
-            t_hi[i] = _sin_elevation_bound(c_near, r_lo, t_r[i]) + dev + SURE_MARGIN if sure else math.inf
-            if sure and c_far >= t_in[i]:
-                best_lo = max(best_lo, _sin_elevation_bound(c_far, r_hi, t_r[i]) - dev - SURE_MARGIN)
-        n_s = 0
-        for i in range(n_top):
-            s_top[n_s] = i
-            n_s += t_hi[i] >= best_lo
         for qq in range(nq):
-            best[qq] = -2.0
-        for i in range(n_s):
-            j = top[s_top[i]]
-            sx_, sy_, sz_ = kx[j], ky[j], kz[j]
-            for qq in range(nq):
-                q = q0 + qq
-                du, dd = line_of_sight_jit(sx_, sy_, sz_, pos[0, q], pos[1, q], pos[2, q], up[0, q], up[1, q], up[2, q])
+            q = q0 + qq
+            px, py, pz = pos[0, q], pos[1, q], pos[2, q]
+            vx, vy, vz = up[0, q], up[1, q], up[2, q]
+            for i in range(n_s):
+                du, dd = line_of_sight_jit(tx[i], ty[i], tz[i], px, py, pz, vx, vy, vz)
                 ok = above_mask_jit(du, dd, sin_m) & (dd <= max_range2)
-                best[qq] = max(best[qq], du / max(math.sqrt(dd), TINY_KM) if ok else -2.0)
-        for qq in range(nq):
-            max_sin[perm[q0 + qq]] = best[qq]
+                sv[i] = du / max(math.sqrt(dd), TINY_KM) if ok else -2.0
+            max_sin[perm[q]] = _max_reduce(sv, n_s)
+
+
+@njit(cache=True, fastmath={"nnan", "nsz"})
+def _max_reduce(a: np.ndarray, n: int) -> float:  # pragma: no cover - compiled
+    """Largest of ``a[:n]`` (-2 when empty). The fast-math flags only let LLVM vectorise the
+    reduction; the values are finite and a max is exact, so the result is unchanged."""
+    best = -2.0
+    for k in range(n):
+        best = max(best, a[k])
+    return best
 
 
 @njit(parallel=True, cache=True)

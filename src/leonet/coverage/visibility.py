@@ -52,7 +52,6 @@ from numba import njit
 
 from leonet.constants import WGS84_A_KM, WGS84_B_KM, WGS84_E2
 from leonet.coverage.scan import (
-    SUB_POINTS,
     TINY_KM,
     bin_satellites,
     scan_step,
@@ -71,7 +70,9 @@ MAX_VERTICAL_DEVIATION_RAD = math.atan(1.0 / math.sqrt(1.0 - WGS84_E2)) - math.a
 SEARCH_MARGIN_RAD = 1e-7
 BIN_FRACTION = 0.5  # bin size / search radius: smaller bins gather fewer far satellites but visit more bins
 MIN_BIN_RAD = math.radians(0.5)  # keeps the grid small (<= 259,200 bins) when the search radius is tiny
-BLOCK_POINTS = 256  # points per block: they share one gathered candidate list
+BLOCK_POINTS = 256  # points per block at H3 resolution 5 spacing: they share one gathered candidate list
+SUB_POINTS = 8  # points per sub-block at that spacing: they share one sure/unsure split
+RES5_STEP_RAD = 0.00273  # median angle between neighbours along the Hilbert curve at H3 resolution 5
 _HILBERT_BITS = 16  # per axis of a cube face, for the spatial order of points (~0.1 km cells)
 _JUMP_FACTOR = 8.0  # a step along the curve this many times the median one starts a new block
 
@@ -169,25 +170,30 @@ class BlockedPoints:
         return int(self.pos_km.shape[1])
 
 
-def blocked(points: GroundPoints, block_points: int = BLOCK_POINTS) -> BlockedPoints:
-    """The blocked ``(3, cells)`` layout of ``points`` for the kernel; ``block_points`` sets the
-    block size (a tuning knob, not a semantic one). :func:`visibility` calls this itself (once
-    per ``GroundPoints`` object); call it directly to time it or to choose the block size."""
+def blocked(points: GroundPoints, block_points: int | None = None, sub_points: int | None = None) -> BlockedPoints:
+    """The blocked ``(3, cells)`` layout of ``points`` for the kernel; ``block_points`` and
+    ``sub_points`` set the block and sub-block sizes (tuning knobs, not semantic ones; by default
+    ``BLOCK_POINTS`` and ``SUB_POINTS`` scaled to the points' spacing, so that blocks cover about
+    the same angle whatever the resolution). :func:`visibility` calls this itself (once per
+    ``GroundPoints`` object); call it directly to time it or to choose the sizes."""
     if not isinstance(points, GroundPoints):
         raise InputError("points must be a GroundPoints; build it with GroundPoints.from_geodetic(lat_deg, lon_deg, alt_km)")
-    if block_points < 1:
-        raise InputError(f"block_points must be at least 1, got {block_points}")
+    for name, v in (("block_points", block_points), ("sub_points", sub_points)):
+        if v is not None and v < 1:
+            raise InputError(f"{name} must be at least 1, got {v}")
     pos = points.itrf_km  # (cells, 3)
     up = points.up
     r = np.linalg.norm(pos, axis=1)
     unit = pos / r[:, None] if len(points) else np.zeros((0, 3))
-    perm, block_start, center, radius = _blocks(unit, block_points)
+    perm, block_start, center, radius, step = _blocks(unit, block_points)
     n = len(points)
-    # Sub-blocks: every SUB_POINTS consecutive points of a block.
+    if sub_points is None:
+        sub_points = int(np.clip(round(SUB_POINTS * (RES5_STEP_RAD / max(step, 1e-9)) ** 2), 1, 4 * SUB_POINTS))
+    # Sub-blocks: every sub_points consecutive points of a block.
     first = np.zeros(n, dtype=bool)
     first[block_start[:-1]] = True
     in_block = np.arange(n) - np.maximum.accumulate(np.where(first, np.arange(n), 0)) if n else np.zeros(0, np.int64)
-    sub_start = np.append(np.flatnonzero(in_block % SUB_POINTS == 0), n).astype(np.int64)
+    sub_start = np.append(np.flatnonzero(in_block % sub_points == 0), n).astype(np.int64)
     block_sub = np.searchsorted(sub_start, block_start).astype(np.int64)
     sub_center, sub_radius = _caps(unit[perm], sub_start)
     dev = _angle_rad(up, unit) if n else np.zeros(0)
@@ -274,21 +280,25 @@ def _spatial_order(unit: np.ndarray) -> np.ndarray:
     return np.argsort(key, kind="stable").astype(np.int64)
 
 
-def _blocks(unit: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _blocks(unit: np.ndarray, size: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
     """Cut unit vectors ``(n, 3)``, in spatial order, into blocks of nearby points.
 
     A block is at most ``size`` consecutive points and also ends where the curve jumps (a gap
     of more than ``_JUMP_FACTOR`` x the median step: a face edge or a hole in a regional set).
     Returns ``perm`` ``(n,)`` int64, ``block_start`` ``(blocks + 1,)`` int64, block centres
-    ``(blocks, 3)`` (normalised mean direction) and radii ``(blocks,)`` (rad, the largest angle
-    from the centre to a member, plus a margin for rounding)."""
+    ``(blocks, 3)`` (normalised mean direction), radii ``(blocks,)`` (rad, the largest angle
+    from the centre to a member, plus a margin for rounding) and the median step (rad) along the
+    curve. ``size`` None: ``BLOCK_POINTS`` scaled to that step."""
     n = unit.shape[0]
     if n == 0:
-        return np.zeros(0, np.int64), np.zeros(1, np.int64), np.zeros((0, 3)), np.zeros(0)
+        return np.zeros(0, np.int64), np.zeros(1, np.int64), np.zeros((0, 3)), np.zeros(0), 0.0
     perm = _spatial_order(unit)
     ordered = unit[perm]
     step = _angle_rad(ordered[1:], ordered[:-1])
-    jump = np.flatnonzero(step > _JUMP_FACTOR * max(float(np.median(step)) if step.size else 0.0, 1e-12)) + 1
+    median_step = float(np.median(step)) if step.size else 0.0
+    if size is None:
+        size = int(np.clip(round(BLOCK_POINTS * (RES5_STEP_RAD / max(median_step, 1e-9)) ** 2), 16, 4 * BLOCK_POINTS))
+    jump = np.flatnonzero(step > _JUMP_FACTOR * max(median_step, 1e-12)) + 1
     # Runs between jumps, each cut every `size` points.
     run_start = np.zeros(n, dtype=np.int64)
     run_start[jump] = jump
@@ -296,7 +306,7 @@ def _blocks(unit: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.nda
     first = (np.arange(n) - run_start) % size == 0
     block_start = np.append(np.flatnonzero(first), n).astype(np.int64)
     center, radius = _caps(ordered, block_start)
-    return perm, block_start, center, radius
+    return perm, block_start, center, radius, median_step
 
 
 def _caps(ordered: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
