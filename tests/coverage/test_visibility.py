@@ -8,12 +8,12 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
+from visibility_checks import assert_same
 
 from leonet.constants import WGS84_A_KM, WGS84_B_KM
 from leonet.coverage.visibility import (
     BLOCK_POINTS,
     SUB_POINTS,
-    Visibility,
     blocked,
     footprint_half_angle_rad,
     iter_visibility,
@@ -68,18 +68,6 @@ def random_satellites(rng: np.random.Generator, n: int, times: int, alt_km: tupl
     lat[:m] = rng.choice([-1.0, 1.0], (m, times)) * rng.uniform(75.0, 90.0, (m, times))
     lon[m : 2 * m] = rng.choice([-1.0, 1.0], (m, times)) * rng.uniform(170.0, 180.0, (m, times))
     return geodetic_to_itrf(lat, lon, rng.uniform(*alt_km, (n, times)))
-
-
-def assert_same(a: Visibility, b: Visibility) -> None:
-    """Identical counts, CSR pairs and max elevations (when present)."""
-    np.testing.assert_array_equal(a.counts, b.counts)
-    assert a.counts.dtype == np.uint16
-    if a.offsets is not None or b.offsets is not None:
-        np.testing.assert_array_equal(a.offsets, b.offsets)
-        np.testing.assert_array_equal(a.sat_index, b.sat_index)
-        assert a.sat_index is not None and a.sat_index.dtype == np.int32
-    if a.max_elevation_deg is not None or b.max_elevation_deg is not None:
-        np.testing.assert_array_equal(a.max_elevation_deg, b.max_elevation_deg)
 
 
 def sats_at_elevation(rng: np.random.Generator, lat: np.ndarray, lon: np.ndarray, alt: np.ndarray, el_deg: float, sat_alt_km: np.ndarray) -> np.ndarray:
