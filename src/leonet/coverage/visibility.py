@@ -70,9 +70,10 @@ MAX_VERTICAL_DEVIATION_RAD = math.atan(1.0 / math.sqrt(1.0 - WGS84_E2)) - math.a
 SEARCH_MARGIN_RAD = 1e-7
 BIN_FRACTION = 0.5  # bin size / search radius: smaller bins gather fewer far satellites but visit more bins
 MIN_BIN_RAD = math.radians(0.5)  # keeps the grid small (<= 259,200 bins) when the search radius is tiny
-BLOCK_POINTS = 256  # points per block at H3 resolution 5 spacing: they share one gathered candidate list
-SUB_POINTS = 8  # points per sub-block at that spacing: they share one sure/unsure split
+BLOCK_POINTS = 512  # points per block at H3 resolution 5 spacing: they share one gathered candidate list
+SUB_POINTS = 16  # points per sub-block at that spacing: they share one sure/unsure split
 RES5_STEP_RAD = 0.00273  # median angle between neighbours along the Hilbert curve at H3 resolution 5
+SIZE_EXPONENT = 1.5  # sizes scale as (RES5_STEP_RAD / step) ** this (tuned at H3 resolutions 4 and 5)
 _HILBERT_BITS = 16  # per axis of a cube face, for the spatial order of points (~0.1 km cells)
 _JUMP_FACTOR = 8.0  # a step along the curve this many times the median one starts a new block
 
@@ -188,7 +189,7 @@ def blocked(points: GroundPoints, block_points: int | None = None, sub_points: i
     perm, block_start, center, radius, step = _blocks(unit, block_points)
     n = len(points)
     if sub_points is None:
-        sub_points = int(np.clip(round(SUB_POINTS * (RES5_STEP_RAD / max(step, 1e-9)) ** 2), 1, 4 * SUB_POINTS))
+        sub_points = int(np.clip(round(SUB_POINTS * (RES5_STEP_RAD / max(step, 1e-9)) ** SIZE_EXPONENT), 1, 4 * SUB_POINTS))
     # Sub-blocks: every sub_points consecutive points of a block.
     first = np.zeros(n, dtype=bool)
     first[block_start[:-1]] = True
@@ -297,7 +298,7 @@ def _blocks(unit: np.ndarray, size: int | None) -> tuple[np.ndarray, np.ndarray,
     step = _angle_rad(ordered[1:], ordered[:-1])
     median_step = float(np.median(step)) if step.size else 0.0
     if size is None:
-        size = int(np.clip(round(BLOCK_POINTS * (RES5_STEP_RAD / max(median_step, 1e-9)) ** 2), 16, 4 * BLOCK_POINTS))
+        size = int(np.clip(round(BLOCK_POINTS * (RES5_STEP_RAD / max(median_step, 1e-9)) ** SIZE_EXPONENT), 16, 4 * BLOCK_POINTS))
     jump = np.flatnonzero(step > _JUMP_FACTOR * max(median_step, 1e-12)) + 1
     # Runs between jumps, each cut every `size` points.
     run_start = np.zeros(n, dtype=np.int64)
