@@ -7,22 +7,27 @@ up unit vector ``u`` and a satellite at ITRF ``s``, with ``d = s - p``::
 
 Satellites whose position is NaN (SGP4 failed) are never visible.
 
-Cost is about ``cells x nearby satellites`` rather than ``cells x satellites``. The search
-radius ``lam`` is an Earth central angle that provably contains every satellite visible from
-any of the points (:func:`search_radius_rad`; computed per step from the highest satellite
-present). Points are grouped once into blocks of up to ``BLOCK_POINTS`` neighbours (Hilbert
-order on a cube map of their directions, so any input order works), each with a centre and a radius ``rho``. At
-each step the satellites are binned by direction on a latitude/longitude grid (bins about
-``lam / 2``); each block collects, from the bins its ``lam + rho`` cap touches (every longitude
-for a cap over a pole, two runs across the antimeridian), the satellites inside that cap into
-contiguous arrays, and each of its points runs the exact test over them in one vectorisable
-loop. Satellites with no position in the call, or that come nowhere near the points' cap at
-any step (a regional study), are dropped first. All steps of a call run in one numba kernel
-call: on one thread for small work or when other processes keep the cores busy
-(:func:`leonet.cpu.cores_free`), else threads share the steps, or for few steps the blocks of
-each step (a parallel region per step). :func:`visibility_brute_force` is a
-pure-NumPy reference that tests every pair with the same floating-point expression, so the two
-agree exactly.
+Cost is far below ``cells x satellites``. The search radius ``lam`` is an Earth central angle
+that provably contains every satellite visible from any of the points (:func:`search_radius_rad`;
+computed per step from the highest satellite present). Points are grouped once into blocks of
+neighbours (Hilbert order on a cube map of their directions, so any input order works; about
+``BLOCK_POINTS`` points at H3 resolution 5 spacing, scaled to the points' spacing), each cut
+into sub-blocks of about ``SUB_POINTS``, each with a centre and a radius ``rho``; the cells
+never change, so :func:`blocked` does this once per :class:`GroundPoints`. At each step the
+satellites are binned by direction on a latitude/longitude grid (bins about ``lam / 2``); each
+block collects, from the bins its ``lam + rho`` cap touches (every longitude for a cap over a
+pole, two runs across the antimeridian), the satellites inside that cap. Then bounds decide
+most pairs without the per-pair test, provably as the test would (:mod:`leonet.coverage.scan`):
+a satellite close enough to a sub-block's centre is in view of all its points, one far enough
+of none; each point runs the exact test only on the ring of satellites in between (about a
+sixth of those it sees at resolution 5), and the highest elevation only on the few satellites
+whose upper bound reaches the best lower bound. Satellites with no position in the call, or
+that come nowhere near the points' cap at any step (a regional study), are dropped first. All
+steps of a call run in one numba kernel call: on one thread for small work or when other
+processes keep the cores busy (:func:`leonet.cpu.cores_free`), else threads share the steps,
+or for few steps the blocks of each step (a parallel region per step).
+:func:`visibility_brute_force` is a pure-NumPy reference that tests every pair with the same
+floating-point expression, so the two agree exactly.
 
 Memory per call, for ``C`` points, ``T`` times and ``P`` visible pairs: counts ``2 C T`` bytes;
 with ``pairs=True`` offsets ``8 T (C + 1)`` and satellite indices ``4 P`` bytes; with
@@ -33,11 +38,11 @@ cells) is ~13.4 M pairs, 54 MB with offsets, and res 5 (2,016,842 cells) ~94 M p
 For long runs feed time chunks (:func:`iter_visibility`) and reduce each chunk's pairs before
 the next.
 
-Speed (``bench/global_coverage.py``, that snapshot, 2 cores, medians on a shared machine): res 4
-~0.02 s per step for counts, ~0.07 s with pairs and max elevation; res 5 ~0.1-0.2 s and
-~0.4-0.8 s. Pairs cost a second scan: the first counts (and so sizes the output exactly), the
-second writes each point's satellites, ascending because each block's candidates are sorted by
-satellite row.
+Speed: ``bench/global_coverage.py`` (that snapshot; ``--baseline`` for a side-by-side run
+with another checkout). Pairs cost a second pass: the first counts (and so sizes the output
+exactly) and finds the highest elevations, the second writes each point's satellites, ascending
+because each block's candidates are sorted by satellite row; at resolution 5 writing the
+376 MB of pairs is a large part of it.
 """
 
 from __future__ import annotations
