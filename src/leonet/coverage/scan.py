@@ -203,6 +203,18 @@ def _cos_reach(r_ground: float, r_sat: float, cos_e: float, sin_e: float) -> flo
     return x * cos_e + math.sqrt(max(0.0, 1.0 - x * x)) * sin_e
 
 
+@njit(cache=True)
+def _take(gu: np.ndarray, a: np.ndarray, b: np.ndarray, keep: np.ndarray, sel: np.ndarray, n: int) -> tuple:  # pragma: no cover - compiled
+    """Directions (x, y, z) and the values ``a``, ``b`` of satellites ``keep[sel[:n]]`` of a
+    gathered list (``gu`` ``(3, m)``), as five contiguous ``(n,)`` arrays."""
+    out = np.empty((5, n))
+    for i in range(n):
+        k = keep[sel[i]]
+        out[0, i], out[1, i], out[2, i] = gu[0, k], gu[1, k], gu[2, k]
+        out[3, i], out[4, i] = a[k], b[k]
+    return out[0], out[1], out[2], out[3], out[4]
+
+
 # The kernels take their many arrays in tuples (numba types each tuple by its members):
 # ``pts`` = (pos (3, cells), up (3, cells), perm, block_start, block_center (3, blocks),
 # block_radius, sub_start, block_sub, sub_center (3, subs), sub_radius, block_r_lo, block_r_hi,
@@ -237,11 +249,8 @@ def scan_block(b: int, pts: tuple, bins: tuple, test: tuple, fill: bool, want_ma
     cos_out = cos_m * cos_d + sin_m * sin_d
     # Per satellite: cos of the largest central angle at which every point of the block surely
     # sees it (k_in; 2 = none) and beyond which none can (k_out; -2 = no bound, 2 = none sees it).
-    k_in = np.empty(m)
-    k_out = np.empty(m)
-    r_sat = np.empty(m)
-    c_blk = np.empty(m)
-    s_blk = np.empty(m)
+    per_sat = np.empty((5, m))
+    k_in, k_out, r_sat, c_blk, s_blk = per_sat[0], per_sat[1], per_sat[2], per_sat[3], per_sat[4]
     for k in range(m):
         r_sat[k] = math.sqrt(g[0, k] * g[0, k] + g[1, k] * g[1, k] + g[2, k] * g[2, k])
         c = gu[0, k] * cx + gu[1, k] * cy + gu[2, k] * cz
@@ -281,15 +290,7 @@ def scan_block(b: int, pts: tuple, bins: tuple, test: tuple, fill: bool, want_ma
         n_sure_b += f
         mid[n_mid] = j
         n_mid += 1 - f
-    mux = np.empty(n_mid)
-    muy = np.empty(n_mid)
-    muz = np.empty(n_mid)
-    m_in = np.empty(n_mid)
-    m_out = np.empty(n_mid)
-    for i in range(n_mid):
-        k = keep[mid[i]]
-        mux[i], muy[i], muz[i] = gu[0, k], gu[1, k], gu[2, k]
-        m_in[i], m_out[i] = k_in[k], k_out[k]
+    mux, muy, muz, m_in, m_out = _take(gu, k_in, k_out, keep, mid, n_mid)
     # Candidates for the highest elevation (count pass): upper bound over the block >= the best
     # lower bound of a satellite every point sees; each sub-block narrows them again.
     n_top = 0
@@ -308,15 +309,7 @@ def scan_block(b: int, pts: tuple, bins: tuple, test: tuple, fill: bool, want_ma
             hi = _sin_elevation_bound(c_near, r_lo, r_sat[k]) + dev + SURE_MARGIN
             top[n_top] = j
             n_top += hi >= best_lo
-    tux = np.empty(n_top)
-    tuy = np.empty(n_top)
-    tuz = np.empty(n_top)
-    t_r = np.empty(n_top)
-    t_in = np.empty(n_top)
-    for i in range(n_top):
-        k = keep[top[i]]
-        tux[i], tuy[i], tuz[i] = gu[0, k], gu[1, k], gu[2, k]
-        t_r[i], t_in[i] = r_sat[k], k_in[k]
+    tux, tuy, tuz, t_r, t_in = _take(gu, r_sat, k_in, keep, top, n_top)
     t_hi = np.empty(n_top)
     n_s = 0
     s_top = np.empty(n_top + 1, np.int64)  # the sub-block's candidates (kept index) and their positions
