@@ -81,7 +81,7 @@ def test_kernel_matches_brute_force_on_dense_points(mask_deg: float) -> None:
     gp = GroundPoints.from_geodetic(lat, lon, alt)
     ref = visibility_brute_force(gp, r, mask_deg, pairs=True, max_elevation=True, workers=2)
     assert ref.counts.sum() > 50_000  # the case is not trivially empty
-    for sizes in ((None, None), (64, 4), (256, 16), (40, 1)):
+    for sizes in ((None, None), (64, 4), (256, 16), (40, 1), (128, 24)):  # 24: more points than the scratch starts with
         pts = blocked(gp, *sizes)
         for threads in (1, 2):
             assert_same(visibility(pts, r, mask_deg, pairs=True, max_elevation=True, threads=threads), ref)

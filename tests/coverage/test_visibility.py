@@ -351,6 +351,10 @@ def test_bad_input() -> None:
         visibility((np.zeros(1), np.zeros(1)), r)  # type: ignore[arg-type]
     with pytest.raises(InputError, match="times_per_chunk"):
         next(iter_visibility(pts, r, 0))
+    with pytest.raises(InputError, match="sub_points"):
+        blocked(pts, sub_points=0)
+    with pytest.raises(InputError, match="block_points"):
+        blocked(pts, block_points=0)
 
 
 # ---- threads, steps per call and the regional satellite filter ---------------------------------
