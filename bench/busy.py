@@ -13,8 +13,8 @@ Kernels: regional coverage of the demo's day (``regional_counts``: time chunks s
 forked copies, ``leonet.cpu.fork_share``); the routers' Dijkstra (numba threads) from 100 city
 sources over the 10,744-satellite +Grid graph; SGP4 propagation (``propagate``, a fork pool) on
 the demo's chunk (6,448 satellites x 240 instants); visibility (numba threads) over the demo's
-chunk of 240 steps for Taiwan and its neighbours, and one step of global H3 resolution 4
-(288,122 cells).
+chunk of 240 steps for Taiwan and its neighbours, and single steps of global H3 resolution 4
+(288,122 cells), five calls per sample.
 
     .venv/bin/python bench/busy.py [--repeats 5] [--no-competitor]
 """
