@@ -13,8 +13,8 @@ Kernels: regional coverage of the demo's day (``regional_counts``: time chunks s
 forked copies, ``leonet.cpu.fork_share``); the routers' Dijkstra (numba threads) from 100 city
 sources over the 10,744-satellite +Grid graph; SGP4 propagation (``propagate``, a fork pool) on
 the demo's chunk (6,448 satellites x 240 instants); visibility (numba threads) over the demo's
-chunk of 240 steps for Taiwan and its neighbours, and one step of global H3 resolution 4
-(288,122 cells).
+chunk of 240 steps for Taiwan and its neighbours, and single steps of global H3 resolution 4
+(288,122 cells), five calls per sample.
 
     .venv/bin/python bench/busy.py [--repeats 5] [--no-competitor]
 """
@@ -35,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import cpu_cores, data_path, print_table, summarize, verdict  # noqa: E402
 
 TARGET_RATIO = 0.95
+GLOBAL_CALLS = 5  # visibility calls per sample in the global res-4 row
 
 
 def start_competitors(n: int) -> list[subprocess.Popen]:
@@ -78,7 +79,6 @@ def main() -> None:
     twn = build_area((Region.country("TWN"),), 5, 300.0).points
     lat, lon = cell_centers(all_cells(4))
     glob = GroundPoints.from_geodetic(lat, lon)
-    r1 = r[:, :1]
     from leonet.coverage.regional import regional_counts
     from leonet.ground.cities import top_cities
     from leonet.network import LinkRule, Router, infer_shells, plus_grid
@@ -116,10 +116,12 @@ def main() -> None:
             "single": lambda: visibility(twn, r, 25.0, threads=1),
             "forced": lambda: visibility(twn, r, 25.0, threads=cores),
         },
-        "visibility global res 4, 1 step, pairs + max elev": {
-            "default": lambda: visibility(glob, r1, 25.0, pairs=True, max_elevation=True),
-            "single": lambda: visibility(glob, r1, 25.0, pairs=True, max_elevation=True, threads=1),
-            "forced": lambda: visibility(glob, r1, 25.0, pairs=True, max_elevation=True, threads=cores),
+        # One call takes ~0.1 s, within the noise of a shared machine: each sample is GLOBAL_CALLS
+        # calls on successive steps (the ways alternate sample by sample, medians over repeats).
+        f"visibility global res 4, 1 step, pairs + max elev (x{GLOBAL_CALLS} calls)": {
+            "default": lambda: [visibility(glob, r[:, k : k + 1], 25.0, pairs=True, max_elevation=True) for k in range(GLOBAL_CALLS)],
+            "single": lambda: [visibility(glob, r[:, k : k + 1], 25.0, pairs=True, max_elevation=True, threads=1) for k in range(GLOBAL_CALLS)],
+            "forced": lambda: [visibility(glob, r[:, k : k + 1], 25.0, pairs=True, max_elevation=True, threads=cores) for k in range(GLOBAL_CALLS)],
         },
     }
     for ways in cases.values():  # compile / warm every variant before timing

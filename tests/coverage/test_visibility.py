@@ -8,10 +8,12 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
+from visibility_checks import assert_same
 
 from leonet.constants import WGS84_A_KM, WGS84_B_KM
 from leonet.coverage.visibility import (
-    Visibility,
+    BLOCK_POINTS,
+    SUB_POINTS,
     blocked,
     footprint_half_angle_rad,
     iter_visibility,
@@ -66,18 +68,6 @@ def random_satellites(rng: np.random.Generator, n: int, times: int, alt_km: tupl
     lat[:m] = rng.choice([-1.0, 1.0], (m, times)) * rng.uniform(75.0, 90.0, (m, times))
     lon[m : 2 * m] = rng.choice([-1.0, 1.0], (m, times)) * rng.uniform(170.0, 180.0, (m, times))
     return geodetic_to_itrf(lat, lon, rng.uniform(*alt_km, (n, times)))
-
-
-def assert_same(a: Visibility, b: Visibility) -> None:
-    """Identical counts, CSR pairs and max elevations (when present)."""
-    np.testing.assert_array_equal(a.counts, b.counts)
-    assert a.counts.dtype == np.uint16
-    if a.offsets is not None or b.offsets is not None:
-        np.testing.assert_array_equal(a.offsets, b.offsets)
-        np.testing.assert_array_equal(a.sat_index, b.sat_index)
-        assert a.sat_index is not None and a.sat_index.dtype == np.int32
-    if a.max_elevation_deg is not None or b.max_elevation_deg is not None:
-        np.testing.assert_array_equal(a.max_elevation_deg, b.max_elevation_deg)
 
 
 def sats_at_elevation(rng: np.random.Generator, lat: np.ndarray, lon: np.ndarray, alt: np.ndarray, el_deg: float, sat_alt_km: np.ndarray) -> np.ndarray:
@@ -184,7 +174,7 @@ def test_matches_brute_force_random(mask_deg: float, max_range_km: float | None)
     assert not np.isin(9, ref.sat_index)
     # Blocks of one point exercise each point's own cap at the poles and the antimeridian;
     # the default blocks of these scattered points are wide caps.
-    for block_points in (1, 5, 64):
+    for block_points in (1, 5, 64, BLOCK_POINTS):
         pts = blocked(GroundPoints.from_geodetic(lat, lon, alt), block_points=block_points)
         assert_same(visibility(pts, r, mask_deg, max_range_km, pairs=True, max_elevation=True), ref)
 
@@ -308,17 +298,28 @@ def test_pairs_chunks_and_shorthand() -> None:
 
 def test_blocks_cover_their_points_and_order_does_not_matter() -> None:
     lat, lon = h3_centers(2)
-    pts = blocked(GroundPoints.from_geodetic(lat, lon))
+    pts = blocked(GroundPoints.from_geodetic(lat, lon), BLOCK_POINTS, SUB_POINTS)
     assert np.array_equal(np.sort(pts.perm), np.arange(len(pts)))
     sizes = np.diff(pts.block_start)
-    assert sizes.sum() == len(pts) and sizes.max() <= 64
+    assert sizes.sum() == len(pts) and sizes.max() <= BLOCK_POINTS
     unit = (pts.pos_km / np.linalg.norm(pts.pos_km, axis=0)).T[pts.perm]
     center = np.repeat(pts.block_center.T, sizes, axis=0)
     angle = np.arccos(np.clip(np.einsum("ij,ij->i", unit, center), -1.0, 1.0))
     assert np.all(angle <= np.repeat(pts.block_radius_rad, sizes) + 1e-7)
-    # Neighbours, not strangers: compared with the cap that holds 64 points' worth of sphere.
-    ideal = np.arccos(1.0 - 2.0 * 64 / len(pts))
+    # Neighbours, not strangers: compared with the cap that holds a block's worth of sphere.
+    ideal = np.arccos(1.0 - 2.0 * BLOCK_POINTS / len(pts))
     assert np.median(pts.block_radius_rad) < 2.0 * ideal and pts.block_radius_rad.max() < 4.0 * ideal
+    # Sub-blocks tile each block and hold their points too; per-block radii and deviations bound them.
+    sub_sizes = np.diff(pts.sub_start)
+    assert sub_sizes.max() <= SUB_POINTS and np.array_equal(pts.sub_start[pts.block_sub], pts.block_start)
+    sub_center = np.repeat(pts.sub_center.T, sub_sizes, axis=0)
+    sub_angle = np.arccos(np.clip(np.einsum("ij,ij->i", unit, sub_center), -1.0, 1.0))
+    assert np.all(sub_angle <= np.repeat(pts.sub_radius_rad, sub_sizes) + 1e-7)
+    radius = np.linalg.norm(pts.pos_sorted_km, axis=0)
+    assert np.all(radius >= np.repeat(pts.block_r_lo_km, sizes)) and np.all(radius <= np.repeat(pts.block_r_hi_km, sizes))
+    assert np.array_equal(pts.pos_sorted_km, pts.pos_km[:, pts.perm]) and np.array_equal(pts.up_sorted, pts.up[:, pts.perm])
+    dev = np.arccos(np.clip(np.einsum("ij,ij->i", pts.up_sorted.T, unit), -1.0, 1.0))
+    assert np.all(dev <= np.repeat(pts.block_dev_rad, sizes))
     # The same points shuffled: the same answer point by point.
     rng = np.random.default_rng(8)
     r = random_satellites(rng, 1500, 1)
@@ -350,6 +351,10 @@ def test_bad_input() -> None:
         visibility((np.zeros(1), np.zeros(1)), r)  # type: ignore[arg-type]
     with pytest.raises(InputError, match="times_per_chunk"):
         next(iter_visibility(pts, r, 0))
+    with pytest.raises(InputError, match="sub_points"):
+        blocked(pts, sub_points=0)
+    with pytest.raises(InputError, match="block_points"):
+        blocked(pts, block_points=0)
 
 
 # ---- threads, steps per call and the regional satellite filter ---------------------------------

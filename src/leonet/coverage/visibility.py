@@ -7,22 +7,27 @@ up unit vector ``u`` and a satellite at ITRF ``s``, with ``d = s - p``::
 
 Satellites whose position is NaN (SGP4 failed) are never visible.
 
-Cost is about ``cells x nearby satellites`` rather than ``cells x satellites``. The search
-radius ``lam`` is an Earth central angle that provably contains every satellite visible from
-any of the points (:func:`search_radius_rad`; computed per step from the highest satellite
-present). Points are grouped once into blocks of up to ``BLOCK_POINTS`` neighbours (Hilbert
-order on a cube map of their directions, so any input order works), each with a centre and a radius ``rho``. At
-each step the satellites are binned by direction on a latitude/longitude grid (bins about
-``lam / 2``); each block collects, from the bins its ``lam + rho`` cap touches (every longitude
-for a cap over a pole, two runs across the antimeridian), the satellites inside that cap into
-contiguous arrays, and each of its points runs the exact test over them in one vectorisable
-loop. Satellites with no position in the call, or that come nowhere near the points' cap at
-any step (a regional study), are dropped first. All steps of a call run in one numba kernel
-call: on one thread for small work or when other processes keep the cores busy
-(:func:`leonet.cpu.cores_free`), else threads share the steps, or for few steps the blocks of
-each step (a parallel region per step). :func:`visibility_brute_force` is a
-pure-NumPy reference that tests every pair with the same floating-point expression, so the two
-agree exactly.
+Cost is far below ``cells x satellites``. The search radius ``lam`` is an Earth central angle
+that provably contains every satellite visible from any of the points (:func:`search_radius_rad`;
+computed per step from the highest satellite present). Points are grouped once into blocks of
+neighbours (Hilbert order on a cube map of their directions, so any input order works; about
+``BLOCK_POINTS`` points at H3 resolution 5 spacing, scaled to the points' spacing), each cut
+into sub-blocks of about ``SUB_POINTS``, each with a centre and a radius ``rho``; the cells
+never change, so :func:`blocked` does this once per :class:`GroundPoints`. At each step the
+satellites are binned by direction on a latitude/longitude grid (bins about ``lam / 2``); each
+block collects, from the bins its ``lam + rho`` cap touches (every longitude for a cap over a
+pole, two runs across the antimeridian), the satellites inside that cap. Then bounds decide
+most pairs without the per-pair test, provably as the test would (:mod:`leonet.coverage.scan`):
+a satellite close enough to a sub-block's centre is in view of all its points, one far enough
+of none; each point runs the exact test only on the ring of satellites in between (about a
+sixth of those it sees at resolution 5), and the highest elevation only on the few satellites
+whose upper bound reaches the best lower bound. Satellites with no position in the call, or
+that come nowhere near the points' cap at any step (a regional study), are dropped first. All
+steps of a call run in one numba kernel call: on one thread for small work or when other
+processes keep the cores busy (:func:`leonet.cpu.cores_free`), else threads share the steps,
+or for few steps the blocks of each step (a parallel region per step).
+:func:`visibility_brute_force` is a pure-NumPy reference that tests every pair with the same
+floating-point expression, so the two agree exactly.
 
 Memory per call, for ``C`` points, ``T`` times and ``P`` visible pairs: counts ``2 C T`` bytes;
 with ``pairs=True`` offsets ``8 T (C + 1)`` and satellite indices ``4 P`` bytes; with
@@ -33,11 +38,11 @@ cells) is ~13.4 M pairs, 54 MB with offsets, and res 5 (2,016,842 cells) ~94 M p
 For long runs feed time chunks (:func:`iter_visibility`) and reduce each chunk's pairs before
 the next.
 
-Speed (``bench/global_coverage.py``, that snapshot, 2 cores, medians on a shared machine): res 4
-~0.02 s per step for counts, ~0.07 s with pairs and max elevation; res 5 ~0.1-0.2 s and
-~0.4-0.8 s. Pairs cost a second scan: the first counts (and so sizes the output exactly), the
-second writes each point's satellites, ascending because each block's candidates are sorted by
-satellite row.
+Speed: ``bench/global_coverage.py`` (that snapshot; ``--baseline`` for a side-by-side run
+with another checkout). Pairs cost a second pass: the first counts (and so sizes the output
+exactly) and finds the highest elevations, the second writes each point's satellites, ascending
+because each block's candidates are sorted by satellite row; at resolution 5 writing the
+376 MB of pairs is a large part of it.
 """
 
 from __future__ import annotations
@@ -48,12 +53,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from leonet.constants import WGS84_A_KM, WGS84_B_KM, WGS84_E2
+from leonet.coverage.scan import (
+    TINY_KM,
+    bin_satellites,
+    scan_step,
+    scan_steps_serial,
+    scan_steps_threads,
+)
 from leonet.cpu import cores_free
 from leonet.errors import InputError
-from leonet.geometry import above_mask, above_mask_jit, line_of_sight_jit, mask_sin
+from leonet.geometry import above_mask, mask_sin
 from leonet.ground.points import GroundPoints
 
 # Largest angle between the geodetic normal and the geocentric direction on the ellipsoid
@@ -63,8 +75,10 @@ MAX_VERTICAL_DEVIATION_RAD = math.atan(1.0 / math.sqrt(1.0 - WGS84_E2)) - math.a
 SEARCH_MARGIN_RAD = 1e-7
 BIN_FRACTION = 0.5  # bin size / search radius: smaller bins gather fewer far satellites but visit more bins
 MIN_BIN_RAD = math.radians(0.5)  # keeps the grid small (<= 259,200 bins) when the search radius is tiny
-BLOCK_POINTS = 64  # points per block: they share one gathered candidate list
-_TINY_KM = 1e-300  # floor of the range in sin(elevation) = d.u / |d|: a satellite at the point gives 0, not NaN
+BLOCK_POINTS = 512  # points per block at H3 resolution 5 spacing: they share one gathered candidate list
+SUB_POINTS = 16  # points per sub-block at that spacing: they share one sure/unsure split
+RES5_STEP_RAD = 0.00273  # median angle between neighbours along the Hilbert curve at H3 resolution 5
+SIZE_EXPONENT = 1.5  # sizes scale as (RES5_STEP_RAD / step) ** this (tuned at H3 resolutions 4 and 5)
 _HILBERT_BITS = 16  # per axis of a cube face, for the spatial order of points (~0.1 km cells)
 _JUMP_FACTOR = 8.0  # a step along the curve this many times the median one starts a new block
 
@@ -131,7 +145,12 @@ class BlockedPoints:
     order: ``perm`` ``(cells,)`` lists the points along Hilbert curves on a cube map of their
     directions, block ``b`` is ``perm[block_start[b]:block_start[b + 1]]`` (at most
     ``block_points``), every point of it within ``block_radius_rad[b]`` (central angle) of the
-    unit vector ``block_center[:, b]``.
+    unit vector ``block_center[:, b]``. Each block is cut into sub-blocks of up to
+    ``SUB_POINTS`` consecutive points: sub-block ``s`` is ``perm[sub_start[s]:sub_start[s + 1]]``,
+    within ``sub_radius_rad[s]`` of ``sub_center[:, s]``; block ``b`` holds sub-blocks
+    ``block_sub[b]:block_sub[b + 1]``. Per block: geocentric radii within ``[block_r_lo_km[b],
+    block_r_hi_km[b]]`` and vertical deviations below ``block_dev_rad[b]``.
+    ``pos_sorted_km``/``up_sorted``: ``pos_km``/``up`` in ``perm`` order (contiguous per block).
     """
 
     pos_km: np.ndarray
@@ -143,34 +162,68 @@ class BlockedPoints:
     block_start: np.ndarray
     block_center: np.ndarray
     block_radius_rad: np.ndarray
+    sub_start: np.ndarray
+    block_sub: np.ndarray
+    sub_center: np.ndarray
+    sub_radius_rad: np.ndarray
+    block_r_lo_km: np.ndarray
+    block_r_hi_km: np.ndarray
+    block_dev_rad: np.ndarray
+    pos_sorted_km: np.ndarray
+    up_sorted: np.ndarray
 
     def __len__(self) -> int:
         return int(self.pos_km.shape[1])
 
 
-def blocked(points: GroundPoints, block_points: int = BLOCK_POINTS) -> BlockedPoints:
-    """The blocked ``(3, cells)`` layout of ``points`` for the kernel; ``block_points`` sets the
-    block size (a tuning knob, not a semantic one). :func:`visibility` calls this itself (once
-    per ``GroundPoints`` object); call it directly to time it or to choose the block size."""
+def blocked(points: GroundPoints, block_points: int | None = None, sub_points: int | None = None) -> BlockedPoints:
+    """The blocked ``(3, cells)`` layout of ``points`` for the kernel; ``block_points`` and
+    ``sub_points`` set the block and sub-block sizes (tuning knobs, not semantic ones; by default
+    ``BLOCK_POINTS`` and ``SUB_POINTS`` scaled to the points' spacing, so that blocks cover about
+    the same angle whatever the resolution). :func:`visibility` calls this itself (once per
+    ``GroundPoints`` object); call it directly to time it or to choose the sizes."""
     if not isinstance(points, GroundPoints):
         raise InputError("points must be a GroundPoints; build it with GroundPoints.from_geodetic(lat_deg, lon_deg, alt_km)")
-    if block_points < 1:
-        raise InputError(f"block_points must be at least 1, got {block_points}")
+    for name, v in (("block_points", block_points), ("sub_points", sub_points)):
+        if v is not None and v < 1:
+            raise InputError(f"{name} must be at least 1, got {v}")
     pos = points.itrf_km  # (cells, 3)
     up = points.up
     r = np.linalg.norm(pos, axis=1)
     unit = pos / r[:, None] if len(points) else np.zeros((0, 3))
-    perm, block_start, center, radius = _blocks(unit, block_points)
+    perm, block_start, center, radius, step = _blocks(unit, block_points)
+    n = len(points)
+    if sub_points is None:
+        sub_points = int(np.clip(round(SUB_POINTS * (RES5_STEP_RAD / max(step, 1e-9)) ** SIZE_EXPONENT), 1, 4 * SUB_POINTS))
+    # Sub-blocks: every sub_points consecutive points of a block.
+    first = np.zeros(n, dtype=bool)
+    first[block_start[:-1]] = True
+    in_block = np.arange(n) - np.maximum.accumulate(np.where(first, np.arange(n), 0)) if n else np.zeros(0, np.int64)
+    sub_start = np.append(np.flatnonzero(in_block % sub_points == 0), n).astype(np.int64)
+    block_sub = np.searchsorted(sub_start, block_start).astype(np.int64)
+    sub_center, sub_radius = _caps(unit[perm], sub_start)
+    dev = _angle_rad(up, unit) if n else np.zeros(0)
+    rp, dp = r[perm], dev[perm]
+    starts = block_start[:-1]
     return BlockedPoints(
         pos_km=np.ascontiguousarray(pos.T),
         up=np.ascontiguousarray(up.T),
         r_min_km=float(r.min()) if r.size else WGS84_B_KM,
         r_max_km=float(r.max()) if r.size else WGS84_A_KM,
-        vertical_deviation_rad=float(_angle_rad(up, unit).max()) + 1e-12 if r.size else 0.0,
+        vertical_deviation_rad=float(dev.max()) + 1e-12 if r.size else 0.0,
         perm=perm,
         block_start=block_start,
         block_center=np.ascontiguousarray(center.T),
         block_radius_rad=radius,
+        sub_start=sub_start,
+        block_sub=block_sub,
+        sub_center=np.ascontiguousarray(sub_center.T),
+        sub_radius_rad=sub_radius,
+        block_r_lo_km=np.minimum.reduceat(rp, starts) if n else np.zeros(0),
+        block_r_hi_km=np.maximum.reduceat(rp, starts) if n else np.zeros(0),
+        block_dev_rad=np.maximum.reduceat(dp, starts) + 1e-9 if n else np.zeros(0),
+        pos_sorted_km=np.ascontiguousarray(pos[perm].T),
+        up_sorted=np.ascontiguousarray(up[perm].T),
     )
 
 
@@ -233,36 +286,50 @@ def _spatial_order(unit: np.ndarray) -> np.ndarray:
     return np.argsort(key, kind="stable").astype(np.int64)
 
 
-def _blocks(unit: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _blocks(unit: np.ndarray, size: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
     """Cut unit vectors ``(n, 3)``, in spatial order, into blocks of nearby points.
 
     A block is at most ``size`` consecutive points and also ends where the curve jumps (a gap
     of more than ``_JUMP_FACTOR`` x the median step: a face edge or a hole in a regional set).
     Returns ``perm`` ``(n,)`` int64, ``block_start`` ``(blocks + 1,)`` int64, block centres
-    ``(blocks, 3)`` (normalised mean direction) and radii ``(blocks,)`` (rad, the largest angle
-    from the centre to a member, plus a margin for rounding)."""
+    ``(blocks, 3)`` (normalised mean direction), radii ``(blocks,)`` (rad, the largest angle
+    from the centre to a member, plus a margin for rounding) and the median step (rad) along the
+    curve. ``size`` None: ``BLOCK_POINTS`` scaled to that step."""
     n = unit.shape[0]
     if n == 0:
-        return np.zeros(0, np.int64), np.zeros(1, np.int64), np.zeros((0, 3)), np.zeros(0)
+        return np.zeros(0, np.int64), np.zeros(1, np.int64), np.zeros((0, 3)), np.zeros(0), 0.0
     perm = _spatial_order(unit)
     ordered = unit[perm]
     step = _angle_rad(ordered[1:], ordered[:-1])
-    jump = np.flatnonzero(step > _JUMP_FACTOR * max(float(np.median(step)) if step.size else 0.0, 1e-12)) + 1
+    median_step = float(np.median(step)) if step.size else 0.0
+    if size is None:
+        size = int(np.clip(round(BLOCK_POINTS * (RES5_STEP_RAD / max(median_step, 1e-9)) ** SIZE_EXPONENT), 16, 4 * BLOCK_POINTS))
+    jump = np.flatnonzero(step > _JUMP_FACTOR * max(median_step, 1e-12)) + 1
     # Runs between jumps, each cut every `size` points.
     run_start = np.zeros(n, dtype=np.int64)
     run_start[jump] = jump
     run_start = np.maximum.accumulate(run_start)
     first = (np.arange(n) - run_start) % size == 0
     block_start = np.append(np.flatnonzero(first), n).astype(np.int64)
-    sums = np.add.reduceat(ordered, block_start[:-1], axis=0)
+    center, radius = _caps(ordered, block_start)
+    return perm, block_start, center, radius, median_step
+
+
+def _caps(ordered: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Centre ``(groups, 3)`` (normalised mean direction) and radius ``(groups,)`` (rad, the
+    largest angle from the centre to a member, plus a margin for rounding) of each group
+    ``ordered[starts[g]:starts[g + 1]]`` of unit vectors ``(n, 3)``."""
+    if starts.size < 2:
+        return np.zeros((0, 3)), np.zeros(0)
+    sums = np.add.reduceat(ordered, starts[:-1], axis=0)
     norm = np.linalg.norm(sums, axis=1)
-    # A block whose members cancel out (only with scattered points) gets any centre and radius pi.
+    # A group whose members cancel out (only with scattered points) gets any centre and radius pi.
     degenerate = norm < 1e-9
     center = np.where(degenerate[:, None], np.array([1.0, 0.0, 0.0]), sums / np.where(degenerate, 1.0, norm)[:, None])
-    ang = _angle_rad(ordered, np.repeat(center, np.diff(block_start), axis=0))
-    radius = np.maximum.reduceat(ang, block_start[:-1]) + SEARCH_MARGIN_RAD
+    ang = _angle_rad(ordered, np.repeat(center, np.diff(starts), axis=0))
+    radius = np.maximum.reduceat(ang, starts[:-1]) + SEARCH_MARGIN_RAD
     radius[degenerate] = math.pi
-    return perm, block_start, center, radius
+    return center, radius
 
 
 @dataclass(frozen=True, eq=False)
@@ -323,262 +390,6 @@ def _to_degrees(max_sin: np.ndarray) -> np.ndarray:
     seen = max_sin > -1.5
     out[seen] = np.degrees(np.arcsin(np.clip(max_sin[seen], -1.0, 1.0)))
     return out
-
-
-# ---- numba kernels ---------------------------------------------------------------------------
-@njit(cache=True)
-def _bin_satellites(r_sat: np.ndarray, n_lat: int, n_lon: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled
-    """Counting sort of the finite satellites of ``r_sat`` ``(sats, 3)`` by geocentric lat/lon bin.
-
-    Returns ``start`` ``(n_lat * n_lon + 1,)`` (bin b holds sorted rows ``start[b]:start[b+1]``,
-    bins row-major by latitude), ``order`` (sorted row -> satellite row, ascending in a bin),
-    ``xyz`` ``(3, m)`` sorted positions (km) and ``unit`` ``(3, m)`` their directions."""
-    n = r_sat.shape[0]
-    dlat = math.pi / n_lat
-    dlon = 2.0 * math.pi / n_lon
-    bin_of = np.empty(n, np.int64)
-    start = np.zeros(n_lat * n_lon + 1, np.int64)
-    for k in range(n):
-        x, y, z = r_sat[k, 0], r_sat[k, 1], r_sat[k, 2]
-        if not (math.isfinite(x) and math.isfinite(y) and math.isfinite(z)):
-            bin_of[k] = -1
-            continue
-        r = math.sqrt(x * x + y * y + z * z)
-        lat = math.asin(min(1.0, max(-1.0, z / r))) if r > 0.0 else 0.0
-        i = min(n_lat - 1, max(0, int((lat + 0.5 * math.pi) / dlat)))
-        j = min(n_lon - 1, max(0, int((math.atan2(y, x) + math.pi) / dlon)))
-        b = i * n_lon + j
-        bin_of[k] = b
-        start[b + 1] += 1
-    for b in range(n_lat * n_lon):
-        start[b + 1] += start[b]
-    m = start[n_lat * n_lon]
-    fill = start[:-1].copy()
-    order = np.empty(m, np.int32)
-    xyz = np.empty((3, m))
-    unit = np.empty((3, m))
-    for k in range(n):
-        b = bin_of[k]
-        if b >= 0:
-            p = fill[b]
-            fill[b] = p + 1
-            order[p] = k
-            r = math.sqrt(r_sat[k, 0] ** 2 + r_sat[k, 1] ** 2 + r_sat[k, 2] ** 2)
-            for d in range(3):
-                xyz[d, p] = r_sat[k, d]
-                unit[d, p] = r_sat[k, d] / r if r > 0.0 else 0.0
-    return start, order, xyz, unit
-
-
-@njit(cache=True)
-def _radix_order(keys: np.ndarray, n: int) -> np.ndarray:  # pragma: no cover - compiled
-    """Stable ascending order of ``keys[:n]`` (int32 in [0, 65536)): two 8-bit counting-sort
-    passes, ~5x quicker than argsort on the few hundred keys a block gathers."""
-    lo = np.zeros(257, np.int64)
-    hi = np.zeros(257, np.int64)
-    for q in range(n):
-        lo[(keys[q] & 255) + 1] += 1
-        hi[(keys[q] >> 8) + 1] += 1
-    for d in range(256):
-        lo[d + 1] += lo[d]
-        hi[d + 1] += hi[d]
-    tmp = np.empty(n, np.int64)
-    for q in range(n):
-        d = keys[q] & 255
-        tmp[lo[d]] = q
-        lo[d] += 1
-    out = np.empty(n, np.int64)
-    for j in range(n):
-        q = tmp[j]
-        d = keys[q] >> 8
-        out[hi[d]] = q
-        hi[d] += 1
-    return out
-
-
-@njit(cache=True)
-def _gather(
-    start: np.ndarray, order: np.ndarray, xyz: np.ndarray, unit: np.ndarray, n_lat: int, n_lon: int,
-    cx: float, cy: float, cz: float, radius: float, by_row: bool,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled
-    """Satellites within central angle ``radius`` of the unit vector ``(cx, cy, cz)``: the bins
-    the cap touches (every longitude for a cap over a pole; two runs across the antimeridian),
-    then an exact dot-product test. Returns their x, y, z (km) and rows, ascending by row when
-    ``by_row``."""
-    half_pi = 0.5 * math.pi
-    dlat = math.pi / n_lat
-    dlon = 2.0 * math.pi / n_lon
-    lat_c = math.asin(min(1.0, max(-1.0, cz)))
-    lon_c = math.atan2(cy, cx)
-    whole = radius >= math.pi
-    cos_r = math.cos(radius) if not whole else -2.0
-    i0, i1, a, z = 0, n_lat - 1, 0, n_lon - 1
-    if not whole:
-        lat0 = lat_c - radius
-        lat1 = lat_c + radius
-        i0 = max(0, int(math.floor((lat0 + half_pi) / dlat)))
-        i1 = min(n_lat - 1, int(math.floor((lat1 + half_pi) / dlat)))
-        # Longitude half-width of a spherical cap is asin(sin r / cos lat); over a pole, all.
-        if lat0 > -half_pi and lat1 < half_pi:
-            s = math.sin(radius) / math.cos(lat_c)
-            if s < 1.0:
-                w = math.asin(s)
-                j0 = int(math.floor((lon_c - w + math.pi) / dlon))
-                j1 = int(math.floor((lon_c + w + math.pi) / dlon))
-                if j1 - j0 + 1 < n_lon:
-                    a = j0 % n_lon
-                    z = j1 % n_lon
-    size = 0
-    for i in range(i0, i1 + 1):
-        row = i * n_lon
-        if a <= z:
-            size += start[row + z + 1] - start[row + a]
-        else:  # the cap wraps the antimeridian: two runs
-            size += start[row + n_lon] - start[row + a] + start[row + z + 1] - start[row]
-    gi = np.empty(size, np.int32)
-    gk = np.empty(size, np.int64)
-    m = 0
-    for i in range(i0, i1 + 1):
-        row = i * n_lon
-        for part in range(1 if a <= z else 2):
-            if part == 0:
-                lo = start[row + a]
-                hi = start[row + (z if a <= z else n_lon - 1) + 1]
-            else:
-                lo = start[row]
-                hi = start[row + z + 1]
-            for k in range(lo, hi):
-                if unit[0, k] * cx + unit[1, k] * cy + unit[2, k] * cz >= cos_r:
-                    gi[m] = order[k]
-                    gk[m] = k
-                    m += 1
-    sel = _radix_order(gi, m) if by_row else np.arange(m)
-    gx = np.empty(m)
-    gy = np.empty(m)
-    gz = np.empty(m)
-    rows = np.empty(m, np.int32)
-    for q in range(m):
-        k = gk[sel[q]]
-        gx[q] = xyz[0, k]
-        gy[q] = xyz[1, k]
-        gz[q] = xyz[2, k]
-        rows[q] = order[k]
-    return gx, gy, gz, rows
-
-
-@njit(cache=True, fastmath={"nnan", "nsz"})
-def _max_reduce(a: np.ndarray, n: int) -> float:  # pragma: no cover - compiled
-    """Largest of ``a[:n]`` (-2 when empty). The fast-math flags only let LLVM vectorise the
-    reduction; the values are finite and a max is exact, so the result is unchanged."""
-    best = -2.0
-    for k in range(n):
-        best = max(best, a[k])
-    return best
-
-
-# The kernels take their many arrays in tuples (numba types each tuple by its members):
-# ``pts`` = (pos (3, cells), up (3, cells), perm, block_start, block_center (3, blocks), block_radius),
-# :class:`BlockedPoints`' fields; ``bins`` = (start, order, xyz, unit, n_lat, n_lon, lam), one
-# step's satellites from :func:`_bin_satellites` and its search radius; ``steps`` = (r (sats,
-# times, 3), lam (times,), n_lat (times,), n_lon (times,)); ``test`` = (sin_m, max_range2);
-# ``out`` = (counts, max_sin, offsets, sat_out).
-@njit(cache=True)
-def _scan_block(b: int, pts: tuple, bins: tuple, test: tuple, fill: bool, want_max: bool, out: tuple) -> None:  # pragma: no cover - compiled
-    """One time step for block ``b`` of nearby points (``perm[block_start[b]:block_start[b + 1]]``,
-    within ``block_radius[b]`` of unit vector ``block_center[:, b]``). Every satellite visible
-    from a point of the block lies within ``lam + block_radius[b]`` of the centre, so the block
-    gathers those once into contiguous arrays and each point scans them in one long,
-    vectorisable loop.
-
-    Count pass (``fill`` False): ``counts[c]`` and, with ``want_max``, ``max_sin[c]`` (-2 when
-    none). Fill pass: the satellite rows each point sees into ``sat_out[offsets[c]:offsets[c + 1]]``
-    (``offsets`` from the count pass, which makes the same floating-point decisions); ascending
-    because the block's candidates are sorted by row."""
-    pos, up, perm, block_start, block_center, block_radius = pts
-    start, order, xyz, unit, n_lat, n_lon, lam = bins
-    sin_m, max_range2 = test
-    counts, max_sin, offsets, sat_out = out
-    gx, gy, gz, rows = _gather(start, order, xyz, unit, n_lat, n_lon, block_center[0, b], block_center[1, b],
-                               block_center[2, b], lam + block_radius[b], fill)
-    m = rows.shape[0]
-    buf = np.empty(m + 1 if fill else 1, np.int32)
-    sv = np.empty(m if want_max else 1)
-    hit = np.empty(m if fill else 1, np.uint8)
-    for q in range(block_start[b], block_start[b + 1]):
-        c = perm[q]
-        px, py, pz = pos[0, c], pos[1, c], pos[2, c]
-        ux, uy, uz = up[0, c], up[1, c], up[2, c]
-        cnt = 0
-        if fill:
-            # The test in a vectorisable loop into a mask, then a branch-free compaction
-            # (write every row, advance on a hit) into scratch, copied into this point's slots.
-            for k in range(m):
-                du, dd = line_of_sight_jit(gx[k], gy[k], gz[k], px, py, pz, ux, uy, uz)
-                hit[k] = above_mask_jit(du, dd, sin_m) & (dd <= max_range2)
-            base = offsets[c]
-            room = offsets[c + 1] - base
-            for k in range(m):
-                buf[cnt] = rows[k]
-                cnt += hit[k]
-            cnt = min(cnt, room)  # never write past this point's slots
-            for k in range(cnt):
-                sat_out[base + k] = buf[k]
-        elif want_max:
-            for k in range(m):
-                du, dd = line_of_sight_jit(gx[k], gy[k], gz[k], px, py, pz, ux, uy, uz)
-                rng = math.sqrt(dd)
-                ok = above_mask_jit(du, dd, sin_m) & (dd <= max_range2)
-                cnt += ok
-                sv[k] = du / max(rng, _TINY_KM) if ok else -2.0
-            counts[c] = cnt
-            max_sin[c] = _max_reduce(sv, m)
-        else:
-            for k in range(m):
-                du, dd = line_of_sight_jit(gx[k], gy[k], gz[k], px, py, pz, ux, uy, uz)
-                cnt += above_mask_jit(du, dd, sin_m) & (dd <= max_range2)
-            counts[c] = cnt
-
-
-@njit(parallel=True, cache=True)
-def _scan(pts: tuple, bins: tuple, test: tuple, stride: int, fill: bool, want_max: bool, out: tuple) -> None:  # pragma: no cover - compiled
-    """One time step, threads sharing the blocks (:func:`_scan_block`): for few steps over
-    many points."""
-    nblocks = pts[3].shape[0] - 1
-    for kb in prange(nblocks):
-        # Coprime stride: each thread's share of blocks is spread over the whole point list,
-        # which balances dense (mid-latitude) and sparse regions between threads.
-        _scan_block((kb * stride) % nblocks, pts, bins, test, fill, want_max, out)
-
-
-@njit(cache=True)
-def _one_step(t: int, pts: tuple, steps: tuple, test: tuple, fill: bool, want_max: bool, out: tuple) -> None:  # pragma: no cover - compiled
-    """Step ``t`` of ``r`` ``(sats, times, 3)``: bin its satellites, scan every block into
-    column ``t`` of ``counts``/``max_sin`` ``(cells, times)`` or, filling, row ``t`` of
-    ``offsets``. Steps with ``lam[t] < 0`` (no satellite position) are skipped."""
-    r, lam, n_lat, n_lon = steps
-    if lam[t] < 0.0:
-        return
-    counts, max_sin, offsets, sat_out = out
-    start, order, xyz, unit = _bin_satellites(r[:, t, :], n_lat[t], n_lon[t])
-    bins = (start, order, xyz, unit, n_lat[t], n_lon[t], lam[t])
-    step_out = (counts[:, t], max_sin[:, t] if want_max else max_sin[:, 0], offsets[t] if fill else offsets[0], sat_out)
-    for b in range(pts[3].shape[0] - 1):
-        _scan_block(b, pts, bins, test, fill, want_max, step_out)
-
-
-@njit(parallel=True, cache=True)
-def _scan_steps_threads(pts: tuple, steps: tuple, test: tuple, fill: bool, want_max: bool, out: tuple) -> None:  # pragma: no cover - compiled
-    """Every step in one call, threads sharing the steps (:func:`_one_step`): one parallel
-    region per chunk of steps, not one per step."""
-    for t in prange(steps[0].shape[1]):
-        _one_step(t, pts, steps, test, fill, want_max, out)
-
-
-@njit(cache=True)
-def _scan_steps_serial(pts: tuple, steps: tuple, test: tuple, fill: bool, want_max: bool, out: tuple) -> None:  # pragma: no cover - compiled
-    """:func:`_scan_steps_threads` on this thread alone (small work, or a busy machine)."""
-    for t in range(steps[0].shape[1]):
-        _one_step(t, pts, steps, test, fill, want_max, out)
 
 
 def _grid_for(lam: float) -> tuple[int, int]:
@@ -734,21 +545,23 @@ def visibility(
     n_threads = max(1, min(int(n_threads), numba.config.NUMBA_NUM_THREADS))
     no_offsets = np.zeros((1, 1), dtype=np.int64)
     no_sats = np.empty(0, dtype=np.int32)
-    pts = (points.pos_km, points.up, points.perm, points.block_start, points.block_center, points.block_radius_rad)
-    test = (sin_m, max_range2)
+    pts = (points.pos_sorted_km, points.up_sorted, points.perm, points.block_start, points.block_center,
+           points.block_radius_rad, points.sub_start, points.block_sub, points.sub_center, points.sub_radius_rad,
+           points.block_r_lo_km, points.block_r_hi_km, points.block_dev_rad)
+    test = (sin_m, math.cos(math.radians(float(min_elevation_deg))), max_range2)
     steps = (r, lam, n_lat, n_lon)
 
     def run(fill: bool, offsets: np.ndarray, sat_index: np.ndarray, max_sin_all: np.ndarray) -> None:
         want_max = max_elevation and not fill
         out = (counts, max_sin_all, offsets, sat_index)
         if n_threads == 1:
-            _scan_steps_serial(pts, steps, test, fill, want_max, out)
+            scan_steps_serial(pts, steps, test, fill, want_max, out)
             return
         previous = numba.get_num_threads()
         numba.set_num_threads(n_threads)
         try:
             if n_times >= 2 * n_threads:
-                _scan_steps_threads(pts, steps, test, fill, want_max, out)
+                scan_steps_threads(pts, steps, test, fill, want_max, out)
                 return
             # Few steps over many points: threads share each step's blocks.
             stride = _block_stride(max(1, points.block_start.size - 1))
@@ -757,9 +570,9 @@ def visibility(
             for t in np.flatnonzero(lam >= 0.0).tolist():
                 if fill and offsets[t, -1] == offsets[t, 0]:
                     continue
-                start, order, xyz, unit = _bin_satellites(r[:, t, :], int(n_lat[t]), int(n_lon[t]))
+                start, order, xyz, unit = bin_satellites(r[:, t, :], int(n_lat[t]), int(n_lon[t]))
                 bins = (start, order, xyz, unit, int(n_lat[t]), int(n_lon[t]), float(lam[t]))
-                _scan(pts, bins, test, stride, fill, want_max, (step_counts, step_max, offsets[t] if fill else offsets[0], sat_index))
+                scan_step(pts, bins, test, stride, fill, want_max, (step_counts, step_max, offsets[t] if fill else offsets[0], sat_index))
                 if not fill:
                     counts[:, t] = step_counts
                     if want_max:
@@ -847,7 +660,7 @@ def visibility_brute_force(
         vis &= dd <= max_range2
         best = None
         if max_elevation:
-            sv = np.where(vis, du / np.maximum(np.sqrt(dd), _TINY_KM), -2.0)
+            sv = np.where(vis, du / np.maximum(np.sqrt(dd), TINY_KM), -2.0)
             best = sv.max(axis=1) if n_sats else np.full(c1 - c0, -2.0)
         rows = np.nonzero(vis)[1].astype(np.int32) if pairs else None
         return vis.sum(axis=1), best, rows

@@ -1,0 +1,516 @@
+"""The numba kernels behind :func:`leonet.coverage.visibility.visibility`.
+
+Each time step bins the satellites by direction (:func:`bin_satellites`); each block of nearby
+ground points gathers from the bins every satellite within ``lam + rho`` of its
+centre (:func:`gather`), then works through its sub-blocks of a few points.
+
+Most pairs are decided without the per-pair test, and provably the same way. On a sphere
+through a point at geocentric radius ``R`` a satellite at radius ``r`` has geocentric elevation
+at least ``e > 0`` exactly when the central angle ``theta`` between them is at most
+``acos(R cos e / r) - e`` (law of sines in the centre-point-satellite triangle), and that
+angle shrinks as ``R`` or ``e`` grows. The geodetic elevation differs from the geocentric one by
+at most the angle ``dev`` between the point's geodetic up and its geocentric direction. So with
+a block's radii in ``[R_lo, R_hi]`` and deviations below ``dev``, and a sub-block of angular
+radius ``rho`` around its centre:
+
+- every point of the sub-block sees the satellite (it is *sure*) when
+  ``theta_centre + rho <= acos(R_hi cos(m + dev) / r) - (m + dev)``;
+- no point sees it when ``theta_centre - rho > acos(R_lo cos(m - dev) / r) - (m - dev)``;
+- only the satellites in between (*unsure*, a ring ~1-2 deg wide at the footprint's edge)
+  get the exact test (:func:`leonet.geometry.above_mask_jit`, the project's one elevation test).
+
+Comparisons run on cosines with a margin of ``SURE_MARGIN`` (1e-7, centimetres on the ground),
+far above rounding, so a pair decided without the test is decided as the test would decide it.
+The shortcut applies when ``m - dev > 0`` and there is no range limit; otherwise every gathered
+satellite is unsure and tested, as before.
+
+The highest elevation in view per point is the largest ``du / |d|`` over the satellites it
+sees; by the same monotony the block bounds every satellite's sine of elevation from above and
+every sure satellite's from below (``|sin a - sin b| <= |a - b|`` takes care of ``dev``), and
+only satellites whose upper bound reaches the best lower bound can be the highest: each point
+evaluates those few exactly, with the same floating-point expression as the reference.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from leonet.geometry import above_mask_jit, line_of_sight_jit
+
+SURE_MARGIN = 1e-7  # on cosines and sines of elevation: far above rounding, centimetres on the ground
+MAX_GROUP_SUBS = 8  # sub-blocks that share one narrowed list of candidates for the highest elevation
+SURE_MAX_RADIUS_RAD = 0.5  # blocks wider than this (scattered points) test every pair
+TINY_KM = 1e-300  # floor of the range in sin(elevation) = d.u / |d|: a satellite at the point gives 0, not NaN
+
+
+@njit(cache=True)
+def bin_satellites(r_sat: np.ndarray, n_lat: int, n_lon: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """Counting sort of the finite satellites of ``r_sat`` ``(sats, 3)`` by geocentric lat/lon bin.
+
+    Returns ``start`` ``(n_lat * n_lon + 1,)`` (bin b holds sorted rows ``start[b]:start[b+1]``,
+    bins row-major by latitude), ``order`` (sorted row -> satellite row, ascending in a bin),
+    ``xyz`` ``(3, m)`` sorted positions (km) and ``unit`` ``(3, m)`` their directions."""
+    n = r_sat.shape[0]
+    dlat = math.pi / n_lat
+    dlon = 2.0 * math.pi / n_lon
+    bin_of = np.empty(n, np.int64)
+    start = np.zeros(n_lat * n_lon + 1, np.int64)
+    for k in range(n):
+        x, y, z = r_sat[k, 0], r_sat[k, 1], r_sat[k, 2]
+        if not (math.isfinite(x) and math.isfinite(y) and math.isfinite(z)):
+            bin_of[k] = -1
+            continue
+        r = math.sqrt(x * x + y * y + z * z)
+        lat = math.asin(min(1.0, max(-1.0, z / r))) if r > 0.0 else 0.0
+        i = min(n_lat - 1, max(0, int((lat + 0.5 * math.pi) / dlat)))
+        j = min(n_lon - 1, max(0, int((math.atan2(y, x) + math.pi) / dlon)))
+        b = i * n_lon + j
+        bin_of[k] = b
+        start[b + 1] += 1
+    for b in range(n_lat * n_lon):
+        start[b + 1] += start[b]
+    m = start[n_lat * n_lon]
+    fill = start[:-1].copy()
+    order = np.empty(m, np.int32)
+    xyz = np.empty((3, m))
+    unit = np.empty((3, m))
+    for k in range(n):
+        b = bin_of[k]
+        if b >= 0:
+            p = fill[b]
+            fill[b] = p + 1
+            order[p] = k
+            r = math.sqrt(r_sat[k, 0] ** 2 + r_sat[k, 1] ** 2 + r_sat[k, 2] ** 2)
+            for d in range(3):
+                xyz[d, p] = r_sat[k, d]
+                unit[d, p] = r_sat[k, d] / r if r > 0.0 else 0.0
+    return start, order, xyz, unit
+
+
+@njit(cache=True)
+def _radix_order(keys: np.ndarray, n: int) -> np.ndarray:  # pragma: no cover - compiled
+    """Stable ascending order of ``keys[:n]`` (int32 in [0, 65536)): two 8-bit counting-sort
+    passes, ~5x quicker than argsort on the few hundred keys a block gathers."""
+    lo = np.zeros(257, np.int64)
+    hi = np.zeros(257, np.int64)
+    for q in range(n):
+        lo[(keys[q] & 255) + 1] += 1
+        hi[(keys[q] >> 8) + 1] += 1
+    for d in range(256):
+        lo[d + 1] += lo[d]
+        hi[d + 1] += hi[d]
+    tmp = np.empty(n, np.int64)
+    for q in range(n):
+        d = keys[q] & 255
+        tmp[lo[d]] = q
+        lo[d] += 1
+    out = np.empty(n, np.int64)
+    for j in range(n):
+        q = tmp[j]
+        d = keys[q] >> 8
+        out[hi[d]] = q
+        hi[d] += 1
+    return out
+
+
+@njit(cache=True)
+def gather(start: np.ndarray, order: np.ndarray, xyz: np.ndarray, unit: np.ndarray, n_lat: int, n_lon: int,
+           cx: float, cy: float, cz: float, radius: float, by_row: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """Satellites within central angle ``radius`` of the unit vector ``(cx, cy, cz)``: the bins
+    the cap touches (every longitude for a cap over a pole; two runs across the antimeridian),
+    then an exact dot-product test. Returns their positions ``(3, m)`` (km), directions
+    ``(3, m)`` and rows ``(m,)``, ascending by row when ``by_row``."""
+    half_pi = 0.5 * math.pi
+    dlat = math.pi / n_lat
+    dlon = 2.0 * math.pi / n_lon
+    lat_c = math.asin(min(1.0, max(-1.0, cz)))
+    lon_c = math.atan2(cy, cx)
+    whole = radius >= math.pi
+    cos_r = math.cos(radius) if not whole else -2.0
+    i0, i1, a, z = 0, n_lat - 1, 0, n_lon - 1
+    if not whole:
+        lat0 = lat_c - radius
+        lat1 = lat_c + radius
+        i0 = max(0, int(math.floor((lat0 + half_pi) / dlat)))
+        i1 = min(n_lat - 1, int(math.floor((lat1 + half_pi) / dlat)))
+        # Longitude half-width of a spherical cap is asin(sin r / cos lat); over a pole, all.
+        if lat0 > -half_pi and lat1 < half_pi:
+            s = math.sin(radius) / math.cos(lat_c)
+            if s < 1.0:
+                w = math.asin(s)
+                j0 = int(math.floor((lon_c - w + math.pi) / dlon))
+                j1 = int(math.floor((lon_c + w + math.pi) / dlon))
+                if j1 - j0 + 1 < n_lon:
+                    a = j0 % n_lon
+                    z = j1 % n_lon
+    size = 0
+    for i in range(i0, i1 + 1):
+        row = i * n_lon
+        if a <= z:
+            size += start[row + z + 1] - start[row + a]
+        else:  # the cap wraps the antimeridian: two runs
+            size += start[row + n_lon] - start[row + a] + start[row + z + 1] - start[row]
+    gi = np.empty(size, np.int32)
+    gk = np.empty(size, np.int64)
+    m = 0
+    for i in range(i0, i1 + 1):
+        row = i * n_lon
+        for part in range(1 if a <= z else 2):
+            if part == 0:
+                lo = start[row + a]
+                hi = start[row + (z if a <= z else n_lon - 1) + 1]
+            else:
+                lo = start[row]
+                hi = start[row + z + 1]
+            for k in range(lo, hi):
+                if unit[0, k] * cx + unit[1, k] * cy + unit[2, k] * cz >= cos_r:
+                    gi[m] = order[k]
+                    gk[m] = k
+                    m += 1
+    sel = _radix_order(gi, m) if by_row else np.arange(m)
+    g = np.empty((3, m))
+    gu = np.empty((3, m))
+    rows = np.empty(m, np.int32)
+    for q in range(m):
+        k = gk[sel[q]]
+        for d in range(3):
+            g[d, q] = xyz[d, k]
+            gu[d, q] = unit[d, k]
+        rows[q] = order[k]
+    return g, gu, rows
+
+
+@njit(cache=True, inline="always")
+def _sin_elevation_bound(cos_theta: float, r_ground: float, r_sat: float) -> float:  # pragma: no cover - compiled
+    """Sine of the geocentric elevation of a satellite at radius ``r_sat`` seen from radius
+    ``r_ground`` at central angle ``acos(cos_theta)``: ``(r cos t - R) / |d|``; it grows with
+    ``cos_theta`` and falls with ``r_ground``."""
+    dd = r_sat * r_sat + r_ground * r_ground - 2.0 * r_sat * r_ground * cos_theta
+    return (r_sat * cos_theta - r_ground) / math.sqrt(max(dd, 1e-30))
+
+
+@njit(cache=True, inline="always")
+def _cos_reach(r_ground: float, r_sat: float, cos_e: float, sin_e: float) -> float:  # pragma: no cover - compiled
+    """``cos(acos(R cos e / r) - e)``: the cosine of the largest central angle at which a
+    satellite at radius ``r`` has geocentric elevation ``e`` (> 0) from radius ``R``; 2 (no
+    angle) when the satellite is not above ``R``."""
+    x = r_ground * cos_e / r_sat
+    if not x < cos_e:
+        return 2.0
+    return x * cos_e + math.sqrt(max(0.0, 1.0 - x * x)) * sin_e
+
+
+@njit(cache=True)
+def _take(gu: np.ndarray, a: np.ndarray, b: np.ndarray, keep: np.ndarray, sel: np.ndarray, n: int) -> tuple:  # pragma: no cover - compiled
+    """Directions (x, y, z) and the values ``a``, ``b`` of satellites ``keep[sel[:n]]`` of a
+    gathered list (``gu`` ``(3, m)``), as five contiguous ``(n,)`` arrays."""
+    out = np.empty((5, n))
+    for i in range(n):
+        k = keep[sel[i]]
+        out[0, i], out[1, i], out[2, i] = gu[0, k], gu[1, k], gu[2, k]
+        out[3, i], out[4, i] = a[k], b[k]
+    return out[0], out[1], out[2], out[3], out[4]
+
+
+# The kernels take their many arrays in tuples (numba types each tuple by its members):
+# ``pts`` = (pos (3, cells), up (3, cells), perm, block_start, block_center (3, blocks),
+# block_radius, sub_start, block_sub, sub_center (3, subs), sub_radius, block_r_lo, block_r_hi,
+# block_dev), :class:`~leonet.coverage.visibility.BlockedPoints`' fields, ``pos`` and ``up`` in
+# ``perm`` order; ``bins`` = (start, order, xyz, unit, n_lat, n_lon, lam), one step's satellites
+# from :func:`bin_satellites` and its search radius; ``steps`` = (r (sats, times, 3), lam
+# (times,), n_lat (times,), n_lon (times,)); ``test`` = (sin_m, cos_m, max_range2);
+# ``out`` = (counts, max_sin, offsets, sat_out).
+@njit(cache=True)
+def scan_block(b: int, pts: tuple, bins: tuple, test: tuple, fill: bool, want_max: bool, out: tuple) -> None:  # pragma: no cover - compiled
+    """One time step for block ``b`` (points ``perm[block_start[b]:block_start[b + 1]]``).
+
+    Count pass (``fill`` False): ``counts[c]`` and, with ``want_max``, ``max_sin[c]`` (-2 when
+    none). Fill pass: the satellite rows each point sees into ``sat_out[offsets[c]:offsets[c + 1]]``
+    (``offsets`` from the count pass, which makes the same decisions); ascending because the
+    block's candidates are sorted by row. See the module docstring for the sure/unsure split:
+    the block splits its gathered satellites once (sure for the whole block / possible / never),
+    each sub-block splits the block's possible-but-not-sure ones again, and each point tests
+    only its sub-block's unsure satellites."""
+    pos, up, perm, block_start, block_center, block_radius, sub_start, block_sub, sub_center, sub_radius, b_r_lo, b_r_hi, b_dev = pts
+    start, order, xyz, unit, n_lat, n_lon, lam = bins
+    sin_m, cos_m, max_range2 = test
+    counts, max_sin, offsets, sat_out = out
+    cx, cy, cz = block_center[0, b], block_center[1, b], block_center[2, b]
+    g, gu, rows = gather(start, order, xyz, unit, n_lat, n_lon, cx, cy, cz, lam + block_radius[b], fill)
+    m = rows.shape[0]
+    r_lo, r_hi, dev = b_r_lo[b], b_r_hi[b], b_dev[b]
+    cos_d, sin_d = math.cos(dev), math.sin(dev)
+    sin_out = sin_m * cos_d - cos_m * sin_d  # sin(m - dev)
+    sure = sin_out > 0.0 and max_range2 == math.inf and block_radius[b] < SURE_MAX_RADIUS_RAD
+    cos_in, sin_in = cos_m * cos_d - sin_m * sin_d, sin_m * cos_d + cos_m * sin_d
+    cos_out = cos_m * cos_d + sin_m * sin_d
+    # Per satellite: cos of the largest central angle at which every point of the block surely
+    # sees it (k_in; 2 = none) and beyond which none can (k_out; -2 = no bound, 2 = none sees it).
+    per_sat = np.empty((5, m))
+    k_in, k_out, r_sat, c_blk, s_blk = per_sat[0], per_sat[1], per_sat[2], per_sat[3], per_sat[4]
+    for k in range(m):
+        r_sat[k] = math.sqrt(g[0, k] * g[0, k] + g[1, k] * g[1, k] + g[2, k] * g[2, k])
+        c = gu[0, k] * cx + gu[1, k] * cy + gu[2, k] * cz
+        c_blk[k] = c
+        s_blk[k] = math.sqrt(max(0.0, 1.0 - c * c))
+    if sure:
+        for k in range(m):
+            ki = _cos_reach(r_hi, r_sat[k], cos_in, sin_in)
+            ko = _cos_reach(r_lo, r_sat[k], cos_out, sin_out)
+            k_in[k] = ki + SURE_MARGIN if ki < 1.5 else 2.0
+            k_out[k] = ko - SURE_MARGIN if ko < 1.5 else 2.0
+    else:
+        k_in[:] = 2.0
+        k_out[:] = -2.0
+    # The block's split: keep the satellites some point may see (ascending rows stay ascending).
+    cr, sr = math.cos(block_radius[b]), math.sin(block_radius[b])
+    keep = np.empty(m, np.int64)
+    n_kept = 0
+    for k in range(m):
+        c_near = 1.0 if c_blk[k] >= cr else c_blk[k] * cr + s_blk[k] * sr  # cos(max(0, theta - rho))
+        keep[n_kept] = k
+        n_kept += c_near >= k_out[k]
+    kx = np.empty(n_kept)
+    ky = np.empty(n_kept)
+    kz = np.empty(n_kept)
+    k_row = np.empty(n_kept, np.int32)
+    k_sure = np.empty(n_kept, np.uint8)
+    mid = np.empty(n_kept, np.int64)  # kept satellites not sure for the whole block
+    n_mid = 0
+    n_sure_b = 0
+    for j in range(n_kept):
+        k = keep[j]
+        kx[j], ky[j], kz[j] = g[0, k], g[1, k], g[2, k]
+        k_row[j] = rows[k]
+        f = c_blk[k] * cr - s_blk[k] * sr >= k_in[k]  # cos(theta + rho)
+        k_sure[j] = f
+        n_sure_b += f
+        mid[n_mid] = j
+        n_mid += 1 - f
+    mux, muy, muz, m_in, m_out = _take(gu, k_in, k_out, keep, mid, n_mid)
+    # Candidates for the highest elevation (count pass): upper bound over the block >= the best
+    # lower bound of a satellite every point sees; each sub-block narrows them again.
+    n_top = 0
+    top = np.empty(n_kept, np.int64)
+    if want_max and not fill:
+        best_lo = -math.inf
+        if sure:
+            for j in range(n_kept):
+                if k_sure[j]:
+                    k = keep[j]
+                    c_far = c_blk[k] * cr - s_blk[k] * sr
+                    best_lo = max(best_lo, _sin_elevation_bound(c_far, r_hi, r_sat[k]) - dev - SURE_MARGIN)
+        for j in range(n_kept):
+            k = keep[j]
+            c_near = 1.0 if c_blk[k] >= cr else c_blk[k] * cr + s_blk[k] * sr
+            hi = _sin_elevation_bound(c_near, r_lo, r_sat[k]) + dev + SURE_MARGIN
+            top[n_top] = j
+            n_top += hi >= best_lo
+    tux, tuy, tuz, t_r, t_in = _take(gu, r_sat, k_in, keep, top, n_top)
+    t_hi = np.empty(n_top)
+    n_s = 0
+    s_top = np.empty(n_top + 1, np.int64)  # the sub-block's candidates (kept index) and their positions
+    tx = np.empty(n_top)
+    ty = np.empty(n_top)
+    tz = np.empty(n_top)
+    sv = np.empty(n_top)
+    # Per sub-block: which of the block's middle satellites are sure, which unsure.
+    s_sure = np.empty(n_mid, np.uint8)
+    s_maybe = np.empty(n_mid, np.uint8)
+    flag = np.empty(n_kept, np.uint8)  # fill: 1 sure, 2 unsure, 0 never, per kept satellite
+    l_row = np.empty(n_kept + 1, np.int32)  # fill: the sub-block's sure rows
+    u_at = np.empty(n_kept + 1, np.int64)  # unsure satellites: where in the kept list, rows, sure rows before
+    u_row = np.empty(n_kept, np.int32)
+    u_rank = np.empty(n_kept + 1, np.int64)
+    ux = np.empty(n_kept)
+    uy = np.empty(n_kept)
+    uz = np.empty(n_kept)
+    nq_max = 16  # grows for bigger sub-blocks
+    hit = np.zeros((nq_max, n_kept), np.uint8)
+    cnt = np.empty(nq_max, np.int64)
+    for s in range(block_sub[b], block_sub[b + 1]):
+        sx, sy, sz = sub_center[0, s], sub_center[1, s], sub_center[2, s]
+        scr, ssr = math.cos(sub_radius[s]), math.sin(sub_radius[s])
+        q0, q1 = sub_start[s], sub_start[s + 1]
+        nq = q1 - q0
+        if nq > nq_max:  # only with a layout built by other code: grow the scratch
+            nq_max = nq
+            hit = np.zeros((nq_max, n_kept), np.uint8)
+            cnt = np.empty(nq_max, np.int64)
+        if want_max and not fill and (s - block_sub[b]) % MAX_GROUP_SUBS == 0:
+            # The candidates for the highest elevation of the next few sub-blocks: the block's,
+            # narrowed by the bounds over a cap that holds those sub-blocks.
+            s_end = min(s + MAX_GROUP_SUBS, block_sub[b + 1])
+            gx = gy = gz = 0.0
+            for t in range(s, s_end):
+                gx += sub_center[0, t]
+                gy += sub_center[1, t]
+                gz += sub_center[2, t]
+            norm = math.sqrt(gx * gx + gy * gy + gz * gz)
+            g_rad = math.pi
+            if norm > 1e-9:
+                gx, gy, gz = gx / norm, gy / norm, gz / norm
+                g_rad = 0.0
+                for t in range(s, s_end):
+                    c = gx * sub_center[0, t] + gy * sub_center[1, t] + gz * sub_center[2, t]
+                    g_rad = max(g_rad, math.acos(min(1.0, max(-1.0, c))) + sub_radius[t])
+                g_rad += 1e-7  # acos near 1 is good to ~2e-8 rad
+            gcr, gsr = math.cos(min(g_rad, math.pi)), math.sin(min(g_rad, math.pi))
+            best_lo = -math.inf
+            for i in range(n_top):  # branch-free, so that it vectorises
+                c = tux[i] * gx + tuy[i] * gy + tuz[i] * gz
+                sn = math.sqrt(max(0.0, 1.0 - c * c))
+                c_far = c * gcr - sn * gsr
+                c_near = 1.0 if c >= gcr else c * gcr + sn * gsr
+                t_hi[i] = _sin_elevation_bound(c_near, r_lo, t_r[i]) + dev + SURE_MARGIN
+                lo = _sin_elevation_bound(c_far, r_hi, t_r[i]) - dev - SURE_MARGIN
+                best_lo = max(best_lo, lo if c_far >= t_in[i] else -math.inf)
+            if not sure or g_rad >= SURE_MAX_RADIUS_RAD:
+                best_lo = -math.inf
+            n_s = 0
+            for i in range(n_top):
+                s_top[n_s] = top[i]
+                n_s += t_hi[i] >= best_lo
+            for i in range(n_s):
+                j = s_top[i]
+                tx[i], ty[i], tz[i] = kx[j], ky[j], kz[j]
+        n_sure = n_sure_b
+        for i in range(n_mid):
+            c = mux[i] * sx + muy[i] * sy + muz[i] * sz
+            sn = math.sqrt(max(0.0, 1.0 - c * c))
+            f = c * scr - sn * ssr >= m_in[i]
+            s_sure[i] = f
+            s_maybe[i] = (1.0 if c >= scr else c * scr + sn * ssr) >= m_out[i]
+            n_sure += f
+        n_u = 0
+        if fill:
+            for j in range(n_kept):
+                flag[j] = k_sure[j]
+            for i in range(n_mid):
+                flag[mid[i]] = s_sure[i] + 2 * (s_maybe[i] & (1 - s_sure[i]))
+            n = 0  # the sub-block's sure rows (ascending), and how many precede each unsure one
+            for j in range(n_kept):
+                f = flag[j]
+                l_row[n] = k_row[j]
+                u_at[n_u] = j
+                u_rank[n_u] = n
+                n += f == 1
+                n_u += f == 2
+            for i in range(n_u):
+                j = u_at[i]
+                u_row[i] = k_row[j]
+                ux[i], uy[i], uz[i] = kx[j], ky[j], kz[j]
+        else:
+            for i in range(n_mid):  # branch-free: most of them are sure or out
+                u_at[n_u] = mid[i]
+                n_u += s_maybe[i] & (1 - s_sure[i])
+            for i in range(n_u):
+                j = u_at[i]
+                ux[i], uy[i], uz[i] = kx[j], ky[j], kz[j]
+        # The exact test of the unsure satellites.
+        for qq in range(nq):
+            q = q0 + qq
+            px, py, pz = pos[0, q], pos[1, q], pos[2, q]
+            vx, vy, vz = up[0, q], up[1, q], up[2, q]
+            n = n_sure
+            if fill:
+                for i in range(n_u):
+                    du, dd = line_of_sight_jit(ux[i], uy[i], uz[i], px, py, pz, vx, vy, vz)
+                    h = above_mask_jit(du, dd, sin_m) & (dd <= max_range2)
+                    hit[qq, i] = h
+                    n += h
+            else:
+                for i in range(n_u):
+                    du, dd = line_of_sight_jit(ux[i], uy[i], uz[i], px, py, pz, vx, vy, vz)
+                    n += above_mask_jit(du, dd, sin_m) & (dd <= max_range2)
+            cnt[qq] = n
+        if fill:
+            for qq in range(nq):
+                c = perm[q0 + qq]
+                base = offsets[c]
+                if offsets[c + 1] - base != cnt[qq]:  # never write past this point's slots
+                    continue  # pragma: no cover - both passes make the same decisions
+                # Merge the sure rows with the unsure ones this point sees (both ascending).
+                w = base
+                prev = 0
+                for i in range(n_u):
+                    if hit[qq, i]:
+                        nxt = u_rank[i]
+                        for k in range(prev, nxt):
+                            sat_out[w] = l_row[k]
+                            w += 1
+                        sat_out[w] = u_row[i]
+                        w += 1
+                        prev = nxt
+                for k in range(prev, n_sure):
+                    sat_out[w] = l_row[k]
+                    w += 1
+            continue
+        for qq in range(nq):
+            counts[perm[q0 + qq]] = cnt[qq]
+        if not want_max:
+            continue
+        for qq in range(nq):
+            q = q0 + qq
+            px, py, pz = pos[0, q], pos[1, q], pos[2, q]
+            vx, vy, vz = up[0, q], up[1, q], up[2, q]
+            for i in range(n_s):
+                du, dd = line_of_sight_jit(tx[i], ty[i], tz[i], px, py, pz, vx, vy, vz)
+                ok = above_mask_jit(du, dd, sin_m) & (dd <= max_range2)
+                sv[i] = du / max(math.sqrt(dd), TINY_KM) if ok else -2.0
+            max_sin[perm[q]] = _max_reduce(sv, n_s)
+
+
+@njit(cache=True, fastmath={"nnan", "nsz"})
+def _max_reduce(a: np.ndarray, n: int) -> float:  # pragma: no cover - compiled
+    """Largest of ``a[:n]`` (-2 when empty). The fast-math flags only let LLVM vectorise the
+    reduction; the values are finite and a max is exact, so the result is unchanged."""
+    best = -2.0
+    for k in range(n):
+        best = max(best, a[k])
+    return best
+
+
+@njit(parallel=True, cache=True)
+def scan_step(pts: tuple, bins: tuple, test: tuple, stride: int, fill: bool, want_max: bool, out: tuple) -> None:  # pragma: no cover - compiled
+    """One time step, threads sharing the blocks (:func:`scan_block`): for few steps over
+    many points."""
+    nblocks = pts[3].shape[0] - 1
+    for kb in prange(nblocks):
+        # Coprime stride: each thread's share of blocks is spread over the whole point list,
+        # which balances dense (mid-latitude) and sparse regions between threads.
+        scan_block((kb * stride) % nblocks, pts, bins, test, fill, want_max, out)
+
+
+@njit(cache=True)
+def _one_step(t: int, pts: tuple, steps: tuple, test: tuple, fill: bool, want_max: bool, out: tuple) -> None:  # pragma: no cover - compiled
+    """Step ``t`` of ``r`` ``(sats, times, 3)``: bin its satellites, scan every block into
+    column ``t`` of ``counts``/``max_sin`` ``(cells, times)`` or, filling, row ``t`` of
+    ``offsets``. Steps with ``lam[t] < 0`` (no satellite position) are skipped."""
+    r, lam, n_lat, n_lon = steps
+    if lam[t] < 0.0:
+        return
+    counts, max_sin, offsets, sat_out = out
+    start, order, xyz, unit = bin_satellites(r[:, t, :], n_lat[t], n_lon[t])
+    bins = (start, order, xyz, unit, n_lat[t], n_lon[t], lam[t])
+    step_out = (counts[:, t], max_sin[:, t] if want_max else max_sin[:, 0], offsets[t] if fill else offsets[0], sat_out)
+    for b in range(pts[3].shape[0] - 1):
+        scan_block(b, pts, bins, test, fill, want_max, step_out)
+
+
+@njit(parallel=True, cache=True)
+def scan_steps_threads(pts: tuple, steps: tuple, test: tuple, fill: bool, want_max: bool, out: tuple) -> None:  # pragma: no cover - compiled
+    """Every step in one call, threads sharing the steps (:func:`_one_step`): one parallel
+    region per chunk of steps, not one per step."""
+    for t in prange(steps[0].shape[1]):
+        _one_step(t, pts, steps, test, fill, want_max, out)
+
+
+@njit(cache=True)
+def scan_steps_serial(pts: tuple, steps: tuple, test: tuple, fill: bool, want_max: bool, out: tuple) -> None:  # pragma: no cover - compiled
+    """:func:`scan_steps_threads` on this thread alone (small work, or a busy machine)."""
+    for t in range(steps[0].shape[1]):
+        _one_step(t, pts, steps, test, fill, want_max, out)
