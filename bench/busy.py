@@ -4,7 +4,8 @@ Starts one CPU-bound competitor process per usable core (a pure-Python loop, sto
 the end), then times each parallel kernel three ways, interleaved, in this one process:
 ``default`` (leonet's own choice of workers/threads from the work size and the load),
 ``single`` (one worker or thread) and ``forced`` (every core, what leonet did before it looked
-at the load), the order rotating between repeats. ``default`` runs the very code of ``single``
+at the load), alternating call by call, the order rotating between repeats; a sample is the
+sum of a few calls (the row says how many). ``default`` runs the very code of ``single``
 when leonet sees no free core, so there the ratio differs from 1 by noise alone: on a machine
 that others load too, single timings of one configuration spread by 2x; use many repeats. Target: no kernel slower than its single-thread version, ``single / default``
 >= 0.95. Prints medians and ratios from the same run. A report: exits 0 whatever the verdict.
@@ -16,7 +17,7 @@ the demo's chunk (6,448 satellites x 240 instants); visibility (numba threads) o
 chunk of 240 steps for Taiwan and its neighbours, and single steps of global H3 resolution 4
 (288,122 cells), five calls per sample.
 
-    .venv/bin/python bench/busy.py [--repeats 5] [--no-competitor]
+    .venv/bin/python bench/busy.py [--repeats 7] [--no-competitor]
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def timed(fn: Callable[[], object]) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--no-competitor", action="store_true", help="measure without the competitors (for comparison)")
     args = ap.parse_args()
 
@@ -95,49 +96,55 @@ def main() -> None:
     heads, tails, weights, _ = router.edges(np.ascontiguousarray(propagate(snap.satrecs, at, velocities=False, workers=1).r_km[:, 0]))
     graph = {"csr": csr_from_edges(heads, tails, weights, router.n_nodes), "sources": router.n_sats + np.arange(100)}  # the cities' up nodes
     assert graph["csr"][1].size > 20_000, "the routing graph has too few links"
-    cases: dict[str, dict[str, Callable[[], object]]] = {
-        "regional coverage, demo day (chunks over forked copies)": {
-            "default": lambda: regional_counts(const, area, day, 25.0),
-            "single": lambda: regional_counts(const, area, day, 25.0, workers=1),
-            "forced": lambda: regional_counts(const, area, day, 25.0, workers=cores),
-        },
-        "Dijkstra, 10,744 sats + 100 cities, 100 sources": {
-            "default": lambda: dijkstra(graph["csr"], graph["sources"]),
-            "single": lambda: dijkstra(graph["csr"], graph["sources"], threads=1),
-            "forced": lambda: dijkstra(graph["csr"], graph["sources"], threads=cores),
-        },
-        "propagate 6,448 sats x 240 instants": {
-            "default": lambda: propagate(const.satrecs, t, velocities=False),
-            "single": lambda: propagate(const.satrecs, t, velocities=False, workers=1),
-            "forced": lambda: propagate(const.satrecs, t, velocities=False, workers=cores),
-        },
-        "visibility Taiwan 854 cells x 240 steps": {
-            "default": lambda: visibility(twn, r, 25.0),
-            "single": lambda: visibility(twn, r, 25.0, threads=1),
-            "forced": lambda: visibility(twn, r, 25.0, threads=cores),
-        },
-        # One call takes ~0.1 s, within the noise of a shared machine: each sample is GLOBAL_CALLS
-        # calls on successive steps (the ways alternate sample by sample, medians over repeats).
-        f"visibility global res 4, 1 step, pairs + max elev (x{GLOBAL_CALLS} calls)": {
-            "default": lambda: [visibility(glob, r[:, k : k + 1], 25.0, pairs=True, max_elevation=True) for k in range(GLOBAL_CALLS)],
-            "single": lambda: [visibility(glob, r[:, k : k + 1], 25.0, pairs=True, max_elevation=True, threads=1) for k in range(GLOBAL_CALLS)],
-            "forced": lambda: [visibility(glob, r[:, k : k + 1], 25.0, pairs=True, max_elevation=True, threads=cores) for k in range(GLOBAL_CALLS)],
-        },
+    # Each case: calls per sample and, for each way, the k-th call. The ways alternate call by
+    # call (the order rotating between repeats), so that the competitors' varying share of the
+    # cores hits every way alike; a sample is the sum of its calls, the figure the median of samples.
+    cases: dict[str, tuple[int, dict[str, Callable[[int], object]]]] = {
+        "regional coverage, demo day (chunks over forked copies)": (1, {
+            "default": lambda k: regional_counts(const, area, day, 25.0),
+            "single": lambda k: regional_counts(const, area, day, 25.0, workers=1),
+            "forced": lambda k: regional_counts(const, area, day, 25.0, workers=cores),
+        }),
+        "Dijkstra, 10,744 sats + 100 cities, 100 sources (x10 calls)": (10, {
+            "default": lambda k: dijkstra(graph["csr"], graph["sources"]),
+            "single": lambda k: dijkstra(graph["csr"], graph["sources"], threads=1),
+            "forced": lambda k: dijkstra(graph["csr"], graph["sources"], threads=cores),
+        }),
+        "propagate 6,448 sats x 240 instants": (1, {
+            "default": lambda k: propagate(const.satrecs, t, velocities=False),
+            "single": lambda k: propagate(const.satrecs, t, velocities=False, workers=1),
+            "forced": lambda k: propagate(const.satrecs, t, velocities=False, workers=cores),
+        }),
+        "visibility Taiwan 854 cells x 240 steps (x5 calls)": (5, {
+            "default": lambda k: visibility(twn, r, 25.0),
+            "single": lambda k: visibility(twn, r, 25.0, threads=1),
+            "forced": lambda k: visibility(twn, r, 25.0, threads=cores),
+        }),
+        f"visibility global res 4, 1 step, pairs + max elev (x{GLOBAL_CALLS} calls)": (GLOBAL_CALLS, {
+            "default": lambda k: visibility(glob, r[:, k : k + 1], 25.0, pairs=True, max_elevation=True),
+            "single": lambda k: visibility(glob, r[:, k : k + 1], 25.0, pairs=True, max_elevation=True, threads=1),
+            "forced": lambda k: visibility(glob, r[:, k : k + 1], 25.0, pairs=True, max_elevation=True, threads=cores),
+        }),
     }
-    for ways in cases.values():  # compile / warm every variant before timing
+    for _, ways in cases.values():  # compile / warm every variant before timing
         for fn in ways.values():
-            fn()
+            fn(0)
     procs = [] if args.no_competitor else start_competitors(cores)
     loads = []
-    times: dict[str, dict[str, list[float]]] = {c: {w: [] for w in ways} for c, ways in cases.items()}
+    times: dict[str, dict[str, list[float]]] = {c: {w: [] for w in ways} for c, (_, ways) in cases.items()}
     try:
         time.sleep(2.0)  # let the competitors show up in the run queue
         for k in range(args.repeats):
-            for c, ways in cases.items():
+            for c, (calls, ways) in cases.items():
                 names = list(ways)
-                for w in names[k % 3:] + names[: k % 3]:  # rotate the order: no way always follows another
-                    loads.append(cores_free())
-                    times[c][w].append(timed(ways[w]))
+                order = names[k % 3:] + names[: k % 3]  # rotate the order: no way always follows another
+                sample = dict.fromkeys(names, 0.0)
+                for j in range(calls):
+                    for w in order:
+                        loads.append(cores_free())
+                        sample[w] += timed(lambda: ways[w](j))  # noqa: B023 - called at once
+                for w in names:
+                    times[c][w].append(sample[w])
     finally:
         stop(procs)
     rows = []
