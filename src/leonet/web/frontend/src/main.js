@@ -320,8 +320,9 @@ function cellColour(i) {
   return [Math.round(30 + 225 * v), Math.round(60 + 150 * v), Math.round(200 - 150 * v), alpha];
 }
 
-async function loadCells() {
-  const q = covQuery();
+// q: the query the service map will be asked for, read once by the caller, so that cells and
+// service always belong to the same countries (the form may change while a request is out).
+async function loadCells(q) {
   const key = JSON.stringify([q.countries, q.neighbours_km]);
   if (S.cells && S.covKey === key) return;
   status('building cells ...');
@@ -338,8 +339,8 @@ async function coverageAt(tMs, force = false) {
   if (!force && S.covT !== null && Math.abs(tMs - S.covT) < 60000) return; // one service map per simulated minute
   S.covBusy = true;
   try {
-    await loadCells();
     const q = covQuery();
+    await loadCells(q);
     const tq = Math.floor(tMs / 60000) * 60000;
     const s = await api('/dash/service?' + new URLSearchParams({ countries: q.countries, neighbours_km: q.neighbours_km, min_elevation_deg: q.min_elevation_deg, t: new Date(tq).toISOString() }));
     S.service = s; S.serviceCountries = q.countries; S.covT = tq; S.cells.version += 1;
