@@ -411,8 +411,13 @@ class Guard:
             token = cred.strip()
         who, reason = await anyio.to_thread.run_sync(self.service.check_token, token)
         if who is None:
-            self.failures.add(client, reason)
-            self.fails.take(client)
+            # The lockout check above and this failure are not one step: requests in flight
+            # together may all pass the check. Each 401 takes a whole token from the client's
+            # failures, so one that finds none left is refused as locked out instead.
+            wait = self.fails.take(client)
+            self.failures.add(client, reason, refused=wait > 0)
+            if wait > 0:
+                return _json(429, f"too many failed logins from {client}; retry after {int(wait) + 1} s", [(b"retry-after", str(int(wait) + 1).encode())])
             return _json(401, str(_auth_error(reason)), [(b"www-authenticate", b"Bearer")])
         wait = self.tokens.take(str(who.token_id))
         if wait > 0:
