@@ -131,3 +131,28 @@ def test_fork_worker_in_a_request_thread_runs_the_call_here_without_warming() ->
     t.start()
     t.join()
     assert got == [(os.getpid(), 4)] and warmed == []
+
+
+def test_share_blocks_keeps_the_order_and_uses_the_pool() -> None:
+    import threading
+
+    from leonet.cpu import share_blocks
+
+    seen: set = set()
+
+    def work(k: int) -> int:
+        seen.add(threading.current_thread().name)
+        time.sleep(0.01)
+        return k * k
+
+    assert share_blocks(work, 12, 2) == [k * k for k in range(12)]
+    assert any(name.startswith("leonet-pool") for name in seen) and threading.current_thread().name in seen
+    assert share_blocks(work, 3, 1) == [0, 1, 4]
+
+    def bad(k: int) -> int:
+        if k == 5:
+            raise ValueError("block 5")
+        return k
+
+    with pytest.raises(ValueError, match="block 5"):
+        share_blocks(bad, 8, 2)

@@ -230,6 +230,50 @@ def fork_call(fn: Callable[[], Any]) -> ForkWorker:
     return ForkWorker(fn)
 
 
+_POOL: tuple[int, Any] | None = None  # (pid that made it, ThreadPoolExecutor): a forked copy makes its own
+
+
+def thread_pool(threads: int) -> Any:
+    """This process's pool of at least ``threads`` worker threads for compiled kernels that
+    release the GIL (named ``leonet-pool-*``: idle between calls, see
+    :func:`leonet.cli.main.leave`); idle threads sleep rather than spin."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    global _POOL
+    if _POOL is None or _POOL[0] != os.getpid() or _POOL[1]._max_workers < threads:
+        _POOL = (os.getpid(), ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="leonet-pool"))
+    return _POOL[1]
+
+
+def share_blocks(work: Callable[[int], Any], n: int, threads: int) -> list[Any]:
+    """``[work(0), ..., work(n - 1)]``, computed by this thread and ``threads - 1`` of
+    :func:`thread_pool`'s, each taking the next ``k`` as it frees up (a thread that the machine
+    slows down holds up no other). ``work`` should spend its time in code that releases the GIL."""
+    out: list[Any] = [None] * n
+    if threads <= 1 or n <= 1:
+        for k in range(n):
+            out[k] = work(k)
+        return out
+    nxt = iter(range(n))
+    lock = threading.Lock()
+
+    def run() -> None:
+        while True:
+            with lock:
+                k = next(nxt, None)
+            if k is None:
+                return
+            out[k] = work(k)
+
+    helpers = [thread_pool(threads - 1).submit(run) for _ in range(min(threads, n) - 1)]
+    try:
+        run()
+    finally:
+        for h in helpers:
+            h.result()
+    return out
+
+
 def _picklable(exc: BaseException) -> BaseException | None:
     """``exc`` if it survives pickling (most do), else None."""
     import pickle
@@ -253,4 +297,4 @@ def _received(item: tuple[int, Any, str | None]) -> int:
     return 1 if k < 0 else 0
 
 
-__all__ = ["ForkWorker", "busy_elsewhere", "cores_free", "fork_call", "fork_share", "usable_cores"]
+__all__ = ["ForkWorker", "busy_elsewhere", "cores_free", "fork_call", "fork_share", "share_blocks", "thread_pool", "usable_cores"]

@@ -100,7 +100,7 @@ def test_the_routers_idle_thread_pool_does_not_hold_the_exit() -> None:
               "g = csr_from_edges(np.arange(999), np.arange(1, 1000), np.ones(999), 1000)\n"
               "dijkstra(g, np.arange(0, 1000, 10), threads=2)\n"
               "threading.Thread(target=lambda: (time.sleep(3), print('probe woke', flush=True)), name='leonet-probe').start()\n"
-              "import atexit; atexit.register(lambda: print('pool threads', sum(t.name.startswith('leonet-dijkstra') for t in threading.enumerate()), flush=True))")
+              "import atexit; atexit.register(lambda: print('pool threads', sum(t.name.startswith('leonet-pool') for t in threading.enumerate()), flush=True))")
     p = leonet("--version", before=before)
     assert p.returncode == 0 and "leonet" in p.stdout
     assert "pool threads" in p.stdout and "pool threads 0" not in p.stdout  # the pool was alive at the end

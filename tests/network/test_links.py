@@ -113,3 +113,24 @@ def test_ground_links_by_blocks_equal_the_one_call_products(floor: bool, monkeyp
             np.testing.assert_array_equal(gl.ground, gi)
             np.testing.assert_array_equal(gl.sat, si)
             np.testing.assert_allclose(gl.length_km, length, rtol=1e-12, atol=0)
+
+
+def test_ground_links_on_two_threads_equal_one_bit_for_bit(monkeypatch) -> None:
+    """The blocks of satellites shared by two threads give the very pairs, order and lengths of
+    one thread (each block's products and pass are the same computation)."""
+    import leonet.network.links as links
+    from leonet.ground.cities import top_cities
+
+    c = walker_constellation([WalkerShell("x", 72, 22, 550.0, 53.0), WalkerShell("y", 36, 20, 570.0, 70.0)], epoch=T0)
+    s = np.ascontiguousarray(propagate(c.satrecs, np.array([T0]), frame="itrf", velocities=False).r_km[:, 0])
+    cities = top_cities(100)
+    g = GroundPoints.from_geodetic(cities.lat_deg, cities.lon_deg)
+    monkeypatch.setattr(links, "BLAS_SINGLE_THREAD_MAX", 1)  # 36 blocks
+    monkeypatch.setattr(links, "cores_free", lambda limit=None: 1)
+    one = ground_links(g.itrf_km, s, ground_up=g.up, min_elevation_deg=25.0)
+    monkeypatch.setattr(links, "cores_free", lambda limit=None: 2)
+    monkeypatch.setattr(links, "PARALLEL_MIN_PAIRS", 0)
+    two = ground_links(g.itrf_km, s, ground_up=g.up, min_elevation_deg=25.0)
+    assert one.ground.size > 500
+    for a, b in ((one.ground, two.ground), (one.sat, two.sat), (one.length_km, two.length_km)):
+        np.testing.assert_array_equal(a, b)

@@ -87,13 +87,15 @@ def _walk(pred_row: np.ndarray, target: int) -> list[int]:
     return path[::-1]
 
 
+@pytest.mark.parametrize("walk_min", [shortest.WALK_MIN_PAIRS, 7])  # the walks back in one part, or shared by two threads
 @pytest.mark.parametrize("heap", [False, True])
-def test_paths_to_equals_walking_the_full_search(heap: bool, monkeypatch) -> None:
+def test_paths_to_equals_walking_the_full_search(heap: bool, walk_min: int, monkeypatch) -> None:
     """Pairs over a grid with two unreachable targets: the distances and right-aligned paths of
     :func:`paths_to` (searches stopped once the targets are settled) equal those walked back
     through :func:`dijkstra`'s full predecessor rows."""
     if heap:
         monkeypatch.setattr(shortest, "MAX_BUCKETS", 0)
+    monkeypatch.setattr(shortest, "WALK_MIN_PAIRS", walk_min)
     h, t, w, n = _grid(20, np.random.default_rng(5), True)
     n_all = n + 2  # two nodes nothing reaches
     csr = csr_from_edges(h, t, w, n_all)

@@ -12,6 +12,7 @@ import numpy as np
 from numba import njit
 
 from leonet.constants import WGS72_A_KM
+from leonet.cpu import cores_free, share_blocks
 from leonet.errors import InputError
 from leonet.geometry import above_mask_jit, mask_sin
 
@@ -143,13 +144,20 @@ def ground_links(
         ug, sin_mask = gg[:0], 0.0
     usable = np.ones(s.shape[0], bool) if sat_usable is None else np.asarray(sat_usable, dtype=bool)
     max_d2 = np.inf if max_range_km is None else float(max_range_km) * float(max_range_km)
-    parts = []
-    for c0, c1 in column_blocks(g.shape[0], s.shape[0]):
+    blocks = column_blocks(g.shape[0], s.shape[0])
+
+    def block(k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        c0, c1 = blocks[k]
         sb = s[c0:c1]
         gs = g @ sb.T  # the product whose rounding every link length carries
         us = up @ sb.T if masked else gs[:0]
         gi, si, length = _links_within(gs, gg, rr[c0:c1], us, ug, sin_mask, masked, max_d2, usable[c0:c1])
-        parts.append((gi, si + c0, length))
+        return gi, si + c0, length
+
+    # Blocks are independent (the products release the GIL, and so does the compiled pass): the
+    # cores share them when there is enough work; the parts are joined in block order either way.
+    threads = cores_free(2) if len(blocks) > 1 and g.shape[0] * s.shape[0] >= PARALLEL_MIN_PAIRS else 1
+    parts = share_blocks(block, len(blocks), threads)
     gi, si, length = (np.concatenate(x) for x in zip(*parts)) if parts else (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
     if len(parts) > 1:  # blocks of satellites: back to ground-major order, satellites ascending
         order = np.argsort(gi, kind="stable")
@@ -157,6 +165,8 @@ def ground_links(
     return GroundLinks(gi, si, length)
 
 
+#: Fewest (ground points x satellites) for which ground_links' blocks share the cores.
+PARALLEL_MIN_PAIRS = 500_000
 #: OpenBLAS runs a product of more than 2**18 multiply-adds on all its threads; on a busy
 #: machine the threaded (100, 3) x (3, 10,744) product cost 15 ms of CPU against 1.2 ms for the
 #: same product in blocks below that size.
@@ -173,7 +183,7 @@ def column_blocks(g_count: int, n: int) -> list[tuple[int, int]]:
     return [(c, min(c + block, n)) for c in range(0, n, block)]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _links_within(gs, gg, rr, us, ug, sin_mask, masked, max_d2, usable):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     """The pairs of :func:`ground_links` in a block of satellites, in row-major order, from the
     products ``gs = g @ s.T`` and ``us = up @ s.T`` (G, N): the squared length ``gg + rr - 2 gs`` (floored at 0) and the

@@ -27,12 +27,10 @@ threads (:func:`threads_for`), and each search stops once every node the caller 
 
 from __future__ import annotations
 
-import os
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 from numba import njit
+
+from leonet.cpu import share_blocks
 
 #: Predecessor of a node that has none (the source itself, or unreachable): scipy's value.
 NO_PREDECESSOR = -9999
@@ -292,16 +290,6 @@ def threads_for(n_sources: int, n_edges: int) -> int:
     return max(1, min(numba.get_num_threads(), numba.config.NUMBA_NUM_THREADS, n_sources))
 
 
-_POOL: tuple[int, ThreadPoolExecutor] | None = None  # (pid that made it, pool): a forked copy makes its own
-
-
-def _pool(threads: int) -> ThreadPoolExecutor:
-    global _POOL
-    if _POOL is None or _POOL[0] != os.getpid() or _POOL[1]._max_workers < threads:
-        _POOL = (os.getpid(), ThreadPoolExecutor(max_workers=threads, thread_name_prefix="leonet-dijkstra"))
-    return _POOL[1]
-
-
 def _search(csr, sources, is_target, n_targets, threads):  # type: ignore[no-untyped-def]
     """Searches from every source: on ``threads`` threads (this one and a pool's), each taking
     the next block of sources as it frees up, so a thread that the machine slows down holds up
@@ -326,21 +314,7 @@ def _search(csr, sources, is_target, n_targets, threads):  # type: ignore[no-unt
         block(0, src.size)
         return dist, pred
     size = max(1, -(-src.size // (4 * threads)))
-    blocks = iter(range(0, src.size, size))
-    lock = threading.Lock()
-
-    def work() -> None:
-        while True:
-            with lock:
-                a = next(blocks, None)
-            if a is None:
-                return
-            block(a, min(a + size, src.size))
-
-    helpers = [_pool(threads - 1).submit(work) for _ in range(threads - 1)]
-    work()
-    for h in helpers:
-        h.result()
+    share_blocks(lambda k: block(k * size, min((k + 1) * size, src.size)), -(-src.size // size), threads)
     return dist, pred
 
 
@@ -371,20 +345,32 @@ def paths_to(csr: tuple[np.ndarray, np.ndarray, np.ndarray], sources: np.ndarray
     is_target[tgt] = True
     dist, pred = _search(csr, sources, is_target, int(is_target.sum()), threads)
     ids = np.arange(n, dtype=np.int64) if node_ids is None else np.ascontiguousarray(node_ids, dtype=np.int64)
-    return _walk_back(dist, pred, rows, tgt, ids)
-
-
-@njit(cache=True)
-def _walk_back(dist, pred, row, target, node_ids):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    """Distances ``(P,)``, right-aligned paths ``(P, H)`` of ``node_ids`` and hops ``(P,)``
-    from the predecessor rows."""
-    p_count = target.size
+    # The walks back are independent per pair: blocks of pairs on the search's threads.
+    p_count = tgt.size
+    threads = threads_for(np.asarray(sources).size, csr[1].size) if threads is None else max(1, int(threads))
+    parts = max(1, min(threads, p_count // WALK_MIN_PAIRS))
+    cuts = np.linspace(0, p_count, parts + 1).astype(np.int64)
     length = np.empty(p_count, dtype=np.float64)
-    hops = np.full(p_count, -1, dtype=np.int64)
+    hops = np.empty(p_count, dtype=np.int64)
+    longest = max([1, *share_blocks(lambda k: _walk_hops(dist, pred, rows, tgt, cuts[k], cuts[k + 1], length, hops), parts, threads)])
+    path = np.empty((p_count, longest), dtype=np.int64)
+    share_blocks(lambda k: _walk_paths(pred, rows, tgt, ids, hops, cuts[k], cuts[k + 1], path), parts, threads)
+    return length, path, hops
+
+
+#: Fewest pairs per thread worth walking back on a thread of its own.
+WALK_MIN_PAIRS = 2_000
+
+
+@njit(cache=True, nogil=True)
+def _walk_hops(dist, pred, row, target, lo, hi, length, hops):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """Pairs ``lo..hi-1``: their distances into ``length`` and links into ``hops`` (-1:
+    unreachable), from the predecessor rows; returns the most nodes on one of their paths."""
     longest = 1
-    for p in range(p_count):
+    for p in range(lo, hi):
         d = dist[row[p], target[p]]
         length[p] = d
+        hops[p] = -1
         if d < np.inf:
             c = 0
             v = target[p]
@@ -394,14 +380,21 @@ def _walk_back(dist, pred, row, target, node_ids):  # type: ignore[no-untyped-de
                 c += 1
             hops[p] = c
             longest = max(longest, c + 1)
-    path = np.full((p_count, longest), -1, dtype=np.int64)
-    for p in range(p_count):
+    return longest
+
+
+@njit(cache=True, nogil=True)
+def _walk_paths(pred, row, target, node_ids, hops, lo, hi, path):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """Rows ``lo..hi-1`` of ``path`` (P, H): each pair's ``node_ids``, right-aligned, -1 before."""
+    longest = path.shape[1]
+    for p in range(lo, hi):
+        for j in range(longest - hops[p] - 1):
+            path[p, j] = -1
         v = target[p]
         pr = pred[row[p]]
         for j in range(hops[p] + 1):
             path[p, longest - 1 - j] = node_ids[v]
             v = pr[v]
-    return length, path, hops
 
 
 def warm_kernels() -> None:
