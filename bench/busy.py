@@ -4,7 +4,8 @@ Starts one CPU-bound competitor process per usable core (a pure-Python loop, sto
 the end), then times each parallel kernel three ways, interleaved, in this one process:
 ``default`` (leonet's own choice of workers/threads from the work size and the load),
 ``single`` (one worker or thread) and ``forced`` (every core, what leonet did before it looked
-at the load), alternating call by call, the order rotating between repeats; a sample is the
+at the load), alternating call by call (each repeat in another of the six orders, a 20 ms
+pause before each call); a sample is the
 sum of a few calls (the row says how many). ``default`` runs the very code of ``single``
 when leonet sees no free core, so there the ratio differs from 1 by noise alone: on a machine
 that others load too, single timings of one configuration spread by 2x; use many repeats. Target: no kernel slower than its single-thread version, ``single / default``
@@ -17,12 +18,13 @@ the demo's chunk (6,448 satellites x 240 instants); visibility (numba threads) o
 chunk of 240 steps for Taiwan and its neighbours, and single steps of global H3 resolution 4
 (288,122 cells), five calls per sample.
 
-    .venv/bin/python bench/busy.py [--repeats 7] [--no-competitor]
+    .venv/bin/python bench/busy.py [--repeats 12] [--no-competitor]
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import subprocess
 import sys
@@ -36,6 +38,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import cpu_cores, data_path, print_table, summarize, verdict  # noqa: E402
 
 TARGET_RATIO = 0.95
+ORDERS = list(itertools.permutations(("default", "single", "forced")))
+PAUSE_S = 0.02  # between timed calls
 GLOBAL_CALLS = 5  # visibility calls per sample in the global res-4 row
 
 
@@ -58,7 +62,7 @@ def timed(fn: Callable[[], object]) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--repeats", type=int, default=7)
+    ap.add_argument("--repeats", type=int, default=12)
     ap.add_argument("--no-competitor", action="store_true", help="measure without the competitors (for comparison)")
     args = ap.parse_args()
 
@@ -137,11 +141,14 @@ def main() -> None:
         for k in range(args.repeats):
             for c, (calls, ways) in cases.items():
                 names = list(ways)
-                order = names[k % 3:] + names[: k % 3]  # rotate the order: no way always follows another
+                # Every order in turn, so that each way follows each other one equally often (a
+                # threaded call leaves its worker threads spinning for a while after it).
+                order = list(ORDERS[k % len(ORDERS)])
                 sample = dict.fromkeys(names, 0.0)
                 for j in range(calls):
                     for w in order:
                         loads.append(cores_free())
+                        time.sleep(PAUSE_S)  # and the last call's threads settle before the next
                         sample[w] += timed(lambda: ways[w](j))  # noqa: B023 - called at once
                 for w in names:
                     times[c][w].append(sample[w])
