@@ -94,14 +94,7 @@ def fork_share(work: Callable[[int], Any], n: int, processes: int) -> Iterator[t
             results.put((-1, _picklable(exc), traceback.format_exc()))
 
     kids = [ctx.Process(target=child, daemon=True) for _ in range(processes - 1)]
-    # The copies must never collect objects they inherit (the parent's threads may own them,
-    # e.g. a database's or Arrow's): frozen objects are out of the collector's reach.
-    gc.freeze()
-    try:
-        for p in kids:
-            p.start()
-    finally:
-        gc.unfreeze()
+    _start_frozen(kids)
     try:
         running = len(kids)
         while (k := take()) < n:
@@ -130,6 +123,18 @@ def fork_share(work: Callable[[int], Any], n: int, processes: int) -> Iterator[t
             if p.is_alive():  # pragma: no cover - only when the caller stopped early
                 p.terminate()
                 p.join()
+
+
+def _start_frozen(procs: list[Any]) -> None:
+    """Start forked ``procs`` with this process's objects frozen for the garbage collector: the
+    copies must never collect objects they inherit (the parent's threads may own them, e.g. a
+    database's or Arrow's), and frozen objects are out of the collector's reach."""
+    gc.freeze()
+    try:
+        for p in procs:
+            p.start()
+    finally:
+        gc.unfreeze()
 
 
 class ForkWorker:
@@ -170,11 +175,7 @@ class ForkWorker:
                 pass
 
         self._proc = ctx.Process(target=child, daemon=True)
-        gc.freeze()  # the copy must never collect what it inherits (see fork_share)
-        try:
-            self._proc.start()
-        finally:
-            gc.unfreeze()
+        _start_frozen([self._proc])
         there.close()
         self._conn = here
 

@@ -343,11 +343,11 @@ def paths_to(csr: tuple[np.ndarray, np.ndarray, np.ndarray], sources: np.ndarray
         raise ValueError(f"targets must be node indices in 0..{n - 1}")
     is_target = np.zeros(n, dtype=np.bool_)
     is_target[tgt] = True
+    threads = threads_for(np.asarray(sources).size, csr[1].size) if threads is None else max(1, int(threads))
     dist, pred = _search(csr, sources, is_target, int(is_target.sum()), threads)
     ids = np.arange(n, dtype=np.int64) if node_ids is None else np.ascontiguousarray(node_ids, dtype=np.int64)
     # The walks back are independent per pair: blocks of pairs on the search's threads.
     p_count = tgt.size
-    threads = threads_for(np.asarray(sources).size, csr[1].size) if threads is None else max(1, int(threads))
     parts = max(1, min(threads, p_count // WALK_MIN_PAIRS))
     cuts = np.linspace(0, p_count, parts + 1).astype(np.int64)
     length = np.empty(p_count, dtype=np.float64)
