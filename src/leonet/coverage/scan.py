@@ -34,9 +34,11 @@ evaluates those few exactly, with the same floating-point expression as the refe
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 from numba import njit, prange
+from numba.cpython.unsafe.numbers import trailing_zeros
 
 from leonet.geometry import above_mask_jit, line_of_sight_jit
 
@@ -117,12 +119,11 @@ def _radix_order(keys: np.ndarray, n: int) -> np.ndarray:  # pragma: no cover - 
 
 
 @njit(cache=True)
-def gather(start: np.ndarray, order: np.ndarray, xyz: np.ndarray, unit: np.ndarray, n_lat: int, n_lon: int,
-           cx: float, cy: float, cz: float, radius: float, by_row: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled
-    """Satellites within central angle ``radius`` of the unit vector ``(cx, cy, cz)``: the bins
-    the cap touches (every longitude for a cap over a pole; two runs across the antimeridian),
-    then an exact dot-product test. Returns their positions ``(3, m)`` (km), directions
-    ``(3, m)`` and rows ``(m,)``, ascending by row when ``by_row``."""
+def _cap_bins(n_lat: int, n_lon: int, cx: float, cy: float, cz: float, radius: float) -> tuple[int, int, int, int, float]:  # pragma: no cover - compiled
+    """The bins a cap of central angle ``radius`` around the unit vector ``(cx, cy, cz)``
+    touches: latitude rows ``i0..i1`` and longitude columns ``a..z`` (``a > z``: the run wraps
+    the antimeridian; every longitude for a cap over a pole), and ``cos(radius)`` (-2: whole
+    sphere)."""
     half_pi = 0.5 * math.pi
     dlat = math.pi / n_lat
     dlon = 2.0 * math.pi / n_lon
@@ -146,6 +147,12 @@ def gather(start: np.ndarray, order: np.ndarray, xyz: np.ndarray, unit: np.ndarr
                 if j1 - j0 + 1 < n_lon:
                     a = j0 % n_lon
                     z = j1 % n_lon
+    return i0, i1, a, z, cos_r
+
+
+@njit(cache=True)
+def _bins_size(start: np.ndarray, n_lon: int, i0: int, i1: int, a: int, z: int) -> int:  # pragma: no cover - compiled
+    """Satellites in the bins of :func:`_cap_bins`: at least as many as the cap holds."""
     size = 0
     for i in range(i0, i1 + 1):
         row = i * n_lon
@@ -153,6 +160,17 @@ def gather(start: np.ndarray, order: np.ndarray, xyz: np.ndarray, unit: np.ndarr
             size += start[row + z + 1] - start[row + a]
         else:  # the cap wraps the antimeridian: two runs
             size += start[row + n_lon] - start[row + a] + start[row + z + 1] - start[row]
+    return size
+
+
+@njit(cache=True)
+def gather(start: np.ndarray, order: np.ndarray, xyz: np.ndarray, unit: np.ndarray, n_lat: int, n_lon: int,
+           cx: float, cy: float, cz: float, radius: float, by_row: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """Satellites within central angle ``radius`` of the unit vector ``(cx, cy, cz)``: the bins
+    the cap touches (:func:`_cap_bins`), then an exact dot-product test. Returns their positions
+    ``(3, m)`` (km), directions ``(3, m)`` and rows ``(m,)``, ascending by row when ``by_row``."""
+    i0, i1, a, z, cos_r = _cap_bins(n_lat, n_lon, cx, cy, cz, radius)
+    size = _bins_size(start, n_lon, i0, i1, a, z)
     gi = np.empty(size, np.int32)
     gk = np.empty(size, np.int64)
     m = 0
@@ -181,6 +199,19 @@ def gather(start: np.ndarray, order: np.ndarray, xyz: np.ndarray, unit: np.ndarr
             gu[d, q] = unit[d, k]
         rows[q] = order[k]
     return g, gu, rows
+
+
+@njit(cache=True)
+def gather_bounds(pts: tuple, bins: tuple) -> np.ndarray:  # pragma: no cover - compiled
+    """Per block ``(blocks,)``: satellites in the bins its ``lam + rho`` cap touches, at least
+    as many as :func:`gather` returns for it (sizes the pairs pass's storage)."""
+    block_center, block_radius = pts[4], pts[5]
+    start, n_lat, n_lon, lam = bins[0], bins[4], bins[5], bins[6]
+    out = np.empty(block_radius.shape[0], np.int64)
+    for b in range(block_radius.shape[0]):
+        i0, i1, a, z, _ = _cap_bins(n_lat, n_lon, block_center[0, b], block_center[1, b], block_center[2, b], lam + block_radius[b])
+        out[b] = _bins_size(start, n_lon, i0, i1, a, z)
+    return out
 
 
 @njit(cache=True, inline="always")
@@ -222,24 +253,50 @@ def _take(gu: np.ndarray, a: np.ndarray, b: np.ndarray, keep: np.ndarray, sel: n
 # ``perm`` order; ``bins`` = (start, order, xyz, unit, n_lat, n_lon, lam), one step's satellites
 # from :func:`bin_satellites` and its search radius; ``steps`` = (r (sats, times, 3), lam
 # (times,), n_lat (times,), n_lon (times,)); ``test`` = (sin_m, cos_m, max_range2);
-# ``out`` = (counts, max_sin, offsets, sat_out).
-@njit(cache=True)
-def scan_block(b: int, pts: tuple, bins: tuple, test: tuple, fill: bool, want_max: bool, out: tuple) -> None:  # pragma: no cover - compiled
-    """One time step for block ``b`` (points ``perm[block_start[b]:block_start[b + 1]]``).
+# ``out`` = (counts, max_sin); ``store`` = (ent_row, seen, info (blocks, 4): first entry,
+# words of bits per point, first word, first point), what a step's scan keeps for writing its
+# pairs (:func:`new_store`, :func:`write_pairs`).
 
-    Count pass (``fill`` False): ``counts[c]`` and, with ``want_max``, ``max_sin[c]`` (-2 when
-    none). Fill pass: the satellite rows each point sees into ``sat_out[offsets[c]:offsets[c + 1]]``
-    (``offsets`` from the count pass, which makes the same decisions); ascending because the
-    block's candidates are sorted by row. See the module docstring for the sure/unsure split:
-    the block splits its gathered satellites once (sure for the whole block / possible / never),
-    each sub-block splits the block's possible-but-not-sure ones again, and each point tests
-    only its sub-block's unsure satellites."""
+
+def new_store(block_start: np.ndarray, bound: np.ndarray, alloc: Callable[[int, type], np.ndarray] = np.empty) -> tuple:
+    """Storage for one step's pairs, from each block's bound on its gathered satellites
+    (:func:`gather_bounds`, ``(blocks,)``): block ``b`` may keep ``bound[b]`` entries and
+    ``ceil(bound[b] / 64)`` words of bits per point; it fills its words from the start of its
+    share, so only the pages it fills are touched. ``alloc(size, dtype)``: where the two big
+    arrays come from (scratch reused between calls)."""
+    blocks = bound.shape[0]
+    per_hit = np.diff(block_start) * ((bound + 63) // 64)
+    info = np.zeros((blocks, 4), np.int64)
+    if blocks:
+        np.cumsum(bound[:-1], out=info[1:, 0])
+        np.cumsum(per_hit[:-1], out=info[1:, 2])
+    info[:, 3] = block_start[:-1]
+    return alloc(int(bound.sum()), np.int32), alloc(int(per_hit.sum()), np.uint64), info
+
+
+def no_store() -> tuple:
+    """A ``store`` of the right types for scans that keep nothing."""
+    return np.zeros(1, np.int32), np.zeros(1, np.uint64), np.zeros((1, 4), np.int64)
+
+
+@njit(cache=True)
+def scan_block(b: int, pts: tuple, bins: tuple, test: tuple, keep_pairs: bool, want_max: bool, out: tuple, store: tuple) -> None:  # pragma: no cover - compiled
+    """One time step for block ``b`` (points ``perm[block_start[b]:block_start[b + 1]]``):
+    ``counts[c]`` and, with ``want_max``, ``max_sin[c]`` (-2 when none).
+
+    See the module docstring for the sure/unsure split: the block splits its gathered
+    satellites once (sure for the whole block / possible / never), each sub-block splits the
+    block's possible-but-not-sure ones again, and each point tests only its sub-block's unsure
+    satellites. With ``keep_pairs`` the block also keeps, in ``store``, its entries (the rows
+    of the satellites some point may see, ascending) and, per point, one bit per entry (set:
+    in view): all :func:`write_pairs` needs, without a second scan."""
     pos, up, perm, block_start, block_center, block_radius, sub_start, block_sub, sub_center, sub_radius, b_r_lo, b_r_hi, b_dev = pts
     start, order, xyz, unit, n_lat, n_lon, lam = bins
     sin_m, cos_m, max_range2 = test
-    counts, max_sin, offsets, sat_out = out
+    counts, max_sin = out
+    ent_row, seen, info = store
     cx, cy, cz = block_center[0, b], block_center[1, b], block_center[2, b]
-    g, gu, rows = gather(start, order, xyz, unit, n_lat, n_lon, cx, cy, cz, lam + block_radius[b], fill)
+    g, gu, rows = gather(start, order, xyz, unit, n_lat, n_lon, cx, cy, cz, lam + block_radius[b], keep_pairs)
     m = rows.shape[0]
     r_lo, r_hi, dev = b_r_lo[b], b_r_hi[b], b_dev[b]
     cos_d, sin_d = math.cos(dev), math.sin(dev)
@@ -291,11 +348,11 @@ def scan_block(b: int, pts: tuple, bins: tuple, test: tuple, fill: bool, want_ma
         mid[n_mid] = j
         n_mid += 1 - f
     mux, muy, muz, m_in, m_out = _take(gu, k_in, k_out, keep, mid, n_mid)
-    # Candidates for the highest elevation (count pass): upper bound over the block >= the best
-    # lower bound of a satellite every point sees; each sub-block narrows them again.
+    # Candidates for the highest elevation: upper bound over the block >= the best lower bound
+    # of a satellite every point sees; each group of sub-blocks narrows them again.
     n_top = 0
     top = np.empty(n_kept, np.int64)
-    if want_max and not fill:
+    if want_max:
         best_lo = -math.inf
         if sure:
             for j in range(n_kept):
@@ -320,27 +377,30 @@ def scan_block(b: int, pts: tuple, bins: tuple, test: tuple, fill: bool, want_ma
     # Per sub-block: which of the block's middle satellites are sure, which unsure.
     s_sure = np.empty(n_mid, np.uint8)
     s_maybe = np.empty(n_mid, np.uint8)
-    flag = np.empty(n_kept, np.uint8)  # fill: 1 sure, 2 unsure, 0 never, per kept satellite
-    l_row = np.empty(n_kept + 1, np.int32)  # fill: the sub-block's sure rows
-    u_at = np.empty(n_kept + 1, np.int64)  # unsure satellites: where in the kept list, rows, sure rows before
-    u_row = np.empty(n_kept, np.int32)
-    u_rank = np.empty(n_kept + 1, np.int64)
+    u_at = np.empty(n_kept + 1, np.int64)  # unsure satellites: where in the kept list
     ux = np.empty(n_kept)
     uy = np.empty(n_kept)
     uz = np.empty(n_kept)
-    nq_max = 16  # grows for bigger sub-blocks
-    hit = np.zeros((nq_max, n_kept), np.uint8)
-    cnt = np.empty(nq_max, np.int64)
+    cnt = np.empty(max(1, block_start[b + 1] - block_start[b]), np.int64)
+    # keep_pairs: the block's entries are its kept satellites (ascending rows); each point gets
+    # one bit per entry, set for the sure ones (the block's, then its sub-block's) and for the
+    # unsure ones the exact test passes.
+    words = (n_kept + 63) >> 6
+    block_bits = np.zeros(words, np.uint64)
+    sure_bits = np.empty(words, np.uint64)
+    h_at = info[b, 2] if keep_pairs else 0  # where the next point's words go
+    if keep_pairs:
+        e0 = info[b, 0]
+        info[b, 1] = words
+        for j in range(n_kept):
+            ent_row[e0 + j] = k_row[j]
+            block_bits[j >> 6] |= np.uint64(k_sure[j]) << np.uint64(j & 63)
     for s in range(block_sub[b], block_sub[b + 1]):
         sx, sy, sz = sub_center[0, s], sub_center[1, s], sub_center[2, s]
         scr, ssr = math.cos(sub_radius[s]), math.sin(sub_radius[s])
         q0, q1 = sub_start[s], sub_start[s + 1]
         nq = q1 - q0
-        if nq > nq_max:  # only with a layout built by other code: grow the scratch
-            nq_max = nq
-            hit = np.zeros((nq_max, n_kept), np.uint8)
-            cnt = np.empty(nq_max, np.int64)
-        if want_max and not fill and (s - block_sub[b]) % MAX_GROUP_SUBS == 0:
+        if want_max and (s - block_sub[b]) % MAX_GROUP_SUBS == 0:
             # The candidates for the highest elevation of the next few sub-blocks: the block's,
             # narrowed by the bounds over a cap that holds those sub-blocks.
             s_end = min(s + MAX_GROUP_SUBS, block_sub[b + 1])
@@ -386,69 +446,45 @@ def scan_block(b: int, pts: tuple, bins: tuple, test: tuple, fill: bool, want_ma
             s_maybe[i] = (1.0 if c >= scr else c * scr + sn * ssr) >= m_out[i]
             n_sure += f
         n_u = 0
-        if fill:
-            for j in range(n_kept):
-                flag[j] = k_sure[j]
+        for i in range(n_mid):  # branch-free: most of them are sure or out
+            u_at[n_u] = mid[i]
+            n_u += s_maybe[i] & (1 - s_sure[i])
+        if keep_pairs:
+            sure_bits[:] = block_bits
             for i in range(n_mid):
-                flag[mid[i]] = s_sure[i] + 2 * (s_maybe[i] & (1 - s_sure[i]))
-            n = 0  # the sub-block's sure rows (ascending), and how many precede each unsure one
-            for j in range(n_kept):
-                f = flag[j]
-                l_row[n] = k_row[j]
-                u_at[n_u] = j
-                u_rank[n_u] = n
-                n += f == 1
-                n_u += f == 2
-            for i in range(n_u):
-                j = u_at[i]
-                u_row[i] = k_row[j]
-                ux[i], uy[i], uz[i] = kx[j], ky[j], kz[j]
-        else:
-            for i in range(n_mid):  # branch-free: most of them are sure or out
-                u_at[n_u] = mid[i]
-                n_u += s_maybe[i] & (1 - s_sure[i])
-            for i in range(n_u):
-                j = u_at[i]
-                ux[i], uy[i], uz[i] = kx[j], ky[j], kz[j]
+                j = mid[i]
+                sure_bits[j >> 6] |= np.uint64(s_sure[i]) << np.uint64(j & 63)
+        for i in range(n_u):
+            j = u_at[i]
+            ux[i], uy[i], uz[i] = kx[j], ky[j], kz[j]
         # The exact test of the unsure satellites.
-        for qq in range(nq):
-            q = q0 + qq
-            px, py, pz = pos[0, q], pos[1, q], pos[2, q]
-            vx, vy, vz = up[0, q], up[1, q], up[2, q]
-            n = n_sure
-            if fill:
+        if keep_pairs:
+            for qq in range(nq):
+                q = q0 + qq
+                px, py, pz = pos[0, q], pos[1, q], pos[2, q]
+                vx, vy, vz = up[0, q], up[1, q], up[2, q]
+                base = h_at + qq * words
+                for w in range(words):
+                    seen[base + w] = sure_bits[w]
+                n = n_sure
                 for i in range(n_u):
                     du, dd = line_of_sight_jit(ux[i], uy[i], uz[i], px, py, pz, vx, vy, vz)
                     h = above_mask_jit(du, dd, sin_m) & (dd <= max_range2)
-                    hit[qq, i] = h
+                    j = u_at[i]
+                    seen[base + (j >> 6)] |= np.uint64(h) << np.uint64(j & 63)
                     n += h
-            else:
+                cnt[qq] = n
+            h_at += nq * words
+        else:
+            for qq in range(nq):
+                q = q0 + qq
+                px, py, pz = pos[0, q], pos[1, q], pos[2, q]
+                vx, vy, vz = up[0, q], up[1, q], up[2, q]
+                n = n_sure
                 for i in range(n_u):
                     du, dd = line_of_sight_jit(ux[i], uy[i], uz[i], px, py, pz, vx, vy, vz)
                     n += above_mask_jit(du, dd, sin_m) & (dd <= max_range2)
-            cnt[qq] = n
-        if fill:
-            for qq in range(nq):
-                c = perm[q0 + qq]
-                base = offsets[c]
-                if offsets[c + 1] - base != cnt[qq]:  # never write past this point's slots
-                    continue  # pragma: no cover - both passes make the same decisions
-                # Merge the sure rows with the unsure ones this point sees (both ascending).
-                w = base
-                prev = 0
-                for i in range(n_u):
-                    if hit[qq, i]:
-                        nxt = u_rank[i]
-                        for k in range(prev, nxt):
-                            sat_out[w] = l_row[k]
-                            w += 1
-                        sat_out[w] = u_row[i]
-                        w += 1
-                        prev = nxt
-                for k in range(prev, n_sure):
-                    sat_out[w] = l_row[k]
-                    w += 1
-            continue
+                cnt[qq] = n
         for qq in range(nq):
             counts[perm[q0 + qq]] = cnt[qq]
         if not want_max:
@@ -475,42 +511,90 @@ def _max_reduce(a: np.ndarray, n: int) -> float:  # pragma: no cover - compiled
 
 
 @njit(parallel=True, cache=True)
-def scan_step(pts: tuple, bins: tuple, test: tuple, stride: int, fill: bool, want_max: bool, out: tuple) -> None:  # pragma: no cover - compiled
+def scan_step(pts: tuple, bins: tuple, test: tuple, stride: int, keep_pairs: bool, want_max: bool, out: tuple, store: tuple) -> None:  # pragma: no cover - compiled
     """One time step, threads sharing the blocks (:func:`scan_block`): for few steps over
-    many points."""
+    many points, and for every step whose pairs are kept."""
     nblocks = pts[3].shape[0] - 1
     for kb in prange(nblocks):
         # Coprime stride: each thread's share of blocks is spread over the whole point list,
         # which balances dense (mid-latitude) and sparse regions between threads.
-        scan_block((kb * stride) % nblocks, pts, bins, test, fill, want_max, out)
+        scan_block((kb * stride) % nblocks, pts, bins, test, keep_pairs, want_max, out, store)
 
 
 @njit(cache=True)
-def _one_step(t: int, pts: tuple, steps: tuple, test: tuple, fill: bool, want_max: bool, out: tuple) -> None:  # pragma: no cover - compiled
-    """Step ``t`` of ``r`` ``(sats, times, 3)``: bin its satellites, scan every block into
-    column ``t`` of ``counts``/``max_sin`` ``(cells, times)`` or, filling, row ``t`` of
-    ``offsets``. Steps with ``lam[t] < 0`` (no satellite position) are skipped."""
-    r, lam, n_lat, n_lon = steps
-    if lam[t] < 0.0:
-        return
-    counts, max_sin, offsets, sat_out = out
-    start, order, xyz, unit = bin_satellites(r[:, t, :], n_lat[t], n_lon[t])
-    bins = (start, order, xyz, unit, n_lat[t], n_lon[t], lam[t])
-    step_out = (counts[:, t], max_sin[:, t] if want_max else max_sin[:, 0], offsets[t] if fill else offsets[0], sat_out)
+def scan_step_serial(pts: tuple, bins: tuple, test: tuple, keep_pairs: bool, want_max: bool, out: tuple, store: tuple) -> None:  # pragma: no cover - compiled
+    """:func:`scan_step` on this thread alone."""
     for b in range(pts[3].shape[0] - 1):
-        scan_block(b, pts, bins, test, fill, want_max, step_out)
+        scan_block(b, pts, bins, test, keep_pairs, want_max, out, store)
+
+
+@njit(cache=True)
+def _write_cells(c0: int, c1: int, inv_perm: np.ndarray, cell_block: np.ndarray, store: tuple, offsets: np.ndarray,
+                 sat_out: np.ndarray) -> None:  # pragma: no cover - compiled
+    """The satellite rows of cells ``c0 .. c1 - 1`` into ``sat_out[offsets[c]:offsets[c + 1]]``:
+    the entries of the cell's block whose bits are set, in order (one step per pair).
+    Unsigned indices: numba then skips its negative-index fix-ups (~40% of this loop)."""
+    ent_row, seen, info = store
+    one = np.uint64(1)
+    for c in range(c0, c1):
+        q = inv_perm[c]
+        b = cell_block[c]
+        e0, words, h0, q0 = info[b, 0], info[b, 1], info[b, 2], info[b, 3]
+        base = np.uint64(h0 + (q - q0) * words)
+        w = np.uint64(offsets[c])
+        for k in range(words):
+            bits = seen[base + np.uint64(k)]
+            e = np.uint64(e0 + (k << 6))
+            while bits:
+                sat_out[w] = ent_row[e + np.uint64(trailing_zeros(bits))]
+                w += one
+                bits &= bits - one
 
 
 @njit(parallel=True, cache=True)
-def scan_steps_threads(pts: tuple, steps: tuple, test: tuple, fill: bool, want_max: bool, out: tuple) -> None:  # pragma: no cover - compiled
-    """Every step in one call, threads sharing the steps (:func:`_one_step`): one parallel
-    region per chunk of steps, not one per step."""
-    for t in prange(steps[0].shape[1]):
-        _one_step(t, pts, steps, test, fill, want_max, out)
+def write_pairs(inv_perm: np.ndarray, cell_block: np.ndarray, store: tuple, offsets: np.ndarray, sat_out: np.ndarray,
+                parts: int) -> None:  # pragma: no cover - compiled
+    """A step's pairs from what its scan kept (:func:`scan_block` with ``keep_pairs``), in the
+    cells' order: ``parts`` ranges of cells, shared by the threads, each written sequentially."""
+    n = inv_perm.shape[0]
+    for k in prange(parts):
+        _write_cells(k * n // parts, (k + 1) * n // parts, inv_perm, cell_block, store, offsets, sat_out)
 
 
 @njit(cache=True)
-def scan_steps_serial(pts: tuple, steps: tuple, test: tuple, fill: bool, want_max: bool, out: tuple) -> None:  # pragma: no cover - compiled
+def write_pairs_serial(inv_perm: np.ndarray, cell_block: np.ndarray, store: tuple, offsets: np.ndarray,
+                       sat_out: np.ndarray) -> None:  # pragma: no cover - compiled
+    """:func:`write_pairs` on this thread alone."""
+    _write_cells(0, inv_perm.shape[0], inv_perm, cell_block, store, offsets, sat_out)
+
+
+@njit(cache=True)
+def _one_step(t: int, pts: tuple, steps: tuple, test: tuple, want_max: bool, out: tuple) -> None:  # pragma: no cover - compiled
+    """Step ``t`` of ``r`` ``(sats, times, 3)``: bin its satellites, scan every block into
+    column ``t`` of ``counts``/``max_sin`` ``(cells, times)``. Steps with ``lam[t] < 0`` (no
+    satellite position) are skipped."""
+    r, lam, n_lat, n_lon = steps
+    if lam[t] < 0.0:
+        return
+    counts, max_sin = out
+    start, order, xyz, unit = bin_satellites(r[:, t, :], n_lat[t], n_lon[t])
+    bins = (start, order, xyz, unit, n_lat[t], n_lon[t], lam[t])
+    step_out = (counts[:, t], max_sin[:, t] if want_max else max_sin[:, 0])
+    store = (np.zeros(1, np.int32), np.zeros(1, np.uint64), np.zeros((1, 4), np.int64))  # no_store()
+    for b in range(pts[3].shape[0] - 1):
+        scan_block(b, pts, bins, test, False, want_max, step_out, store)
+
+
+@njit(parallel=True, cache=True)
+def scan_steps_threads(pts: tuple, steps: tuple, test: tuple, want_max: bool, out: tuple) -> None:  # pragma: no cover - compiled
+    """Every step in one call, threads sharing the steps (:func:`_one_step`): one parallel
+    region per chunk of steps, not one per step (counts and highest elevations only)."""
+    for t in prange(steps[0].shape[1]):
+        _one_step(t, pts, steps, test, want_max, out)
+
+
+@njit(cache=True)
+def scan_steps_serial(pts: tuple, steps: tuple, test: tuple, want_max: bool, out: tuple) -> None:  # pragma: no cover - compiled
     """:func:`scan_steps_threads` on this thread alone (small work, or a busy machine)."""
     for t in range(steps[0].shape[1]):
-        _one_step(t, pts, steps, test, fill, want_max, out)
+        _one_step(t, pts, steps, test, want_max, out)

@@ -48,6 +48,7 @@ because each block's candidates are sorted by satellite row; at resolution 5 wri
 from __future__ import annotations
 
 import math
+import threading
 import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -59,9 +60,15 @@ from leonet.constants import WGS84_A_KM, WGS84_B_KM, WGS84_E2
 from leonet.coverage.scan import (
     TINY_KM,
     bin_satellites,
+    gather_bounds,
+    new_store,
+    no_store,
     scan_step,
+    scan_step_serial,
     scan_steps_serial,
     scan_steps_threads,
+    write_pairs,
+    write_pairs_serial,
 )
 from leonet.cpu import cores_free
 from leonet.errors import InputError
@@ -151,6 +158,8 @@ class BlockedPoints:
     ``block_sub[b]:block_sub[b + 1]``. Per block: geocentric radii within ``[block_r_lo_km[b],
     block_r_hi_km[b]]`` and vertical deviations below ``block_dev_rad[b]``.
     ``pos_sorted_km``/``up_sorted``: ``pos_km``/``up`` in ``perm`` order (contiguous per block).
+    ``inv_perm`` ``(cells,)``: each point's place in ``perm``; ``cell_block`` ``(cells,)``: the
+    block of each point (both int32, for writing pairs in the points' own order).
     """
 
     pos_km: np.ndarray
@@ -171,6 +180,8 @@ class BlockedPoints:
     block_dev_rad: np.ndarray
     pos_sorted_km: np.ndarray
     up_sorted: np.ndarray
+    inv_perm: np.ndarray
+    cell_block: np.ndarray
 
     def __len__(self) -> int:
         return int(self.pos_km.shape[1])
@@ -205,6 +216,9 @@ def blocked(points: GroundPoints, block_points: int | None = None, sub_points: i
     dev = _angle_rad(up, unit) if n else np.zeros(0)
     rp, dp = r[perm], dev[perm]
     starts = block_start[:-1]
+    inv_perm = np.empty(n, np.int32)
+    inv_perm[perm] = np.arange(n, dtype=np.int32)
+    cell_block = np.repeat(np.arange(block_start.size - 1, dtype=np.int32), np.diff(block_start))[inv_perm]
     return BlockedPoints(
         pos_km=np.ascontiguousarray(pos.T),
         up=np.ascontiguousarray(up.T),
@@ -224,6 +238,8 @@ def blocked(points: GroundPoints, block_points: int | None = None, sub_points: i
         block_dev_rad=np.maximum.reduceat(dp, starts) + 1e-9 if n else np.zeros(0),
         pos_sorted_km=np.ascontiguousarray(pos[perm].T),
         up_sorted=np.ascontiguousarray(up[perm].T),
+        inv_perm=inv_perm,
+        cell_block=cell_block,
     )
 
 
@@ -543,61 +559,115 @@ def visibility(
         n_lat[t], n_lon[t] = _grid_for(float(lam[t]))
     n_threads = threads if threads is not None else _threads_for(points, r.shape[0], n_times, float(lam.max(initial=0.0)))
     n_threads = max(1, min(int(n_threads), numba.config.NUMBA_NUM_THREADS))
-    no_offsets = np.zeros((1, 1), dtype=np.int64)
-    no_sats = np.empty(0, dtype=np.int32)
     pts = (points.pos_sorted_km, points.up_sorted, points.perm, points.block_start, points.block_center,
            points.block_radius_rad, points.sub_start, points.block_sub, points.sub_center, points.sub_radius_rad,
            points.block_r_lo_km, points.block_r_hi_km, points.block_dev_rad)
     test = (sin_m, math.cos(math.radians(float(min_elevation_deg))), max_range2)
-    steps = (r, lam, n_lat, n_lon)
-
-    def run(fill: bool, offsets: np.ndarray, sat_index: np.ndarray, max_sin_all: np.ndarray) -> None:
-        want_max = max_elevation and not fill
-        out = (counts, max_sin_all, offsets, sat_index)
-        if n_threads == 1:
-            scan_steps_serial(pts, steps, test, fill, want_max, out)
-            return
-        previous = numba.get_num_threads()
-        numba.set_num_threads(n_threads)
-        try:
-            if n_times >= 2 * n_threads:
-                scan_steps_threads(pts, steps, test, fill, want_max, out)
-                return
-            # Few steps over many points: threads share each step's blocks.
-            stride = _block_stride(max(1, points.block_start.size - 1))
-            step_counts = np.zeros(n_cells, dtype=np.int32)
-            step_max = np.full(n_cells, -2.0) if want_max else np.empty(0)
-            for t in np.flatnonzero(lam >= 0.0).tolist():
-                if fill and offsets[t, -1] == offsets[t, 0]:
-                    continue
-                start, order, xyz, unit = bin_satellites(r[:, t, :], int(n_lat[t]), int(n_lon[t]))
-                bins = (start, order, xyz, unit, int(n_lat[t]), int(n_lon[t]), float(lam[t]))
-                scan_step(pts, bins, test, stride, fill, want_max, (step_counts, step_max, offsets[t] if fill else offsets[0], sat_index))
-                if not fill:
-                    counts[:, t] = step_counts
-                    if want_max:
-                        max_sin_all[:, t] = step_max
-        finally:
-            numba.set_num_threads(previous)
-
-    run(False, no_offsets, no_sats, max_sin_all)
+    previous = numba.get_num_threads()
+    numba.set_num_threads(n_threads)
+    try:
+        if pairs:
+            offsets, sat_index = _scan_pairs(points, pts, r, lam, n_lat, n_lon, test, n_threads, counts,
+                                             max_sin_all if max_elevation else None)
+        elif n_threads == 1:
+            scan_steps_serial(pts, (r, lam, n_lat, n_lon), test, max_elevation, (counts, max_sin_all))
+        elif n_times >= 2 * n_threads:
+            scan_steps_threads(pts, (r, lam, n_lat, n_lon), test, max_elevation, (counts, max_sin_all))
+        else:  # few steps over many points: threads share each step's blocks
+            _scan_each_step(points, pts, r, lam, n_lat, n_lon, test, n_threads, counts, max_sin_all if max_elevation else None)
+    finally:
+        numba.set_num_threads(previous)
     max_elevation_deg = _to_degrees(max_sin_all) if max_elevation else None
     del max_sin_all
     if not pairs:
         return Visibility(counts, None, None, max_elevation_deg)
-    # Counts size the output exactly; the fill pass re-bins each step (~1 ms) rather than keep
-    # every step's bins, and writes straight into the one result array.
-    offsets = np.zeros((n_times, n_cells + 1), dtype=np.int64)
-    flat = np.cumsum(counts.T.ravel(), dtype=np.int64)
-    total = int(flat[-1]) if flat.size else 0
-    offsets[:, 1:] = flat.reshape(n_times, n_cells)
-    offsets[1:, 0] = offsets[:-1, -1]
-    sat_index = np.empty(total, dtype=np.int32)
-    if total:
-        run(True, offsets, sat_index, np.full((1, 1), -2.0))
     if rows is not None:
         sat_index = rows.astype(np.int32)[sat_index]
     return Visibility(counts, offsets, sat_index, max_elevation_deg)
+
+
+def _step_bins(r: np.ndarray, lam: np.ndarray, n_lat: np.ndarray, n_lon: np.ndarray, t: int) -> tuple:
+    start, order, xyz, unit = bin_satellites(r[:, t, :], int(n_lat[t]), int(n_lon[t]))
+    return (start, order, xyz, unit, int(n_lat[t]), int(n_lon[t]), float(lam[t]))
+
+
+def _scan_each_step(points: BlockedPoints, pts: tuple, r: np.ndarray, lam: np.ndarray, n_lat: np.ndarray, n_lon: np.ndarray,
+                    test: tuple, n_threads: int, counts: np.ndarray, max_sin_all: np.ndarray | None) -> None:
+    """Counts (and highest sines of elevation) step by step, the threads sharing each step's
+    blocks: for few steps over many points."""
+    stride = _block_stride(max(1, points.block_start.size - 1))
+    step_counts = np.zeros(len(points), dtype=np.int32)
+    step_max = np.full(len(points), -2.0) if max_sin_all is not None else np.empty(0)
+    for t in np.flatnonzero(lam >= 0.0).tolist():
+        scan_step(pts, _step_bins(r, lam, n_lat, n_lon, t), test, stride, False, max_sin_all is not None,
+                  (step_counts, step_max), no_store())
+        counts[:, t] = step_counts
+        if max_sin_all is not None:
+            max_sin_all[:, t] = step_max
+
+
+_SCRATCH = threading.local()
+
+
+def _scratch(size: int, dtype: type) -> np.ndarray:
+    """``(size,)`` of ``dtype`` from this thread's scratch, kept between calls: the pairs pass's
+    working store (~60 MB touched for a global resolution-5 step) then costs no page faults
+    after the first call. Contents are garbage."""
+    key = np.dtype(dtype).str
+    buf = getattr(_SCRATCH, key, None)
+    if buf is None or buf.size < size:
+        buf = np.empty(size + size // 4, dtype)
+        setattr(_SCRATCH, key, buf)
+    return buf[:size]
+
+
+def _scan_pairs(points: BlockedPoints, pts: tuple, r: np.ndarray, lam: np.ndarray, n_lat: np.ndarray, n_lon: np.ndarray,
+                test: tuple, n_threads: int, counts: np.ndarray, max_sin_all: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Counts, highest sines of elevation and pairs, step by step, in one scan per step.
+
+    The scan keeps what decides each pair (the sub-blocks' candidate rows and each point's hit
+    bits, a few bytes per pair, :func:`~leonet.coverage.scan.new_store`); the step's counts
+    then size its pairs exactly and :func:`~leonet.coverage.scan.write_pairs` writes them in
+    the cells' order, every slot once. Returns ``offsets`` ``(times, cells + 1)`` and the
+    satellite rows ``(pairs,)`` int32 (one array per call: a multi-step call joins its steps)."""
+    n_cells, n_times = len(points), r.shape[1]
+    n_blocks = points.block_start.size - 1
+    offsets = np.zeros((n_times, n_cells + 1), dtype=np.int64)
+    stride = _block_stride(max(1, n_blocks))
+    step_counts = np.zeros(n_cells, dtype=np.int32)
+    step_max = np.full(n_cells, -2.0) if max_sin_all is not None else np.empty(0)
+    parts = 8 * n_threads if n_threads > 1 else 1
+    chunks: list[np.ndarray] = []
+    total = 0
+    for t in range(n_times):
+        offsets[t, :] = total
+        if lam[t] < 0.0:
+            continue
+        bins = _step_bins(r, lam, n_lat, n_lon, t)
+        store = new_store(points.block_start, gather_bounds(pts, bins), _scratch)
+        out = (step_counts, step_max)
+        if n_threads == 1:
+            scan_step_serial(pts, bins, test, True, max_sin_all is not None, out, store)
+        else:
+            scan_step(pts, bins, test, stride, True, max_sin_all is not None, out, store)
+        counts[:, t] = step_counts
+        if max_sin_all is not None:
+            max_sin_all[:, t] = step_max
+        offsets[t, 0] = 0
+        np.cumsum(step_counts, out=offsets[t, 1:])
+        n_t = int(offsets[t, -1])
+        sat_t = np.empty(n_t, dtype=np.int32)
+        if n_t:
+            if n_threads == 1:
+                write_pairs_serial(points.inv_perm, points.cell_block, store, offsets[t], sat_t)
+            else:
+                write_pairs(points.inv_perm, points.cell_block, store, offsets[t], sat_t, parts)
+        offsets[t, :] += total
+        total += n_t
+        chunks.append(sat_t)
+        del store
+    sat_index = chunks[0] if len(chunks) == 1 else (np.concatenate(chunks) if chunks else np.empty(0, np.int32))
+    return offsets, sat_index
 
 
 def iter_visibility(points: GroundPoints | BlockedPoints, r_sat_km: np.ndarray, times_per_chunk: int, **kwargs: object) -> Iterator[tuple[int, Visibility]]:
