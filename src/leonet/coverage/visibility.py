@@ -632,29 +632,25 @@ def _scan_pairs(points: BlockedPoints, pts: tuple, r: np.ndarray, lam: np.ndarra
     satellite rows ``(pairs,)`` int32 (one array per call: a multi-step call joins its steps)."""
     n_cells, n_times = len(points), r.shape[1]
     n_blocks = points.block_start.size - 1
-    offsets = np.zeros((n_times, n_cells + 1), dtype=np.int64)
+    offsets = np.empty((n_times, n_cells + 1), dtype=np.int64)  # every row is written below
     stride = _block_stride(max(1, n_blocks))
-    step_counts = np.zeros(n_cells, dtype=np.int32)
-    step_max = np.full(n_cells, -2.0) if max_sin_all is not None else np.empty(0)
+    no_max = np.full((1, 1), -2.0)[:, 0]  # the same array type as a column of max_sin_all
     parts = 8 * n_threads if n_threads > 1 else 1
     chunks: list[np.ndarray] = []
     total = 0
     for t in range(n_times):
-        offsets[t, :] = total
         if lam[t] < 0.0:
+            offsets[t, :] = total
             continue
         bins = _step_bins(r, lam, n_lat, n_lon, t)
         store = new_store(points.block_start, gather_bounds(pts, bins), _scratch)
-        out = (step_counts, step_max)
+        out = (counts[:, t], max_sin_all[:, t] if max_sin_all is not None else no_max)  # written in place
         if n_threads == 1:
             scan_step_serial(pts, bins, test, True, max_sin_all is not None, out, store)
         else:
             scan_step(pts, bins, test, stride, True, max_sin_all is not None, out, store)
-        counts[:, t] = step_counts
-        if max_sin_all is not None:
-            max_sin_all[:, t] = step_max
         offsets[t, 0] = 0
-        np.cumsum(step_counts, out=offsets[t, 1:])
+        np.cumsum(counts[:, t], dtype=np.int64, out=offsets[t, 1:])
         n_t = int(offsets[t, -1])
         sat_t = np.empty(n_t, dtype=np.int32)
         if n_t:
@@ -662,7 +658,8 @@ def _scan_pairs(points: BlockedPoints, pts: tuple, r: np.ndarray, lam: np.ndarra
                 write_pairs_serial(points.inv_perm, points.cell_block, store, offsets[t], sat_t)
             else:
                 write_pairs(points.inv_perm, points.cell_block, store, offsets[t], sat_t, parts)
-        offsets[t, :] += total
+        if total:
+            offsets[t, :] += total
         total += n_t
         chunks.append(sat_t)
         del store
