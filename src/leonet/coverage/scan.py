@@ -348,6 +348,16 @@ def scan_block(b: int, pts: tuple, bins: tuple, test: tuple, keep_pairs: bool, w
         mid[n_mid] = j
         n_mid += 1 - f
     mux, muy, muz, m_in, m_out = _take(gu, k_in, k_out, keep, mid, n_mid)
+    # Sines of those angles (0 for the sentinels): a sub-block of radius rho then tests
+    # cos(theta + rho) >= m_in as cos(theta) >= cos(a_in - rho) (with a_in >= rho, i.e.
+    # m_in <= cos(rho)), and cos(max(0, theta - rho)) >= m_out as cos(theta) >= cos(a_out + rho):
+    # no square root per satellite and sub-block. The decisions are those of the angles
+    # themselves to rounding, far inside SURE_MARGIN.
+    sin_in_m = np.empty(n_mid)
+    sin_out_m = np.empty(n_mid)
+    for i in range(n_mid):
+        sin_in_m[i] = math.sqrt(max(0.0, 1.0 - m_in[i] * m_in[i]))
+        sin_out_m[i] = math.sqrt(max(0.0, 1.0 - m_out[i] * m_out[i]))
     # Candidates for the highest elevation: upper bound over the block >= the best lower bound
     # of a satellite every point sees; each group of sub-blocks narrows them again.
     n_top = 0
@@ -438,12 +448,11 @@ def scan_block(b: int, pts: tuple, bins: tuple, test: tuple, keep_pairs: bool, w
                 j = s_top[i]
                 tx[i], ty[i], tz[i] = kx[j], ky[j], kz[j]
         n_sure = n_sure_b
-        for i in range(n_mid):
+        for i in range(n_mid):  # branch-free, so that it vectorises
             c = mux[i] * sx + muy[i] * sy + muz[i] * sz
-            sn = math.sqrt(max(0.0, 1.0 - c * c))
-            f = c * scr - sn * ssr >= m_in[i]
+            f = (c >= m_in[i] * scr + sin_in_m[i] * ssr) & (m_in[i] <= scr)
             s_sure[i] = f
-            s_maybe[i] = (1.0 if c >= scr else c * scr + sn * ssr) >= m_out[i]
+            s_maybe[i] = c >= m_out[i] * scr - sin_out_m[i] * ssr
             n_sure += f
         n_u = 0
         for i in range(n_mid):  # branch-free: most of them are sure or out
