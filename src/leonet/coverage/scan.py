@@ -234,18 +234,6 @@ def _cos_reach(r_ground: float, r_sat: float, cos_e: float, sin_e: float) -> flo
     return x * cos_e + math.sqrt(max(0.0, 1.0 - x * x)) * sin_e
 
 
-@njit(cache=True)
-def _take(gu: np.ndarray, a: np.ndarray, b: np.ndarray, keep: np.ndarray, sel: np.ndarray, n: int) -> tuple:  # pragma: no cover - compiled
-    """Directions (x, y, z) and the values ``a``, ``b`` of satellites ``keep[sel[:n]]`` of a
-    gathered list (``gu`` ``(3, m)``), as five contiguous ``(n,)`` arrays."""
-    out = np.empty((5, n))
-    for i in range(n):
-        k = keep[sel[i]]
-        out[0, i], out[1, i], out[2, i] = gu[0, k], gu[1, k], gu[2, k]
-        out[3, i], out[4, i] = a[k], b[k]
-    return out[0], out[1], out[2], out[3], out[4]
-
-
 # The kernels take their many arrays in tuples (numba types each tuple by its members):
 # ``pts`` = (pos (3, cells), up (3, cells), perm, block_start, block_center (3, blocks),
 # block_radius, sub_start, block_sub, sub_center (3, subs), sub_radius, block_r_lo, block_r_hi,
@@ -306,8 +294,18 @@ def scan_block(b: int, pts: tuple, bins: tuple, test: tuple, keep_pairs: bool, w
     cos_out = cos_m * cos_d + sin_m * sin_d
     # Per satellite: cos of the largest central angle at which every point of the block surely
     # sees it (k_in; 2 = none) and beyond which none can (k_out; -2 = no bound, 2 = none sees it).
-    per_sat = np.empty((5, m))
-    k_in, k_out, r_sat, c_blk, s_blk = per_sat[0], per_sat[1], per_sat[2], per_sat[3], per_sat[4]
+    # One workspace of each type for the block (rows used up to m, n_kept, n_mid or n_top):
+    # a few allocations per block rather than dozens.
+    fw = np.empty((28, m + 1))
+    k_in, k_out, r_sat, c_blk, s_blk = fw[0], fw[1], fw[2], fw[3], fw[4]
+    kx, ky, kz, ux, uy, uz = fw[5], fw[6], fw[7], fw[8], fw[9], fw[10]
+    mux, muy, muz, m_in, m_out, sin_in_m, sin_out_m = fw[11], fw[12], fw[13], fw[14], fw[15], fw[16], fw[17]
+    tux, tuy, tuz, t_r, t_in, t_hi, tx, ty, tz, sv = fw[18], fw[19], fw[20], fw[21], fw[22], fw[23], fw[24], fw[25], fw[26], fw[27]
+    iw = np.empty((5, m + 1), np.int64)
+    keep, mid, top, s_top, u_at = iw[0], iw[1], iw[2], iw[3], iw[4]
+    bw = np.empty((3, m + 1), np.uint8)
+    k_sure, s_sure, s_maybe = bw[0], bw[1], bw[2]
+    k_row = np.empty(m + 1, np.int32)
     for k in range(m):
         r_sat[k] = math.sqrt(g[0, k] * g[0, k] + g[1, k] * g[1, k] + g[2, k] * g[2, k])
         c = gu[0, k] * cx + gu[1, k] * cy + gu[2, k] * cz
@@ -324,19 +322,12 @@ def scan_block(b: int, pts: tuple, bins: tuple, test: tuple, keep_pairs: bool, w
         k_out[:] = -2.0
     # The block's split: keep the satellites some point may see (ascending rows stay ascending).
     cr, sr = math.cos(block_radius[b]), math.sin(block_radius[b])
-    keep = np.empty(m, np.int64)
     n_kept = 0
     for k in range(m):
         c_near = 1.0 if c_blk[k] >= cr else c_blk[k] * cr + s_blk[k] * sr  # cos(max(0, theta - rho))
         keep[n_kept] = k
         n_kept += c_near >= k_out[k]
-    kx = np.empty(n_kept)
-    ky = np.empty(n_kept)
-    kz = np.empty(n_kept)
-    k_row = np.empty(n_kept, np.int32)
-    k_sure = np.empty(n_kept, np.uint8)
-    mid = np.empty(n_kept, np.int64)  # kept satellites not sure for the whole block
-    n_mid = 0
+    n_mid = 0  # kept satellites not sure for the whole block: mid[:n_mid]
     n_sure_b = 0
     for j in range(n_kept):
         k = keep[j]
@@ -347,21 +338,20 @@ def scan_block(b: int, pts: tuple, bins: tuple, test: tuple, keep_pairs: bool, w
         n_sure_b += f
         mid[n_mid] = j
         n_mid += 1 - f
-    mux, muy, muz, m_in, m_out = _take(gu, k_in, k_out, keep, mid, n_mid)
+    for i in range(n_mid):
+        k = keep[mid[i]]
+        mux[i], muy[i], muz[i], m_in[i], m_out[i] = gu[0, k], gu[1, k], gu[2, k], k_in[k], k_out[k]
     # Sines of those angles (0 for the sentinels): a sub-block of radius rho then tests
     # cos(theta + rho) >= m_in as cos(theta) >= cos(a_in - rho) (with a_in >= rho, i.e.
     # m_in <= cos(rho)), and cos(max(0, theta - rho)) >= m_out as cos(theta) >= cos(a_out + rho):
     # no square root per satellite and sub-block. The decisions are those of the angles
     # themselves to rounding, far inside SURE_MARGIN.
-    sin_in_m = np.empty(n_mid)
-    sin_out_m = np.empty(n_mid)
     for i in range(n_mid):
         sin_in_m[i] = math.sqrt(max(0.0, 1.0 - m_in[i] * m_in[i]))
         sin_out_m[i] = math.sqrt(max(0.0, 1.0 - m_out[i] * m_out[i]))
     # Candidates for the highest elevation: upper bound over the block >= the best lower bound
     # of a satellite every point sees; each group of sub-blocks narrows them again.
     n_top = 0
-    top = np.empty(n_kept, np.int64)
     if want_max:
         best_lo = -math.inf
         if sure:
@@ -376,21 +366,12 @@ def scan_block(b: int, pts: tuple, bins: tuple, test: tuple, keep_pairs: bool, w
             hi = _sin_elevation_bound(c_near, r_lo, r_sat[k]) + dev + SURE_MARGIN
             top[n_top] = j
             n_top += hi >= best_lo
-    tux, tuy, tuz, t_r, t_in = _take(gu, r_sat, k_in, keep, top, n_top)
-    t_hi = np.empty(n_top)
-    n_s = 0
-    s_top = np.empty(n_top + 1, np.int64)  # the sub-block's candidates (kept index) and their positions
-    tx = np.empty(n_top)
-    ty = np.empty(n_top)
-    tz = np.empty(n_top)
-    sv = np.empty(n_top)
-    # Per sub-block: which of the block's middle satellites are sure, which unsure.
-    s_sure = np.empty(n_mid, np.uint8)
-    s_maybe = np.empty(n_mid, np.uint8)
-    u_at = np.empty(n_kept + 1, np.int64)  # unsure satellites: where in the kept list
-    ux = np.empty(n_kept)
-    uy = np.empty(n_kept)
-    uz = np.empty(n_kept)
+    for i in range(n_top):
+        k = keep[top[i]]
+        tux[i], tuy[i], tuz[i], t_r[i], t_in[i] = gu[0, k], gu[1, k], gu[2, k], r_sat[k], k_in[k]
+    n_s = 0  # the candidates of the current group of sub-blocks: s_top[:n_s] (kept index), at tx, ty, tz
+    # Per sub-block: which of the block's middle satellites are sure (s_sure), which unsure
+    # (s_maybe and not s_sure; u_at: where in the kept list, at ux, uy, uz).
     cnt = np.empty(max(1, block_start[b + 1] - block_start[b]), np.int64)
     # keep_pairs: the block's entries are its kept satellites (ascending rows); each point gets
     # one bit per entry, set for the sure ones (the block's, then its sub-block's) and for the
