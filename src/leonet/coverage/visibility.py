@@ -596,14 +596,10 @@ def _scan_each_step(points: BlockedPoints, pts: tuple, r: np.ndarray, lam: np.nd
     """Counts (and highest sines of elevation) step by step, the threads sharing each step's
     blocks: for few steps over many points."""
     stride = _block_stride(max(1, points.block_start.size - 1))
-    step_counts = np.zeros(len(points), dtype=np.int32)
-    step_max = np.full(len(points), -2.0) if max_sin_all is not None else np.empty(0)
+    no_max = np.full((1, 1), -2.0)[:, 0]  # the same array type as a column of max_sin_all
     for t in np.flatnonzero(lam >= 0.0).tolist():
-        scan_step(pts, _step_bins(r, lam, n_lat, n_lon, t), test, stride, False, max_sin_all is not None,
-                  (step_counts, step_max), no_store())
-        counts[:, t] = step_counts
-        if max_sin_all is not None:
-            max_sin_all[:, t] = step_max
+        out = (counts[:, t], max_sin_all[:, t] if max_sin_all is not None else no_max)  # written in place
+        scan_step(pts, _step_bins(r, lam, n_lat, n_lon, t), test, stride, False, max_sin_all is not None, out, no_store())
 
 
 _SCRATCH = threading.local()
