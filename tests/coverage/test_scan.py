@@ -120,3 +120,40 @@ def test_bounds_hold_and_decide_most_pairs() -> None:
     lo = np.array([_sin_elevation_bound(c, a, b) for c, a, b in zip(cos_t, big_r, r_sat)])
     sin_el = np.sin(np.radians(el))
     assert np.all(sin_el <= lo + dev + SURE_MARGIN) and np.all(sin_el >= lo - dev - SURE_MARGIN)
+
+
+def test_gather_bounds_hold_for_every_block() -> None:
+    """The pairs pass sizes each block's storage from :func:`gather_bounds` (and writes without
+    bounds checks): it must never be below what :func:`gather` returns for that block."""
+    from leonet.coverage.scan import bin_satellites, gather, gather_bounds
+    from leonet.coverage.visibility import _grid_for, _step_search_radii
+
+    rng = np.random.default_rng(5)
+    lat, lon, alt = dense_points(rng, per_cluster=300)
+    r = constellation(rng, lat, lon, alt, 25.0, 1)
+    for sizes in ((None, None), (1, 1), (512, 16)):
+        pts = blocked(GroundPoints.from_geodetic(lat, lon, alt), *sizes)
+        lam = float(_step_search_radii(pts, r, 25.0)[0])
+        n_lat, n_lon = _grid_for(lam)
+        start, order, xyz, unit = bin_satellites(np.ascontiguousarray(r[:, 0]), n_lat, n_lon)
+        tup = (pts.pos_sorted_km, pts.up_sorted, pts.perm, pts.block_start, pts.block_center, pts.block_radius_rad)
+        bound = gather_bounds(tup, (start, order, xyz, unit, n_lat, n_lon, lam))
+        for b in range(bound.size):
+            c = pts.block_center[:, b]
+            got = gather(start, order, xyz, unit, n_lat, n_lon, c[0], c[1], c[2], lam + pts.block_radius_rad[b], True)[2]
+            assert got.size <= bound[b]
+            assert np.all(np.diff(got) > 0)  # ascending rows: the order the pairs are written in
+
+
+def test_pairs_do_not_depend_on_earlier_calls() -> None:
+    """The pairs pass reuses its working store between calls: a large call, a small one and the
+    large one again give the brute-force answers, and the third equals the first."""
+    rng = np.random.default_rng(8)
+    lat, lon, alt = dense_points(rng, per_cluster=400)
+    r = constellation(rng, lat, lon, alt, 25.0, 2)
+    big = GroundPoints.from_geodetic(lat, lon, alt)
+    small = GroundPoints.from_geodetic(lat[:50], lon[:50], alt[:50])
+    first = visibility(big, r, 25.0, pairs=True, max_elevation=True)
+    assert_same(first, visibility_brute_force(big, r, 25.0, pairs=True, max_elevation=True, workers=2))
+    assert_same(visibility(small, r[:, :1], 25.0, pairs=True), visibility_brute_force(small, r[:, :1], 25.0, pairs=True))
+    assert_same(visibility(big, r, 25.0, pairs=True, max_elevation=True), first)

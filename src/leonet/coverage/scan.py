@@ -2,7 +2,9 @@
 
 Each time step bins the satellites by direction (:func:`bin_satellites`); each block of nearby
 ground points gathers from the bins every satellite within ``lam + rho`` of its
-centre (:func:`gather`), then works through its sub-blocks of a few points.
+centre (:func:`gather`), then works through its sub-blocks of a few points. When the pairs are
+wanted, the scan also keeps the block's candidates and each point's bits over them, and
+:func:`write_pairs` turns those into the CSR lists afterwards, in the points' order.
 
 Most pairs are decided without the per-pair test, and provably the same way. On a sphere
 through a point at geocentric radius ``R`` a satellite at radius ``r`` has geocentric elevation

@@ -30,19 +30,21 @@ or for few steps the blocks of each step (a parallel region per step).
 floating-point expression, so the two agree exactly.
 
 Memory per call, for ``C`` points, ``T`` times and ``P`` visible pairs: counts ``2 C T`` bytes;
-with ``pairs=True`` offsets ``8 T (C + 1)`` and satellite indices ``4 P`` bytes; with
-``max_elevation=True`` ``4 C T`` bytes (plus ``8 C T`` while it is built); temporaries are per
-step, ``O(C + satellites)``. With the 10,744-satellite Starlink snapshot of 2026-08-22 and a
+with ``pairs=True`` offsets ``8 T (C + 1)`` and satellite indices ``4 P`` bytes, plus a working
+store of ~8 bytes per point per step, kept between calls (about 60 MB after a global
+resolution-5 step); with ``max_elevation=True`` ``4 C T`` bytes (plus ``8 C T`` while it is
+built); other temporaries are per step, ``O(C + satellites)``. With the 10,744-satellite Starlink snapshot of 2026-08-22 and a
 25 deg mask a point sees ~47 satellites on average, so one step of global H3 res 4 (288,122
 cells) is ~13.4 M pairs, 54 MB with offsets, and res 5 (2,016,842 cells) ~94 M pairs, 376 MB.
 For long runs feed time chunks (:func:`iter_visibility`) and reduce each chunk's pairs before
 the next.
 
 Speed: ``bench/global_coverage.py`` (that snapshot; ``--baseline`` for a side-by-side run
-with another checkout). Pairs cost a second pass: the first counts (and so sizes the output
-exactly) and finds the highest elevations, the second writes each point's satellites, ascending
-because each block's candidates are sorted by satellite row; at resolution 5 writing the
-376 MB of pairs is a large part of it.
+with another checkout). Pairs are found in the same scan as the counts, step by step: each
+block keeps its candidate satellites (ascending rows) and each point one bit per candidate
+(:func:`~leonet.coverage.scan.scan_block`); the counts then size the step's output exactly and
+:func:`~leonet.coverage.scan.write_pairs` writes every point's satellites in the points' own
+order, one step per pair. At resolution 5 writing the 376 MB of pairs is about a third of a step.
 """
 
 from __future__ import annotations
@@ -525,12 +527,13 @@ def visibility(
     derived on the first call and kept for the next ones), or a :class:`BlockedPoints` from
     :func:`blocked`; ``r_sat_km``: ``(sats, times, 3)`` ITRF km,
     NaN rows never visible. ``pairs``: also return which satellites (CSR per time, see
-    :class:`Visibility`); it costs a second scan. ``max_elevation``: also the highest elevation
-    in view. ``threads``: numba threads (default: one for small work, else numba's threads
-    less the cores other processes keep busy, see :func:`_threads_for`). Satellites that come
-    nowhere near the points in the whole call are dropped first; then all steps run in one
-    kernel call (threads share the steps) or, for few steps, step by step (threads share the
-    points). Per-step temporaries only, so pass time chunks to bound the size of the returned pairs.
+    :class:`Visibility`); the scan keeps a few bytes per point and the pairs are written after
+    it, step by step. ``max_elevation``: also the highest elevation in view. ``threads``: numba
+    threads (default: one for small work, else numba's threads less the cores other processes
+    keep busy, see :func:`_threads_for`). Satellites that come nowhere near the points in the
+    whole call are dropped first; then, without pairs, all steps run in one kernel call
+    (threads share the steps) or, for few steps, step by step (threads share the points); with
+    pairs, step by step. Pass time chunks to bound the size of the returned pairs.
     """
     import numba
 
