@@ -243,7 +243,7 @@ def _cos_reach(r_ground: float, r_sat: float, cos_e: float, sin_e: float) -> flo
 # ``perm`` order; ``bins`` = (start, order, xyz, unit, n_lat, n_lon, lam), one step's satellites
 # from :func:`bin_satellites` and its search radius; ``steps`` = (r (sats, times, 3), lam
 # (times,), n_lat (times,), n_lon (times,)); ``test`` = (sin_m, cos_m, max_range2);
-# ``out`` = (counts, max_sin); ``store`` = (ent_row, seen, info (blocks, 4): first entry,
+# ``out`` = (counts (cells, times), max_sin (cells, times) or (1, 1), the column to write); ``store`` = (ent_row, seen, info (blocks, 4): first entry,
 # words of bits per point, first word, first point), what a step's scan keeps for writing its
 # pairs (:func:`new_store`, :func:`write_pairs`).
 
@@ -283,7 +283,7 @@ def scan_block(b: int, pts: tuple, bins: tuple, test: tuple, keep_pairs: bool, w
     pos, up, perm, block_start, block_center, block_radius, sub_start, block_sub, sub_center, sub_radius, b_r_lo, b_r_hi, b_dev = pts
     start, order, xyz, unit, n_lat, n_lon, lam = bins
     sin_m, cos_m, max_range2 = test
-    counts, max_sin = out
+    counts, max_sin, col = out
     ent_row, seen, info = store
     cx, cy, cz = block_center[0, b], block_center[1, b], block_center[2, b]
     g, gu, rows = gather(start, order, xyz, unit, n_lat, n_lon, cx, cy, cz, lam + block_radius[b], keep_pairs)
@@ -478,7 +478,7 @@ def scan_block(b: int, pts: tuple, bins: tuple, test: tuple, keep_pairs: bool, w
                     n += above_mask_jit(du, dd, sin_m) & (dd <= max_range2)
                 cnt[qq] = n
         for qq in range(nq):
-            counts[perm[q0 + qq]] = cnt[qq]
+            counts[perm[q0 + qq], col] = cnt[qq]
         if not want_max:
             continue
         for qq in range(nq):
@@ -489,7 +489,7 @@ def scan_block(b: int, pts: tuple, bins: tuple, test: tuple, keep_pairs: bool, w
                 du, dd = line_of_sight_jit(tx[i], ty[i], tz[i], px, py, pz, vx, vy, vz)
                 ok = above_mask_jit(du, dd, sin_m) & (dd <= max_range2)
                 sv[i] = du / max(math.sqrt(dd), TINY_KM) if ok else -2.0
-            max_sin[perm[q]] = _max_reduce(sv, n_s)
+            max_sin[perm[q], col] = _max_reduce(sv, n_s)
 
 
 @njit(cache=True, fastmath={"nnan", "nsz"})
@@ -568,13 +568,11 @@ def _one_step(t: int, pts: tuple, steps: tuple, test: tuple, want_max: bool, out
     r, lam, n_lat, n_lon = steps
     if lam[t] < 0.0:
         return
-    counts, max_sin = out
     start, order, xyz, unit = bin_satellites(r[:, t, :], n_lat[t], n_lon[t])
     bins = (start, order, xyz, unit, n_lat[t], n_lon[t], lam[t])
-    step_out = (counts[:, t], max_sin[:, t] if want_max else max_sin[:, 0])
     store = (np.zeros(1, np.int32), np.zeros(1, np.uint64), np.zeros((1, 4), np.int64))  # no_store()
     for b in range(pts[3].shape[0] - 1):
-        scan_block(b, pts, bins, test, False, want_max, step_out, store)
+        scan_block(b, pts, bins, test, False, want_max, (out[0], out[1], t), store)
 
 
 @njit(parallel=True, cache=True)

@@ -570,14 +570,13 @@ def visibility(
     numba.set_num_threads(n_threads)
     try:
         if pairs:
-            offsets, sat_index = _scan_pairs(points, pts, r, lam, n_lat, n_lon, test, n_threads, counts,
-                                             max_sin_all if max_elevation else None)
+            offsets, sat_index = _scan_pairs(points, pts, r, lam, n_lat, n_lon, test, n_threads, counts, max_sin_all, max_elevation)
         elif n_threads == 1:
             scan_steps_serial(pts, (r, lam, n_lat, n_lon), test, max_elevation, (counts, max_sin_all))
         elif n_times >= 2 * n_threads:
             scan_steps_threads(pts, (r, lam, n_lat, n_lon), test, max_elevation, (counts, max_sin_all))
         else:  # few steps over many points: threads share each step's blocks
-            _scan_each_step(points, pts, r, lam, n_lat, n_lon, test, n_threads, counts, max_sin_all if max_elevation else None)
+            _scan_each_step(points, pts, r, lam, n_lat, n_lon, test, counts, max_sin_all, max_elevation)
     finally:
         numba.set_num_threads(previous)
     max_elevation_deg = _to_degrees(max_sin_all) if max_elevation else None
@@ -595,14 +594,12 @@ def _step_bins(r: np.ndarray, lam: np.ndarray, n_lat: np.ndarray, n_lon: np.ndar
 
 
 def _scan_each_step(points: BlockedPoints, pts: tuple, r: np.ndarray, lam: np.ndarray, n_lat: np.ndarray, n_lon: np.ndarray,
-                    test: tuple, n_threads: int, counts: np.ndarray, max_sin_all: np.ndarray | None) -> None:
+                    test: tuple, counts: np.ndarray, max_sin_all: np.ndarray, want_max: bool) -> None:
     """Counts (and highest sines of elevation) step by step, the threads sharing each step's
     blocks: for few steps over many points."""
     stride = _block_stride(max(1, points.block_start.size - 1))
-    no_max = np.full((1, 1), -2.0)[:, 0]  # the same array type as a column of max_sin_all
     for t in np.flatnonzero(lam >= 0.0).tolist():
-        out = (counts[:, t], max_sin_all[:, t] if max_sin_all is not None else no_max)  # written in place
-        scan_step(pts, _step_bins(r, lam, n_lat, n_lon, t), test, stride, False, max_sin_all is not None, out, no_store())
+        scan_step(pts, _step_bins(r, lam, n_lat, n_lon, t), test, stride, False, want_max, (counts, max_sin_all, t), no_store())
 
 
 _SCRATCH = threading.local()
@@ -621,7 +618,7 @@ def _scratch(size: int, dtype: type) -> np.ndarray:
 
 
 def _scan_pairs(points: BlockedPoints, pts: tuple, r: np.ndarray, lam: np.ndarray, n_lat: np.ndarray, n_lon: np.ndarray,
-                test: tuple, n_threads: int, counts: np.ndarray, max_sin_all: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+                test: tuple, n_threads: int, counts: np.ndarray, max_sin_all: np.ndarray, want_max: bool) -> tuple[np.ndarray, np.ndarray]:
     """Counts, highest sines of elevation and pairs, step by step, in one scan per step.
 
     The scan keeps what decides each pair (the sub-blocks' candidate rows and each point's hit
@@ -633,7 +630,6 @@ def _scan_pairs(points: BlockedPoints, pts: tuple, r: np.ndarray, lam: np.ndarra
     n_blocks = points.block_start.size - 1
     offsets = np.empty((n_times, n_cells + 1), dtype=np.int64)  # every row is written below
     stride = _block_stride(max(1, n_blocks))
-    no_max = np.full((1, 1), -2.0)[:, 0]  # the same array type as a column of max_sin_all
     parts = 8 * n_threads if n_threads > 1 else 1
     chunks: list[np.ndarray] = []
     total = 0
@@ -643,11 +639,11 @@ def _scan_pairs(points: BlockedPoints, pts: tuple, r: np.ndarray, lam: np.ndarra
             continue
         bins = _step_bins(r, lam, n_lat, n_lon, t)
         store = new_store(points.block_start, gather_bounds(pts, bins), _scratch)
-        out = (counts[:, t], max_sin_all[:, t] if max_sin_all is not None else no_max)  # written in place
+        out = (counts, max_sin_all, t)  # column t written in place
         if n_threads == 1:
-            scan_step_serial(pts, bins, test, True, max_sin_all is not None, out, store)
+            scan_step_serial(pts, bins, test, True, want_max, out, store)
         else:
-            scan_step(pts, bins, test, stride, True, max_sin_all is not None, out, store)
+            scan_step(pts, bins, test, stride, True, want_max, out, store)
         offsets[t, 0] = 0
         np.cumsum(counts[:, t], dtype=np.int64, out=offsets[t, 1:])
         n_t = int(offsets[t, -1])
