@@ -156,3 +156,41 @@ def test_share_blocks_keeps_the_order_and_uses_the_pool() -> None:
 
     with pytest.raises(ValueError, match="block 5"):
         share_blocks(bad, 8, 2)
+
+
+
+def test_own_running_threads_are_not_a_busy_machine() -> None:
+    """Threads of this process that keep running (numba's OpenMP workers spin after a parallel
+    region) are seen as this process's own, so busy_elsewhere leaves them out; a separate busy
+    process still counts."""
+    import subprocess
+    import sys
+    import threading
+
+    from numba import njit
+
+    from leonet.cpu import _own_running, busy_elsewhere
+
+    @njit(nogil=True)
+    def spin(n: int) -> float:
+        x = 0.0
+        for i in range(n):
+            x += (i % 7) * 0.5
+        return x
+
+    spin(10)
+    t = threading.Thread(target=spin, args=(3_000_000_000,), daemon=True)  # ~1-2 s without the GIL
+    t.start()
+    seen = [_own_running() for _ in range(200)]
+    assert min(seen) >= 1 and max(seen) >= 2  # the reader, and the spinning thread seen running
+    t.join()
+    base = min(busy_elsewhere() for _ in range(20))
+    child = subprocess.Popen([sys.executable, "-c", "import time\nend = time.monotonic() + 20\nwhile time.monotonic() < end: pass"])
+    try:
+        end = time.monotonic() + 5.0
+        while busy_elsewhere() < base + 1 and time.monotonic() < end:
+            time.sleep(0.01)
+        assert busy_elsewhere() >= base + 1 or max(busy_elsewhere() for _ in range(50)) >= base + 1
+    finally:
+        child.kill()
+        child.wait()

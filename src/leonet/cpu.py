@@ -16,6 +16,7 @@ import os
 import queue
 import signal
 import threading
+import time
 import traceback
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -30,12 +31,14 @@ def usable_cores() -> int:
 
 
 def busy_elsewhere() -> float:
-    """Runnable tasks other than this one, now: ``/proc/loadavg``'s running count less this
-    process's own (Linux), else the 1-minute load average; 0 when neither is known."""
+    """Runnable tasks of other processes, now: ``/proc/loadavg``'s running count less this
+    process's own running threads (Linux; the reader itself, and e.g. numba's OpenMP workers,
+    which spin for a while after a parallel region and must not make the next call think the
+    machine is busy), else the 1-minute load average less one; 0 when neither is known."""
     try:
         with open("/proc/loadavg") as f:
             running = int(f.read().split()[3].split("/")[0])
-        return float(max(0, running - 1))  # the reader itself is running
+        return float(max(0, running - max(1, _own_running())))
     except (OSError, ValueError, IndexError):
         pass
     try:
@@ -44,9 +47,31 @@ def busy_elsewhere() -> float:
         return 0.0
 
 
-def cores_free(limit: int | None = None) -> int:
-    """Usable cores not busy with other processes (at least one, at most ``limit``)."""
-    free = usable_cores() - int(round(busy_elsewhere()))
+def _own_running() -> int:
+    """This process's threads in state R (running or runnable), from ``/proc/self/task``."""
+    n = 0
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{tid}/stat") as f:
+                n += f.read().rpartition(")")[2].split()[0] == "R"
+        except (OSError, IndexError):  # a thread that ended meanwhile
+            continue
+    return n
+
+
+def cores_free(limit: int | None = None, samples: int = 1) -> int:
+    """Usable cores not busy with other processes (at least one, at most ``limit``).
+
+    ``samples`` > 1: the least busy of that many looks ~0.5 ms apart, so that a kernel thread
+    caught runnable for an instant does not take a core from a call of many milliseconds (a
+    competing CPU-bound process is runnable in every look)."""
+    busy = busy_elsewhere()
+    for _ in range(samples - 1):
+        if busy < 0.5:
+            break
+        time.sleep(0.0005)
+        busy = min(busy, busy_elsewhere())
+    free = usable_cores() - int(round(busy))
     return max(1, min(limit or usable_cores(), free))
 
 

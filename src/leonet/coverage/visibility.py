@@ -509,7 +509,7 @@ def _threads_for(points: BlockedPoints, n_sats: int, n_times: int, lam: float) -
     work = len(points) * max(1, n_sats) * max(frac, 1e-3) * n_times
     if work < PARALLEL_MIN_PAIRS:
         return 1
-    return cores_free(threads)
+    return cores_free(threads, samples=4)  # a call this big can afford ~2 ms to look again
 
 
 def visibility(
