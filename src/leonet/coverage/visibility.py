@@ -31,8 +31,8 @@ floating-point expression, so the two agree exactly.
 
 Memory per call, for ``C`` points, ``T`` times and ``P`` visible pairs: counts ``2 C T`` bytes;
 with ``pairs=True`` offsets ``8 T (C + 1)`` and satellite indices ``4 P`` bytes, plus a working
-store of ~8 bytes per point per step, kept between calls (about 60 MB after a global
-resolution-5 step); with ``max_elevation=True`` ``4 C T`` bytes (plus ``8 C T`` while it is
+store of 16-40 bytes per point for one step, kept for the next call (one store per process;
+81 MB allocated, about half of it touched, after a global resolution-5 step); with ``max_elevation=True`` ``4 C T`` bytes (plus ``8 C T`` while it is
 built); other temporaries are per step, ``O(C + satellites)``. With the 10,744-satellite Starlink snapshot of 2026-08-22 and a
 25 deg mask a point sees ~47 satellites on average, so one step of global H3 res 4 (288,122
 cells) is ~13.4 M pairs, 54 MB with offsets, and res 5 (2,016,842 cells) ~94 M pairs, 376 MB.
@@ -604,18 +604,18 @@ def _scan_each_step(points: BlockedPoints, pts: tuple, r: np.ndarray, lam: np.nd
         scan_step(pts, _step_bins(r, lam, n_lat, n_lon, t), test, stride, False, want_max, (counts, max_sin_all, t), no_store())
 
 
-_SCRATCH = threading.local()
+_SCRATCH: dict[str, np.ndarray] = {}
+_SCRATCH_LOCK = threading.Lock()  # one call at a time uses the kept store; others allocate their own
 
 
 def _scratch(size: int, dtype: type) -> np.ndarray:
-    """``(size,)`` of ``dtype`` from this thread's scratch, kept between calls: the pairs pass's
-    working store (~60 MB touched for a global resolution-5 step) then costs no page faults
-    after the first call. Contents are garbage."""
+    """``(size,)`` of ``dtype`` from the kept scratch (call with ``_SCRATCH_LOCK`` held): the
+    pairs pass's working store (~50 MB touched for a global resolution-5 step) then costs no
+    page faults after the first call. Contents are garbage."""
     key = np.dtype(dtype).str
-    buf = getattr(_SCRATCH, key, None)
+    buf = _SCRATCH.get(key)
     if buf is None or buf.size < size:
-        buf = np.empty(size + size // 4, dtype)
-        setattr(_SCRATCH, key, buf)
+        buf = _SCRATCH[key] = np.empty(size + size // 4, dtype)
     return buf[:size]
 
 
@@ -623,43 +623,46 @@ def _scan_pairs(points: BlockedPoints, pts: tuple, r: np.ndarray, lam: np.ndarra
                 test: tuple, n_threads: int, counts: np.ndarray, max_sin_all: np.ndarray, want_max: bool) -> tuple[np.ndarray, np.ndarray]:
     """Counts, highest sines of elevation and pairs, step by step, in one scan per step.
 
-    The scan keeps what decides each pair (the sub-blocks' candidate rows and each point's hit
-    bits, a few bytes per pair, :func:`~leonet.coverage.scan.new_store`); the step's counts
-    then size its pairs exactly and :func:`~leonet.coverage.scan.write_pairs` writes them in
-    the cells' order, every slot once. Returns ``offsets`` ``(times, cells + 1)`` and the
-    satellite rows ``(pairs,)`` int32 (one array per call: a multi-step call joins its steps)."""
+    The scan keeps what decides each pair (each block's candidate rows and each point's bits
+    over them, :func:`~leonet.coverage.scan.new_store`); the step's counts then size its pairs
+    exactly and :func:`~leonet.coverage.scan.write_pairs` writes them in the cells' order, every
+    slot once. Returns ``offsets`` ``(times, cells + 1)`` and the satellite rows ``(pairs,)``
+    int32 (one array per call: a multi-step call joins its steps)."""
     n_cells, n_times = len(points), r.shape[1]
-    n_blocks = points.block_start.size - 1
     offsets = np.empty((n_times, n_cells + 1), dtype=np.int64)  # every row is written below
-    stride = _block_stride(max(1, n_blocks))
+    stride = _block_stride(max(1, points.block_start.size - 1))
     parts = 8 * n_threads if n_threads > 1 else 1
     chunks: list[np.ndarray] = []
     total = 0
-    for t in range(n_times):
-        if lam[t] < 0.0:
-            offsets[t, :] = total
-            continue
-        bins = _step_bins(r, lam, n_lat, n_lon, t)
-        store = new_store(points.block_start, gather_bounds(pts, bins), _scratch)
-        out = (counts, max_sin_all, t)  # column t written in place
-        if n_threads == 1:
-            scan_step_serial(pts, bins, test, True, want_max, out, store)
-        else:
-            scan_step(pts, bins, test, stride, True, want_max, out, store)
-        offsets[t, 0] = 0
-        np.cumsum(counts[:, t], dtype=np.int64, out=offsets[t, 1:])
-        n_t = int(offsets[t, -1])
-        sat_t = np.empty(n_t, dtype=np.int32)
-        if n_t:
+    kept = _SCRATCH_LOCK.acquire(blocking=False)
+    try:
+        for t in range(n_times):
+            if lam[t] < 0.0:
+                offsets[t, :] = total
+                continue
+            bins = _step_bins(r, lam, n_lat, n_lon, t)
+            store = new_store(points.block_start, gather_bounds(pts, bins), _scratch if kept else np.empty)
+            out = (counts, max_sin_all, t)  # column t written in place
             if n_threads == 1:
-                write_pairs_serial(points.inv_perm, points.cell_block, store, offsets[t], sat_t)
+                scan_step_serial(pts, bins, test, True, want_max, out, store)
             else:
-                write_pairs(points.inv_perm, points.cell_block, store, offsets[t], sat_t, parts)
-        if total:
-            offsets[t, :] += total
-        total += n_t
-        chunks.append(sat_t)
-        del store
+                scan_step(pts, bins, test, stride, True, want_max, out, store)
+            offsets[t, 0] = 0
+            np.cumsum(counts[:, t], dtype=np.int64, out=offsets[t, 1:])
+            n_t = int(offsets[t, -1])
+            sat_t = np.empty(n_t, dtype=np.int32)
+            if n_t:
+                if n_threads == 1:
+                    write_pairs_serial(points.inv_perm, points.cell_block, store, offsets[t], sat_t)
+                else:
+                    write_pairs(points.inv_perm, points.cell_block, store, offsets[t], sat_t, parts)
+            if total:
+                offsets[t, :] += total
+            total += n_t
+            chunks.append(sat_t)
+    finally:
+        if kept:
+            _SCRATCH_LOCK.release()
     sat_index = chunks[0] if len(chunks) == 1 else (np.concatenate(chunks) if chunks else np.empty(0, np.int32))
     return offsets, sat_index
 
