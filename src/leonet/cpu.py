@@ -30,15 +30,17 @@ def usable_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def busy_elsewhere() -> float:
-    """Runnable tasks of other processes, now: ``/proc/loadavg``'s running count less this
-    process's own running threads (Linux; the reader itself, and e.g. numba's OpenMP workers,
-    which spin for a while after a parallel region and must not make the next call think the
-    machine is busy), else the 1-minute load average less one; 0 when neither is known."""
+def busy_elsewhere(count_own: bool = False) -> float:
+    """Runnable tasks other than this thread, now: ``/proc/loadavg``'s running count less
+    this process's own running threads (Linux; the reader itself, and e.g. numba's OpenMP
+    workers, which spin for a while after a parallel region and then do the next region's
+    work), else the 1-minute load average less one; 0 when neither is known. ``count_own``:
+    leave only the reader out, for work done by other threads than those that are spinning
+    (OpenBLAS's spin after a product and compete with a Python thread pool)."""
     try:
         with open("/proc/loadavg") as f:
             running = int(f.read().split()[3].split("/")[0])
-        return float(max(0, running - max(1, _own_running())))
+        return float(max(0, running - (1 if count_own else max(1, _own_running()))))
     except (OSError, ValueError, IndexError):
         pass
     try:
@@ -59,18 +61,19 @@ def _own_running() -> int:
     return n
 
 
-def cores_free(limit: int | None = None, samples: int = 1) -> int:
+def cores_free(limit: int | None = None, samples: int = 1, count_own: bool = False) -> int:
     """Usable cores not busy with other processes (at least one, at most ``limit``).
 
     ``samples`` > 1: the least busy of that many looks ~0.5 ms apart, so that a kernel thread
     caught runnable for an instant does not take a core from a call of many milliseconds (a
-    competing CPU-bound process is runnable in every look)."""
-    busy = busy_elsewhere()
+    competing CPU-bound process is runnable in every look). ``count_own``: see
+    :func:`busy_elsewhere`."""
+    busy = busy_elsewhere(count_own)
     for _ in range(samples - 1):
         if busy < 0.5:
             break
         time.sleep(0.0005)
-        busy = min(busy, busy_elsewhere())
+        busy = min(busy, busy_elsewhere(count_own))
     free = usable_cores() - int(round(busy))
     return max(1, min(limit or usable_cores(), free))
 

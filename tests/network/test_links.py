@@ -126,9 +126,9 @@ def test_ground_links_on_two_threads_equal_one_bit_for_bit(monkeypatch) -> None:
     cities = top_cities(100)
     g = GroundPoints.from_geodetic(cities.lat_deg, cities.lon_deg)
     monkeypatch.setattr(links, "BLAS_SINGLE_THREAD_MAX", 1)  # 36 blocks
-    monkeypatch.setattr(links, "cores_free", lambda limit=None: 1)
+    monkeypatch.setattr(links, "cores_free", lambda limit=None, **kw: 1)
     one = ground_links(g.itrf_km, s, ground_up=g.up, min_elevation_deg=25.0)
-    monkeypatch.setattr(links, "cores_free", lambda limit=None: 2)
+    monkeypatch.setattr(links, "cores_free", lambda limit=None, **kw: 2)
     monkeypatch.setattr(links, "PARALLEL_MIN_PAIRS", 0)
     two = ground_links(g.itrf_km, s, ground_up=g.up, min_elevation_deg=25.0)
     assert one.ground.size > 500

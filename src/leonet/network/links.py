@@ -156,7 +156,9 @@ def ground_links(
 
     # Blocks are independent (the products release the GIL, and so does the compiled pass): the
     # cores share them when there is enough work; the parts are joined in block order either way.
-    threads = cores_free() if len(blocks) > 1 and g.shape[0] * s.shape[0] >= PARALLEL_MIN_PAIRS else 1
+    # OpenBLAS's threads spinning after the route search's products compete with the pool's:
+    # they count as busy here (count_own).
+    threads = cores_free(count_own=True) if len(blocks) > 1 and g.shape[0] * s.shape[0] >= PARALLEL_MIN_PAIRS else 1
     parts = share_blocks(block, len(blocks), threads)
     gi, si, length = (np.concatenate(x) for x in zip(*parts)) if parts else (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
     if len(parts) > 1:  # blocks of satellites: back to ground-major order, satellites ascending
