@@ -98,8 +98,9 @@ def main() -> None:
                     GroundPoints.from_geodetic(cities.lat_deg, cities.lon_deg), user_links=LinkRule(25.0, None), sat_usable=inferred.shell >= 0)
     at = np.array([inferred.epoch_ns])  # the snapshot's own epoch (the demo's day is two years before it)
     heads, tails, weights, _ = router.edges(np.ascontiguousarray(propagate(snap.satrecs, at, velocities=False, workers=1).r_km[:, 0]))
-    graph = {"csr": csr_from_edges(heads, tails, weights, router.n_nodes), "sources": router.n_sats + np.arange(100)}  # the cities' up nodes
-    assert graph["csr"][1].size > 20_000, "the routing graph has too few links"
+    csr = csr_from_edges(heads, tails, weights, router.n_nodes)
+    sources = router.n_sats + np.arange(100)  # the cities' up nodes
+    assert csr[1].size > 20_000, "the routing graph has too few links"
     # Each case: calls per sample and, for each way, the k-th call. The ways alternate call by
     # call (the order rotating between repeats), so that the competitors' varying share of the
     # cores hits every way alike; a sample is the sum of its calls, the figure the median of samples.
@@ -110,9 +111,9 @@ def main() -> None:
             "forced": lambda k: regional_counts(const, area, day, 25.0, workers=cores),
         }),
         "Dijkstra, 10,744 sats + 100 cities, 100 sources (x10 calls)": (10, {
-            "default": lambda k: dijkstra(graph["csr"], graph["sources"]),
-            "single": lambda k: dijkstra(graph["csr"], graph["sources"], threads=1),
-            "forced": lambda k: dijkstra(graph["csr"], graph["sources"], threads=cores),
+            "default": lambda k: dijkstra(csr, sources),
+            "single": lambda k: dijkstra(csr, sources, threads=1),
+            "forced": lambda k: dijkstra(csr, sources, threads=cores),
         }),
         "propagate 6,448 sats x 240 instants": (1, {
             "default": lambda k: propagate(const.satrecs, t, velocities=False),

@@ -40,7 +40,7 @@ STAGES = [  # (module, function): the stages of leonet demo, in order
 
 CHILD = r"""
 import functools, importlib, os, sys, time
-T0 = float(sys.argv[1]); C0 = time.process_time(); MAIN = os.getpid()
+T0 = float(sys.argv[1]); MAIN = os.getpid()
 def log(what):
     who = "main" if os.getpid() == MAIN else f"fork {os.getpid()}"
     sys.stderr.write(f"@@ {time.time() - T0:7.3f} {time.process_time():7.3f} {who} {what}\n"); sys.stderr.flush()

@@ -87,7 +87,6 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
 
     from leonet.coverage import visibility as V
     from leonet.ground.points import GroundPoints
-    from leonet.orbits.frames import geodetic_to_itrf
     from leonet.orbits.propagate import propagate
     from leonet.sources.load import load
     from leonet.times import NS_PER_DAY, NS_PER_S, format_time
@@ -99,14 +98,11 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     t0 = time.perf_counter()
     lat, lon, cells_from = global_cells(res)
     cells_s = time.perf_counter() - t0
-    # Compile first (NUMBA_CACHE_DIR is a fresh folder, set by the parent): every kernel, on a
-    # tiny problem, so that neither the preparation nor the steps below include compilation.
+    # Compile first (NUMBA_CACHE_DIR is a fresh folder, set by the parent): every kernel, with
+    # the argument types real calls use (one thread and several, one step and many), so that
+    # neither the preparation nor the steps below include compilation.
     t0 = time.perf_counter()
-    tiny = GroundPoints.from_geodetic(lat[:8], lon[:8], 0.0)
-    r_tiny = geodetic_to_itrf(lat[:8], lon[:8], 550.0)[:, None, :]
-    V.visibility(tiny, r_tiny, args.mask)
-    V.visibility(tiny, r_tiny, args.mask, pairs=True, max_elevation=True)
-    V.warm_kernels()  # the threaded kernels too, else the first big call compiles them
+    V.warm_kernels()
     compile_s = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -205,16 +201,17 @@ def report(results: list[dict[str, Any]], info: dict[str, Any], args: argparse.N
     for r in results:
         by_res.setdefault(r["res"], {})["base" if r["who"] != "this" else "this"] = r
     for r in results:
+        r["medians"] = {f"{m}{x}": C.summarize([s[f"{m}{x}"] for s in r["per_step"]])["median"] for m in ("counts", "full") for x in ("_s", "_cpu_s")}
+    for r in results:
         ps = r["per_step"]
-        med = {f"{m}{x}": C.summarize([s[f"{m}{x}"] for s in ps])["median"] for m in ("counts", "full") for x in ("_s", "_cpu_s")}
-        r["medians"] = med
+        med = r["medians"]
         targets = TARGET_S_PER_STEP.get(r["res"], {})
         base = by_res[r["res"]].get("base") if r["who"] == "this" else None
         for mode in ("counts", "full"):
             target = targets.get(mode)
             vs = ""
             if base is not None:
-                bm = {m: C.summarize([s[m] for s in base["per_step"]])["median"] for m in (f"{mode}_s", f"{mode}_cpu_s")}
+                bm = base["medians"]
                 vs = f"x{bm[f'{mode}_s'] / med[f'{mode}_s']:.2f} / x{bm[f'{mode}_cpu_s'] / med[f'{mode}_cpu_s']:.2f}"
             rows.append([
                 f"res {r['res']}", r["who"], mode, f"{r['cells']:,}",

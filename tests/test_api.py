@@ -199,3 +199,29 @@ def test_only_operational_satellites_serve_by_default(tmp_path: Path) -> None:
     _cli("coverage", str(ref_file("tle/starlink_20260822_celestrak_gp.tle")), "--region", "TWN", "--h3-res", "3",
          "--start", "2026-08-22T00:00:00Z", "--duration", "2min", "--step", "60s", "--states", "all", "-o", str(out))
     np.testing.assert_array_equal(pd.read_csv(out)["sats_in_view_max"], every.to_pandas()["sats_in_view_max"])
+
+
+def test_route_csv_is_the_tables_bytes_and_falls_back_mid_file(gen1, tmp_path: Path, monkeypatch) -> None:
+    """The compiled route writer gives the bytes write_table gives for routes_table; a step it
+    cannot format sends the whole file through write_table instead, leaving no partial file."""
+    import leonet.export.results as results
+    from leonet.export.files import write_table
+
+    grid = leonet.TimeGrid(T0, "3min", "60s")
+    run = leonet.route(gen1, "Taipei", "London", grid, mode="isl").run
+    fast, slow = tmp_path / "fast.csv", tmp_path / "slow.csv"
+    assert results.write_routes(run, fast)[0] == 3
+    write_table(results.routes_table(run), slow, "csv", quoting="minimal", decimals={"length_m": 3, "rtt_ms": 6})
+    assert fast.read_bytes() == slow.read_bytes()
+    real = results.route_step_rows
+    calls = []
+
+    def fails_on_the_second_step(*args):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return -1 if len(calls) == 2 else real(*args)
+
+    monkeypatch.setattr(results, "route_step_rows", fails_on_the_second_step)
+    again = tmp_path / "again.csv"
+    assert results.write_routes(run, again)[0] == 3 and len(calls) == 2
+    assert again.read_bytes() == slow.read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []  # no partial file left

@@ -35,6 +35,7 @@ from leonet.export.results import coverage_table, passes_table, routes_table, wr
 from leonet.ground.regions import Region
 from leonet.jobs.regional import ScenarioRun
 from leonet.jobs.regional import run_scenario as _run_scenario
+from leonet.jobs.scenario import Scenario
 from leonet.network.run import RouteRun, run_routes
 from leonet.orbits.satellites import Satellites, SatelliteUnion
 from leonet.policy.model import ServicePolicy
@@ -738,7 +739,7 @@ def passes_work(satellites: Satellites, start: str | int, duration: str | int, c
 
 # ---- scenarios --------------------------------------------------------------------------
 def run_scenario(
-    scenario: str | Path,
+    scenario: Scenario | str | Path,
     output_dir: str | Path | None = None,
     *,
     policy_db: str | None = None,
@@ -746,23 +747,25 @@ def run_scenario(
     capacity: bool = True,
     command_line: str | None = None,
 ) -> ScenarioRun:
-    """Run a scenario file (TOML; ``examples/taiwan.toml`` is the demo): coverage and service of
+    """Run a scenario (a TOML file, ``examples/taiwan.toml`` is the demo, or a loaded
+    :class:`~leonet.jobs.scenario.Scenario`): coverage and service of
     its regions under its policy, and with service active everywhere for comparison. Returns
     the :class:`~leonet.jobs.regional.ScenarioRun` (``.summary()``, ``.border_effect()``,
     ``.result``, ``.baseline``, ``.capacity``). With ``output_dir`` its tables (Parquet, DuckDB)
-    and HTML report are written there (see :func:`write_scenario`). ``capacity``: False leaves
-    a ``[capacity]`` section for :func:`write_scenario`, which computes it while the report is
-    drawn (or :meth:`~leonet.jobs.regional.ScenarioRun.add_capacity`). ``command_line``: what
+    and HTML report are written there (see :func:`write_scenario`). ``capacity`` (without
+    ``output_dir``): False leaves a ``[capacity]`` section for :func:`write_scenario`, which
+    computes it while the report is drawn (or :meth:`~leonet.jobs.regional.ScenarioRun.add_capacity`);
+    with ``output_dir`` it is always computed, while the report is drawn. ``command_line``: what
     the ``run`` table records as having produced the outputs."""
     if output_dir is None:
-        return _run_scenario(Path(scenario) if isinstance(scenario, str) else scenario, policy_db=policy_db, progress=progress, capacity=capacity)
+        return _run_scenario(scenario, policy_db=policy_db, progress=progress, capacity=capacity)
     from leonet.reports.regional import warm_report
 
     # The report is drawn by a forked copy started now: it loads matplotlib while this process
     # reads and prepares its inputs (serial work that leaves a core idle), then waits for the results.
     reporter = ForkWorker(warm=warm_report)
     try:
-        run = _run_scenario(Path(scenario) if isinstance(scenario, str) else scenario, policy_db=policy_db, progress=progress, capacity=False)
+        run = _run_scenario(scenario, policy_db=policy_db, progress=progress, capacity=False)
         _write_scenario(run, output_dir, command_line, reporter)
     except BaseException:
         reporter.cancel()

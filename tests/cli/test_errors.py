@@ -203,6 +203,21 @@ def test_piped_runs_print_plain_progress_lines(tmp_path: Path) -> None:
     assert res.exit_code == 0 and "coverage: 5/5 instants (100%)" in res.output
 
 
+def test_plain_progress_says_what_runs_after_the_last_step(capsys) -> None:
+    """A job whose bar fills before its outputs are written says so, once, on its own line."""
+    from leonet.cli.common import progress_bar
+
+    with progress_bar("coverage", 3, "instants", then="writing tables") as advance:
+        for _ in range(3):
+            advance(1)
+    lines = [ln for ln in capsys.readouterr().err.splitlines() if ln]
+    assert lines[0].startswith("coverage: 3/3 instants (100%)") and lines[0].endswith(" done")
+    assert lines[1:] == ["writing tables ..."]
+    with progress_bar("coverage", 3, "instants") as advance:  # without `then`: one line at the end, as before
+        advance(3)
+    assert [ln for ln in capsys.readouterr().err.splitlines() if ln][-1].endswith(" done")
+
+
 # ---- 7. small ones --------------------------------------------------------------------------------
 def test_folder_junk_gzip_and_info_header(tmp_path: Path) -> None:
     res = run("info", str(tmp_path))

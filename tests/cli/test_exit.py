@@ -93,15 +93,26 @@ def test_interrupting_the_demo_stops_every_process_without_a_traceback(tmp_path)
 
 
 def test_the_routers_idle_thread_pool_does_not_hold_the_exit() -> None:
-    """A command that used the Dijkstra threads (named leonet-...) still takes the short exit:
-    a probe thread named like them, still asleep when the command returns, is not waited for
-    (an ordinary thread is: the test above)."""
+    """A command that used the Dijkstra threads (the library's pool, named leonet-pool-...)
+    still takes the short exit: a probe thread named like them, still asleep when the command
+    returns, is not waited for (an ordinary thread is: the test above; so is any other
+    leonet-named thread, e.g. the control server's: the test below)."""
     before = ("import numpy as np, threading, time\nfrom leonet.network.shortest import dijkstra, csr_from_edges\n"
               "g = csr_from_edges(np.arange(999), np.arange(1, 1000), np.ones(999), 1000)\n"
               "dijkstra(g, np.arange(0, 1000, 10), threads=2)\n"
-              "threading.Thread(target=lambda: (time.sleep(3), print('probe woke', flush=True)), name='leonet-probe').start()\n"
+              "threading.Thread(target=lambda: (time.sleep(3), print('probe woke', flush=True)), name='leonet-pool-probe').start()\n"
               "import atexit; atexit.register(lambda: print('pool threads', sum(t.name.startswith('leonet-pool') for t in threading.enumerate()), flush=True))")
     p = leonet("--version", before=before)
     assert p.returncode == 0 and "leonet" in p.stdout
     assert "pool threads" in p.stdout and "pool threads 0" not in p.stdout  # the pool was alive at the end
     assert "probe woke" not in p.stdout
+
+
+def test_other_library_threads_take_the_normal_exit() -> None:
+    """Only the idle worker pool is skipped: a background thread of the library's with another
+    name (the control server's checkpoints, failed-login summaries) is not, so a long command
+    that leaves one running exits normally and does not cut it short."""
+    before = ("import threading, time\n"
+              "threading.Thread(target=lambda: (time.sleep(1), print('checkpoint done', flush=True)), name='leonet-checkpoints').start()")
+    p = leonet("--version", before=before)
+    assert p.returncode == 0 and "checkpoint done" in p.stdout

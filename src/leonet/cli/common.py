@@ -83,16 +83,26 @@ def report_load(c: Constellation, max_rejections: int = 10) -> None:
 
 
 @contextmanager
-def progress_bar(description: str, total: int | None, unit: str = "states") -> Iterator[Callable[[int], None]]:
+def progress_bar(description: str, total: int | None, unit: str = "states", then: str | None = None) -> Iterator[Callable[[int], None]]:
     """Progress on stderr; yields ``advance(n)``. A rich bar on a terminal; elsewhere (pipes,
-    logs, CI) a plain line at most every :data:`PLAIN_PROGRESS_S` seconds and at the end."""
+    logs, CI) a plain line at most every :data:`PLAIN_PROGRESS_S` seconds and at the end.
+    ``then``: what runs once ``total`` is reached and before the block ends (e.g. writing the
+    outputs): the bar takes it as its description, a plain log says it on a line of its own."""
     if err_console.is_terminal:
         columns = [TextColumn("{task.description}", style="bold"), BarColumn(), MofNCompleteColumn(), TextColumn(unit), TimeElapsedColumn(), TimeRemainingColumn()]
         with Progress(*columns, console=err_console, transient=False) as prog:
             task = prog.add_task(description, total=total)
-            yield lambda n: prog.advance(task, n)
+            done = [0]
+
+            def bar(n: int) -> None:
+                prog.advance(task, n)
+                done[0] += n
+                if then and total and done[0] >= total:
+                    prog.update(task, description=then)
+
+            yield bar
         return
-    state = {"done": 0, "last": time.monotonic(), "start": time.monotonic()}
+    state = {"done": 0, "last": time.monotonic(), "start": time.monotonic(), "then": False}
 
     def line() -> str:
         done, took = state["done"], time.monotonic() - state["start"]
@@ -102,12 +112,17 @@ def progress_bar(description: str, total: int | None, unit: str = "states") -> I
     def advance(n: int) -> None:
         state["done"] += n
         now = time.monotonic()
-        if now - state["last"] >= PLAIN_PROGRESS_S:
+        if then and total and state["done"] >= total and not state["then"]:
+            state["then"] = True
+            say(line() + " done")
+            say(f"{then} ...")
+        elif now - state["last"] >= PLAIN_PROGRESS_S:
             state["last"] = now
             say(line())
 
     yield advance
-    say(line() + " done")
+    if not state["then"]:
+        say(line() + " done")
 
 
 #: Seconds between plain progress lines when stderr is not a terminal.

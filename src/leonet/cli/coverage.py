@@ -156,8 +156,7 @@ def _run_and_report(path: Path, output_dir: str | None, policy_db: str | None, s
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)  # the library's notes (fallbacks, who serves) are for the user
     try:
-        with progress_bar("coverage", grid.count, "instants") as advance:
-            # The tables, database and report are written once the bar is full.
+        with progress_bar("coverage", grid.count, "instants", then="writing tables, database and report") as advance:
             run = api.run_scenario(sc, out, policy_db=policy_db, progress=advance, command_line=cli_command_line())
     finally:
         logger.removeHandler(handler)

@@ -214,14 +214,15 @@ def leave(code: object) -> None:
     their native libraries takes 0.2-0.7 s after the work is finished and written. Exit
     handlers still run and the standard streams are flushed; every file a command writes is
     closed before it returns. Only when this is the main thread and no other Python thread is
-    left but the library's own worker pools (named ``leonet-...``, idle once a command has
-    returned: their callers wait for them), since a thread still working must be let finish, as
-    a normal exit would; and only for a numeric code (a message is printed by ``sys.exit``)."""
+    left but the library's worker pool (:func:`leonet.cpu.thread_pool`, threads named
+    ``leonet-pool-*``, idle once a command has returned: their callers wait for them), since a
+    thread still working must be let finish, as a normal exit would (the control server's
+    background threads, for one, take the normal exit); and only for a numeric code (a message is printed by ``sys.exit``)."""
     import atexit
     import os
     import threading
 
-    others = [t for t in threading.enumerate() if t is not threading.current_thread() and not t.name.startswith("leonet-")]
+    others = [t for t in threading.enumerate() if t is not threading.current_thread() and not t.name.startswith("leonet-pool")]
     if not (code is None or isinstance(code, int)) or threading.current_thread() is not threading.main_thread() or others:
         sys.exit(code)
     atexit._run_exitfuncs()  # what a normal exit runs first (logging, multiprocessing, tempfile finalizers)

@@ -2,8 +2,9 @@
 
 Every operation is registered from the shared route table (:mod:`.routes`). Before any body is
 read or parsed, a guard (:class:`Guard`) applies, in order: a lockout of clients with too many
-failed logins, a per-client rate limit, the body size limit (413), the bearer token (401) and
-a per-token rate limit (429 with ``Retry-After``). Failed logins are counted in memory and
+failed logins, a per-client rate limit, the body size limit (413), the bearer token (401; 429
+when that failure finds the client out of failed-login allowance) and a per-token rate limit
+(429 with ``Retry-After``). Failed logins are counted in memory and
 summarised into the audit log once per window. The client address is the TCP peer unless that
 peer is a configured trusted proxy (then the last untrusted ``X-Forwarded-For`` hop). Every
 response carries security headers. Errors are JSON ``{"detail": "what was wrong and how to fix
@@ -305,6 +306,12 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
 # ------------------------------------------------------------------------------ the guard
 
 
+def _too_many(what: str, wait: float) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """A 429 saying ``what`` and when to retry (whole seconds, rounded up), in the body and in
+    ``Retry-After``."""
+    return _json(429, f"{what}; retry after {int(wait) + 1} s", [(b"retry-after", str(int(wait) + 1).encode())])
+
+
 def _json(status: int, detail: str, extra: list[tuple[bytes, bytes]] | None = None) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
     return status, [(b"content-type", b"application/json")] + (extra or []), json.dumps({"detail": detail}).encode()
 
@@ -387,10 +394,10 @@ class Guard:
         locked = self.fails.empty_for(client)
         if locked > 0:
             self.failures.add(client, "", refused=True)
-            return _json(429, f"too many failed logins from {client}; retry after {int(locked) + 1} s", [(b"retry-after", str(int(locked) + 1).encode())])
+            return _too_many(f"too many failed logins from {client}", locked)
         wait = self.clients.take(client)
         if wait > 0:
-            return _json(429, f"rate limit for client {client} exceeded; retry after {int(wait) + 1} s", [(b"retry-after", str(int(wait) + 1).encode())])
+            return _too_many(f"rate limit for client {client} exceeded", wait)
         lengths = _headers(scope, b"content-length")
         if lengths:
             try:
@@ -417,11 +424,11 @@ class Guard:
             wait = self.fails.take(client)
             self.failures.add(client, reason, refused=wait > 0)
             if wait > 0:
-                return _json(429, f"too many failed logins from {client}; retry after {int(wait) + 1} s", [(b"retry-after", str(int(wait) + 1).encode())])
+                return _too_many(f"too many failed logins from {client}", wait)
             return _json(401, str(_auth_error(reason)), [(b"www-authenticate", b"Bearer")])
         wait = self.tokens.take(str(who.token_id))
         if wait > 0:
-            return _json(429, f"rate limit for {who.name}'s token exceeded; retry after {int(wait) + 1} s", [(b"retry-after", str(int(wait) + 1).encode())])
+            return _too_many(f"rate limit for {who.name}'s token exceeded", wait)
         scope["state"]["principal"] = who
         return None
 

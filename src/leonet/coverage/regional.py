@@ -15,7 +15,7 @@ from functools import cached_property
 import numpy as np
 import shapely
 
-from leonet.constants import EARTH_ROTATION_RAD_S
+from leonet.constants import EARTH_MEAN_RADIUS_KM, EARTH_ROTATION_RAD_S
 from leonet.coverage.fom import FiguresOfMerit, figures_of_merit, weighted_mean
 from leonet.cpu import fork_share, usable_cores
 from leonet.errors import InputError
@@ -358,7 +358,7 @@ def regional_counts(
     # one kernel call): whole chunks go to forked copies of this process, which run
     # single-threaded. numba's kernels are loaded here first, on one satellite directly over a
     # cell, so that the copies inherit them rather than each loading them again.
-    above = area.points.itrf_km[:1, None, :] * (1.0 + 550.0 / 6371.0)
+    above = area.points.itrf_km[:1, None, :] * (1.0 + 550.0 / EARTH_MEAN_RADIUS_KM)
     visibility(area.points, np.repeat(above, 2, axis=1), min_elevation_deg, max_range_km, threads=1)
     for k, out in fork_share(lambda k: one_chunk(k, threads=1, sgp4_workers=1), len(spans), processes):
         store(k, out)

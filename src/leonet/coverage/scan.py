@@ -264,7 +264,8 @@ def new_store(block_start: np.ndarray, bound: np.ndarray, alloc: Callable[[int, 
     return alloc(int(bound.sum()), np.int32), alloc(int(per_hit.sum()), np.uint64), info
 
 
-def no_store() -> tuple:
+@njit(cache=True)
+def no_store() -> tuple:  # pragma: no cover - compiled
     """A ``store`` of the right types for scans that keep nothing."""
     return np.zeros(1, np.int32), np.zeros(1, np.uint64), np.zeros((1, 4), np.int64)
 
@@ -570,7 +571,7 @@ def _one_step(t: int, pts: tuple, steps: tuple, test: tuple, want_max: bool, out
         return
     start, order, xyz, unit = bin_satellites(r[:, t, :], n_lat[t], n_lon[t])
     bins = (start, order, xyz, unit, n_lat[t], n_lon[t], lam[t])
-    store = (np.zeros(1, np.int32), np.zeros(1, np.uint64), np.zeros((1, 4), np.int64))  # no_store()
+    store = no_store()
     for b in range(pts[3].shape[0] - 1):
         scan_block(b, pts, bins, test, False, want_max, (out[0], out[1], t), store)
 

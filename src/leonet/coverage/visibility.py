@@ -36,8 +36,9 @@ store of 16-40 bytes per point for one step, kept for the next call (one store p
 built); other temporaries are per step, ``O(C + satellites)``. With the 10,744-satellite Starlink snapshot of 2026-08-22 and a
 25 deg mask a point sees ~47 satellites on average, so one step of global H3 res 4 (288,122
 cells) is ~13.4 M pairs, 54 MB with offsets, and res 5 (2,016,842 cells) ~94 M pairs, 376 MB.
-For long runs feed time chunks (:func:`iter_visibility`) and reduce each chunk's pairs before
-the next.
+A call with pairs over several steps holds them twice while it joins its steps' arrays. For
+long runs feed time chunks (:func:`iter_visibility`) and reduce each chunk's pairs before the
+next.
 
 Speed: ``bench/global_coverage.py`` (that snapshot; ``--baseline`` for a side-by-side run
 with another checkout). Pairs are found in the same scan as the counts, step by step: each

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -64,15 +64,14 @@ def write_table(table: pa.Table, path: str | Path | TextIO, fmt: str, *, quoting
             pq.write_table(table, tmp)
         elif quoting == "strings":
             pacsv.write_csv(table, tmp)
-        elif (plain := _plain_csv(table, decimals or {})) is not None:
-            with open(tmp, "wb") as fh:
-                fh.write(plain[0])
-                fh.write(plain[1])
         else:
             with open(tmp, "w", encoding="utf-8", newline="") as fh:
-                _write_csv(table, fh, quoting, decimals)
+                _python_csv(table, fh, decimals or {})
 
-    _atomic(out, write)
+    if fmt == "csv" and quoting != "strings" and (plain := _plain_csv(table, decimals or {})) is not None:
+        write_chunks(list(plain), out)  # the compiled formatter's bytes, as they are
+    else:
+        _atomic(out, write)
     return table.num_rows
 
 
@@ -111,8 +110,9 @@ def write_text(text: str, path: str | Path) -> None:
     _atomic(Path(path), lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
-def write_chunks(chunks: list, path: str | Path) -> None:
-    """Write byte chunks (``bytes`` or uint8 arrays) one after another to a file atomically."""
+def write_chunks(chunks: Iterable[bytes | np.ndarray], path: str | Path) -> None:
+    """Write byte chunks (``bytes`` or uint8 arrays) one after another to a file atomically;
+    ``chunks`` may be a generator (each chunk is written before the next is asked for)."""
 
     def write(tmp: Path) -> None:
         with open(tmp, "wb") as fh:
@@ -144,6 +144,12 @@ def _write_csv(table: pa.Table, fh: TextIO, quoting: str, decimals: Mapping[str,
     if plain is not None:
         fh.write(plain[0].decode("utf-8") + plain[1].tobytes().decode("utf-8"))
         return
+    _python_csv(table, fh, digits)
+
+
+def _python_csv(table: pa.Table, fh: TextIO, digits: Mapping[str, int]) -> None:
+    """Minimal-quoting CSV through Python's csv module: the form :func:`_plain_csv` reproduces,
+    for the tables it declines (text that needs quoting)."""
     columns = []
     for name, col in zip(table.column_names, table.columns):
         values = col.to_pylist()

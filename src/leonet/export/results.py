@@ -2,11 +2,13 @@
 writes them and the front door's ``to_pandas()`` returns them, so both always agree.
 
 ``*_table`` builds an Arrow table (columns as the CLI contracts name them); ``write_*`` writes
-it with :func:`leonet.export.files.write_table`.
+it with :func:`leonet.export.files.write_table`, except the routes, which compiled code formats
+step by step into the same bytes (:func:`write_routes`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -97,37 +99,52 @@ def write_routes(run: RouteRun, path: str | Path) -> tuple[int, Path]:
     formatted step by step in compiled code (:func:`leonet.export.text.route_step_rows`)."""
     decimals = {"length_m": 3, "rtt_ms": 6}
     chunks = _route_csv(run, decimals["length_m"], decimals["rtt_ms"])
-    if chunks is None:  # a value outside the compiled formatter: the table through Python
+    if chunks is not None:
+        try:
+            write_chunks(chunks, path)
+            rows = run.routes.hops.size
+        except _Unformattable:  # the partial file is removed; the table goes through Python
+            chunks = None
+    if chunks is None:  # a value outside the compiled formatter
         rows = write_table(routes_table(run), path, "csv", quoting="minimal", decimals=decimals)
-    else:
-        write_chunks(chunks, path)
-        rows = run.routes.hops.size
     nodes = Path(str(path) + ".nodes.csv")
     write_table(nodes_table(run), nodes, "csv", quoting="minimal")
     return rows, nodes
 
 
-def _route_csv(run: RouteRun, length_digits: int, rtt_digits: int) -> list | None:
-    """The route CSV's header and rows (:data:`ROUTE_COLUMNS`) as byte chunks, or None."""
+class _Unformattable(Exception):
+    """A step holds a value the compiled route formatter does not write."""
+
+
+def _route_csv(run: RouteRun, length_digits: int, rtt_digits: int) -> Iterator[bytes | np.ndarray] | None:
+    """The route CSV's header and rows (:data:`ROUTE_COLUMNS`) as byte chunks, one step at a
+    time in one reused buffer (written as they come, so memory stays one step's); None when the
+    node ids are too wide, :class:`_Unformattable` raised from the step that cannot be written."""
     r = run.routes
     tn, p = r.hops.shape
     n_ids = int(max(r.src_id.max(initial=0), r.dst_id.max(initial=0), *(x.max(initial=0) for x in r.paths))) + 1
     if n_ids > 10**8:
         return None
-    words, chars = id_words(n_ids)
-    id_chars = len(str(n_ids))
-    t_rel = r.t_ns - run.start_ns
-    src, dst = r.src_id.astype(np.int64), r.dst_id.astype(np.int64)
-    chunks: list = [(",".join(ROUTE_COLUMNS) + "\n").encode()]
-    for k in range(tn):
-        t_text = np.frombuffer(str(int(t_rel[k])).encode(), np.uint8)
-        path = np.ascontiguousarray(r.paths[k], dtype=np.int64)
-        buf = np.empty(route_step_bound(p, path.shape[1], t_text.size, id_chars, length_digits, rtt_digits), dtype=np.uint8)
-        end = route_step_rows(buf, 0, t_text, src, dst, r.hops[k], path, r.length_m[k], r.rtt_ms[k], length_digits, rtt_digits, words, chars)
-        if end < 0:
-            return None
-        chunks.append(buf[:end])
-    return chunks
+
+    def steps() -> Iterator[bytes | np.ndarray]:
+        words, chars = id_words(n_ids)
+        id_chars = len(str(n_ids))
+        t_rel = r.t_ns - run.start_ns
+        src, dst = r.src_id.astype(np.int64), r.dst_id.astype(np.int64)
+        yield (",".join(ROUTE_COLUMNS) + "\n").encode()
+        buf = np.empty(0, dtype=np.uint8)
+        for k in range(tn):
+            t_text = np.frombuffer(str(int(t_rel[k])).encode(), np.uint8)
+            path = np.ascontiguousarray(r.paths[k], dtype=np.int64)
+            need = route_step_bound(p, path.shape[1], t_text.size, id_chars, length_digits, rtt_digits)
+            if buf.size < need:
+                buf = np.empty(need, dtype=np.uint8)
+            end = route_step_rows(buf, 0, t_text, src, dst, r.hops[k], path, r.length_m[k], r.rtt_ms[k], length_digits, rtt_digits, words, chars)
+            if end < 0:
+                raise _Unformattable
+            yield buf[:end]
+
+    return steps()
 
 
 def write_passes(found: Passes, norad_id: np.ndarray, path: str | Path) -> int:

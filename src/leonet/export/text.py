@@ -3,8 +3,9 @@ integers as ``str(int)``, fixed-decimal floats as ``f"{v:.{d}f}"`` (exact: the b
 rounded half to even at the last decimal, computed in integers), text as it is, nulls empty.
 
 Why: ``leonet route`` writes ~10,000 rows per time step; Python's formatting cost 3x the
-router's own step. Callers (:mod:`leonet.export.files`) fall back to Python where a value is
-outside what is done here (a float of ``|v| * 10**d >= 2**63``, more than
+router's own step. Callers (:mod:`leonet.export.files`, and the route writer
+:func:`leonet.export.results.write_routes`, also for node ids of 10**8 or more) fall back to
+Python where a value is outside what is done here (a float of ``|v| * 10**d >= 2**63``, more than
 :data:`MAX_DECIMALS` decimals, text that needs quoting).
 """
 

@@ -191,9 +191,9 @@ def run_scenario(
     # The comparison needs no new geometry: the same visibility with every cell active.
     base = dataclasses.replace(res, active=np.ones_like(res.active), policy=ServicePolicy.active_everywhere(), service_fom=res.coverage_fom)
     run = ScenarioRun(sc, res, base, const, sats, source, grid, notes)
-    if capacity:
-        run.add_capacity()
     run.seconds = time.perf_counter() - started
+    if capacity:
+        run.add_capacity()  # adds its own time to run.seconds
     return run
 
 

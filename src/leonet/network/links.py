@@ -124,9 +124,11 @@ def ground_links(
 
     A link exists when the satellite is at least ``min_elevation_deg`` above the local horizon
     (``ground_up``: ``(G, 3)`` unit normals, e.g. the geodetic vertical) and, if given, at most
-    ``max_range_km`` away. ``sat_usable`` ``(N,)`` bool leaves satellites out. Both tests come
-    from two ``(G, 3) x (3, N)`` products, so no ``(G, N, 3)`` array is formed; one compiled
-    pass over them keeps the links.
+    ``max_range_km`` away. ``sat_usable`` ``(N,)`` bool leaves satellites out. Satellites are
+    taken in blocks of columns: for each, both tests come from two ``(G, 3) x (3, block)``
+    products, so no ``(G, N, 3)`` array is formed, and one compiled pass over them keeps the
+    links; blocks share the free cores when there is enough work, and the links come back
+    ordered by ground point, then satellite.
     """
     if min_elevation_deg is None and max_range_km is None:
         raise InputError("ground links need an elevation mask (min_elevation_deg) or a maximum range (max_range_km)")

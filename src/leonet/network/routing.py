@@ -113,6 +113,7 @@ class Router:
             raise InputError(f"laser links name satellites outside 0..{n_sats - 1}")
         self.n_sats, self.mode, self.links = int(n_sats), mode, links
         self.endpoints, self.user_links = endpoints, user_links
+        self._seen_src: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # see _sources_of
         self.isl_max_range_km, self.min_grazing_alt_km = isl_max_range_km, min_grazing_alt_km
         self.sat_usable = np.ones(n_sats, bool) if sat_usable is None else np.asarray(sat_usable, dtype=bool)
         n, e = self.n_sats, len(endpoints)
@@ -185,7 +186,7 @@ class Router:
 
     def _sources_of(self, src: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``np.unique(src, return_inverse=True)``, kept for the next step with the same pairs."""
-        seen = getattr(self, "_seen_src", None)
+        seen = self._seen_src
         if seen is None or not np.array_equal(seen[0], src):
             seen = (src.copy(), *np.unique(src, return_inverse=True))
             self._seen_src = seen  # one assignment: a step on another thread sees the old or the new, whole

@@ -12,10 +12,10 @@ can its predecessor differ.
 
 Two queues, one answer:
 
-* **Buckets** (Dial's algorithm) when every weight is positive: bucket ``k`` holds the nodes at
-  distances in ``[k, k + 1) * width`` with ``width`` just below the smallest weight, so no node
-  of a bucket can improve another one of the same bucket; a bucket is settled as a whole, in
-  O(1) per node. The tie rule above does not depend on the order inside a bucket, so the
+* **Buckets** (Dial's algorithm) when every weight is positive: bucket ``k`` lists the entries
+  (one per improvement of a node; stale ones are skipped) at distances in ``[k, k + 1) * width``
+  with ``width`` just below the smallest weight, so no node of a bucket can improve another one
+  of the same bucket; a bucket is settled as a whole, in O(1) per entry, over a ring of buckets. The tie rule above does not depend on the order inside a bucket, so the
   answer is the heap's bit for bit (tests/network/test_shortest.py).
 * **A binary heap** ordered by ``(distance, id)`` otherwise (a zero weight, or so small a
   weight next to the largest that the buckets would be too many).
@@ -37,7 +37,8 @@ NO_PREDECESSOR = -9999
 #: Fewest (sources x edges) per call worth a second thread: thread start-up and the wait for
 #: the slowest thread cost ~0.1 ms, a search ~1-3 ns per edge.
 PARALLEL_MIN_WORK = 200_000
-#: Most buckets in the bucket queue's ring (largest weight / bucket width); above it, the heap.
+#: Most buckets in the bucket queue's ring (the power of two above largest weight / bucket
+#: width + 3); above it, the heap.
 MAX_BUCKETS = 1 << 14
 
 
@@ -322,7 +323,8 @@ def dijkstra(csr: tuple[np.ndarray, np.ndarray, np.ndarray], sources: np.ndarray
     """Distances ``(S, n)`` float64 (inf where unreachable) and predecessors ``(S, n)`` int32
     (:data:`NO_PREDECESSOR` for a source and unreachable nodes) from each of ``sources`` (S,)
     over ``csr`` (:func:`csr_from_edges`), as scipy's ``dijkstra`` gives them (see the module
-    docstring for ties). ``threads``: numba threads (default :func:`threads_for`)."""
+    docstring for ties). ``threads``: threads sharing the sources, this one and
+    :func:`leonet.cpu.thread_pool`'s (default :func:`threads_for`)."""
     n = csr[0].size - 1
     return _search(csr, sources, np.zeros(n, dtype=np.bool_), -1, threads)
 
