@@ -45,6 +45,7 @@ from numba.cpython.unsafe.numbers import trailing_zeros
 from leonet.geometry import above_mask_jit, line_of_sight_jit
 
 SURE_MARGIN = 1e-7  # on cosines and sines of elevation: far above rounding, centimetres on the ground
+U_CAP = 64  # unsure satellites a sub-block lists (one word of bits per point); more: a bit per entry
 MAX_GROUP_SUBS = 8  # sub-blocks that share one narrowed list of candidates for the highest elevation
 SURE_MAX_RADIUS_RAD = 0.5  # blocks wider than this (scattered points) test every pair
 TINY_KM = 1e-300  # floor of the range in sin(elevation) = d.u / |d|: a satellite at the point gives 0, not NaN
@@ -243,31 +244,38 @@ def _cos_reach(r_ground: float, r_sat: float, cos_e: float, sin_e: float) -> flo
 # ``perm`` order; ``bins`` = (start, order, xyz, unit, n_lat, n_lon, lam), one step's satellites
 # from :func:`bin_satellites` and its search radius; ``steps`` = (r (sats, times, 3), lam
 # (times,), n_lat (times,), n_lon (times,)); ``test`` = (sin_m, cos_m, max_range2);
-# ``out`` = (counts (cells, times), max_sin (cells, times) or (1, 1), the column to write); ``store`` = (ent_row, seen, info (blocks, 4): first entry,
-# words of bits per point, first word, first point), what a step's scan keeps for writing its
-# pairs (:func:`new_store`, :func:`write_pairs`).
+# ``out`` = (counts (cells, times), max_sin (cells, times) or (1, 1), the column to write);
+# ``store`` = (ent_row, bits, ulist, info (blocks, 3), sub_at (subs, 2)), what a step's scan
+# keeps for writing its pairs (:func:`new_store`, :func:`write_pairs`): block ``b``'s entries
+# (satellite rows, ascending) start at ``ent_row[info[b, 0]]``, ``info[b, 1]`` words of bits
+# cover them, its words start at ``bits[info[b, 2]]``; sub-block ``s``'s words start at
+# ``bits[sub_at[s, 0]]`` (the entries all its points see, then each point's word of tested
+# unsure satellites), ``sub_at[s, 1]`` of them listed at ``ulist[s * U_CAP:]`` (-1: each point
+# has a bit per entry instead).
 
 
-def new_store(block_start: np.ndarray, bound: np.ndarray, alloc: Callable[[int, type], np.ndarray] = np.empty) -> tuple:
+def new_store(block_start: np.ndarray, block_sub: np.ndarray, bound: np.ndarray,
+              alloc: Callable[[int, type], np.ndarray] = np.empty) -> tuple:
     """Storage for one step's pairs, from each block's bound on its gathered satellites
     (:func:`gather_bounds`, ``(blocks,)``): block ``b`` may keep ``bound[b]`` entries and
-    ``ceil(bound[b] / 64)`` words of bits per point; it fills its words from the start of its
-    share, so only the pages it fills are touched. ``alloc(size, dtype)``: where the two big
-    arrays come from (scratch reused between calls)."""
+    ``ceil(bound[b] / 64)`` words of bits per sub-block and per point; it fills its words from
+    the start of its share, so only the pages it fills are touched. ``alloc(size, dtype)``:
+    where the big arrays come from (scratch reused between calls; one array per dtype)."""
     blocks = bound.shape[0]
-    per_hit = np.diff(block_start) * ((bound + 63) // 64)
-    info = np.zeros((blocks, 4), np.int64)
+    n_subs = int(block_sub[-1]) if block_sub.size else 0
+    per_block = (np.diff(block_start) + np.diff(block_sub)) * ((bound + 63) // 64)
+    info = np.zeros((blocks, 3), np.int64)
     if blocks:
         np.cumsum(bound[:-1], out=info[1:, 0])
-        np.cumsum(per_hit[:-1], out=info[1:, 2])
-    info[:, 3] = block_start[:-1]
-    return alloc(int(bound.sum()), np.int32), alloc(int(per_hit.sum()), np.uint64), info
+        np.cumsum(per_block[:-1], out=info[1:, 2])
+    return (alloc(int(bound.sum()), np.int32), alloc(int(per_block.sum()), np.uint64), alloc(n_subs * U_CAP, np.uint16), info,
+            alloc(2 * n_subs, np.int64).reshape(n_subs, 2))
 
 
 @njit(cache=True)
 def no_store() -> tuple:  # pragma: no cover - compiled
     """A ``store`` of the right types for scans that keep nothing."""
-    return np.zeros(1, np.int32), np.zeros(1, np.uint64), np.zeros((1, 4), np.int64)
+    return np.zeros(1, np.int32), np.zeros(1, np.uint64), np.zeros(1, np.uint16), np.zeros((1, 3), np.int64), np.zeros((1, 2), np.int64)
 
 
 @njit(cache=True)
@@ -285,7 +293,7 @@ def scan_block(b: int, pts: tuple, bins: tuple, test: tuple, keep_pairs: bool, w
     start, order, xyz, unit, n_lat, n_lon, lam = bins
     sin_m, cos_m, max_range2 = test
     counts, max_sin, col = out
-    ent_row, seen, info = store
+    ent_row, bits, ulist, info, sub_at = store
     cx, cy, cz = block_center[0, b], block_center[1, b], block_center[2, b]
     g, gu, rows = gather(start, order, xyz, unit, n_lat, n_lon, cx, cy, cz, lam + block_radius[b], keep_pairs)
     m = rows.shape[0]
@@ -376,13 +384,15 @@ def scan_block(b: int, pts: tuple, bins: tuple, test: tuple, keep_pairs: bool, w
     # Per sub-block: which of the block's middle satellites are sure (s_sure), which unsure
     # (s_maybe and not s_sure; u_at: where in the kept list, at ux, uy, uz).
     cnt = np.empty(max(1, block_start[b + 1] - block_start[b]), np.int64)
-    # keep_pairs: the block's entries are its kept satellites (ascending rows); each point gets
-    # one bit per entry, set for the sure ones (the block's, then its sub-block's) and for the
-    # unsure ones the exact test passes.
+    # keep_pairs: the block's entries are its kept satellites (ascending rows). Each sub-block
+    # keeps one bit per entry for the satellites all its points see (the block's sure ones, then
+    # its own), the list of its unsure ones (at most U_CAP, as entry indices) and, per point, one
+    # word with a bit per unsure satellite that the exact test passes. A sub-block with more
+    # unsure satellites (or a block with more than 65,535 entries) keeps, per point, one bit per
+    # entry instead.
     words = (n_kept + 63) >> 6
     block_bits = np.zeros(words, np.uint64)
-    sure_bits = np.empty(words, np.uint64)
-    h_at = info[b, 2] if keep_pairs else 0  # where the next point's words go
+    h_at = info[b, 2] if keep_pairs else 0  # where the next sub-block's words go
     if keep_pairs:
         e0 = info[b, 0]
         info[b, 1] = words
@@ -442,29 +452,55 @@ def scan_block(b: int, pts: tuple, bins: tuple, test: tuple, keep_pairs: bool, w
         for i in range(n_mid):  # branch-free: most of them are sure or out
             u_at[n_u] = mid[i]
             n_u += s_maybe[i] & (1 - s_sure[i])
+        wide = n_u > U_CAP or n_kept > 65535
         if keep_pairs:
-            sure_bits[:] = block_bits
+            sub_at[s, 0] = h_at
+            sub_at[s, 1] = -1 if wide else n_u
+            for w in range(words):
+                bits[h_at + w] = block_bits[w]
             for i in range(n_mid):
                 j = mid[i]
-                sure_bits[j >> 6] |= np.uint64(s_sure[i]) << np.uint64(j & 63)
+                bits[h_at + (j >> 6)] |= np.uint64(s_sure[i]) << np.uint64(j & 63)
+            h_at += words
+            if not wide:
+                for i in range(n_u):
+                    ulist[s * U_CAP + i] = u_at[i]
         for i in range(n_u):
             j = u_at[i]
             ux[i], uy[i], uz[i] = kx[j], ky[j], kz[j]
         # The exact test of the unsure satellites.
-        if keep_pairs:
+        if keep_pairs and not wide:
+            if n_u:
+                for qq in range(nq):
+                    q = q0 + qq
+                    px, py, pz = pos[0, q], pos[1, q], pos[2, q]
+                    vx, vy, vz = up[0, q], up[1, q], up[2, q]
+                    n = n_sure
+                    acc = np.uint64(0)
+                    for i in range(n_u):  # branch-free, so that it vectorises
+                        du, dd = line_of_sight_jit(ux[i], uy[i], uz[i], px, py, pz, vx, vy, vz)
+                        h = above_mask_jit(du, dd, sin_m) & (dd <= max_range2)
+                        acc |= np.uint64(h) << np.uint64(i)
+                        n += h
+                    bits[h_at + qq] = acc
+                    cnt[qq] = n
+                h_at += nq
+            else:
+                cnt[:nq] = n_sure
+        elif keep_pairs:
             for qq in range(nq):
                 q = q0 + qq
                 px, py, pz = pos[0, q], pos[1, q], pos[2, q]
                 vx, vy, vz = up[0, q], up[1, q], up[2, q]
                 base = h_at + qq * words
                 for w in range(words):
-                    seen[base + w] = sure_bits[w]
+                    bits[base + w] = 0
                 n = n_sure
                 for i in range(n_u):
                     du, dd = line_of_sight_jit(ux[i], uy[i], uz[i], px, py, pz, vx, vy, vz)
                     h = above_mask_jit(du, dd, sin_m) & (dd <= max_range2)
                     j = u_at[i]
-                    seen[base + (j >> 6)] |= np.uint64(h) << np.uint64(j & 63)
+                    bits[base + (j >> 6)] |= np.uint64(h) << np.uint64(j & 63)
                     n += h
                 cnt[qq] = n
             h_at += nq * words
@@ -522,43 +558,64 @@ def scan_step_serial(pts: tuple, bins: tuple, test: tuple, keep_pairs: bool, wan
 
 
 @njit(cache=True)
-def _write_cells(c0: int, c1: int, inv_perm: np.ndarray, cell_block: np.ndarray, store: tuple, offsets: np.ndarray,
-                 sat_out: np.ndarray) -> None:  # pragma: no cover - compiled
+def _write_cells(c0: int, c1: int, cells: tuple, store: tuple, offsets: np.ndarray, sat_out: np.ndarray) -> None:  # pragma: no cover - compiled
     """The satellite rows of cells ``c0 .. c1 - 1`` into ``sat_out[offsets[c]:offsets[c + 1]]``:
-    the entries of the cell's block whose bits are set, in order (one step per pair).
-    Unsigned indices: numba then skips its negative-index fix-ups (~40% of this loop)."""
-    ent_row, seen, info = store
+    the entries of the cell's sub-block that all its points see and the unsure ones the cell's
+    word marks, in entry order (one step per pair). ``cells`` = (inv_perm, cell_sub, sub_start,
+    sub_block). Unsigned indices: numba then skips its negative-index fix-ups (~40% of this loop)."""
+    inv_perm, cell_sub, sub_start, sub_block = cells
+    ent_row, bits, ulist, info, sub_at = store
     one = np.uint64(1)
+    six = np.uint64(6)
+    low = np.uint64(63)
+    most = 1
+    for b in range(info.shape[0]):
+        most = max(most, info[b, 1])
+    loc = np.zeros(most, np.uint64)
     for c in range(c0, c1):
-        q = inv_perm[c]
-        b = cell_block[c]
-        e0, words, h0, q0 = info[b, 0], info[b, 1], info[b, 2], info[b, 3]
-        base = np.uint64(h0 + (q - q0) * words)
+        s = cell_sub[c]
+        b = sub_block[s]
+        e0, words = info[b, 0], info[b, 1]
+        sa, n_u = sub_at[s, 0], sub_at[s, 1]
+        qq = inv_perm[c] - sub_start[s]
+        uw = np.uint64(sa + words)
+        for k in range(words):
+            loc[k] = bits[np.uint64(sa + k)]
+        if n_u > 0:  # one word: bit i set when the sub-block's i-th unsure satellite is seen
+            x = bits[uw + np.uint64(qq)]
+            u0 = np.uint64(s * U_CAP)
+            while x:
+                j = np.uint64(ulist[u0 + np.uint64(trailing_zeros(x))])
+                loc[j >> six] |= one << (j & low)
+                x &= x - one
+        elif n_u < 0:  # a word per entry
+            base = uw + np.uint64(qq * words)
+            for k in range(words):
+                loc[k] |= bits[base + np.uint64(k)]
         w = np.uint64(offsets[c])
         for k in range(words):
-            bits = seen[base + np.uint64(k)]
+            x = loc[k]
             e = np.uint64(e0 + (k << 6))
-            while bits:
-                sat_out[w] = ent_row[e + np.uint64(trailing_zeros(bits))]
+            while x:
+                sat_out[w] = ent_row[e + np.uint64(trailing_zeros(x))]
                 w += one
-                bits &= bits - one
+                x &= x - one
 
 
 @njit(parallel=True, cache=True)
-def write_pairs(inv_perm: np.ndarray, cell_block: np.ndarray, store: tuple, offsets: np.ndarray, sat_out: np.ndarray,
-                parts: int) -> None:  # pragma: no cover - compiled
+def write_pairs(cells: tuple, store: tuple, offsets: np.ndarray, sat_out: np.ndarray, parts: int) -> None:  # pragma: no cover - compiled
     """A step's pairs from what its scan kept (:func:`scan_block` with ``keep_pairs``), in the
-    cells' order: ``parts`` ranges of cells, shared by the threads, each written sequentially."""
-    n = inv_perm.shape[0]
+    cells' order: ``parts`` ranges of cells, shared by the threads, each written sequentially.
+    ``cells`` = (inv_perm, cell_sub, sub_start, sub_block)."""
+    n = cells[0].shape[0]
     for k in prange(parts):
-        _write_cells(k * n // parts, (k + 1) * n // parts, inv_perm, cell_block, store, offsets, sat_out)
+        _write_cells(k * n // parts, (k + 1) * n // parts, cells, store, offsets, sat_out)
 
 
 @njit(cache=True)
-def write_pairs_serial(inv_perm: np.ndarray, cell_block: np.ndarray, store: tuple, offsets: np.ndarray,
-                       sat_out: np.ndarray) -> None:  # pragma: no cover - compiled
+def write_pairs_serial(cells: tuple, store: tuple, offsets: np.ndarray, sat_out: np.ndarray) -> None:  # pragma: no cover - compiled
     """:func:`write_pairs` on this thread alone."""
-    _write_cells(0, inv_perm.shape[0], inv_perm, cell_block, store, offsets, sat_out)
+    _write_cells(0, cells[0].shape[0], cells, store, offsets, sat_out)
 
 
 @njit(cache=True)

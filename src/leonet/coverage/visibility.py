@@ -161,8 +161,9 @@ class BlockedPoints:
     ``block_sub[b]:block_sub[b + 1]``. Per block: geocentric radii within ``[block_r_lo_km[b],
     block_r_hi_km[b]]`` and vertical deviations below ``block_dev_rad[b]``.
     ``pos_sorted_km``/``up_sorted``: ``pos_km``/``up`` in ``perm`` order (contiguous per block).
-    ``inv_perm`` ``(cells,)``: each point's place in ``perm``; ``cell_block`` ``(cells,)``: the
-    block of each point (both int32, for writing pairs in the points' own order).
+    ``inv_perm`` ``(cells,)``: each point's place in ``perm``; ``cell_sub`` ``(cells,)``: the
+    sub-block of each point; ``sub_block`` ``(subs,)``: the block of each sub-block (all int32,
+    for writing pairs in the points' own order).
     """
 
     pos_km: np.ndarray
@@ -184,7 +185,8 @@ class BlockedPoints:
     pos_sorted_km: np.ndarray
     up_sorted: np.ndarray
     inv_perm: np.ndarray
-    cell_block: np.ndarray
+    cell_sub: np.ndarray
+    sub_block: np.ndarray
 
     def __len__(self) -> int:
         return int(self.pos_km.shape[1])
@@ -221,7 +223,8 @@ def blocked(points: GroundPoints, block_points: int | None = None, sub_points: i
     starts = block_start[:-1]
     inv_perm = np.empty(n, np.int32)
     inv_perm[perm] = np.arange(n, dtype=np.int32)
-    cell_block = np.repeat(np.arange(block_start.size - 1, dtype=np.int32), np.diff(block_start))[inv_perm]
+    cell_sub = np.repeat(np.arange(sub_start.size - 1, dtype=np.int32), np.diff(sub_start))[inv_perm]
+    sub_block = np.repeat(np.arange(block_sub.size - 1, dtype=np.int32), np.diff(block_sub))
     return BlockedPoints(
         pos_km=np.ascontiguousarray(pos.T),
         up=np.ascontiguousarray(up.T),
@@ -242,7 +245,8 @@ def blocked(points: GroundPoints, block_points: int | None = None, sub_points: i
         pos_sorted_km=np.ascontiguousarray(pos[perm].T),
         up_sorted=np.ascontiguousarray(up[perm].T),
         inv_perm=inv_perm,
-        cell_block=cell_block,
+        cell_sub=cell_sub,
+        sub_block=sub_block,
     )
 
 
@@ -635,6 +639,7 @@ def _scan_pairs(points: BlockedPoints, pts: tuple, r: np.ndarray, lam: np.ndarra
     parts = 8 * n_threads if n_threads > 1 else 1
     chunks: list[np.ndarray] = []
     total = 0
+    cells = (points.inv_perm, points.cell_sub, points.sub_start, points.sub_block)
     kept = _SCRATCH_LOCK.acquire(blocking=False)
     try:
         for t in range(n_times):
@@ -642,7 +647,7 @@ def _scan_pairs(points: BlockedPoints, pts: tuple, r: np.ndarray, lam: np.ndarra
                 offsets[t, :] = total
                 continue
             bins = _step_bins(r, lam, n_lat, n_lon, t)
-            store = new_store(points.block_start, gather_bounds(pts, bins), _scratch if kept else np.empty)
+            store = new_store(points.block_start, points.block_sub, gather_bounds(pts, bins), _scratch if kept else np.empty)
             out = (counts, max_sin_all, t)  # column t written in place
             if n_threads == 1:
                 scan_step_serial(pts, bins, test, True, want_max, out, store)
@@ -654,9 +659,9 @@ def _scan_pairs(points: BlockedPoints, pts: tuple, r: np.ndarray, lam: np.ndarra
             sat_t = np.empty(n_t, dtype=np.int32)
             if n_t:
                 if n_threads == 1:
-                    write_pairs_serial(points.inv_perm, points.cell_block, store, offsets[t], sat_t)
+                    write_pairs_serial(cells, store, offsets[t], sat_t)
                 else:
-                    write_pairs(points.inv_perm, points.cell_block, store, offsets[t], sat_t, parts)
+                    write_pairs(cells, store, offsets[t], sat_t, parts)
             if total:
                 offsets[t, :] += total
             total += n_t
