@@ -45,6 +45,7 @@ from numba.cpython.unsafe.numbers import trailing_zeros
 from leonet.geometry import above_mask_jit, line_of_sight_jit
 
 SURE_MARGIN = 1e-7  # on cosines and sines of elevation: far above rounding, centimetres on the ground
+LANES = 8  # loops over satellites run in multiples of this (padded): AVX2 vectors of 4, unrolled twice
 U_CAP = 64  # unsure satellites a sub-block lists (one word of bits per point); more: a bit per entry
 MAX_GROUP_SUBS = 8  # sub-blocks that share one narrowed list of candidates for the highest elevation
 SURE_MAX_RADIUS_RAD = 0.5  # blocks wider than this (scattered points) test every pair
@@ -307,7 +308,7 @@ def scan_block(b: int, pts: tuple, bins: tuple, test: tuple, keep_pairs: bool, w
     # sees it (k_in; 2 = none) and beyond which none can (k_out; -2 = no bound, 2 = none sees it).
     # One workspace of each type for the block (rows used up to m, n_kept, n_mid or n_top):
     # a few allocations per block rather than dozens.
-    fw = np.empty((28, m + 1))
+    fw = np.empty((28, m + LANES))
     k_in, k_out, r_sat, c_blk, s_blk = fw[0], fw[1], fw[2], fw[3], fw[4]
     kx, ky, kz, ux, uy, uz = fw[5], fw[6], fw[7], fw[8], fw[9], fw[10]
     mux, muy, muz, m_in, m_out, sin_in_m, sin_out_m = fw[11], fw[12], fw[13], fw[14], fw[15], fw[16], fw[17]
@@ -380,6 +381,7 @@ def scan_block(b: int, pts: tuple, bins: tuple, test: tuple, keep_pairs: bool, w
     for i in range(n_top):
         k = keep[top[i]]
         tux[i], tuy[i], tuz[i], t_r[i], t_in[i] = gu[0, k], gu[1, k], gu[2, k], r_sat[k], k_in[k]
+    n_sp = 0  # n_s padded
     n_s = 0  # the candidates of the current group of sub-blocks: s_top[:n_s] (kept index), at tx, ty, tz
     # Per sub-block: which of the block's middle satellites are sure (s_sure), which unsure
     # (s_maybe and not s_sure; u_at: where in the kept list, at ux, uy, uz).
@@ -441,6 +443,9 @@ def scan_block(b: int, pts: tuple, bins: tuple, test: tuple, keep_pairs: bool, w
             for i in range(n_s):
                 j = s_top[i]
                 tx[i], ty[i], tz[i] = kx[j], ky[j], kz[j]
+            n_sp = (n_s + LANES - 1) // LANES * LANES
+            for i in range(n_s, n_sp):  # padding: never in view, elevation -2
+                tx[i] = ty[i] = tz[i] = math.nan
         n_sure = n_sure_b
         for i in range(n_mid):  # branch-free, so that it vectorises
             c = mux[i] * sx + muy[i] * sy + muz[i] * sz
@@ -468,6 +473,11 @@ def scan_block(b: int, pts: tuple, bins: tuple, test: tuple, keep_pairs: bool, w
         for i in range(n_u):
             j = u_at[i]
             ux[i], uy[i], uz[i] = kx[j], ky[j], kz[j]
+        # Padded with satellites never in view (NaN) to a multiple of LANES: the loops over them
+        # then run vectorised to the end, not ~half of them in the scalar remainder.
+        n_up = (n_u + LANES - 1) // LANES * LANES
+        for i in range(n_u, n_up):
+            ux[i] = uy[i] = uz[i] = math.nan
         # The exact test of the unsure satellites.
         if keep_pairs and not wide:
             if n_u:
@@ -477,7 +487,7 @@ def scan_block(b: int, pts: tuple, bins: tuple, test: tuple, keep_pairs: bool, w
                     vx, vy, vz = up[0, q], up[1, q], up[2, q]
                     n = n_sure
                     acc = np.uint64(0)
-                    for i in range(n_u):  # branch-free, so that it vectorises
+                    for i in range(n_up):  # branch-free, so that it vectorises
                         du, dd = line_of_sight_jit(ux[i], uy[i], uz[i], px, py, pz, vx, vy, vz)
                         h = above_mask_jit(du, dd, sin_m) & (dd <= max_range2)
                         acc |= np.uint64(h) << np.uint64(i)
@@ -510,7 +520,7 @@ def scan_block(b: int, pts: tuple, bins: tuple, test: tuple, keep_pairs: bool, w
                 px, py, pz = pos[0, q], pos[1, q], pos[2, q]
                 vx, vy, vz = up[0, q], up[1, q], up[2, q]
                 n = n_sure
-                for i in range(n_u):
+                for i in range(n_up):
                     du, dd = line_of_sight_jit(ux[i], uy[i], uz[i], px, py, pz, vx, vy, vz)
                     n += above_mask_jit(du, dd, sin_m) & (dd <= max_range2)
                 cnt[qq] = n
@@ -522,11 +532,11 @@ def scan_block(b: int, pts: tuple, bins: tuple, test: tuple, keep_pairs: bool, w
             q = q0 + qq
             px, py, pz = pos[0, q], pos[1, q], pos[2, q]
             vx, vy, vz = up[0, q], up[1, q], up[2, q]
-            for i in range(n_s):
+            for i in range(n_sp):
                 du, dd = line_of_sight_jit(tx[i], ty[i], tz[i], px, py, pz, vx, vy, vz)
                 ok = above_mask_jit(du, dd, sin_m) & (dd <= max_range2)
                 sv[i] = du / max(math.sqrt(dd), TINY_KM) if ok else -2.0
-            max_sin[perm[q], col] = _max_reduce(sv, n_s)
+            max_sin[perm[q], col] = _max_reduce(sv, n_sp)
 
 
 @njit(cache=True, fastmath={"nnan", "nsz"})
