@@ -51,6 +51,7 @@ order, one step per pair. At resolution 5 writing the 376 MB of pairs is about a
 from __future__ import annotations
 
 import math
+import sys
 import threading
 import weakref
 from collections.abc import Iterator
@@ -624,6 +625,40 @@ def _scratch(size: int, dtype: type) -> np.ndarray:
     return buf[:size]
 
 
+OUTPUT_REUSE_MIN_BYTES = 32 << 20  # pairs arrays at least this big are recycled once their caller drops them
+_OUTPUTS: list[np.ndarray] = []  # at most one: the last big pairs buffer handed out
+_OUTPUTS_LOCK = threading.Lock()
+
+
+def _pairs_output(size: int) -> np.ndarray:
+    """A ``(size,)`` int32 array for a step's pairs. A big one is a view of a buffer kept here:
+    once the caller has dropped every array that refers to it (``sys.getrefcount`` shows only
+    this module's), the next call of a similar size writes into it again, which saves the
+    kernel zeroing ~0.4 GB of fresh pages per global resolution-5 step when steps are consumed
+    one after another (:func:`iter_visibility`). A buffer still referred to is never reused;
+    :func:`release_buffers` frees the kept one."""
+    if size * 4 < OUTPUT_REUSE_MIN_BYTES:
+        return np.empty(size, np.int32)
+    with _OUTPUTS_LOCK:
+        if _OUTPUTS and sys.getrefcount(_OUTPUTS[0]) <= 2:  # the list's reference and the argument's
+            buf = _OUTPUTS[0]
+            if size <= buf.size <= size + size // 4:
+                return buf[:size]
+            _OUTPUTS.clear()  # free, but not a fit: let it go
+        buf = np.empty(size + size // 32, np.int32)  # room for a step with a few more pairs
+        if not _OUTPUTS:
+            _OUTPUTS.append(buf)
+        return buf[:size]
+
+
+def release_buffers() -> None:
+    """Frees the pairs buffer kept for reuse (:func:`_pairs_output`) if nothing refers to it;
+    after a large computation, returns its memory before the process ends."""
+    with _OUTPUTS_LOCK:
+        if _OUTPUTS and sys.getrefcount(_OUTPUTS[0]) <= 2:
+            _OUTPUTS.clear()
+
+
 def _scan_pairs(points: BlockedPoints, pts: tuple, r: np.ndarray, lam: np.ndarray, n_lat: np.ndarray, n_lon: np.ndarray,
                 test: tuple, n_threads: int, counts: np.ndarray, max_sin_all: np.ndarray, want_max: bool) -> tuple[np.ndarray, np.ndarray]:
     """Counts, highest sines of elevation and pairs, step by step, in one scan per step.
@@ -656,7 +691,7 @@ def _scan_pairs(points: BlockedPoints, pts: tuple, r: np.ndarray, lam: np.ndarra
             offsets[t, 0] = 0
             np.cumsum(counts[:, t], dtype=np.int64, out=offsets[t, 1:])
             n_t = int(offsets[t, -1])
-            sat_t = np.empty(n_t, dtype=np.int32)
+            sat_t = _pairs_output(n_t) if n_times == 1 else np.empty(n_t, dtype=np.int32)
             if n_t:
                 if n_threads == 1:
                     write_pairs_serial(cells, store, offsets[t], sat_t)
