@@ -626,37 +626,43 @@ def _scratch(size: int, dtype: type) -> np.ndarray:
 
 
 OUTPUT_REUSE_MIN_BYTES = 32 << 20  # pairs arrays at least this big are recycled once their caller drops them
-_OUTPUTS: list[np.ndarray] = []  # at most one: the last big pairs buffer handed out
+OUTPUT_REUSE_KEPT = 2  # buffers kept: a caller may hold the previous step's pairs while asking for the next
+_OUTPUTS: list[np.ndarray] = []  # the last big pairs buffers handed out, oldest first
 _OUTPUTS_LOCK = threading.Lock()
 
 
 def _pairs_output(size: int) -> np.ndarray:
-    """A ``(size,)`` int32 array for a step's pairs. A big one is a view of a buffer kept here:
-    once the caller has dropped every array that refers to it (``sys.getrefcount`` shows only
-    this module's), the next call of a similar size writes into it again, which saves the
-    kernel zeroing ~0.4 GB of fresh pages per global resolution-5 step when steps are consumed
-    one after another (:func:`iter_visibility`). A buffer still referred to is never reused;
-    :func:`release_buffers` frees the kept one."""
+    """A ``(size,)`` int32 array for a step's pairs. A big one is a view of a buffer kept here
+    (the last ``OUTPUT_REUSE_KEPT``): once the caller has dropped every array that refers to
+    one (``sys.getrefcount`` shows only this module's references), a later call of a similar
+    size writes into it again. That saves the kernel zeroing ~0.4 GB of fresh pages per global
+    resolution-5 step when steps are consumed one after another (:func:`iter_visibility`), or
+    two at a time. A buffer still referred to is never reused; :func:`release_buffers` frees
+    the kept ones."""
     if size * 4 < OUTPUT_REUSE_MIN_BYTES:
         return np.empty(size, np.int32)
     with _OUTPUTS_LOCK:
-        if _OUTPUTS and sys.getrefcount(_OUTPUTS[0]) <= 2:  # the list's reference and the argument's
-            buf = _OUTPUTS[0]
-            if size <= buf.size <= size + size // 4:
+        for k in range(len(_OUTPUTS)):
+            # A free one has two references: the list's and the argument's.
+            if sys.getrefcount(_OUTPUTS[k]) <= 2 and size <= _OUTPUTS[k].size <= size + size // 4:
+                buf = _OUTPUTS.pop(k)
+                _OUTPUTS.append(buf)  # now the newest
                 return buf[:size]
-            _OUTPUTS.clear()  # free, but not a fit: let it go
         buf = np.empty(size + size // 32, np.int32)  # room for a step with a few more pairs
-        if not _OUTPUTS:
-            _OUTPUTS.append(buf)
+        # Make room: drop the free ones that did not fit first, then the oldest.
+        free = [k for k in range(len(_OUTPUTS)) if sys.getrefcount(_OUTPUTS[k]) <= 2]
+        while len(_OUTPUTS) >= OUTPUT_REUSE_KEPT:
+            _OUTPUTS.pop(free.pop(0) if free else 0)
+            free = [k for k in range(len(_OUTPUTS)) if sys.getrefcount(_OUTPUTS[k]) <= 2]
+        _OUTPUTS.append(buf)
         return buf[:size]
 
 
 def release_buffers() -> None:
-    """Frees the pairs buffer kept for reuse (:func:`_pairs_output`) if nothing refers to it;
-    after a large computation, returns its memory before the process ends."""
+    """Frees the pairs buffers kept for reuse (:func:`_pairs_output`) that nothing else refers
+    to: after a large computation, returns their memory before the process ends."""
     with _OUTPUTS_LOCK:
-        if _OUTPUTS and sys.getrefcount(_OUTPUTS[0]) <= 2:
-            _OUTPUTS.clear()
+        _OUTPUTS[:] = [_OUTPUTS[k] for k in range(len(_OUTPUTS)) if sys.getrefcount(_OUTPUTS[k]) > 2]
 
 
 def _scan_pairs(points: BlockedPoints, pts: tuple, r: np.ndarray, lam: np.ndarray, n_lat: np.ndarray, n_lon: np.ndarray,
