@@ -39,10 +39,10 @@ import math
 from collections.abc import Callable
 
 import numpy as np
-from numba import njit, prange, types
+from numba import njit, prange
 from numba.cpython.unsafe.numbers import trailing_zeros
-from numba.extending import intrinsic
 
+from leonet.coverage._bits import VECTOR_COMPRESS, compress16, popcount
 from leonet.geometry import above_mask_jit, line_of_sight_jit
 
 SURE_MARGIN = 1e-7  # on cosines and sines of elevation: far above rounding, centimetres on the ground
@@ -568,20 +568,16 @@ def scan_step_serial(pts: tuple, bins: tuple, test: tuple, keep_pairs: bool, wan
         scan_block(b, pts, bins, test, keep_pairs, want_max, out, store)
 
 
-@intrinsic
-def _popcount(typingctx, x):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    """Set bits of the uint64 ``x`` (LLVM's ctpop: one instruction where the CPU has it)."""
-    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
-        return builder.ctpop(args[0])
-    return types.uint64(types.uint64), codegen
-
-
 @njit(cache=True)
-def _write_cells(c0: int, c1: int, cells: tuple, store: tuple, offsets: np.ndarray, sat_out: np.ndarray) -> None:  # pragma: no cover - compiled
+def _write_cells(c0: int, c1: int, cells: tuple, store: tuple, offsets: np.ndarray, sat_out: np.ndarray,
+                 simd: bool) -> None:  # pragma: no cover - compiled
     """The satellite rows of cells ``c0 .. c1 - 1`` into ``sat_out[offsets[c]:offsets[c + 1]]``:
     the entries of the cell's sub-block that all its points see and the unsure ones the cell's
-    word marks, in entry order (one step per pair). ``cells`` = (inv_perm, cell_sub, sub_start,
-    sub_block). Unsigned indices: numba then skips its negative-index fix-ups (~40% of this loop)."""
+    word marks, in entry order. ``cells`` = (inv_perm, cell_sub, sub_start, sub_block). With
+    ``simd``, sixteen entries at a time through :func:`~leonet.coverage._bits.compress16`,
+    else eight set bits at a time. Both write past a cell's last slot (rewritten by the cells
+    that follow, in this range), so the range's last cells are written one slot at a time.
+    Unsigned indices: numba then skips its negative-index fix-ups."""
     inv_perm, cell_sub, sub_start, sub_block = cells
     ent_row, bits, ulist, info, sub_at = store
     one = np.uint64(1)
@@ -613,14 +609,21 @@ def _write_cells(c0: int, c1: int, cells: tuple, store: tuple, offsets: np.ndarr
             for k in range(words):
                 loc[k] |= bits[base + np.uint64(k)]
         w = np.uint64(offsets[c])
-        if offsets[c + 1] + 8 <= part_end:
-            # Eight at a time, unconditionally (past the last set bit, trailing_zeros is 64 and
-            # reads the padding after the entries): no mispredicted exit per set bit's loop. The
-            # slots written past the word's end are rewritten by what follows, in this range.
+        if simd and offsets[c + 1] + 16 <= part_end:
             for k in range(words):
                 x = loc[k]
                 e = np.uint64(e0 + (k << 6))
-                w_end = w + _popcount(x)
+                for h in range(4):
+                    m16 = (x >> np.uint64(h << 4)) & np.uint64(0xFFFF)
+                    compress16(ent_row, e + np.uint64(h << 4), m16, sat_out, w)
+                    w += popcount(m16)
+        elif offsets[c + 1] + 8 <= part_end:
+            # Eight set bits at a time, unconditionally (past the last set bit, trailing_zeros
+            # is 64 and reads the padding after the entries): no mispredicted exit per bit.
+            for k in range(words):
+                x = loc[k]
+                e = np.uint64(e0 + (k << 6))
+                w_end = w + popcount(x)
                 while w < w_end:
                     for i in range(8):
                         sat_out[w + np.uint64(i)] = ent_row[e + np.uint64(trailing_zeros(x))]
@@ -638,19 +641,22 @@ def _write_cells(c0: int, c1: int, cells: tuple, store: tuple, offsets: np.ndarr
 
 
 @njit(parallel=True, cache=True)
-def write_pairs(cells: tuple, store: tuple, offsets: np.ndarray, sat_out: np.ndarray, parts: int) -> None:  # pragma: no cover - compiled
+def write_pairs(cells: tuple, store: tuple, offsets: np.ndarray, sat_out: np.ndarray, parts: int,
+                simd: bool = VECTOR_COMPRESS) -> None:  # pragma: no cover - compiled
     """A step's pairs from what its scan kept (:func:`scan_block` with ``keep_pairs``), in the
     cells' order: ``parts`` ranges of cells, shared by the threads, each written sequentially.
-    ``cells`` = (inv_perm, cell_sub, sub_start, sub_block)."""
+    ``cells`` = (inv_perm, cell_sub, sub_start, sub_block); ``simd``: see :func:`_write_cells`
+    (by default, where the CPU compresses in one instruction)."""
     n = cells[0].shape[0]
     for k in prange(parts):
-        _write_cells(k * n // parts, (k + 1) * n // parts, cells, store, offsets, sat_out)
+        _write_cells(k * n // parts, (k + 1) * n // parts, cells, store, offsets, sat_out, simd)
 
 
 @njit(cache=True)
-def write_pairs_serial(cells: tuple, store: tuple, offsets: np.ndarray, sat_out: np.ndarray) -> None:  # pragma: no cover - compiled
+def write_pairs_serial(cells: tuple, store: tuple, offsets: np.ndarray, sat_out: np.ndarray,
+                       simd: bool = VECTOR_COMPRESS) -> None:  # pragma: no cover - compiled
     """:func:`write_pairs` on this thread alone."""
-    _write_cells(0, cells[0].shape[0], cells, store, offsets, sat_out)
+    _write_cells(0, cells[0].shape[0], cells, store, offsets, sat_out, simd)
 
 
 @njit(cache=True)

@@ -1,0 +1,55 @@
+"""Bit and vector primitives for the pairs writer (:mod:`leonet.coverage.scan`), as numba
+intrinsics: LLVM's own operations, which numba does not expose.
+
+- :func:`popcount`: set bits of a uint64 (``ctpop``; one instruction where the CPU has it).
+- :func:`compress16`: 16 int32 entries, the ones a 16-bit mask selects packed to the front and
+  stored as a whole vector (``llvm.experimental.vector.compress``; one ``vpcompressd`` with
+  AVX-512, a generic expansion elsewhere, so it is correct on every target and fast on some).
+- :data:`VECTOR_COMPRESS`: whether this CPU compresses in one instruction (AVX-512), i.e.
+  whether the writer should prefer :func:`compress16` to its scalar loop.
+
+Numba's on-disk cache is keyed by the CPU name and features, so code compiled with one choice
+is never loaded on a CPU that would make the other.
+"""
+
+from __future__ import annotations
+
+import llvmlite.binding as llvm
+from llvmlite import ir
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+try:
+    VECTOR_COMPRESS = bool(llvm.get_host_cpu_features().get("avx512f", False))
+except Exception:  # pragma: no cover - a host whose features LLVM cannot read
+    VECTOR_COMPRESS = False
+
+_V16 = ir.VectorType(ir.IntType(32), 16)
+_M16 = ir.VectorType(ir.IntType(1), 16)
+
+
+@intrinsic
+def popcount(typingctx, x):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """Set bits of the uint64 ``x``."""
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        return builder.ctpop(args[0])
+    return types.uint64(types.uint64), codegen
+
+
+@intrinsic
+def compress16(typingctx, src, e, mask, dst, w):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """``dst[w:w + 16]`` = the entries of ``src[e:e + 16]`` (int32 arrays) whose bit of ``mask``
+    (its low 16 bits) is set, in order, then garbage: the caller owns all 16 slots and reads
+    ``popcount(mask & 0xFFFF)`` of them. No bounds checks; ``e`` and ``w`` unsigned."""
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        s_arr, e_i, m, d_arr, w_i = args
+        sp = builder.gep(context.make_array(signature.args[0])(context, builder, s_arr).data, [e_i])
+        dp = builder.gep(context.make_array(signature.args[3])(context, builder, d_arr).data, [w_i])
+        v = builder.load(builder.bitcast(sp, _V16.as_pointer()), align=4)
+        mv = builder.bitcast(builder.trunc(m, ir.IntType(16)), _M16)
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(_V16, [_V16, _M16, _V16]),
+                                            "llvm.experimental.vector.compress.v16i32")
+        builder.store(builder.call(fn, [v, mv, ir.Constant(_V16, None)]), builder.bitcast(dp, _V16.as_pointer()), align=4)
+        return context.get_dummy_value()
+    return types.none(src, e, mask, dst, w), codegen
