@@ -157,3 +157,67 @@ def test_pairs_do_not_depend_on_earlier_calls() -> None:
     assert_same(first, visibility_brute_force(big, r, 25.0, pairs=True, max_elevation=True, workers=2))
     assert_same(visibility(small, r[:, :1], 25.0, pairs=True), visibility_brute_force(small, r[:, :1], 25.0, pairs=True))
     assert_same(visibility(big, r, 25.0, pairs=True, max_elevation=True), first)
+
+
+def _capture(monkeypatch: pytest.MonkeyPatch, name: str) -> list[tuple]:
+    """Records the arguments of every call of ``leonet.coverage.visibility.<name>``."""
+    import leonet.coverage.visibility as vis
+
+    calls: list[tuple] = []
+    real = getattr(vis, name)
+
+    def spy(*args: object) -> object:
+        out = real(*args)
+        calls.append((*args, out))
+        return out
+
+    monkeypatch.setattr(vis, name, spy)
+    return calls
+
+
+def test_wide_sub_blocks_keep_a_bit_per_entry(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sub-block with more unsure satellites than one word holds (large sub-blocks; blocks
+    too wide for the shortcut, where every gathered satellite is unsure) keeps a bit per entry
+    for each point instead of its list: the pairs still equal the reference."""
+    from leonet.coverage.scan import U_CAP
+
+    stores = _capture(monkeypatch, "new_store")
+    rng = np.random.default_rng(11)
+    lat, lon, alt = dense_points(rng, per_cluster=300)
+    r = constellation(rng, lat, lon, alt, 25.0, 1)
+    gp = GroundPoints.from_geodetic(lat, lon, alt)
+    ref = visibility_brute_force(gp, r, 25.0, pairs=True, max_elevation=True, workers=2)
+    for sizes in ((2048, 2048), (None, None)):
+        stores.clear()
+        assert_same(visibility(blocked(gp, *sizes), r, 25.0, pairs=True, max_elevation=True, threads=1), ref)
+        listed = stores[-1][-1][4][:, 1]
+        assert listed.max() <= U_CAP
+        if sizes[0] is None:
+            assert (listed >= 0).mean() > 0.5  # most sub-blocks of the default sizes list theirs
+        else:
+            assert (listed == -1).any()  # the case this test is for
+
+
+def test_pairs_writers_agree(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The writer's paths (sixteen entries at a time by vector compress, eight set bits at a
+    time, one slot at a time at the end of each range; one thread or several ranges) write the
+    same pairs, whatever this CPU prefers."""
+    from leonet.coverage.scan import write_pairs, write_pairs_serial
+
+    writes = _capture(monkeypatch, "write_pairs_serial")
+    rng = np.random.default_rng(12)
+    lat, lon, alt = dense_points(rng, per_cluster=300)
+    r = constellation(rng, lat, lon, alt, 25.0, 1)
+    gp = GroundPoints.from_geodetic(lat, lon, alt)
+    v = visibility(gp, r, 25.0, pairs=True, threads=1)
+    assert_same(v, visibility_brute_force(gp, r, 25.0, pairs=True, workers=2))
+    cells, store, offsets, written, _ = writes[-1]  # rows of the satellites the call kept
+    assert written.size == v.sat_index.size > 100_000
+    for simd in (True, False):
+        for parts in (1, 3, 64):
+            out = np.full(written.size, -1, np.int32)
+            write_pairs(cells, store, offsets, out, parts, simd)
+            np.testing.assert_array_equal(out, written)
+        out = np.full(written.size, -1, np.int32)
+        write_pairs_serial(cells, store, offsets, out, simd)
+        np.testing.assert_array_equal(out, written)

@@ -4,6 +4,7 @@ search bound that makes it fast."""
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable
 
 import numpy as np
@@ -393,3 +394,41 @@ def test_regional_points_drop_far_satellites_exactly(threads: int) -> None:
         ref = visibility_brute_force(pts, r, 25.0, pairs=True, max_elevation=True)
         assert ref.counts.sum() > 100 and np.isin(ref.sat_index, rows).all()
         assert_same(visibility(pts, r, 25.0, pairs=True, max_elevation=True, threads=threads), ref)
+
+
+def test_big_pairs_buffers_are_reused_only_once_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pairs arrays come from buffers kept for reuse (here every size is 'big'): a result the
+    caller still holds is never written again, whatever comes after; a dropped one is reused;
+    release_buffers() lets the free ones go."""
+    import leonet.coverage.visibility as vis
+
+    monkeypatch.setattr(vis, "OUTPUT_REUSE_MIN_BYTES", 0)
+    monkeypatch.setattr(vis, "_OUTPUTS", [])
+    rng = np.random.default_rng(5)
+    pts = GroundPoints.from_geodetic(rng.uniform(20.0, 26.0, 400), rng.uniform(118.0, 124.0, 400))
+    # Satellites over the region only: the call keeps them all, so its pairs are the buffer's.
+    lat = np.radians(rng.uniform(13.0, 33.0, (1500, 3)))
+    lon = np.radians(rng.uniform(111.0, 131.0, (1500, 3)))
+    r = 6928.0 * np.stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)], axis=2)
+    ref = [vis.visibility_brute_force(pts, r[:, t : t + 1], 25.0, pairs=True) for t in range(3)]
+    held = [vis.visibility(pts, r[:, t : t + 1], 25.0, pairs=True) for t in range(3)]
+    kept = [h.sat_index.copy() for h in held]
+    for t in range(3):  # three results alive at once: three buffers, none shared
+        np.testing.assert_array_equal(held[t].sat_index, ref[t].sat_index)
+        for t2 in range(t):
+            assert not np.shares_memory(held[t].sat_index, held[t2].sat_index)
+    base = held[1].sat_index.base
+    assert any(b is base for b in vis._OUTPUTS)
+    view = held[1].sat_index[2:5]
+    del held[1]
+    again = vis.visibility(pts, r[:, 1:2], 25.0, pairs=True)  # a view of step 1 is still alive
+    assert not np.shares_memory(again.sat_index, view)
+    del view, again, base
+    newest = vis.visibility(pts, r[:, 2:3], 25.0, pairs=True)  # now a dropped buffer is free
+    assert any(newest.sat_index.base is b for b in vis._OUTPUTS)
+    np.testing.assert_array_equal(newest.sat_index, ref[2].sat_index)
+    for t in (0, 2):  # what the caller holds was never overwritten
+        np.testing.assert_array_equal(held[t if t == 0 else 1].sat_index, kept[t])
+    del newest
+    vis.release_buffers()
+    assert all(sys.getrefcount(b) > 2 for b in vis._OUTPUTS)
