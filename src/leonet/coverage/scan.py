@@ -3,7 +3,8 @@
 Each time step bins the satellites by direction (:func:`bin_satellites`); each block of nearby
 ground points gathers from the bins every satellite within ``lam + rho`` of its
 centre (:func:`gather`), then works through its sub-blocks of a few points. When the pairs are
-wanted, the scan also keeps the block's candidates and each point's bits over them, and
+wanted, the scan also keeps the block's candidates, each sub-block's bits of those all its
+points see and list of its unsure ones, and each point's word of bits over that list;
 :func:`write_pairs` turns those into the CSR lists afterwards, in the points' order.
 
 Most pairs are decided without the per-pair test, and provably the same way. On a sphere
@@ -289,8 +290,10 @@ def scan_block(b: int, pts: tuple, bins: tuple, test: tuple, keep_pairs: bool, w
     satellites once (sure for the whole block / possible / never), each sub-block splits the
     block's possible-but-not-sure ones again, and each point tests only its sub-block's unsure
     satellites. With ``keep_pairs`` the block also keeps, in ``store``, its entries (the rows
-    of the satellites some point may see, ascending) and, per point, one bit per entry (set:
-    in view): all :func:`write_pairs` needs, without a second scan."""
+    of the satellites some point may see, ascending), per sub-block the bits of the entries all
+    its points see and the list of its unsure ones, and per point one word of bits over that
+    list (set: in view): all :func:`write_pairs` needs, without a second scan. Loops over
+    satellites run to a multiple of ``LANES`` (padded with NaN satellites, never in view)."""
     pos, up, perm, block_start, block_center, block_radius, sub_start, block_sub, sub_center, sub_radius, b_r_lo, b_r_hi, b_dev = pts
     start, order, xyz, unit, n_lat, n_lon, lam = bins
     sin_m, cos_m, max_range2 = test
