@@ -190,7 +190,7 @@ def test_wide_sub_blocks_keep_a_bit_per_entry(monkeypatch: pytest.MonkeyPatch) -
     for sizes in ((2048, 2048), (None, None)):
         stores.clear()
         assert_same(visibility(blocked(gp, *sizes), r, 25.0, pairs=True, max_elevation=True, threads=1), ref)
-        listed = stores[-1][-1][4][:, 1]
+        listed = stores[-1][-1][3][:, 1]
         assert listed.max() <= U_CAP
         if sizes[0] is None:
             assert (listed >= 0).mean() > 0.5  # most sub-blocks of the default sizes list theirs

@@ -7,6 +7,9 @@ intrinsics: LLVM's own operations, which numba does not expose.
   AVX-512, a generic expansion elsewhere, so it is correct on every target and fast on some).
 - :data:`VECTOR_COMPRESS`: whether this CPU compresses in one instruction (AVX-512), i.e.
   whether the writer should prefer :func:`compress16` to its scalar loop.
+- :func:`pdep`: the low bits of ``x`` deposited, in order, at the set bits of ``mask`` (BMI2's
+  ``pdep`` where it is fast, :func:`pdep_loop` elsewhere: Zen 1 and 2 microcode it, and other
+  architectures lack it).
 
 Numba's on-disk cache is keyed by the CPU name and features, so code compiled with one choice
 is never loaded on a CPU that would make the other.
@@ -15,15 +18,21 @@ is never loaded on a CPU that would make the other.
 from __future__ import annotations
 
 import llvmlite.binding as llvm
+import numpy as np
 from llvmlite import ir
-from numba import types
+from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+SLOW_PDEP_CPUS = frozenset({"bdver4", "znver1", "znver2"})  # BMI2's pdep microcoded: hundreds of cycles
+
 try:
-    VECTOR_COMPRESS = bool(llvm.get_host_cpu_features().get("avx512f", False))
+    _FEATURES = llvm.get_host_cpu_features()
+    _CPU = llvm.get_host_cpu_name()
 except Exception:  # pragma: no cover - a host whose features LLVM cannot read
-    VECTOR_COMPRESS = False
+    _FEATURES, _CPU = {}, ""
+VECTOR_COMPRESS = bool(_FEATURES.get("avx512f", False))
+FAST_PDEP = bool(_FEATURES.get("bmi2", False)) and _CPU not in SLOW_PDEP_CPUS
 
 _V16 = ir.VectorType(ir.IntType(32), 16)
 _M16 = ir.VectorType(ir.IntType(1), 16)
@@ -53,3 +62,28 @@ def compress16(typingctx, src, e, mask, dst, w):  # type: ignore[no-untyped-def]
         builder.store(builder.call(fn, [v, mv, ir.Constant(_V16, None)]), builder.bitcast(dp, _V16.as_pointer()), align=4)
         return context.get_dummy_value()
     return types.none(src, e, mask, dst, w), codegen
+
+
+@intrinsic
+def pdep_bmi2(typingctx, x, mask):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """BMI2's ``pdep`` on uint64: compile only where the CPU has it (:data:`FAST_PDEP`)."""
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        fnty = ir.FunctionType(ir.IntType(64), [ir.IntType(64), ir.IntType(64)])
+        return builder.call(cgutils.get_or_insert_function(builder.module, fnty, "llvm.x86.bmi.pdep.64"), list(args))
+    return types.uint64(types.uint64, types.uint64), codegen
+
+
+@njit(cache=True, inline="always")
+def pdep_loop(x: np.uint64, mask: np.uint64) -> np.uint64:  # pragma: no cover - compiled
+    """``pdep`` one set bit of ``mask`` at a time (branch-free in the bit's value)."""
+    one = np.uint64(1)
+    out = np.uint64(0)
+    while mask:
+        low = mask & (~mask + one)
+        out |= low & (np.uint64(0) - (x & one))
+        x >>= one
+        mask &= mask - one
+    return out
+
+
+pdep = pdep_bmi2 if FAST_PDEP else pdep_loop

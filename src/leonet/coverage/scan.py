@@ -43,12 +43,12 @@ import numpy as np
 from numba import njit, prange
 from numba.cpython.unsafe.numbers import trailing_zeros
 
-from leonet.coverage._bits import VECTOR_COMPRESS, compress16, popcount
+from leonet.coverage._bits import VECTOR_COMPRESS, compress16, pdep, popcount
 from leonet.geometry import above_mask_jit, line_of_sight_jit
 
 SURE_MARGIN = 1e-7  # on cosines and sines of elevation: far above rounding, centimetres on the ground
 LANES = 8  # loops over satellites run in multiples of this (padded): AVX2 vectors of 4, unrolled twice
-U_CAP = 64  # unsure satellites a sub-block lists (one word of bits per point); more: a bit per entry
+U_CAP = 64  # unsure satellites of a sub-block that one word per point covers; more: a bit per entry
 MAX_GROUP_SUBS = 8  # sub-blocks that share one narrowed list of candidates for the highest elevation
 SURE_MAX_RADIUS_RAD = 0.5  # blocks wider than this (scattered points) test every pair
 TINY_KM = 1e-300  # floor of the range in sin(elevation) = d.u / |d|: a satellite at the point gives 0, not NaN
@@ -248,13 +248,14 @@ def _cos_reach(r_ground: float, r_sat: float, cos_e: float, sin_e: float) -> flo
 # from :func:`bin_satellites` and its search radius; ``steps`` = (r (sats, times, 3), lam
 # (times,), n_lat (times,), n_lon (times,)); ``test`` = (sin_m, cos_m, max_range2);
 # ``out`` = (counts (cells, times), max_sin (cells, times) or (1, 1), the column to write);
-# ``store`` = (ent_row, bits, ulist, info (blocks, 3), sub_at (subs, 2)), what a step's scan
-# keeps for writing its pairs (:func:`new_store`, :func:`write_pairs`): block ``b``'s entries
-# (satellite rows, ascending) start at ``ent_row[info[b, 0]]``, ``info[b, 1]`` words of bits
-# cover them, its words start at ``bits[info[b, 2]]``; sub-block ``s``'s words start at
-# ``bits[sub_at[s, 0]]`` (the entries all its points see, then each point's word of tested
-# unsure satellites), ``sub_at[s, 1]`` of them listed at ``ulist[s * U_CAP:]`` (-1: each point
-# has a bit per entry instead).
+# ``store`` = (ent_row, bits, info (blocks, 3), sub_at (subs, 2)), what a step's scan keeps
+# for writing its pairs (:func:`new_store`, :func:`write_pairs`): block ``b``'s entries
+# (satellite rows, ascending; 64 of padding after the last block) start at
+# ``ent_row[info[b, 0]]``, ``info[b, 1]`` words of bits cover them, its words start at
+# ``bits[info[b, 2]]``. Sub-block ``s``'s words start at ``bits[sub_at[s, 0]]``: the entries all
+# its points see, then (``sub_at[s, 1]`` unsure satellites, at most U_CAP) the unsure entries
+# and one word per point, bit ``i`` for the ``i``-th unsure one; or (``sub_at[s, 1] == -1``) a
+# bit per entry for each point.
 
 
 def new_store(block_start: np.ndarray, block_sub: np.ndarray, bound: np.ndarray,
@@ -266,19 +267,18 @@ def new_store(block_start: np.ndarray, block_sub: np.ndarray, bound: np.ndarray,
     where the big arrays come from (scratch reused between calls; one array per dtype)."""
     blocks = bound.shape[0]
     n_subs = int(block_sub[-1]) if block_sub.size else 0
-    per_block = (np.diff(block_start) + np.diff(block_sub)) * ((bound + 63) // 64)
+    per_block = (np.diff(block_start) + 2 * np.diff(block_sub)) * ((bound + 63) // 64)
     info = np.zeros((blocks, 3), np.int64)
     if blocks:
         np.cumsum(bound[:-1], out=info[1:, 0])
         np.cumsum(per_block[:-1], out=info[1:, 2])
-    return (alloc(int(bound.sum()) + 64, np.int32), alloc(int(per_block.sum()), np.uint64), alloc(n_subs * U_CAP, np.uint16), info,
-            alloc(2 * n_subs, np.int64).reshape(n_subs, 2))
+    return alloc(int(bound.sum()) + 64, np.int32), alloc(int(per_block.sum()), np.uint64), info, alloc(2 * n_subs, np.int64).reshape(n_subs, 2)
 
 
 @njit(cache=True)
 def no_store() -> tuple:  # pragma: no cover - compiled
     """A ``store`` of the right types for scans that keep nothing."""
-    return np.zeros(1, np.int32), np.zeros(1, np.uint64), np.zeros(1, np.uint16), np.zeros((1, 3), np.int64), np.zeros((1, 2), np.int64)
+    return np.zeros(1, np.int32), np.zeros(1, np.uint64), np.zeros((1, 3), np.int64), np.zeros((1, 2), np.int64)
 
 
 @njit(cache=True)
@@ -298,7 +298,7 @@ def scan_block(b: int, pts: tuple, bins: tuple, test: tuple, keep_pairs: bool, w
     start, order, xyz, unit, n_lat, n_lon, lam = bins
     sin_m, cos_m, max_range2 = test
     counts, max_sin, col = out
-    ent_row, bits, ulist, info, sub_at = store
+    ent_row, bits, info, sub_at = store
     cx, cy, cz = block_center[0, b], block_center[1, b], block_center[2, b]
     g, gu, rows = gather(start, order, xyz, unit, n_lat, n_lon, cx, cy, cz, lam + block_radius[b], keep_pairs)
     m = rows.shape[0]
@@ -392,10 +392,10 @@ def scan_block(b: int, pts: tuple, bins: tuple, test: tuple, keep_pairs: bool, w
     cnt = np.empty(max(1, block_start[b + 1] - block_start[b]), np.int64)
     # keep_pairs: the block's entries are its kept satellites (ascending rows). Each sub-block
     # keeps one bit per entry for the satellites all its points see (the block's sure ones, then
-    # its own), the list of its unsure ones (at most U_CAP, as entry indices) and, per point, one
-    # word with a bit per unsure satellite that the exact test passes. A sub-block with more
-    # unsure satellites (or a block with more than 65,535 entries) keeps, per point, one bit per
-    # entry instead.
+    # its own), one bit per entry for its unsure ones (at most U_CAP) and, per point, one word
+    # with a bit per unsure satellite that the exact test passes (write_pairs deposits it at the
+    # unsure entries' bits). A sub-block with more unsure satellites keeps, per point, one bit
+    # per entry instead.
     words = (n_kept + 63) >> 6
     block_bits = np.zeros(words, np.uint64)
     h_at = info[b, 2] if keep_pairs else 0  # where the next sub-block's words go
@@ -461,7 +461,7 @@ def scan_block(b: int, pts: tuple, bins: tuple, test: tuple, keep_pairs: bool, w
         for i in range(n_mid):  # branch-free: most of them are sure or out
             u_at[n_u] = mid[i]
             n_u += s_maybe[i] & (1 - s_sure[i])
-        wide = n_u > U_CAP or n_kept > 65535
+        wide = n_u > U_CAP
         if keep_pairs:
             sub_at[s, 0] = h_at
             sub_at[s, 1] = -1 if wide else n_u
@@ -471,9 +471,13 @@ def scan_block(b: int, pts: tuple, bins: tuple, test: tuple, keep_pairs: bool, w
                 j = mid[i]
                 bits[h_at + (j >> 6)] |= np.uint64(s_sure[i]) << np.uint64(j & 63)
             h_at += words
-            if not wide:
+            if not wide:  # then a bit per entry for the unsure ones
+                for w in range(words):
+                    bits[h_at + w] = 0
                 for i in range(n_u):
-                    ulist[s * U_CAP + i] = u_at[i]
+                    j = u_at[i]
+                    bits[h_at + (j >> 6)] |= np.uint64(1) << np.uint64(j & 63)
+                h_at += words
         for i in range(n_u):
             j = u_at[i]
             ux[i], uy[i], uz[i] = kx[j], ky[j], kz[j]
@@ -582,10 +586,8 @@ def _write_cells(c0: int, c1: int, cells: tuple, store: tuple, offsets: np.ndarr
     that follow, in this range), so the range's last cells are written one slot at a time.
     Unsigned indices: numba then skips its negative-index fix-ups."""
     inv_perm, cell_sub, sub_start, sub_block = cells
-    ent_row, bits, ulist, info, sub_at = store
+    ent_row, bits, info, sub_at = store
     one = np.uint64(1)
-    six = np.uint64(6)
-    low = np.uint64(63)
     most = 1
     for b in range(info.shape[0]):
         most = max(most, info[b, 1])
@@ -598,19 +600,19 @@ def _write_cells(c0: int, c1: int, cells: tuple, store: tuple, offsets: np.ndarr
         sa, n_u = sub_at[s, 0], sub_at[s, 1]
         qq = inv_perm[c] - sub_start[s]
         uw = np.uint64(sa + words)
-        for k in range(words):
-            loc[k] = bits[np.uint64(sa + k)]
-        if n_u > 0:  # one word: bit i set when the sub-block's i-th unsure satellite is seen
-            x = bits[uw + np.uint64(qq)]
-            u0 = np.uint64(s * U_CAP)
-            while x:
-                j = np.uint64(ulist[u0 + np.uint64(trailing_zeros(x))])
-                loc[j >> six] |= one << (j & low)
-                x &= x - one
-        elif n_u < 0:  # a word per entry
+        if n_u >= 0:
+            # The cell's word (bit i: the i-th unsure satellite is seen) deposited at the
+            # unsure entries' bits, word by word.
+            x = bits[uw + np.uint64(words + qq)] if n_u > 0 else np.uint64(0)
+            for k in range(words):
+                m = bits[uw + np.uint64(k)]
+                loc[k] = bits[np.uint64(sa + k)] | pdep(x, m)
+                pc = popcount(m)
+                x = (x >> (pc >> one)) >> (pc - (pc >> one))  # x >> pc, pc up to 64
+        else:  # a word per entry
             base = uw + np.uint64(qq * words)
             for k in range(words):
-                loc[k] |= bits[base + np.uint64(k)]
+                loc[k] = bits[np.uint64(sa + k)] | bits[base + np.uint64(k)]
         w = np.uint64(offsets[c])
         if simd and offsets[c + 1] + 16 <= part_end:
             for k in range(words):
