@@ -262,3 +262,20 @@ def test_progress_serial_no_data(monkeypatch, few) -> None:
     ticks: list[int] = []
     propagate(sats, t, frame="itrf", workers=1, progress=ticks.append)
     assert ticks == [36, 36]
+
+
+def test_kept_models_follow_the_element_sets(starlink_small) -> None:
+    """The SatrecArray kept for a tuple of element sets is used only for that same tuple: a call
+    on the same tuple again gives the same states bit for bit (also after another tuple's
+    call), a list is never kept, and an equal-looking tuple of other element sets gets its own."""
+    sats = tuple(starlink_small[0])
+    t = starlink_small[1][:3]
+    first = propagate(sats, t, workers=1)
+    other = tuple(reversed(sats))
+    flipped = propagate(other, t, workers=1)
+    np.testing.assert_array_equal(flipped.r_km, first.r_km[::-1])
+    again = propagate(sats, t, workers=1)
+    np.testing.assert_array_equal(again.r_km, first.r_km)
+    np.testing.assert_array_equal(propagate(list(sats), t, workers=1).r_km, first.r_km)
+    assert any(entry[0] is sats for entry in prop._MODELS.values())
+    assert not any(isinstance(entry[0], list) for entry in prop._MODELS.values())
