@@ -78,7 +78,7 @@ from leonet.coverage.scan import (
     write_pairs,
     write_pairs_serial,
 )
-from leonet.cpu import cores_free
+from leonet.cpu import cores_free, share_blocks
 from leonet.errors import InputError
 from leonet.geometry import above_mask, mask_sin
 from leonet.ground.points import GroundPoints
@@ -412,13 +412,27 @@ def _check_args(points: GroundPoints | BlockedPoints, r_sat_km: np.ndarray, min_
     return lay, r, sin_m, max_range2
 
 
-def _to_degrees(max_sin: np.ndarray) -> np.ndarray:
-    """Highest sine of elevation -> degrees as float32; -2 (nothing in view) -> NaN."""
-    v = np.clip(max_sin, -1.0, 1.0)  # whole-array passes: a boolean gather and scatter cost ~2x more
-    np.arcsin(v, out=v)
-    np.degrees(v, out=v)
-    out = v.astype(np.float32)
-    out[max_sin <= -1.5] = np.nan
+DEGREES_CHUNK = 1 << 16  # values per pass of _to_degrees: its temporaries stay in the cache
+
+
+def _to_degrees(max_sin: np.ndarray, threads: int = 1) -> np.ndarray:
+    """Highest sine of elevation (C-contiguous) -> degrees as float32; -2 (nothing in view) ->
+    NaN. Whole-chunk passes (a boolean gather and scatter cost ~2x more), ``threads`` sharing
+    the chunks (NumPy releases the GIL): the same values whatever the chunks and threads."""
+    out = np.empty(max_sin.shape, np.float32)
+    src, dst = max_sin.reshape(-1), out.reshape(-1)
+
+    def work(k: int) -> None:
+        part = slice(k * DEGREES_CHUNK, (k + 1) * DEGREES_CHUNK)
+        v = np.clip(src[part], -1.0, 1.0)
+        np.arcsin(v, out=v)
+        np.degrees(v, out=v)
+        d = dst[part]
+        d[:] = v
+        d[src[part] <= -1.5] = np.nan
+
+    chunks = -(-src.size // DEGREES_CHUNK)
+    share_blocks(work, chunks, threads if chunks >= 8 else 1)
     return out
 
 
@@ -591,7 +605,7 @@ def visibility(
             _scan_each_step(points, pts, r, lam, n_lat, n_lon, test, counts, max_sin_all, max_elevation)
     finally:
         numba.set_num_threads(previous)
-    max_elevation_deg = _to_degrees(max_sin_all) if max_elevation else None
+    max_elevation_deg = _to_degrees(max_sin_all, n_threads) if max_elevation else None
     del max_sin_all
     if not pairs:
         return Visibility(counts, None, None, max_elevation_deg)
