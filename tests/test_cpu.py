@@ -194,3 +194,37 @@ def test_own_running_threads_are_not_a_busy_machine() -> None:
     finally:
         child.kill()
         child.wait()
+
+
+def test_anonymous_array_is_zeroed_shared_memory() -> None:
+    import mmap
+
+    import numpy as np
+
+    from leonet.cpu import anonymous_array
+
+    a = anonymous_array((3, 4), np.float32)
+    assert a.shape == (3, 4) and a.dtype == np.float32 and not a.any()
+    a[1, 2] = 5.0
+    base = a
+    while isinstance(base, np.ndarray):
+        base = base.base
+    if isinstance(base, memoryview):
+        base = base.obj
+    assert isinstance(base, mmap.mmap)  # what forked workers write into
+    assert anonymous_array(0, np.int32).shape == (0,)
+
+
+def test_scratch_keeps_one_buffer_per_name() -> None:
+    import numpy as np
+
+    from leonet.cpu import Scratch
+
+    s = Scratch()
+    a = s.get("a", 100, np.int64)
+    b = s.get("b", 100, np.int64)  # same dtype, another name: another buffer
+    assert not np.shares_memory(a, b)
+    assert np.shares_memory(s.get("a", 80, np.int64), a)  # smaller: the same buffer
+    bigger = s.get("a", 1000, np.int64)
+    assert bigger.size == 1000 and not np.shares_memory(bigger, a)
+    assert s.get("a", 50, np.uint8).dtype == np.uint8  # another dtype: a buffer of that dtype

@@ -5,12 +5,16 @@ Threads that meet at a barrier collapse on an oversubscribed machine (each waits
 descheduled sibling), so the threaded kernels ask :func:`cores_free` before each call and run
 on fewer threads, down to one. A process pool that hands out many small blocks does not wait
 for its slowest worker and keeps every usable core (:func:`usable_cores`).
+
+Memory for that work: :func:`anonymous_array` (shared with forked workers, small pages) and
+:class:`Scratch` (buffers kept between calls).
 """
 
 from __future__ import annotations
 
 import functools
 import gc
+import mmap
 import multiprocessing as mp
 import os
 import queue
@@ -20,6 +24,8 @@ import time
 import traceback
 from collections.abc import Callable, Iterator
 from typing import Any
+
+import numpy as np
 
 
 def usable_cores() -> int:
@@ -327,3 +333,29 @@ def _received(item: tuple[int, Any, str | None]) -> int:
 
 
 __all__ = ["ForkWorker", "busy_elsewhere", "cores_free", "fork_call", "fork_share", "share_blocks", "thread_pool", "usable_cores"]
+
+
+def anonymous_array(shape: int | tuple[int, ...], dtype: Any) -> np.ndarray:
+    """A zeroed array in its own anonymous shared memory map: forked workers write into it, and
+    it is in small pages. (NumPy asks for huge pages on big arrays; where the kernel has to
+    compact memory to find them, a fresh 0.4 GB array took ~0.5 s more to fault in, against
+    ~0.06 s steadily in small pages.)"""
+    count = int(np.prod(shape))
+    flat = np.frombuffer(mmap.mmap(-1, max(1, count * np.dtype(dtype).itemsize)), dtype=dtype, count=count)
+    return flat if np.ndim(shape) == 0 or len(shape) == 1 else flat.reshape(shape)  # 1-D: views of it refer to it
+
+
+class Scratch:
+    """Working buffers kept between calls, one per name, grown (by a quarter more) when a call
+    needs more: a kernel's temporaries then cost no page faults after the first call.
+    Contents are garbage. Not thread-safe: one user at a time."""
+
+    def __init__(self) -> None:
+        self._bufs: dict[str, np.ndarray] = {}
+
+    def get(self, key: str, size: int, dtype: Any) -> np.ndarray:
+        """``(size,)`` of ``dtype`` from the buffer named ``key``."""
+        buf = self._bufs.get(key)
+        if buf is None or buf.dtype != np.dtype(dtype) or buf.size < size:
+            buf = self._bufs[key] = np.empty(size + size // 4, dtype)
+        return buf[:size]

@@ -168,7 +168,8 @@ def _capture(monkeypatch: pytest.MonkeyPatch, name: str) -> list[tuple]:
 
     def spy(*args: object) -> object:
         out = real(*args)
-        calls.append((*args, out))
+        # Arrays as they were right after the call (the caller may reuse them in place).
+        calls.append((*(a.copy() if isinstance(a, np.ndarray) else a for a in args), out))
         return out
 
     monkeypatch.setattr(vis, name, spy)

@@ -430,5 +430,11 @@ def test_big_pairs_buffers_are_reused_only_once_dropped(monkeypatch: pytest.Monk
     for t in (0, 2):  # what the caller holds was never overwritten
         np.testing.assert_array_equal(held[t if t == 0 else 1].sat_index, kept[t])
     del newest
+    joined = vis.visibility(pts, r, 25.0, pairs=True)  # three steps joined into one kept buffer
+    np.testing.assert_array_equal(joined.sat_index, np.concatenate([ref[t].sat_index for t in range(3)]))
+    assert any(joined.sat_index.base is b for b in vis._OUTPUTS)
+    for t in (0, 2):
+        np.testing.assert_array_equal(held[t if t == 0 else 1].sat_index, kept[t])
+    del joined
     vis.release_buffers()
     assert all(sys.getrefcount(b) > 2 for b in vis._OUTPUTS)

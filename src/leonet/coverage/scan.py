@@ -3,9 +3,10 @@
 Each time step bins the satellites by direction (:func:`bin_satellites`); each block of nearby
 ground points gathers from the bins every satellite within ``lam + rho`` of its
 centre (:func:`gather`), then works through its sub-blocks of a few points. When the pairs are
-wanted, the scan also keeps the block's candidates, each sub-block's bits of those all its
-points see and list of its unsure ones, and each point's word of bits over that list;
-:func:`write_pairs` turns those into the CSR lists afterwards, in the points' order.
+wanted, the scan also keeps the block's candidates, each sub-block's bits over them (those all
+its points see, and its unsure ones) and each point's word with a bit per unsure satellite that
+passes the exact test; :func:`write_pairs` turns those into the CSR lists afterwards, in the
+points' order.
 
 Most pairs are decided without the per-pair test, and provably the same way. On a sphere
 through a point at geocentric radius ``R`` a satellite at radius ``r`` has geocentric elevation
@@ -258,13 +259,17 @@ def _cos_reach(r_ground: float, r_sat: float, cos_e: float, sin_e: float) -> flo
 # bit per entry for each point.
 
 
+def _new_array(key: str, size: int, dtype: type) -> np.ndarray:
+    return np.empty(size, dtype)
+
+
 def new_store(block_start: np.ndarray, block_sub: np.ndarray, bound: np.ndarray,
-              alloc: Callable[[int, type], np.ndarray] = np.empty) -> tuple:
+              alloc: Callable[[str, int, type], np.ndarray] = _new_array) -> tuple:
     """Storage for one step's pairs, from each block's bound on its gathered satellites
     (:func:`gather_bounds`, ``(blocks,)``): block ``b`` may keep ``bound[b]`` entries and
     ``ceil(bound[b] / 64)`` words of bits per sub-block and per point; it fills its words from
-    the start of its share, so only the pages it fills are touched. ``alloc(size, dtype)``:
-    where the big arrays come from (scratch reused between calls; one array per dtype)."""
+    the start of its share, so only the pages it fills are touched. ``alloc(name, size, dtype)``:
+    where the big arrays come from (e.g. :meth:`leonet.cpu.Scratch.get`, reused between calls)."""
     blocks = bound.shape[0]
     n_subs = int(block_sub[-1]) if block_sub.size else 0
     per_block = (np.diff(block_start) + 2 * np.diff(block_sub)) * ((bound + 63) // 64)
@@ -272,7 +277,8 @@ def new_store(block_start: np.ndarray, block_sub: np.ndarray, bound: np.ndarray,
     if blocks:
         np.cumsum(bound[:-1], out=info[1:, 0])
         np.cumsum(per_block[:-1], out=info[1:, 2])
-    return alloc(int(bound.sum()) + 64, np.int32), alloc(int(per_block.sum()), np.uint64), info, alloc(2 * n_subs, np.int64).reshape(n_subs, 2)
+    return (alloc("entries", int(bound.sum()) + 64, np.int32), alloc("bits", int(per_block.sum()), np.uint64), info,
+            alloc("sub_at", 2 * n_subs, np.int64).reshape(n_subs, 2))
 
 
 @njit(cache=True)
@@ -290,9 +296,9 @@ def scan_block(b: int, pts: tuple, bins: tuple, test: tuple, keep_pairs: bool, w
     satellites once (sure for the whole block / possible / never), each sub-block splits the
     block's possible-but-not-sure ones again, and each point tests only its sub-block's unsure
     satellites. With ``keep_pairs`` the block also keeps, in ``store``, its entries (the rows
-    of the satellites some point may see, ascending), per sub-block the bits of the entries all
-    its points see and the list of its unsure ones, and per point one word of bits over that
-    list (set: in view): all :func:`write_pairs` needs, without a second scan. Loops over
+    of the satellites some point may see, ascending), per sub-block its bits over the entries
+    (those all its points see, and its unsure ones), and per point one word with a bit per
+    unsure satellite (set: in view): all :func:`write_pairs` needs, without a second scan. Loops over
     satellites run to a multiple of ``LANES`` (padded with NaN satellites, never in view)."""
     pos, up, perm, block_start, block_center, block_radius, sub_start, block_sub, sub_center, sub_radius, b_r_lo, b_r_hi, b_dev = pts
     start, order, xyz, unit, n_lat, n_lon, lam = bins
@@ -320,6 +326,8 @@ def scan_block(b: int, pts: tuple, bins: tuple, test: tuple, keep_pairs: bool, w
     iw = np.empty((5, m + 1), np.int64)
     keep, mid, top, s_top, u_at = iw[0], iw[1], iw[2], iw[3], iw[4]
     bw = np.empty((3, m + 1), np.uint8)
+    # Per sub-block: which of the block's middle satellites are sure (s_sure), which unsure
+    # (s_maybe and not s_sure; u_at: where in the kept list, at ux, uy, uz).
     k_sure, s_sure, s_maybe = bw[0], bw[1], bw[2]
     k_row = np.empty(m + 1, np.int32)
     for k in range(m):
@@ -387,8 +395,6 @@ def scan_block(b: int, pts: tuple, bins: tuple, test: tuple, keep_pairs: bool, w
         tux[i], tuy[i], tuz[i], t_r[i], t_in[i] = gu[0, k], gu[1, k], gu[2, k], r_sat[k], k_in[k]
     n_sp = 0  # n_s padded
     n_s = 0  # the candidates of the current group of sub-blocks: s_top[:n_s] (kept index), at tx, ty, tz
-    # Per sub-block: which of the block's middle satellites are sure (s_sure), which unsure
-    # (s_maybe and not s_sure; u_at: where in the kept list, at ux, uy, uz).
     cnt = np.empty(max(1, block_start[b + 1] - block_start[b]), np.int64)
     # keep_pairs: the block's entries are its kept satellites (ascending rows). Each sub-block
     # keeps one bit per entry for the satellites all its points see (the block's sure ones, then

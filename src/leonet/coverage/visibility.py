@@ -22,17 +22,18 @@ a satellite close enough to a sub-block's centre is in view of all its points, o
 of none; each point runs the exact test only on the ring of satellites in between (about a
 sixth of those it sees at resolution 5), and the highest elevation only on the few satellites
 whose upper bound reaches the best lower bound. Satellites with no position in the call, or
-that come nowhere near the points' cap at any step (a regional study), are dropped first. All
-steps of a call run in one numba kernel call: on one thread for small work or when other
-processes keep the cores busy (:func:`leonet.cpu.cores_free`), else threads share the steps,
-or for few steps the blocks of each step (a parallel region per step).
+that come nowhere near the points' cap at any step (a regional study), are dropped first.
+Without pairs, all steps of a call run in one numba kernel call: on one thread for small work
+or when other processes keep the cores busy (:func:`leonet.cpu.cores_free`), else threads share
+the steps, or for few steps the blocks of each step (a parallel region per step). With pairs,
+each step runs alone (threads share its blocks) and its pairs are written before the next.
 :func:`visibility_brute_force` is a pure-NumPy reference that tests every pair with the same
 floating-point expression, so the two agree exactly.
 
 Memory per call, for ``C`` points, ``T`` times and ``P`` visible pairs: counts ``2 C T`` bytes;
 with ``pairs=True`` offsets ``8 T (C + 1)`` and satellite indices ``4 P`` bytes, plus a working
 store of ~11 bytes per point for one step, kept for the next call (one store per process;
-76 MB allocated, 23 MB of it touched, for a global resolution-5 step); with ``max_elevation=True`` ``4 C T`` bytes (plus ``8 C T`` while it is
+~95 MB allocated, 23 MB of it touched, for a global resolution-5 step); with ``max_elevation=True`` ``4 C T`` bytes (plus ``8 C T`` while it is
 built); other temporaries are per step, ``O(C + satellites)``. With the 10,744-satellite Starlink snapshot of 2026-08-22 and a
 25 deg mask a point sees ~47 satellites on average, so one step of global H3 res 4 (288,122
 cells) is ~13.4 M pairs, 54 MB with offsets, and res 5 (2,016,842 cells) ~94 M pairs, 376 MB.
@@ -42,20 +43,20 @@ next.
 
 Speed: ``bench/global_coverage.py`` (that snapshot; ``--baseline`` for a side-by-side run
 with another checkout). Pairs are found in the same scan as the counts, step by step: each
-block keeps its candidate satellites (ascending rows), each sub-block the bits of those all its
-points see and the list of its unsure ones, each point one word of bits over that list
-(:func:`~leonet.coverage.scan.scan_block`); the counts then size the step's output exactly and
-:func:`~leonet.coverage.scan.write_pairs` writes every point's satellites in the points' own
-order, sixteen entries at a time where the CPU compresses vectors in one instruction. At
-resolution 5 writing the 376 MB of pairs is about a third of a step. Big pairs arrays come
-from buffers kept for reuse once the caller drops them (:func:`release_buffers`): consuming
-steps one or two at a time then costs no fresh pages.
+block keeps its candidate satellites (ascending rows), each sub-block a bit per candidate for
+those all its points see and for its unsure ones, each point one word with a bit per unsure
+satellite that passes the exact test (:func:`~leonet.coverage.scan.scan_block`); the counts then
+size the step's output exactly and :func:`~leonet.coverage.scan.write_pairs` writes every point's
+satellites in the points' own order, sixteen entries at a time where the CPU compresses vectors
+in one instruction. At resolution 5 writing the 376 MB of pairs is about a quarter of a step.
+Big pairs arrays (32 MB and more) come from buffers kept for reuse once the caller has dropped
+them (:func:`release_buffers`): a loop over steps that holds at most the previous result gets
+no fresh pages to fault in.
 """
 
 from __future__ import annotations
 
 import math
-import mmap
 import sys
 import threading
 import weakref
@@ -79,7 +80,7 @@ from leonet.coverage.scan import (
     write_pairs,
     write_pairs_serial,
 )
-from leonet.cpu import cores_free, share_blocks
+from leonet.cpu import Scratch, anonymous_array, cores_free, share_blocks
 from leonet.errors import InputError
 from leonet.geometry import above_mask, mask_sin
 from leonet.ground.points import GroundPoints
@@ -593,55 +594,46 @@ def visibility(
            points.block_radius_rad, points.sub_start, points.block_sub, points.sub_center, points.sub_radius_rad,
            points.block_r_lo_km, points.block_r_hi_km, points.block_dev_rad)
     test = (sin_m, math.cos(math.radians(float(min_elevation_deg))), max_range2)
+    steps = (r, lam, n_lat, n_lon)
     previous = numba.get_num_threads()
     numba.set_num_threads(n_threads)
     try:
         if pairs:
-            offsets, sat_index = _scan_pairs(points, pts, r, lam, n_lat, n_lon, test, n_threads, counts, max_sin_all, max_elevation)
+            offsets, sat_index = _scan_pairs(points, pts, steps, test, n_threads, counts, max_sin_all, max_elevation)
         elif n_threads == 1:
-            scan_steps_serial(pts, (r, lam, n_lat, n_lon), test, max_elevation, (counts, max_sin_all))
+            scan_steps_serial(pts, steps, test, max_elevation, (counts, max_sin_all))
         elif n_times >= 2 * n_threads:
-            scan_steps_threads(pts, (r, lam, n_lat, n_lon), test, max_elevation, (counts, max_sin_all))
+            scan_steps_threads(pts, steps, test, max_elevation, (counts, max_sin_all))
         else:  # few steps over many points: threads share each step's blocks
-            _scan_each_step(points, pts, r, lam, n_lat, n_lon, test, counts, max_sin_all, max_elevation)
+            _scan_each_step(pts, steps, test, counts, max_sin_all, max_elevation)
     finally:
         numba.set_num_threads(previous)
     max_elevation_deg = _to_degrees(max_sin_all, n_threads) if max_elevation else None
     del max_sin_all
     if not pairs:
         return Visibility(counts, None, None, max_elevation_deg)
-    if rows is not None:
-        sat_index = rows.astype(np.int32)[sat_index]
+    if rows is not None:  # kept rows -> the caller's rows, in place (take buffers an overlapping out)
+        np.take(rows.astype(np.int32), sat_index, out=sat_index)
     return Visibility(counts, offsets, sat_index, max_elevation_deg)
 
 
-def _step_bins(r: np.ndarray, lam: np.ndarray, n_lat: np.ndarray, n_lon: np.ndarray, t: int) -> tuple:
+def _step_bins(steps: tuple, t: int) -> tuple:
+    r, lam, n_lat, n_lon = steps
     start, order, xyz, unit = bin_satellites(r[:, t, :], int(n_lat[t]), int(n_lon[t]))
     return (start, order, xyz, unit, int(n_lat[t]), int(n_lon[t]), float(lam[t]))
 
 
-def _scan_each_step(points: BlockedPoints, pts: tuple, r: np.ndarray, lam: np.ndarray, n_lat: np.ndarray, n_lon: np.ndarray,
-                    test: tuple, counts: np.ndarray, max_sin_all: np.ndarray, want_max: bool) -> None:
+def _scan_each_step(pts: tuple, steps: tuple, test: tuple, counts: np.ndarray, max_sin_all: np.ndarray, want_max: bool) -> None:
     """Counts (and highest sines of elevation) step by step, the threads sharing each step's
     blocks: for few steps over many points."""
-    stride = _block_stride(max(1, points.block_start.size - 1))
-    for t in np.flatnonzero(lam >= 0.0).tolist():
-        scan_step(pts, _step_bins(r, lam, n_lat, n_lon, t), test, stride, False, want_max, (counts, max_sin_all, t), no_store())
+    stride = _block_stride(max(1, pts[3].size - 1))
+    nothing = no_store()
+    for t in np.flatnonzero(steps[1] >= 0.0).tolist():
+        scan_step(pts, _step_bins(steps, t), test, stride, False, want_max, (counts, max_sin_all, t), nothing)
 
 
-_SCRATCH: dict[str, np.ndarray] = {}
-_SCRATCH_LOCK = threading.Lock()  # one call at a time uses the kept store; others allocate their own
-
-
-def _scratch(size: int, dtype: type) -> np.ndarray:
-    """``(size,)`` of ``dtype`` from the kept scratch (call with ``_SCRATCH_LOCK`` held): the
-    pairs pass's working store (~50 MB touched for a global resolution-5 step) then costs no
-    page faults after the first call. Contents are garbage."""
-    key = np.dtype(dtype).str
-    buf = _SCRATCH.get(key)
-    if buf is None or buf.size < size:
-        buf = _SCRATCH[key] = np.empty(size + size // 4, dtype)
-    return buf[:size]
+_SCRATCH = Scratch()  # the pairs pass's working store (~23 MB touched for a global resolution-5 step)
+_SCRATCH_LOCK = threading.Lock()  # one call at a time uses it; others allocate their own
 
 
 OUTPUT_REUSE_MIN_BYTES = 32 << 20  # pairs arrays at least this big are recycled once their caller drops them
@@ -651,13 +643,13 @@ _OUTPUTS_LOCK = threading.Lock()
 
 
 def _pairs_output(size: int) -> np.ndarray:
-    """A ``(size,)`` int32 array for a step's pairs. A big one is a view of a buffer kept here
+    """A ``(size,)`` int32 array for a call's pairs. A big one is a view of a buffer kept here
     (the last ``OUTPUT_REUSE_KEPT``): once the caller has dropped every array that refers to
     one (``sys.getrefcount`` shows only this module's references), a later call of a similar
-    size writes into it again. That saves the kernel zeroing ~0.4 GB of fresh pages per global
-    resolution-5 step when steps are consumed one after another (:func:`iter_visibility`), or
-    two at a time. A buffer still referred to is never reused; :func:`release_buffers` frees
-    the kept ones."""
+    size writes into it again, which saves the kernel faulting in ~0.4 GB of fresh pages per
+    global resolution-5 step. A buffer still referred to is never reused. Fresh ones are
+    :func:`~leonet.cpu.anonymous_array` (small pages); :func:`release_buffers` frees the free
+    kept ones."""
     if size * 4 < OUTPUT_REUSE_MIN_BYTES:
         return np.empty(size, np.int32)
     with _OUTPUTS_LOCK:
@@ -667,41 +659,37 @@ def _pairs_output(size: int) -> np.ndarray:
                 buf = _OUTPUTS.pop(k)
                 _OUTPUTS.append(buf)  # now the newest
                 return buf[:size]
-        buf = _fresh_int32(size + size // 32)  # room for a step with a few more pairs
-        # Make room: drop the free ones that did not fit first, then the oldest.
-        free = [k for k in range(len(_OUTPUTS)) if sys.getrefcount(_OUTPUTS[k]) <= 2]
-        while len(_OUTPUTS) >= OUTPUT_REUSE_KEPT:
-            _OUTPUTS.pop(free.pop(0) if free else 0)
+        buf = anonymous_array(size + size // 32, np.int32)  # room for a step with a few more pairs
+        out = buf[:size]
+        if out.base is not buf:  # the reference count would not see the caller's arrays: do not keep it
+            return out
+        while len(_OUTPUTS) >= OUTPUT_REUSE_KEPT:  # make room: a free one that did not fit, else the oldest
             free = [k for k in range(len(_OUTPUTS)) if sys.getrefcount(_OUTPUTS[k]) <= 2]
+            _OUTPUTS.pop(free[0] if free else 0)
         _OUTPUTS.append(buf)
-        return buf[:size]
-
-
-def _fresh_int32(size: int) -> np.ndarray:
-    """``(size,)`` int32 in its own anonymous memory map, in small pages: NumPy asks for huge
-    pages on big arrays, and where the kernel has to compact memory to find them a fresh
-    ~0.4 GB output took ~0.5 s more to fault in (small pages: ~0.06 s, steadily). The buffer is
-    written once per step, front to back, so huge pages buy it little."""
-    return np.frombuffer(mmap.mmap(-1, max(4, 4 * size)), np.int32, count=size)
+        return out
 
 
 def release_buffers() -> None:
     """Frees the pairs buffers kept for reuse (:func:`_pairs_output`) that nothing else refers
-    to: after a large computation, returns their memory before the process ends."""
+    to: after a large computation, returns their memory before the process ends. (The pairs
+    pass's working store, ~0.1 GB after a global resolution-5 step, stays.)"""
     with _OUTPUTS_LOCK:
         _OUTPUTS[:] = [_OUTPUTS[k] for k in range(len(_OUTPUTS)) if sys.getrefcount(_OUTPUTS[k]) > 2]
 
 
-def _scan_pairs(points: BlockedPoints, pts: tuple, r: np.ndarray, lam: np.ndarray, n_lat: np.ndarray, n_lon: np.ndarray,
-                test: tuple, n_threads: int, counts: np.ndarray, max_sin_all: np.ndarray, want_max: bool) -> tuple[np.ndarray, np.ndarray]:
+def _scan_pairs(points: BlockedPoints, pts: tuple, steps: tuple, test: tuple, n_threads: int, counts: np.ndarray,
+                max_sin_all: np.ndarray, want_max: bool) -> tuple[np.ndarray, np.ndarray]:
     """Counts, highest sines of elevation and pairs, step by step, in one scan per step.
 
-    The scan keeps what decides each pair (each block's candidate rows and each point's bits
-    over them, :func:`~leonet.coverage.scan.new_store`); the step's counts then size its pairs
-    exactly and :func:`~leonet.coverage.scan.write_pairs` writes them in the cells' order, every
-    slot once. Returns ``offsets`` ``(times, cells + 1)`` and the satellite rows ``(pairs,)``
-    int32 (one array per call: a multi-step call joins its steps)."""
-    n_cells, n_times = len(points), r.shape[1]
+    The scan keeps what decides each pair (each block's candidate rows, each sub-block's bits
+    over them and each point's word of tested unsure satellites,
+    :func:`~leonet.coverage.scan.new_store`); the step's counts then size its pairs exactly and
+    :func:`~leonet.coverage.scan.write_pairs` writes them in the cells' order, every slot once.
+    Returns ``offsets`` ``(times, cells + 1)`` and the satellite rows ``(pairs,)`` int32 (one
+    array per call: a multi-step call joins its steps into it)."""
+    lam = steps[1]
+    n_cells, n_times = len(points), lam.size
     offsets = np.empty((n_times, n_cells + 1), dtype=np.int64)  # every row is written below
     stride = _block_stride(max(1, points.block_start.size - 1))
     parts = 8 * n_threads if n_threads > 1 else 1
@@ -709,13 +697,14 @@ def _scan_pairs(points: BlockedPoints, pts: tuple, r: np.ndarray, lam: np.ndarra
     total = 0
     cells = (points.inv_perm, points.cell_sub, points.sub_start, points.sub_block)
     kept = _SCRATCH_LOCK.acquire(blocking=False)
+    alloc = _SCRATCH.get if kept else (lambda key, size, dtype: np.empty(size, dtype))
     try:
         for t in range(n_times):
             if lam[t] < 0.0:
                 offsets[t, :] = total
                 continue
-            bins = _step_bins(r, lam, n_lat, n_lon, t)
-            store = new_store(points.block_start, points.block_sub, gather_bounds(pts, bins), _scratch if kept else np.empty)
+            bins = _step_bins(steps, t)
+            store = new_store(points.block_start, points.block_sub, gather_bounds(pts, bins), alloc)
             out = (counts, max_sin_all, t)  # column t written in place
             if n_threads == 1:
                 scan_step_serial(pts, bins, test, True, want_max, out, store)
@@ -737,8 +726,9 @@ def _scan_pairs(points: BlockedPoints, pts: tuple, r: np.ndarray, lam: np.ndarra
     finally:
         if kept:
             _SCRATCH_LOCK.release()
-    sat_index = chunks[0] if len(chunks) == 1 else (np.concatenate(chunks) if chunks else np.empty(0, np.int32))
-    return offsets, sat_index
+    if len(chunks) == 1:
+        return offsets, chunks[0]
+    return offsets, np.concatenate(chunks, out=_pairs_output(total)) if chunks else np.empty(0, np.int32)
 
 
 def iter_visibility(points: GroundPoints | BlockedPoints, r_sat_km: np.ndarray, times_per_chunk: int, **kwargs: object) -> Iterator[tuple[int, Visibility]]:

@@ -69,7 +69,7 @@ def write_table(table: pa.Table, path: str | Path | TextIO, fmt: str, *, quoting
                 _python_csv(table, fh, decimals or {})
 
     if fmt == "csv" and quoting != "strings" and (plain := _plain_csv(table, decimals or {})) is not None:
-        write_chunks(list(plain), out)  # the compiled formatter's bytes, as they are
+        write_chunks(plain, out)  # the compiled formatter's bytes, as they are
     else:
         _atomic(out, write)
     return table.num_rows

@@ -9,7 +9,6 @@ those (satellite, time) pairs, and the batch carries on.
 
 from __future__ import annotations
 
-import mmap
 import multiprocessing as mp
 import threading
 from collections import OrderedDict
@@ -20,7 +19,7 @@ import numpy as np
 from sgp4.api import SGP4_ERRORS, Satrec, SatrecArray
 
 from leonet.constants import EARTH_ROTATION_RAD_S, WGS72_A_KM, WGS72_MU_KM3_S2, WGS84_A_KM, WGS84_B_KM
-from leonet.cpu import usable_cores
+from leonet.cpu import Scratch, anonymous_array, usable_cores
 from leonet.errors import InputError
 from leonet.orbits.eop import EarthOrientation, builtin_eop
 from leonet.orbits.frames import gmst82_rad, teme_to_itrf
@@ -235,15 +234,9 @@ def propagate(
 
     workers = default_workers() if workers is None else max(1, int(workers))
     parallel = workers > 1 and n * m >= PARALLEL_MIN_STATES and "fork" in mp.get_all_start_methods()
-    bufs = []
 
     def alloc(shape: tuple[int, ...], dt: np.dtype | type) -> np.ndarray:
-        size = int(np.prod(shape)) * np.dtype(dt).itemsize
-        if not parallel or size == 0:
-            return np.empty(shape, dtype=dt)
-        buf = mmap.mmap(-1, size)  # anonymous MAP_SHARED: forked workers write into it
-        bufs.append(buf)
-        return np.frombuffer(buf, dtype=dt).reshape(shape)
+        return anonymous_array(shape, dt) if parallel else np.empty(shape, dtype=dt)  # forked workers write into it
 
     r_out = alloc((n, m, 3), dtype)
     v_out = alloc((n, m, 3), dtype) if velocities else None
@@ -281,7 +274,7 @@ class _Job:
     r_out: np.ndarray
     v_out: np.ndarray | None
     e_out: np.ndarray
-    scratch: dict = field(default_factory=dict)
+    scratch: Scratch = field(default_factory=Scratch)
 
     def run(self, span: tuple[int, int]) -> int:
         i, j = span
@@ -313,10 +306,7 @@ class _Job:
         return (j - i) * m
 
     def _scratch(self, key: str, rows: int, m: int) -> np.ndarray:
-        buf = self.scratch.get(key)
-        if buf is None or buf.shape[0] < rows:
-            buf = self.scratch[key] = np.empty((rows, m, 3))
-        return buf[:rows]
+        return self.scratch.get(key, rows * m * 3, np.float64).reshape(rows, m, 3)
 
 
 _JOB: _Job | None = None
