@@ -87,28 +87,30 @@ def _walk(pred_row: np.ndarray, target: int) -> list[int]:
     return path[::-1]
 
 
-@pytest.mark.parametrize("walk_min", [shortest.WALK_MIN_PAIRS, 7])  # the walks back in one part, or shared by two threads
+@pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize("heap", [False, True])
-def test_paths_to_equals_walking_the_full_search(heap: bool, walk_min: int, monkeypatch) -> None:
-    """Pairs over a grid with two unreachable targets: the distances and right-aligned paths of
-    :func:`paths_to` (searches stopped once the targets are settled) equal those walked back
-    through :func:`dijkstra`'s full predecessor rows."""
+def test_paths_to_equals_walking_the_full_search(heap: bool, threads: int, monkeypatch) -> None:
+    """Pairs over a grid with two unreachable targets, a source with no pairs and repeated
+    pairs: the distances and right-aligned paths of :func:`paths_to` (each source's search
+    stopped once its own targets are settled, its paths walked at once; one thread, or blocks
+    of one source shared by two) equal those walked back through :func:`dijkstra`'s full
+    predecessor rows."""
     if heap:
         monkeypatch.setattr(shortest, "MAX_BUCKETS", 0)
-    monkeypatch.setattr(shortest, "WALK_MIN_PAIRS", walk_min)
+    monkeypatch.setattr(shortest, "PATH_BLOCKS_PER_THREAD", 100)  # one source a block
     h, t, w, n = _grid(20, np.random.default_rng(5), True)
     n_all = n + 2  # two nodes nothing reaches
     csr = csr_from_edges(h, t, w, n_all)
-    sources = np.array([3, 250, 399])
+    sources = np.array([3, 250, 399, 17])
     rng = np.random.default_rng(6)
-    row = rng.integers(0, 3, 60)
-    target = np.r_[rng.integers(0, n, 58), n, n + 1]
+    row = np.r_[rng.integers(0, 3, 60), 1, 1]  # source 17 has no pairs; the last two repeat a pair
+    target = np.r_[rng.integers(0, n, 58), n, n + 1, 42, 42]
     ids = 1000 + np.arange(n_all)  # node ids written out
-    dist, path, hops = paths_to(csr, sources, row, target, threads=2, node_ids=ids)
+    dist, path, hops = paths_to(csr, sources, row, target, threads=threads, node_ids=ids)
     full_d, full_p = dijkstra(csr, sources, threads=1)
     np.testing.assert_array_equal(dist, full_d[row, target])
     longest = max(len(_walk(full_p[r], tg)) for r, tg in zip(row, target) if np.isfinite(full_d[r, tg]))
-    assert path.shape == (60, longest)
+    assert path.shape == (62, longest)
     for k, (r, tg) in enumerate(zip(row, target)):
         if np.isfinite(full_d[r, tg]):
             want = _walk(full_p[r], tg)

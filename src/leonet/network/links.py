@@ -68,14 +68,11 @@ def laser_geometry(r_km: np.ndarray, links: np.ndarray, earth_radius_km: float =
     """Length ``(L,)`` km and grazing altitude ``(L,)`` km (lowest point of the straight line of
     sight above a sphere of ``earth_radius_km``) of ``links`` ``(L, 2)`` at positions ``r_km``
     ``(sats, 3)``. NaN positions (SGP4 failures) give NaN."""
-    ra = r_km[links[:, 0]]
-    d = r_km[links[:, 1]] - ra
-    dd = np.einsum("ij,ij->i", d, d)
-    length = np.sqrt(dd)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        t = np.clip(-np.einsum("ij,ij->i", ra, d) / dd, 0.0, 1.0)
-    closest = ra + t[:, None] * d
-    return length, np.sqrt(np.einsum("ij,ij->i", closest, closest)) - earth_radius_km
+    r, ln = _as_positions_links(r_km, links)
+    length = np.empty(len(ln))
+    graze = np.empty(len(ln))
+    _laser_geometry(r, ln, float(earth_radius_km), length, graze)
+    return length, graze
 
 
 def laser_links_up(
@@ -90,6 +87,35 @@ def laser_links_up(
     with np.errstate(invalid="ignore"):
         up = (length <= max_range_km) & (graze >= min_grazing_alt_km)
     return up, length
+
+
+def _as_positions_links(r_km: np.ndarray, links: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    r = np.ascontiguousarray(r_km, dtype=np.float64)
+    ln = np.ascontiguousarray(links, dtype=np.int64).reshape(-1, 2)
+    if r.ndim != 2 or r.shape[1] != 3:
+        raise InputError(f"satellite positions must be (sats, 3) km, got shape {r.shape}")
+    if ln.size and (ln.min() < 0 or ln.max() >= r.shape[0]):
+        raise InputError(f"laser links name satellites outside 0..{r.shape[0] - 1}")
+    return r, ln
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _laser_geometry(r, links, earth_radius_km, length, graze):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """Per link ``a -> b``: ``d = r[b] - r[a]``, its length, and the height above the sphere of
+    the point of the segment closest to the centre (parameter ``-(r[a] . d) / (d . d)``
+    clipped to [0, 1]). Each dot product adds its terms as NumPy's ``einsum("ij,ij->i")`` does
+    on three columns, ``(x + z) + y`` (its loop takes two terms a lane), so the lengths, which
+    routes add up, keep the bits the earlier array expression gave."""
+    for k in range(links.shape[0]):
+        a, b = links[k, 0], links[k, 1]
+        ax, ay, az = r[a, 0], r[a, 1], r[a, 2]
+        dx, dy, dz = r[b, 0] - ax, r[b, 1] - ay, r[b, 2] - az
+        dd = (dx * dx + dz * dz) + dy * dy
+        length[k] = np.sqrt(dd)
+        t = -((ax * dx + az * dz) + ay * dy) / dd
+        t = 0.0 if t < 0.0 else (1.0 if t > 1.0 else t)  # NaN stays NaN
+        cx, cy, cz = ax + t * dx, ay + t * dy, az + t * dz
+        graze[k] = np.sqrt((cx * cx + cz * cz) + cy * cy) - earth_radius_km
 
 
 def max_range_for_grazing_km(altitude_km: float, min_grazing_alt_km: float = DEFAULT_MIN_GRAZING_ALT_KM) -> float:
@@ -192,31 +218,52 @@ def _links_within(gs, gg, rr, us, ug, sin_mask, masked, max_d2, usable):  # type
     """The pairs of :func:`ground_links` in a block of satellites, in row-major order, from the
     products ``gs = g @ s.T`` and ``us = up @ s.T`` (G, N): the squared length ``gg + rr - 2 gs`` (floored at 0) and the
     height ``us - ug`` term by term as NumPy would evaluate them (so lengths and tests agree with
-    the array expressions bit for bit), in one pass with no (G, N) temporaries."""
+    the array expressions bit for bit), with no (G, N) temporaries. Each row is tested in a loop
+    without branches, which vectorises (links are ~0.5% of the pairs); then its few links are
+    collected."""
     g_count, n = gs.shape
     cap = max(16, 4 * g_count)
     gi = np.empty(cap, dtype=np.int64)
     si = np.empty(cap, dtype=np.int64)
     ln = np.empty(cap, dtype=np.float64)
+    ok = np.zeros(-(-n // 8) * 8, dtype=np.bool_)
+    words = ok.view(np.uint64)  # the flags eight at a time: most are 0
+    d2s = np.empty(n, dtype=np.float64)
     k = 0
     for i in range(g_count):
-        for j in range(n):
-            if not usable[j]:
+        ggi = gg[i]
+        hits = 0
+        if masked:
+            ugi = ug[i]
+            for j in range(n):
+                d2 = (ggi + rr[j]) - 2.0 * gs[i, j]
+                d2 = 0.0 if d2 < 0.0 else d2  # NaN stays NaN (a failed satellite) and fails below
+                keep = usable[j] & (d2 < np.inf) & (d2 <= max_d2) & above_mask_jit(us[i, j] - ugi, d2, sin_mask)
+                ok[j] = keep
+                d2s[j] = d2
+                hits += np.int64(keep)
+        else:
+            for j in range(n):
+                d2 = (ggi + rr[j]) - 2.0 * gs[i, j]
+                d2 = 0.0 if d2 < 0.0 else d2
+                keep = usable[j] & (d2 < np.inf) & (d2 <= max_d2)
+                ok[j] = keep
+                d2s[j] = d2
+                hits += np.int64(keep)
+        if hits == 0:
+            continue
+        if k + hits > cap:
+            cap = 2 * (k + hits)
+            gi, si, ln = _grow(gi, cap), _grow(si, cap), _grow(ln, cap)
+        for w in range(words.size):
+            if words[w] == 0:
                 continue
-            d2 = (gg[i] + rr[j]) - 2.0 * gs[i, j]
-            if d2 < 0.0:
-                d2 = 0.0
-            if not (d2 < np.inf and d2 <= max_d2):  # also NaN (a failed satellite)
-                continue
-            if masked and not above_mask_jit(us[i, j] - ug[i], d2, sin_mask):
-                continue
-            if k == cap:
-                cap *= 2
-                gi, si, ln = _grow(gi, cap), _grow(si, cap), _grow(ln, cap)
-            gi[k] = i
-            si[k] = j
-            ln[k] = np.sqrt(d2)
-            k += 1
+            for j in range(8 * w, 8 * w + 8):
+                if ok[j]:
+                    gi[k] = i
+                    si[k] = j
+                    ln[k] = np.sqrt(d2s[j])
+                    k += 1
     return gi[:k].copy(), si[:k].copy(), ln[:k].copy()
 
 
@@ -232,3 +279,4 @@ def warm_kernels() -> None:
     r = np.array([[7000.0, 0.0, 0.0], [0.0, 7000.0, 0.0]])
     g = np.array([[6378.0, 0.0, 0.0]])
     ground_links(g, r, ground_up=g / 6378.0, min_elevation_deg=10.0)
+    laser_geometry(r, np.array([[0, 1]]))

@@ -77,6 +77,13 @@ def _csr(h, t, w, n):  # type: ignore[no-untyped-def]  # pragma: no cover - comp
     for v in range(n):
         if indptr[v + 1] - indptr[v] > 16:  # a long row (a PoP's destinations): a stable merge sort
             a, b = indptr[v], indptr[v + 1]
+            ascending = True  # often already (a ground point's satellites come in order)
+            for i in range(a + 1, b):
+                if idx[i] <= idx[i - 1]:
+                    ascending = False
+                    break
+            if ascending:
+                continue
             order = np.argsort(idx[a:b], kind="mergesort")
             idx[a:b] = idx[a:b][order]
             wt[a:b] = wt[a:b][order]
@@ -117,18 +124,17 @@ def _better_tie(du: float, u: int, dp: float, p: int) -> bool:  # pragma: no cov
 
 
 @njit(cache=True)
-def _heap_one(indptr, indices, weights, source, is_target, n_targets, dist, pred) -> None:  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+def _heap_one(indptr, indices, weights, source, is_target, n_targets, dist, pred, done, hd, hv) -> None:  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     """Dijkstra from ``source`` with a binary heap of ``(distance, node)`` entries (stale ones
     skipped when popped): fills ``dist`` (n,) and ``pred`` (n,); stops once the ``n_targets``
-    nodes marked in ``is_target`` are settled (``n_targets < 0``: never)."""
+    nodes marked in ``is_target`` are settled (``n_targets < 0``: never). Work arrays
+    (:func:`_work`): ``done`` (n,) and the heap ``hd``, ``hv`` (m + 1,) (one push per
+    improvement: at most one entry per edge, plus the source)."""
     n = dist.size
     for v in range(n):
         dist[v] = np.inf
         pred[v] = NO_PREDECESSOR
-    done = np.zeros(n, dtype=np.bool_)
-    cap = indices.size + 1  # one push per improvement: at most one entry per edge, plus the source
-    hd = np.empty(cap, dtype=np.float64)
-    hv = np.empty(cap, dtype=np.int64)
+        done[v] = False
     size = 1
     hd[0] = 0.0
     hv[0] = source
@@ -185,22 +191,30 @@ def _heap_one(indptr, indices, weights, source, is_target, n_targets, dist, pred
 
 
 @njit(cache=True)
-def _buckets_one(indptr, indices, weights, source, is_target, n_targets, inv_width, ring_mask, dist, pred) -> None:  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+def _buckets_one(indptr, indices, weights, source, is_target, n_targets, inv_width, ring_mask, dist, pred, done, node, after, head, cand_v, cand_d) -> None:  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     """Dijkstra from ``source`` with a ring of ``ring_mask + 1`` buckets, bucket ``k`` holding
     distances ``d`` with ``int(d * inv_width) == k`` (the width is below every weight, so the
     nodes of one bucket cannot improve one another and are settled together): what
     :func:`_heap_one` gives, bit for bit. A bucket is a singly linked list of entries, one
     pushed per improvement (an improved node's old entry is skipped once it is settled);
-    ties keep the predecessor that the heap settles first."""
+    ties keep the predecessor that the heap settles first. Work arrays (:func:`_work`):
+    ``done`` (n,), the entries ``node`` and ``after`` (m + 1,) (one per improvement: at most
+    one per edge, plus the source), the ring's list heads ``head``, and a node's improved
+    neighbours ``cand_v``, ``cand_d`` (largest degree,).
+
+    A settled node's edges are taken in two passes: the first compares every neighbour's
+    distance and lists the improved ones with no branch on the comparison (it is a coin
+    toss per edge, and a mispredicted branch waits for the neighbour's distance to arrive
+    from cache); the second writes the few improvements and pushes them. 17% less time over
+    the 10,744-satellite snapshot's searches. A settled neighbour needs no test of its own:
+    its distance is below ``du`` + any weight, so it is never improved (nor tied)."""
     n = dist.size
     for v in range(n):
         dist[v] = np.inf
         pred[v] = NO_PREDECESSOR
-    done = np.zeros(n, dtype=np.bool_)
-    cap = indices.size + 1  # one entry per improvement: at most one per edge, plus the source
-    node = np.empty(cap, dtype=np.int32)
-    after = np.empty(cap, dtype=np.int32)
-    head = np.full(ring_mask + 1, -1, dtype=np.int32)
+        done[v] = False
+    for i in range(head.size):  # an earlier search may have stopped with entries left
+        head[i] = -1
     dist[source] = 0.0
     node[0] = source
     after[0] = -1
@@ -220,40 +234,73 @@ def _buckets_one(indptr, indices, weights, source, is_target, n_targets, inv_wid
             if done[u]:
                 continue
             done[u] = True
-            if is_target[u]:
-                left -= 1
+            left -= is_target[u]
             du = dist[u]
+            c = 0
             for e in range(indptr[u], indptr[u + 1]):
                 v = indices[e]
-                if done[v]:
-                    continue
                 nd = du + weights[e]
                 dv = dist[v]
-                if nd < dv:
-                    dist[v] = nd
-                    pred[v] = u
-                    s = np.int64(nd * inv_width) & ring_mask
-                    node[used] = v
-                    after[used] = head[s]
-                    head[s] = used
-                    used += 1
-                    pending += 1
-                elif nd == dv and _better_tie(du, u, dist[pred[v]], pred[v]):
+                cand_v[c] = v
+                cand_d[c] = nd
+                c += nd < dv  # kept only if it improves v
+                if nd == dv and _better_tie(du, u, dist[pred[v]], pred[v]):  # rare: no misprediction
                     pred[v] = u  # the heap would have settled u first
+            for i in range(c):
+                v = cand_v[i]
+                nd = cand_d[i]
+                dist[v] = nd
+                pred[v] = u
+                s = np.int64(nd * inv_width) & ring_mask
+                node[used] = v
+                after[used] = head[s]
+                head[s] = used
+                used += 1
+            pending += c
         if left == 0:
             return
         k += 1
+
+
+@njit(cache=True)
+def _work(indptr, m, ring_mask):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """One search's work arrays over a graph of ``indptr`` rows and ``m`` edges, reused by a
+    call's searches: ``done``; with buckets, the entries ``node`` and ``after``, the ring's
+    ``head`` and the candidates ``cand_v``, ``cand_d``; without, the heap ``hd`` and ``hv``."""
+    n = indptr.size - 1
+    cap = m + 1
+    buckets = ring_mask > 0
+    degree = 0
+    for v in range(n):
+        degree = max(degree, indptr[v + 1] - indptr[v])
+    done = np.empty(n, dtype=np.bool_)
+    node = np.empty(cap if buckets else 0, dtype=np.int32)
+    after = np.empty(cap if buckets else 0, dtype=np.int32)
+    head = np.empty(ring_mask + 1 if buckets else 0, dtype=np.int32)
+    cand_v = np.empty(degree if buckets else 0, dtype=np.int32)
+    cand_d = np.empty(degree if buckets else 0, dtype=np.float64)
+    hd = np.empty(0 if buckets else cap, dtype=np.float64)
+    hv = np.empty(0 if buckets else cap, dtype=np.int64)
+    return done, node, after, head, cand_v, cand_d, hd, hv
+
+
+@njit(cache=True)
+def _one(indptr, indices, weights, source, is_target, n_targets, inv_width, ring_mask, dist, pred, work) -> None:  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """One search: the bucket queue where there is a ring, else the heap."""
+    done, node, after, head, cand_v, cand_d, hd, hv = work
+    if ring_mask > 0:
+        _buckets_one(indptr, indices, weights, source, is_target, n_targets, inv_width, ring_mask, dist, pred, done, node, after, head, cand_v, cand_d)
+    else:
+        _heap_one(indptr, indices, weights, source, is_target, n_targets, dist, pred, done, hd, hv)
 
 
 @njit(cache=True, nogil=True)
 def _many(indptr, indices, weights, sources, is_target, n_targets, inv_width, ring_mask, dist, pred) -> None:  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     """The searches from ``sources`` (S,) into rows of ``dist``, ``pred`` (S, n); releases the
     GIL, so threads of this process run blocks of sources side by side."""
+    work = _work(indptr, indices.size, ring_mask)
     for k in range(sources.size):
-        if ring_mask > 0:
-            _buckets_one(indptr, indices, weights, sources[k], is_target, n_targets, inv_width, ring_mask, dist[k], pred[k])
-        else:
-            _heap_one(indptr, indices, weights, sources[k], is_target, n_targets, dist[k], pred[k])
+        _one(indptr, indices, weights, sources[k], is_target, n_targets, inv_width, ring_mask, dist[k], pred[k], work)
 
 
 def bucket_ring(weights: np.ndarray, n_nodes: int) -> tuple[float, int]:
@@ -291,10 +338,9 @@ def threads_for(n_sources: int, n_edges: int) -> int:
     return max(1, min(numba.get_num_threads(), numba.config.NUMBA_NUM_THREADS, n_sources))
 
 
-def _search(csr, sources, is_target, n_targets, threads):  # type: ignore[no-untyped-def]
-    """Searches from every source: on ``threads`` threads (this one and a pool's), each taking
-    the next block of sources as it frees up, so a thread that the machine slows down holds up
-    no other; idle pool threads sleep rather than spin."""
+def _graph(csr, sources, threads):  # type: ignore[no-untyped-def]
+    """What every search over ``csr`` takes: ``(indptr, indices int32, weights, inv_width,
+    ring_mask, sources int64, threads)``, the sources checked and the threads bounded."""
     import numba
 
     indptr, indices, weights = csr
@@ -302,21 +348,20 @@ def _search(csr, sources, is_target, n_targets, threads):  # type: ignore[no-unt
     n = indptr.size - 1
     if src.size and (src.min() < 0 or src.max() >= n):
         raise ValueError(f"sources must be node indices in 0..{n - 1}")
-    dist = np.empty((src.size, n), dtype=np.float64)
-    pred = np.empty((src.size, n), dtype=np.int32)
     inv_width, ring_mask = bucket_ring(weights, n)
     threads = threads_for(src.size, indices.size) if threads is None else max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS, max(src.size, 1)))
-    idx32 = indices.astype(np.int32)
+    return indptr, indices.astype(np.int32), weights, inv_width, ring_mask, src, threads
 
-    def block(a: int, b: int) -> None:
-        _many(indptr, idx32, weights, src[a:b], is_target, n_targets, inv_width, ring_mask, dist[a:b], pred[a:b])
 
+def _share(work, count: int, threads: int, per_thread: int) -> list:  # type: ignore[no-untyped-def]
+    """``work(a, b)`` over ``range(count)`` cut into ~``per_thread`` blocks a thread, which the
+    threads take as they free up (:func:`leonet.cpu.share_blocks`): a thread that other
+    processes slow down holds up the call by one small block at most; idle pool threads sleep
+    rather than spin. One thread: one block."""
     if threads == 1:
-        block(0, src.size)
-        return dist, pred
-    size = max(1, -(-src.size // (4 * threads)))
-    share_blocks(lambda k: block(k * size, min((k + 1) * size, src.size)), -(-src.size // size), threads)
-    return dist, pred
+        return [work(0, count)]
+    size = max(1, -(-count // (per_thread * threads)))
+    return share_blocks(lambda k: work(k * size, min((k + 1) * size, count)), -(-count // size), threads)
 
 
 def dijkstra(csr: tuple[np.ndarray, np.ndarray, np.ndarray], sources: np.ndarray, threads: int | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -325,8 +370,22 @@ def dijkstra(csr: tuple[np.ndarray, np.ndarray, np.ndarray], sources: np.ndarray
     over ``csr`` (:func:`csr_from_edges`), as scipy's ``dijkstra`` gives them (see the module
     docstring for ties). ``threads``: threads sharing the sources, this one and
     :func:`leonet.cpu.thread_pool`'s (default :func:`threads_for`)."""
-    n = csr[0].size - 1
-    return _search(csr, sources, np.zeros(n, dtype=np.bool_), -1, threads)
+    indptr, idx32, weights, inv_width, ring_mask, src, threads = _graph(csr, sources, threads)
+    n = indptr.size - 1
+    dist = np.empty((src.size, n), dtype=np.float64)
+    pred = np.empty((src.size, n), dtype=np.int32)
+    no_target = np.zeros(n, dtype=np.bool_)
+
+    def block(a: int, b: int) -> None:
+        _many(indptr, idx32, weights, src[a:b], no_target, -1, inv_width, ring_mask, dist[a:b], pred[a:b])
+
+    _share(block, src.size, threads, 4)
+    return dist, pred
+
+
+#: Blocks of sources a thread takes in :func:`paths_to`, on average: small blocks keep the
+#: threads finishing together (a search costs ~0.1-0.3 ms), at ~10 us of dispatch each.
+PATH_BLOCKS_PER_THREAD = 16
 
 
 def paths_to(csr: tuple[np.ndarray, np.ndarray, np.ndarray], sources: np.ndarray, row: np.ndarray, target: np.ndarray,
@@ -336,67 +395,108 @@ def paths_to(csr: tuple[np.ndarray, np.ndarray, np.ndarray], sources: np.ndarray
     unreachable); the path's nodes, **right-aligned** (the row ends with the path, source first
     and ``target[p]`` last, padded with -1 on the left; an unreachable pair is all -1; ``H`` is
     the longest path's node count, at least 1), written as ``node_ids[node]`` where given; and
-    its links (-1 when unreachable). Each source's search stops once every target is settled;
-    the answer is :func:`dijkstra`'s (the same paths, bit for bit)."""
-    n = csr[0].size - 1
+    its links (-1 when unreachable). The answer is :func:`dijkstra`'s (the same paths, bit for
+    bit), found with less work and memory: each source's search stops once its own pairs'
+    targets are settled, and its paths are walked back at once, while its distance and
+    predecessor rows (``n`` each, reused by the thread's next source) are in cache; no
+    ``(S, n)`` table is made."""
+    indptr, idx32, weights, inv_width, ring_mask, src, threads = _graph(csr, sources, threads)
+    n = indptr.size - 1
     tgt = np.ascontiguousarray(target, dtype=np.int64)
     rows = np.ascontiguousarray(row, dtype=np.int64)
+    if tgt.shape != rows.shape or tgt.ndim != 1:
+        raise ValueError(f"row and target must be (P,) arrays of one length, got {rows.shape} and {tgt.shape}")
     if tgt.size and (tgt.min() < 0 or tgt.max() >= n):
         raise ValueError(f"targets must be node indices in 0..{n - 1}")
-    is_target = np.zeros(n, dtype=np.bool_)
-    is_target[tgt] = True
-    threads = threads_for(np.asarray(sources).size, csr[1].size) if threads is None else max(1, int(threads))
-    dist, pred = _search(csr, sources, is_target, int(is_target.sum()), threads)
+    if rows.size and (rows.min() < 0 or rows.max() >= src.size):
+        raise ValueError(f"rows must index the {src.size} sources")
     ids = np.arange(n, dtype=np.int64) if node_ids is None else np.ascontiguousarray(node_ids, dtype=np.int64)
-    # The walks back are independent per pair: blocks of pairs on the search's threads.
-    p_count = tgt.size
-    parts = max(1, min(threads, p_count // WALK_MIN_PAIRS))
-    cuts = np.linspace(0, p_count, parts + 1).astype(np.int64)
-    length = np.empty(p_count, dtype=np.float64)
-    hops = np.empty(p_count, dtype=np.int64)
-    longest = max([1, *share_blocks(lambda k: _walk_hops(dist, pred, rows, tgt, cuts[k], cuts[k + 1], length, hops), parts, threads)])
-    path = np.empty((p_count, longest), dtype=np.int64)
-    share_blocks(lambda k: _walk_paths(pred, rows, tgt, ids, hops, cuts[k], cuts[k + 1], path), parts, threads)
+    order = np.argsort(rows, kind="stable")  # the pairs source by source
+    first = np.zeros(src.size + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=src.size), out=first[1:])
+    length = np.empty(tgt.size, dtype=np.float64)
+    hops = np.empty(tgt.size, dtype=np.int64)
+
+    def block(a: int, b: int) -> np.ndarray:
+        return _search_walk(indptr, idx32, weights, src, a, b, first, order, tgt, ids, inv_width, ring_mask, length, hops)
+
+    nodes = np.concatenate(_share(block, src.size, threads, PATH_BLOCKS_PER_THREAD)) if src.size else np.zeros(0, np.int64)
+    longest = int(hops.max()) + 1 if hops.size else 1
+    path = np.empty((tgt.size, max(longest, 1)), dtype=np.int64)
+    _place_paths(nodes, order, hops, path)
     return length, path, hops
 
 
-#: Fewest pairs per thread worth walking back on a thread of its own.
-WALK_MIN_PAIRS = 2_000
-
-
 @njit(cache=True, nogil=True)
-def _walk_hops(dist, pred, row, target, lo, hi, length, hops):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    """Pairs ``lo..hi-1``: their distances into ``length`` and links into ``hops`` (-1:
-    unreachable), from the predecessor rows; returns the most nodes on one of their paths."""
-    longest = 1
-    for p in range(lo, hi):
-        d = dist[row[p], target[p]]
-        length[p] = d
-        hops[p] = -1
-        if d < np.inf:
+def _search_walk(indptr, indices, weights, sources, lo, hi, first, order, target, node_ids, inv_width, ring_mask, length, hops):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """Sources ``lo..hi-1``: each one's search, stopped once the targets of its pairs
+    (``order[first[k]:first[k + 1]]``) are settled, then those pairs' distances into
+    ``length``, links into ``hops`` (-1: unreachable) and paths (``node_ids``, source first)
+    one after another into the returned array, in ``order``."""
+    n = indptr.size - 1
+    dist = np.empty(n, dtype=np.float64)
+    pred = np.empty(n, dtype=np.int32)
+    is_target = np.zeros(n, dtype=np.bool_)
+    work = _work(indptr, indices.size, ring_mask)
+    out = np.empty(max(16, 8 * (first[hi] - first[lo])), dtype=np.int64)
+    used = 0
+    for k in range(lo, hi):
+        a, b = first[k], first[k + 1]
+        if a == b:
+            continue
+        wanted = 0
+        for q in range(a, b):
+            t = target[order[q]]
+            if not is_target[t]:
+                is_target[t] = True
+                wanted += 1
+        _one(indptr, indices, weights, sources[k], is_target, wanted, inv_width, ring_mask, dist, pred, work)
+        for q in range(a, b):
+            p = order[q]
+            t = target[p]
+            is_target[t] = False
+            d = dist[t]
+            length[p] = d
+            if not d < np.inf:
+                hops[p] = -1
+                continue
             c = 0
-            v = target[p]
-            pr = pred[row[p]]
-            while pr[v] != NO_PREDECESSOR:
-                v = pr[v]
+            v = t
+            while pred[v] != NO_PREDECESSOR:
+                v = pred[v]
                 c += 1
             hops[p] = c
-            longest = max(longest, c + 1)
-    return longest
+            if used + c + 1 > out.size:
+                out = _grow_int(out, 2 * (used + c + 1))
+            v = t
+            for j in range(c, -1, -1):
+                out[used + j] = node_ids[v]
+                v = pred[v]
+            used += c + 1
+    return out[:used]
+
+
+@njit(cache=True)
+def _grow_int(a, size):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    out = np.empty(size, dtype=a.dtype)
+    out[: a.size] = a
+    return out
 
 
 @njit(cache=True, nogil=True)
-def _walk_paths(pred, row, target, node_ids, hops, lo, hi, path):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    """Rows ``lo..hi-1`` of ``path`` (P, H): each pair's ``node_ids``, right-aligned, -1 before."""
-    longest = path.shape[1]
-    for p in range(lo, hi):
-        for j in range(longest - hops[p] - 1):
+def _place_paths(nodes, order, hops, path):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """Rows of ``path`` (P, H), right-aligned and -1 before, from the paths one after another
+    in ``nodes`` for the pairs in ``order`` (the unreachable ones have none: all -1)."""
+    width = path.shape[1]
+    at = 0
+    for q in range(order.size):
+        p = order[q]
+        c = hops[p] + 1  # nodes on the path; 0 when unreachable
+        for j in range(width - c):
             path[p, j] = -1
-        v = target[p]
-        pr = pred[row[p]]
-        for j in range(hops[p] + 1):
-            path[p, longest - 1 - j] = node_ids[v]
-            v = pr[v]
+        for j in range(c):
+            path[p, width - c + j] = nodes[at + j]
+        at += c
 
 
 def warm_kernels() -> None:
