@@ -14,6 +14,7 @@ $(STAMP): pyproject.toml
 	$(PY) -c "from leonet.coverage.visibility import warm_kernels; warm_kernels()"
 	$(PY) -c "from leonet.network.shortest import warm_kernels; warm_kernels()"
 	$(PY) -c "from leonet.network.links import warm_kernels as links; from leonet.export.text import warm_kernels as text; links(); text()"
+	$(PY) -c "from leonet.orbits.sgp4c import warm_kernels; warm_kernels()"
 	# Parse the shipped country borders once into the user cache (WKB), as every job reads them.
 	$(PY) -c "from leonet.ground.borders import load_countries; load_countries()"
 	# matplotlib lists the system's fonts into its cache on first use (seconds): once, here.

@@ -279,3 +279,66 @@ def test_kept_models_follow_the_element_sets(starlink_small) -> None:
     np.testing.assert_array_equal(propagate(list(sats), t, workers=1).r_km, first.r_km)
     assert any(entry[0] is sats for entry in prop._MODELS.values())
     assert not any(isinstance(entry[0], list) for entry in prop._MODELS.values())
+
+
+# ---- SGP4 without the GIL ------------------------------------------------------------------------
+
+
+def test_the_extension_agrees_with_the_gil_free_call() -> None:
+    """The check that gates the threaded path passes with the shipped python-sgp4 (its element
+    sets include failing states: their flags must match the error codes)."""
+    from leonet.orbits import sgp4c
+
+    assert sgp4c.available()
+    assert sgp4c._agrees()
+
+
+def test_threads_equal_satrecarray_bit_for_bit_failures_included(monkeypatch, active) -> None:
+    """The active catalogue (16,069 objects, three failing within the span: codes 1 and 6) on
+    threads without the GIL, in small blocks, equals SatrecArray on one thread: states, codes
+    and failure NaNs, TEME and ITRF, velocities or not."""
+    import threading
+
+    from leonet.orbits import sgp4c
+
+    const, grid = active
+    t = grid.t_ns[::8]
+    monkeypatch.setattr(prop, "THREAD_MIN_STATES", 500)
+    monkeypatch.setattr(prop, "usable_cores", lambda: 3)
+    calls: list[int] = []
+    block = sgp4c.sgp4_block
+    monkeypatch.setattr(sgp4c, "sgp4_block", lambda *a: calls.append(threading.get_ident()) or block(*a))
+    for frame, vel in (("itrf", True), ("teme", False)):
+        calls.clear()
+        threaded = propagate(const.satrecs, t, frame=frame, velocities=vel, workers=1)
+        assert len(calls) >= 12 and len(set(calls)) >= 2  # blocks, on more than one thread
+        with monkeypatch.context() as m:
+            m.setattr(sgp4c, "available", lambda: False)
+            single = propagate(const.satrecs, t, frame=frame, velocities=vel, workers=1)
+        assert (single.error == 1).any() and (single.error == 6).any()
+        for a, b in ((threaded.r_km, single.r_km), (threaded.v_kms, single.v_kms), (threaded.error, single.error)):
+            assert _bits_equal(a, b)
+
+
+def test_concurrent_calls_on_kept_records(monkeypatch, starlink_small) -> None:
+    """Calls from several Python threads on one tuple of element sets at once (its kept records
+    serve one call; the others take their own) each get the states of a lone call."""
+    import threading
+
+    monkeypatch.setattr(prop, "THREAD_MIN_STATES", 100)
+    sats = tuple(starlink_small[0])
+    ts = [starlink_small[1][k::4] for k in range(4)]
+    want = [propagate(sats, t, workers=1).r_km for t in ts]
+    got: dict[int, np.ndarray] = {}
+
+    def call(k: int) -> None:
+        for _ in range(5):
+            got[k] = propagate(sats, ts[k], workers=1).r_km
+
+    threads = [threading.Thread(target=call, args=(k,)) for k in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    for k in range(4):
+        assert _bits_equal(got[k], want[k])

@@ -423,8 +423,18 @@ def paths_to(csr: tuple[np.ndarray, np.ndarray, np.ndarray], sources: np.ndarray
     nodes = np.concatenate(_share(block, src.size, threads, PATH_BLOCKS_PER_THREAD)) if src.size else np.zeros(0, np.int64)
     longest = int(hops.max()) + 1 if hops.size else 1
     path = np.empty((tgt.size, max(longest, 1)), dtype=np.int64)
-    _place_paths(nodes, order, hops, path)
+    # Rows in parts on the threads: the fresh output's page faults cost more than the copying.
+    parts = max(1, min(threads, tgt.size // PLACE_MIN_PAIRS))
+    cuts = np.linspace(0, tgt.size, parts + 1).astype(np.int64)
+    at = np.zeros(parts, dtype=np.int64)
+    if parts > 1:
+        at[1:] = np.cumsum(hops[order] + 1)[cuts[1:-1] - 1]
+    share_blocks(lambda k: _place_paths(nodes, order, hops, cuts[k], cuts[k + 1], at[k], path), parts, threads)
     return length, path, hops
+
+
+#: Fewest pairs a thread of :func:`paths_to` writes into the output on its own.
+PLACE_MIN_PAIRS = 2_000
 
 
 @njit(cache=True, nogil=True)
@@ -484,12 +494,12 @@ def _grow_int(a, size):  # type: ignore[no-untyped-def]  # pragma: no cover - co
 
 
 @njit(cache=True, nogil=True)
-def _place_paths(nodes, order, hops, path):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    """Rows of ``path`` (P, H), right-aligned and -1 before, from the paths one after another
-    in ``nodes`` for the pairs in ``order`` (the unreachable ones have none: all -1)."""
+def _place_paths(nodes, order, hops, lo, hi, at, path):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """Rows ``order[lo:hi]`` of ``path`` (P, H), right-aligned and -1 before, from the paths one
+    after another in ``nodes`` from ``at`` for the pairs in ``order`` (the unreachable ones have
+    none: all -1)."""
     width = path.shape[1]
-    at = 0
-    for q in range(order.size):
+    for q in range(lo, hi):
         p = order[q]
         c = hops[p] + 1  # nodes on the path; 0 when unreachable
         for j in range(width - c):

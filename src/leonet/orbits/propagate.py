@@ -1,10 +1,12 @@
-"""Vectorised SGP4 over (satellites, times) into TEME or ITRF, chunked and process-parallel.
+"""Vectorised SGP4 over (satellites, times) into TEME or ITRF, chunked and parallel.
 
 ``sgp4.api.SatrecArray`` runs Vallado's C++ SGP4 over a block of satellites and times but holds
 the GIL, so big jobs are split into satellite blocks run by forked worker processes that write
-straight into one shared (anonymous ``mmap``) output array; small jobs run in this process.
-Failures are data: a satellite that has decayed gets NaN states and an SGP4 error code for
-those (satellite, time) pairs, and the batch carries on.
+straight into one shared (anonymous ``mmap``) output array. Jobs run in this process call the
+same C++ function without the GIL where :mod:`leonet.orbits.sgp4c` allows it, from threads
+sharing blocks of satellites (the same states, bit for bit). Failures are data: a satellite
+that has decayed gets NaN states and an SGP4 error code for those (satellite, time) pairs, and
+the batch carries on.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ import numpy as np
 from sgp4.api import SGP4_ERRORS, Satrec, SatrecArray
 
 from leonet.constants import EARTH_ROTATION_RAD_S, WGS72_A_KM, WGS72_MU_KM3_S2, WGS84_A_KM, WGS84_B_KM
-from leonet.cpu import Scratch, anonymous_array, usable_cores
+from leonet.cpu import Scratch, anonymous_array, share_blocks, usable_cores
 from leonet.errors import InputError
+from leonet.orbits import sgp4c
 from leonet.orbits.eop import EarthOrientation, builtin_eop
 from leonet.orbits.frames import gmst82_rad, teme_to_itrf
 from leonet.times import TimeGrid, as_t_ns, ns_to_jd2
@@ -29,6 +32,10 @@ FRAMES = ("teme", "itrf")
 # Below this many (satellite, time) states the fork and the shared buffer cost more than they save.
 PARALLEL_MIN_STATES = 1_000_000
 BLOCK_STATES = 200_000  # states per block: ~10 MB of float64 temporaries, good cache behaviour
+
+#: Fewest states a thread of an in-process job propagates (~0.6 us each, against ~20 us to
+#: hand a block to a thread): below, one thread.
+THREAD_MIN_STATES = 500
 
 #: Satellites per SGP4 block in :func:`propagate_pairs` (each block costs sats x pairs states).
 PAIR_BLOCK_SATS = 8
@@ -71,31 +78,48 @@ def leo_mask(satrecs: Sequence[Satrec]) -> np.ndarray:
     return n >= LEO_MIN_REV_PER_DAY
 
 
-_MODELS: OrderedDict[tuple[int, int, int], tuple[tuple, SatrecArray, np.ndarray]] = OrderedDict()
+@dataclass
+class _Models:
+    """A block's SGP4 records and what calls on them need: ``arr`` (its ``SatrecArray``),
+    ``leo`` (:func:`leo_mask`), ``epoch_jd``, ``epoch_fr`` (:func:`leonet.orbits.sgp4c.epochs`),
+    and ``lock``, held by the one call that uses the kept records (SGP4 writes scratch fields
+    into them)."""
+
+    arr: SatrecArray
+    leo: np.ndarray
+    epoch_jd: np.ndarray
+    epoch_fr: np.ndarray
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+_MODELS: OrderedDict[tuple[int, int, int], tuple[tuple, _Models]] = OrderedDict()
 _MODELS_KEPT = 8  # (element sets, block) pairs whose SatrecArray is kept
 _MODELS_LOCK = threading.Lock()
 
 
-def _block_models(satrecs: Sequence[Satrec], i: int, j: int) -> tuple[SatrecArray, np.ndarray]:
-    """``SatrecArray`` of ``satrecs[i:j]`` and its :func:`leo_mask`. Building them costs ~2 ms
-    for 10,000 satellites, a third of their SGP4 at one instant: when ``satrecs`` is a tuple
-    (immutable, as ``Constellation.satrecs``) they are kept for the next call on the same
-    tuple, e.g. a router's next time step."""
+def _new_models(block: list[Satrec]) -> _Models:
+    return _Models(SatrecArray(block), leo_mask(block), *sgp4c.epochs(block))
+
+
+def _block_models(satrecs: Sequence[Satrec], i: int, j: int) -> _Models:
+    """The :class:`_Models` of ``satrecs[i:j]``. Building them costs ~3 ms for 10,000
+    satellites, half their SGP4 at one instant: when ``satrecs`` is a tuple (immutable, as
+    ``Constellation.satrecs``) they are kept for the next call on the same tuple, e.g. a
+    router's next time step."""
     key = (id(satrecs), i, j)
     if isinstance(satrecs, tuple):
         with _MODELS_LOCK:
             hit = _MODELS.get(key)
             if hit is not None and hit[0] is satrecs:
                 _MODELS.move_to_end(key)
-                return hit[1], hit[2]
-    block = list(satrecs[i:j])
-    arr, leo = SatrecArray(block), leo_mask(block)
+                return hit[1]
+    models = _new_models(list(satrecs[i:j]))
     if isinstance(satrecs, tuple):
         with _MODELS_LOCK:
-            _MODELS[key] = (satrecs, arr, leo)
+            _MODELS[key] = (satrecs, models)
             while len(_MODELS) > _MODELS_KEPT:
                 _MODELS.popitem(last=False)
-    return arr, leo
+    return models
 
 
 @dataclass
@@ -244,7 +268,8 @@ def propagate(
 
     block = max(1, BLOCK_STATES // max(m, 1))
     blocks = [(i, min(i + block, n)) for i in range(0, n, block)]
-    job = _Job(satrecs, jd, fr, theta, pm, r_out, v_out, e_out)
+    # In this process, threads share each block's SGP4 (forked workers each run on one core).
+    job = _Job(satrecs, jd, fr, theta, pm, r_out, v_out, e_out, threads=1 if parallel else usable_cores())
     if parallel:
         global _JOB
         _JOB = job
@@ -274,6 +299,7 @@ class _Job:
     r_out: np.ndarray
     v_out: np.ndarray | None
     e_out: np.ndarray
+    threads: int = 1
     scratch: Scratch = field(default_factory=Scratch)
 
     def run(self, span: tuple[int, int]) -> int:
@@ -288,9 +314,16 @@ class _Job:
         else:
             v = self._scratch("v", j - i, m)
         err = self.e_out[i:j]
-        models, leo = _block_models(self.satrecs, i, j)
-        models._sgp4(self.jd, self.fr, err, r, v)
-        flag_unphysical(r, err, leo)
+        models = _block_models(self.satrecs, i, j)
+        kept = models.lock.acquire(blocking=False)
+        if not kept:  # another call is using the kept records: this one takes its own
+            models = _new_models(list(self.satrecs[i:j]))
+        try:
+            self._sgp4(models, i, j, r, v, err)
+        finally:
+            if kept:
+                models.lock.release()
+        flag_unphysical(r, err, models.leo)
         # The C++ SGP4 leaves NaN only for errors 1-4; for error 6 (decayed, radius below 1
         # Earth radius) it still returns finite positions. Every failed state is NaN here.
         failed = err != 0
@@ -304,6 +337,27 @@ class _Job:
         if self.v_out is not None and self.v_out.dtype != np.float64:  # float64 was written in place
             self.v_out[i:j] = v
         return (j - i) * m
+
+    def _sgp4(self, models: _Models, i: int, j: int, r: np.ndarray, v: np.ndarray, err: np.ndarray) -> None:
+        """SGP4 of the block's ``j - i`` satellites into ``r``, ``v`` and ``err``: on this
+        job's threads without the GIL (:mod:`leonet.orbits.sgp4c`), the failed states' codes
+        from ``SatrecArray`` after; else ``SatrecArray`` alone (one thread, GIL held)."""
+        rows, m = j - i, len(self.jd)
+        threads = max(1, min(self.threads, rows * m // THREAD_MIN_STATES))
+        if threads == 1 or not sgp4c.available():
+            models.arr._sgp4(self.jd, self.fr, err, r, v)
+            return
+        ok = np.empty((rows, m), dtype=np.bool_)
+        size = max(1, -(-rows // (4 * threads)))  # blocks taken as threads free up
+        share_blocks(lambda k: sgp4c.sgp4_block(models.arr, models.epoch_jd, models.epoch_fr, k * size, min(rows, (k + 1) * size), self.jd, self.fr,
+                                                 r[k * size:(k + 1) * size], v[k * size:(k + 1) * size], ok[k * size:(k + 1) * size]),
+                     -(-rows // size), threads)
+        err[...] = 0
+        bad = np.flatnonzero(~ok.all(axis=1))
+        if bad.size:  # their codes (and states) as SatrecArray gives them
+            e2, r2, v2 = np.empty((bad.size, m), np.uint8), np.empty((bad.size, m, 3)), np.empty((bad.size, m, 3))
+            SatrecArray([self.satrecs[i + k] for k in bad])._sgp4(self.jd, self.fr, e2, r2, v2)
+            err[bad], r[bad], v[bad] = e2, r2, v2
 
     def _scratch(self, key: str, rows: int, m: int) -> np.ndarray:
         return self.scratch.get(key, rows * m * 3, np.float64).reshape(rows, m, 3)
