@@ -93,11 +93,12 @@ def test_paths_to_equals_walking_the_full_search(heap: bool, threads: int, monke
     """Pairs over a grid with two unreachable targets, a source with no pairs and repeated
     pairs: the distances and right-aligned paths of :func:`paths_to` (each source's search
     stopped once its own targets are settled, its paths walked at once; one thread, or blocks
-    of one source shared by two) equal those walked back through :func:`dijkstra`'s full
-    predecessor rows."""
+    of one source and the output's rows shared by two) equal those walked back through
+    :func:`dijkstra`'s full predecessor rows."""
     if heap:
         monkeypatch.setattr(shortest, "MAX_BUCKETS", 0)
     monkeypatch.setattr(shortest, "PATH_BLOCKS_PER_THREAD", 100)  # one source a block
+    monkeypatch.setattr(shortest, "PLACE_MIN_PAIRS", 7)  # two threads write the rows in two parts
     h, t, w, n = _grid(20, np.random.default_rng(5), True)
     n_all = n + 2  # two nodes nothing reaches
     csr = csr_from_edges(h, t, w, n_all)
