@@ -135,7 +135,7 @@ def _route_csv(run: RouteRun, length_digits: int, rtt_digits: int) -> Iterator[b
         buf = np.empty(0, dtype=np.uint8)
         for k in range(tn):
             t_text = np.frombuffer(str(int(t_rel[k])).encode(), np.uint8)
-            path = np.ascontiguousarray(r.paths[k], dtype=np.int64)
+            path = np.ascontiguousarray(r.paths[k])  # int32 from the routers; int64 accepted
             need = route_step_bound(p, path.shape[1], t_text.size, id_chars, length_digits, rtt_digits)
             if buf.size < need:
                 buf = np.empty(need, dtype=np.uint8)

@@ -284,8 +284,9 @@ def warm_kernels() -> None:
              np.array([3], np.int64), np.array([[0, 1]], np.int64), np.array([65], np.uint8), one)
     joined_ints(np.arange(3, dtype=np.int64), np.arange(4, dtype=np.int64), _DASH)
     buf = np.empty(route_step_bound(1, 2, 1, 1, 3, 6), dtype=np.uint8)
-    route_step_rows(buf, 0, np.array([49], np.uint8), np.array([0]), np.array([1]), np.array([1]), np.array([[0, 1]]), np.array([1.5]), np.array([2.5]),
-                    3, 6, *id_words(2))
+    for path_type in (np.int32, np.int64):  # the routers' paths, and others'
+        route_step_rows(buf, 0, np.array([49], np.uint8), np.array([0]), np.array([1]), np.array([1]), np.array([[0, 1]], path_type), np.array([1.5]),
+                        np.array([2.5]), 3, 6, *id_words(2))
 
 
 __all__ = ["FLOAT", "INT", "MAX_DECIMALS", "TEXT", "csv_rows", "id_words", "joined_ints", "route_step_bound", "route_step_rows", "warm_kernels"]

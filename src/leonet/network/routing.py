@@ -69,7 +69,7 @@ class LinkRule:
 class StepRoutes:
     """Routes of one time step for ``P`` pairs: ``latency_m`` (P,) latency-equivalent length
     (inf when unreachable), ``length_m`` (P,) physical length, ``fibre_m`` (P,) of it in fibre,
-    ``path`` (P, H) output node ids, right-aligned (the path is the last ``hops + 1`` entries,
+    ``path`` (P, H) int32 output node ids, right-aligned (the path is the last ``hops + 1`` entries,
     -1 before), ``hops`` (P,) links (-1 when unreachable),
     ``laser_up`` (L,) bool."""
 
@@ -218,7 +218,7 @@ class Routes:
     """Routes over time for ``P`` pairs at ``T`` instants: ``t_ns`` (T,); ``src``, ``dst`` (P,)
     endpoint indices and ``src_id``, ``dst_id`` (P,) output node ids; ``length_m``,
     ``fibre_m``, ``rtt_ms`` (T, P) (NaN when unreachable); ``hops`` (T, P) (-1 when
-    unreachable); ``paths``: T arrays (P, H_t) of node ids, right-aligned (a path is the last ``hops + 1``
+    unreachable); ``paths``: T arrays (P, H_t) of int32 node ids, right-aligned (a path is the last ``hops + 1``
     entries of its row, -1 before); ``laser_up`` (T, L)
     bool; ``laser_links`` (L, 2); ``gc_km`` (P,) great-circle distance between the endpoints."""
 

@@ -391,7 +391,7 @@ PATH_BLOCKS_PER_THREAD = 16
 def paths_to(csr: tuple[np.ndarray, np.ndarray, np.ndarray], sources: np.ndarray, row: np.ndarray, target: np.ndarray,
              threads: int | None = None, node_ids: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Shortest paths for ``P`` pairs: pair ``p`` runs from ``sources[row[p]]`` to node
-    ``target[p]``. Returns ``(distance (P,), path (P, H), hops (P,))``: the distance (inf when
+    ``target[p]``. Returns ``(distance (P,), path (P, H) int32, hops (P,))``: the distance (inf when
     unreachable); the path's nodes, **right-aligned** (the row ends with the path, source first
     and ``target[p]`` last, padded with -1 on the left; an unreachable pair is all -1; ``H`` is
     the longest path's node count, at least 1), written as ``node_ids[node]`` where given; and
@@ -411,6 +411,9 @@ def paths_to(csr: tuple[np.ndarray, np.ndarray, np.ndarray], sources: np.ndarray
     if rows.size and (rows.min() < 0 or rows.max() >= src.size):
         raise ValueError(f"rows must index the {src.size} sources")
     ids = np.arange(n, dtype=np.int64) if node_ids is None else np.ascontiguousarray(node_ids, dtype=np.int64)
+    if ids.size and (ids.min() < 0 or ids.max() >= 2**31):
+        raise ValueError("node ids must be in 0..2**31 - 1 (the paths are written as int32)")
+    ids = ids.astype(np.int32)
     order = np.argsort(rows, kind="stable")  # the pairs source by source
     first = np.zeros(src.size + 1, dtype=np.int64)
     np.cumsum(np.bincount(rows, minlength=src.size), out=first[1:])
@@ -420,9 +423,10 @@ def paths_to(csr: tuple[np.ndarray, np.ndarray, np.ndarray], sources: np.ndarray
     def block(a: int, b: int) -> np.ndarray:
         return _search_walk(indptr, idx32, weights, src, a, b, first, order, tgt, ids, inv_width, ring_mask, length, hops)
 
-    nodes = np.concatenate(_share(block, src.size, threads, PATH_BLOCKS_PER_THREAD)) if src.size else np.zeros(0, np.int64)
+    nodes = np.concatenate(_share(block, src.size, threads, PATH_BLOCKS_PER_THREAD)) if src.size else np.zeros(0, np.int32)
     longest = int(hops.max()) + 1 if hops.size else 1
-    path = np.empty((tgt.size, max(longest, 1)), dtype=np.int64)
+    # int32: half the bytes of a fresh output whose page faults cost as much as writing it.
+    path = np.empty((tgt.size, max(longest, 1)), dtype=np.int32)
     # Rows in parts on the threads: the fresh output's page faults cost more than the copying.
     parts = max(1, min(threads, tgt.size // PLACE_MIN_PAIRS))
     cuts = np.linspace(0, tgt.size, parts + 1).astype(np.int64)
@@ -448,7 +452,7 @@ def _search_walk(indptr, indices, weights, sources, lo, hi, first, order, target
     pred = np.empty(n, dtype=np.int32)
     is_target = np.zeros(n, dtype=np.bool_)
     work = _work(indptr, indices.size, ring_mask)
-    out = np.empty(max(16, 8 * (first[hi] - first[lo])), dtype=np.int64)
+    out = np.empty(max(16, 8 * (first[hi] - first[lo])), dtype=np.int32)
     used = 0
     for k in range(lo, hi):
         a, b = first[k], first[k + 1]
