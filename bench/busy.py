@@ -13,7 +13,8 @@ that others load too, single timings of one configuration spread by 2x; use many
 
 Kernels: regional coverage of the demo's day (``regional_counts``: time chunks shared with
 forked copies, ``leonet.cpu.fork_share``); the routers' Dijkstra (numba threads) from 100 city
-sources over the 10,744-satellite +Grid graph; SGP4 propagation (``propagate``, a fork pool) on
+sources over the 10,744-satellite +Grid graph; SGP4 propagation (``propagate``, a fork pool;
+``single``: one process, one thread) on
 the demo's chunk (6,448 satellites x 240 instants); visibility (numba threads) over the demo's
 chunk of 240 steps for Taiwan and its neighbours, and single steps of global H3 resolution 4
 (288,122 cells), five calls per sample.
@@ -117,7 +118,7 @@ def main() -> None:
         }),
         "propagate 6,448 sats x 240 instants": (1, {
             "default": lambda k: propagate(const.satrecs, t, velocities=False),
-            "single": lambda k: propagate(const.satrecs, t, velocities=False, workers=1),
+            "single": lambda k: propagate(const.satrecs, t, velocities=False, workers=1, threads=1),
             "forced": lambda k: propagate(const.satrecs, t, velocities=False, workers=cores),
         }),
         "visibility Taiwan 854 cells x 240 steps (x5 calls)": (5, {

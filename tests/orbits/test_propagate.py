@@ -315,6 +315,9 @@ def test_threads_equal_satrecarray_bit_for_bit_failures_included(monkeypatch, ac
         with monkeypatch.context() as m:
             m.setattr(sgp4c, "available", lambda: False)
             single = propagate(const.satrecs, t, frame=frame, velocities=vel, workers=1)
+        calls.clear()
+        one = propagate(const.satrecs, t, frame=frame, velocities=vel, workers=1, threads=1)  # one thread: SatrecArray itself
+        assert not calls and _bits_equal(one.r_km, single.r_km)
         assert (single.error == 1).any() and (single.error == 6).any()
         for a, b in ((threaded.r_km, single.r_km), (threaded.v_kms, single.v_kms), (threaded.error, single.error)):
             assert _bits_equal(a, b)

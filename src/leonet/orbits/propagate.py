@@ -228,6 +228,7 @@ def propagate(
     eop: EarthOrientation | None = None,
     polar_motion: bool = False,
     progress: Callable[[int], None] | None = None,
+    threads: int | None = None,
 ) -> States:
     """SGP4 states of every satellite at every instant.
 
@@ -237,8 +238,10 @@ def propagate(
     ``frame``: 'teme' (SGP4's own) or 'itrf' (GMST-1982 at UT1, Vallado's teme2ecef; polar
     motion only with ``polar_motion`` and an ``eop`` that has it). Computation is float64;
     ``dtype=np.float32`` halves the stored result. ``workers``: processes (default: the cores
-    this process may use; 1 keeps everything in-process). ``progress`` is called with the
-    number of states finished since the last call.
+    this process may use; 1 keeps everything in-process). ``threads``: in this process, threads
+    sharing each block's SGP4 (default: the cores this process may use, as many as the work is
+    worth, see :data:`THREAD_MIN_STATES`; forked workers use one each). ``progress`` is called
+    with the number of states finished since the last call.
     """
     frame = frame.lower()
     if frame not in FRAMES:
@@ -269,7 +272,8 @@ def propagate(
     block = max(1, BLOCK_STATES // max(m, 1))
     blocks = [(i, min(i + block, n)) for i in range(0, n, block)]
     # In this process, threads share each block's SGP4 (forked workers each run on one core).
-    job = _Job(satrecs, jd, fr, theta, pm, r_out, v_out, e_out, threads=1 if parallel else usable_cores())
+    in_process = usable_cores() if threads is None else max(1, int(threads))
+    job = _Job(satrecs, jd, fr, theta, pm, r_out, v_out, e_out, threads=1 if parallel else in_process)
     if parallel:
         global _JOB
         _JOB = job
