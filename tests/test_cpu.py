@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from leonet.cpu import fork_share
+from leonet.cpu import can_fork, fork_share
 
 
 @pytest.mark.parametrize("processes", [1, 2, 3])
@@ -228,3 +228,27 @@ def test_scratch_keeps_one_buffer_per_name() -> None:
     bigger = s.get("a", 1000, np.int64)
     assert bigger.size == 1000 and not np.shares_memory(bigger, a)
     assert s.get("a", 50, np.uint8).dtype == np.uint8  # another dtype: a buffer of that dtype
+
+
+def _sharing(k: int) -> tuple[int, bool]:
+    import os
+
+    from leonet.cpu import in_fork_share
+
+    return os.getpid(), in_fork_share()
+
+
+@pytest.mark.skipif(not can_fork(), reason="needs fork()")
+def test_in_fork_share_while_processes_share_work() -> None:
+    """The parent and its forked copies see :func:`in_fork_share` while they share work (their
+    kernels then start no threads of their own); not before, not after."""
+    import os
+    import time
+
+    from leonet.cpu import fork_share, in_fork_share
+
+    assert not in_fork_share()
+    got = dict(fork_share(lambda k: time.sleep(0.02) or _sharing(k), 8, 2))
+    assert not in_fork_share()
+    assert all(flag for _, flag in got.values())
+    assert len({pid for pid, _ in got.values()}) == 2 and os.getpid() in {pid for pid, _ in got.values()}

@@ -109,6 +109,25 @@ def fork_share(work: Callable[[int], Any], n: int, processes: int) -> Iterator[t
         for k in range(n):
             yield k, work(k)
         return
+    global _SHARING
+    outer, _SHARING = _SHARING, True  # the children inherit it
+    try:
+        yield from _fork_share(work, n, processes)
+    finally:
+        _SHARING = outer
+
+
+#: Whether this process takes part in a :func:`fork_share` (its parent or a copy) right now.
+_SHARING = False
+
+
+def in_fork_share() -> bool:
+    """Whether this process shares work with forked copies right now (:func:`fork_share`): the
+    cores are taken, so kernels here should not start threads of their own."""
+    return _SHARING
+
+
+def _fork_share(work: Callable[[int], Any], n: int, processes: int) -> Iterator[tuple[int, Any]]:
     ctx = mp.get_context("fork")
     nxt = ctx.Value("i", 0)
     results = ctx.Queue()

@@ -21,7 +21,7 @@ import numpy as np
 from sgp4.api import SGP4_ERRORS, Satrec, SatrecArray
 
 from leonet.constants import EARTH_ROTATION_RAD_S, WGS72_A_KM, WGS72_MU_KM3_S2, WGS84_A_KM, WGS84_B_KM
-from leonet.cpu import Scratch, anonymous_array, share_blocks, usable_cores
+from leonet.cpu import Scratch, anonymous_array, in_fork_share, share_blocks, usable_cores
 from leonet.errors import InputError
 from leonet.orbits import sgp4c
 from leonet.orbits.eop import EarthOrientation, builtin_eop
@@ -81,15 +81,22 @@ def leo_mask(satrecs: Sequence[Satrec]) -> np.ndarray:
 @dataclass
 class _Models:
     """A block's SGP4 records and what calls on them need: ``arr`` (its ``SatrecArray``),
-    ``leo`` (:func:`leo_mask`), ``epoch_jd``, ``epoch_fr`` (:func:`leonet.orbits.sgp4c.epochs`),
-    and ``lock``, held by the one call that uses the kept records (SGP4 writes scratch fields
-    into them)."""
+    ``leo`` (:func:`leo_mask`), the element sets ``block``, their epochs (:meth:`epochs`), and
+    ``lock``, held by the one call that uses the kept records (SGP4 writes scratch fields into
+    them)."""
 
     arr: SatrecArray
     leo: np.ndarray
-    epoch_jd: np.ndarray
-    epoch_fr: np.ndarray
+    block: list[Satrec]
+    epoch_jd: np.ndarray | None = None
+    epoch_fr: np.ndarray | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def epochs(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(epoch_jd, epoch_fr)``, read from the records on first use (threaded calls only)."""
+        if self.epoch_jd is None or self.epoch_fr is None:
+            self.epoch_jd, self.epoch_fr = sgp4c.epochs(self.block)
+        return self.epoch_jd, self.epoch_fr
 
 
 _MODELS: OrderedDict[tuple[int, int, int], tuple[tuple, _Models]] = OrderedDict()
@@ -98,7 +105,7 @@ _MODELS_LOCK = threading.Lock()
 
 
 def _new_models(block: list[Satrec]) -> _Models:
-    return _Models(SatrecArray(block), leo_mask(block), *sgp4c.epochs(block))
+    return _Models(SatrecArray(block), leo_mask(block), block)
 
 
 def _block_models(satrecs: Sequence[Satrec], i: int, j: int) -> _Models:
@@ -240,7 +247,8 @@ def propagate(
     ``dtype=np.float32`` halves the stored result. ``workers``: processes (default: the cores
     this process may use; 1 keeps everything in-process). ``threads``: in this process, threads
     sharing each block's SGP4 (default: the cores this process may use, as many as the work is
-    worth, see :data:`THREAD_MIN_STATES`; forked workers use one each). ``progress`` is called
+    worth, see :data:`THREAD_MIN_STATES`; one in forked workers, and while this process shares
+    work with forked copies, :func:`leonet.cpu.in_fork_share`). ``progress`` is called
     with the number of states finished since the last call.
     """
     frame = frame.lower()
@@ -272,7 +280,7 @@ def propagate(
     block = max(1, BLOCK_STATES // max(m, 1))
     blocks = [(i, min(i + block, n)) for i in range(0, n, block)]
     # In this process, threads share each block's SGP4 (forked workers each run on one core).
-    in_process = usable_cores() if threads is None else max(1, int(threads))
+    in_process = (1 if in_fork_share() else usable_cores()) if threads is None else max(1, int(threads))
     job = _Job(satrecs, jd, fr, theta, pm, r_out, v_out, e_out, threads=1 if parallel else in_process)
     if parallel:
         global _JOB
@@ -352,8 +360,9 @@ class _Job:
             models.arr._sgp4(self.jd, self.fr, err, r, v)
             return
         ok = np.empty((rows, m), dtype=np.bool_)
+        epoch_jd, epoch_fr = models.epochs()
         size = max(1, -(-rows // (4 * threads)))  # blocks taken as threads free up
-        share_blocks(lambda k: sgp4c.sgp4_block(models.arr, models.epoch_jd, models.epoch_fr, k * size, min(rows, (k + 1) * size), self.jd, self.fr,
+        share_blocks(lambda k: sgp4c.sgp4_block(models.arr, epoch_jd, epoch_fr, k * size, min(rows, (k + 1) * size), self.jd, self.fr,
                                                  r[k * size:(k + 1) * size], v[k * size:(k + 1) * size], ok[k * size:(k + 1) * size]),
                      -(-rows // size), threads)
         err[...] = 0
