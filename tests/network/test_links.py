@@ -134,3 +134,35 @@ def test_ground_links_on_two_threads_equal_one_bit_for_bit(monkeypatch) -> None:
     assert one.ground.size > 500
     for a, b in ((one.ground, two.ground), (one.sat, two.sat), (one.length_km, two.length_km)):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.skipif(__import__("platform").machine() not in ("x86_64", "AMD64"), reason="einsum's summation order is x86-64's")
+def test_laser_geometry_equals_the_einsum_expression_bit_for_bit() -> None:
+    """The compiled laser geometry gives the bits of the NumPy expression it replaced (einsum
+    dot products): route latencies add these lengths up. Random positions with a NaN one and
+    a zero-length link."""
+    rng = np.random.default_rng(4)
+    r = rng.normal(size=(3000, 3)) * 7000.0
+    r[3] = np.nan
+    r[11] = r[10]
+    links = rng.integers(0, 3000, size=(50_000, 2))
+    links[:2] = [[10, 11], [3, 4]]
+    ra = r[links[:, 0]]
+    d = r[links[:, 1]] - ra
+    dd = np.einsum("ij,ij->i", d, d)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = np.clip(-np.einsum("ij,ij->i", ra, d) / dd, 0.0, 1.0)
+    closest = ra + t[:, None] * d
+    length, graze = laser_geometry(r, links)
+    np.testing.assert_array_equal(length, np.sqrt(dd))
+    np.testing.assert_array_equal(graze, np.sqrt(np.einsum("ij,ij->i", closest, closest)) - WGS72_A_KM)
+
+
+def test_laser_geometry_refuses_bad_links() -> None:
+    from leonet.errors import InputError
+
+    r = np.zeros((4, 3))
+    for bad in (np.array([[0, 1, 2]]), np.array([[0, 4]]), np.array([[-1, 0]])):
+        with pytest.raises(InputError, match="laser links"):
+            laser_geometry(r, bad)
+    assert laser_geometry(r, np.zeros((0, 2), np.int64))[0].shape == (0,)

@@ -142,3 +142,17 @@ def test_csr_from_edges_long_rows_as_scipy() -> None:
     ref.sum_duplicates()
     for mine, theirs in zip(csr_from_edges(h, t, w, 80), (ref.indptr, ref.indices, ref.data)):
         np.testing.assert_allclose(mine, theirs, rtol=1e-15)
+
+
+def test_paths_to_edge_cases() -> None:
+    """A pair from a source to itself (no link), int32 paths, and the checks of its inputs."""
+    h, t, w, n = _grid(6, np.random.default_rng(9), False)
+    csr = csr_from_edges(h, t, w, n)
+    dist, path, hops = paths_to(csr, np.array([4, 9]), np.array([0, 1, 1]), np.array([4, 4, 9]))
+    assert path.dtype == np.int32
+    assert dist[0] == 0.0 and hops[0] == 0 and path[0, -1] == 4 and (path[0, :-1] == -1).all()
+    assert hops[2] == 0 and dist[1] > 0.0 and path[1, -1] == 4 and path[1, -hops[1] - 1] == 9
+    for row, target, ids, what in ((np.array([0, 2]), np.array([1, 2]), None, "rows"), (np.array([0]), np.array([n]), None, "targets"),
+                                   (np.array([0]), np.array([1]), np.arange(n - 1), "node_ids"), (np.array([0, 1]), np.array([1]), None, "one length")):
+        with pytest.raises(ValueError, match=what):
+            paths_to(csr, np.array([4, 9]), row, target, node_ids=ids)

@@ -65,9 +65,9 @@ def plus_grid(shell: np.ndarray, plane: np.ndarray, slot: np.ndarray, u_deg: np.
 
 
 def laser_geometry(r_km: np.ndarray, links: np.ndarray, earth_radius_km: float = WGS72_A_KM) -> tuple[np.ndarray, np.ndarray]:
-    """Length ``(L,)`` km and grazing altitude ``(L,)`` km (lowest point of the straight line of
-    sight above a sphere of ``earth_radius_km``) of ``links`` ``(L, 2)`` at positions ``r_km``
-    ``(sats, 3)``. NaN positions (SGP4 failures) give NaN."""
+    """Length ``(L,)`` km and grazing altitude ``(L,)`` km, float64 (lowest point of the straight
+    line of sight above a sphere of ``earth_radius_km``), of ``links`` ``(L, 2)`` at positions
+    ``r_km`` ``(sats, 3)``. NaN positions (SGP4 failures) give NaN."""
     r, ln = _as_positions_links(r_km, links)
     length = np.empty(len(ln))
     graze = np.empty(len(ln))
@@ -91,9 +91,13 @@ def laser_links_up(
 
 def _as_positions_links(r_km: np.ndarray, links: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     r = np.ascontiguousarray(r_km, dtype=np.float64)
-    ln = np.ascontiguousarray(links, dtype=np.int64).reshape(-1, 2)
+    ln = np.ascontiguousarray(links, dtype=np.int64)
+    if ln.size == 0:
+        ln = ln.reshape(0, 2)
     if r.ndim != 2 or r.shape[1] != 3:
         raise InputError(f"satellite positions must be (sats, 3) km, got shape {r.shape}")
+    if ln.ndim != 2 or ln.shape[1] != 2:
+        raise InputError(f"laser links must be (L, 2) satellite indices, got shape {ln.shape}")
     if ln.size and (ln.min() < 0 or ln.max() >= r.shape[0]):
         raise InputError(f"laser links name satellites outside 0..{r.shape[0] - 1}")
     return r, ln
@@ -104,8 +108,9 @@ def _laser_geometry(r, links, earth_radius_km, length, graze):  # type: ignore[n
     """Per link ``a -> b``: ``d = r[b] - r[a]``, its length, and the height above the sphere of
     the point of the segment closest to the centre (parameter ``-(r[a] . d) / (d . d)``
     clipped to [0, 1]). Each dot product adds its terms as NumPy's ``einsum("ij,ij->i")`` does
-    on three columns, ``(x + z) + y`` (its loop takes two terms a lane), so the lengths, which
-    routes add up, keep the bits the earlier array expression gave."""
+    on three columns on x86-64, ``(x + z) + y`` (its loop takes two terms a lane, multiplied
+    and added apart), so the lengths, which routes add up, keep the bits the earlier array
+    expression gave there (tests/network/test_links.py)."""
     for k in range(links.shape[0]):
         a, b = links[k, 0], links[k, 1]
         ax, ay, az = r[a, 0], r[a, 1], r[a, 2]

@@ -21,8 +21,9 @@ Two queues, one answer:
   weight next to the largest that the buckets would be too many).
 
 Per step the routers ask for ~100 sources over 2,000-11,000 nodes; the sources spread over
-threads (:func:`threads_for`), and each search stops once every node the caller asked for
-(:func:`paths_to`: the destinations) is settled.
+threads (:func:`threads_for`), and each search of :func:`paths_to` stops once its own pairs'
+destinations are settled. The graph is a CSR of :func:`csr_from_edges` (no neighbour twice in
+a row: repeated edges are summed), which the searches take for granted.
 """
 
 from __future__ import annotations
@@ -327,7 +328,7 @@ def bucket_ring(weights: np.ndarray, n_nodes: int) -> tuple[float, int]:
 def threads_for(n_sources: int, n_edges: int) -> int:
     """Threads worth using for ``n_sources`` searches over ``n_edges``: one below
     :data:`PARALLEL_MIN_WORK`, else all of numba's (at most one per source). The threads take
-    blocks of sources as they free up (:func:`_search`), so one that other processes slow down
+    blocks of sources as they free up (:func:`_share`), so one that other processes slow down
     holds up the call by one block at most: with a CPU-bound competitor on each core, two
     threads still finished the snapshot's 100 searches 1.6x sooner than one (``bench/busy.py``).
     """
@@ -411,6 +412,8 @@ def paths_to(csr: tuple[np.ndarray, np.ndarray, np.ndarray], sources: np.ndarray
     if rows.size and (rows.min() < 0 or rows.max() >= src.size):
         raise ValueError(f"rows must index the {src.size} sources")
     ids = np.arange(n, dtype=np.int64) if node_ids is None else np.ascontiguousarray(node_ids, dtype=np.int64)
+    if ids.shape != (n,):
+        raise ValueError(f"node_ids must give an id for each of the {n} nodes, got shape {ids.shape}")
     if ids.size and (ids.min() < 0 or ids.max() >= 2**31):
         raise ValueError("node ids must be in 0..2**31 - 1 (the paths are written as int32)")
     ids = ids.astype(np.int32)

@@ -248,7 +248,8 @@ def propagate(
     this process may use; 1 keeps everything in-process). ``threads``: in this process, threads
     sharing each block's SGP4 (default: the cores this process may use, as many as the work is
     worth, see :data:`THREAD_MIN_STATES`; one in forked workers, and while this process shares
-    work with forked copies, :func:`leonet.cpu.in_fork_share`). ``progress`` is called
+    work with forked copies, :func:`leonet.cpu.in_fork_share`; ``workers=1`` with threads is
+    still one process: give ``threads=1`` for one core). ``progress`` is called
     with the number of states finished since the last call.
     """
     frame = frame.lower()

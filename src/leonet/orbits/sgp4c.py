@@ -83,6 +83,8 @@ def sgp4_block(models: SatrecArray, epoch_jd: np.ndarray, epoch_fr: np.ndarray, 
     The caller keeps ``models`` alive and used by no one else meanwhile (see the module
     docstring) and checks :func:`available` first."""
     m = jd.size
+    if fr.shape != jd.shape or epoch_jd.shape != (len(models),) or epoch_fr.shape != (len(models),):
+        raise ValueError("instants (jd, fr) and epochs (one per record) do not match")
     for a in (r, v):
         if a.dtype != np.float64 or not a.flags.c_contiguous or a.shape != (hi - lo, m, 3):
             raise ValueError(f"states need C-contiguous float64 ({hi - lo}, {m}, 3) buffers, got {a.dtype} {a.shape}")
@@ -108,6 +110,19 @@ _CHECK_TLES = (
 )
 
 
+def _layout_known() -> bool:
+    """Whether ``SatrecArray``'s records sit where :func:`sgp4_block` reads them: the Python
+    class adds no fields to the extension's (same header size), records have a size, and an
+    array's memory holds its header and records."""
+    import sys
+
+    import sgp4.vallado_cpp as ext
+
+    basic, item = SatrecArray.__basicsize__, SatrecArray.__itemsize__
+    probe = SatrecArray([Satrec.twoline2rv(*_CHECK_TLES[0])] * 3)
+    return basic == ext.SatrecArray.__basicsize__ and item > 0 and sys.getsizeof(probe) >= basic + 3 * item
+
+
 def available() -> bool:
     """Whether :func:`sgp4_block` may be used here (checked once per process, see the module
     docstring)."""
@@ -117,7 +132,7 @@ def available() -> bool:
             if _AVAILABLE is None:
                 try:
                     _FN = _function_address()
-                    _AVAILABLE = bool(_FN) and _agrees()
+                    _AVAILABLE = bool(_FN) and _layout_known() and _agrees()
                 except Exception:  # noqa: BLE001 - a missing symbol, another layout: keep SatrecArray
                     _AVAILABLE = False
     return bool(_AVAILABLE)
