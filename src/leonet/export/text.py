@@ -12,9 +12,12 @@ Python where a value is outside what is done here (a float of ``|v| * 10**d >= 2
 from __future__ import annotations
 
 import math
+import sys
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.extending import intrinsic
 
 #: Most decimals formatted here (10**d must stay below 2**32 for the exact product).
 MAX_DECIMALS = 9
@@ -201,9 +204,29 @@ def joined_ints(values, offsets, sep):  # type: ignore[no-untyped-def]  # pragma
     return out_off, buf[:pos]
 
 
+_LITTLE_ENDIAN = sys.byteorder == "little"
+
+
+@intrinsic
+def _store8(typingctx, buf, pos, word):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """The uint64 ``word`` stored at byte ``pos`` of the uint8 array ``buf`` (unaligned; no
+    bounds check: the caller leaves 8 bytes of room)."""
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        b, p, w = args
+        ptr = builder.gep(context.make_array(signature.args[0])(context, builder, b).data, [p])
+        builder.store(w, builder.bitcast(ptr, ir.IntType(64).as_pointer()), align=1)
+        return context.get_dummy_value()
+    return types.none(buf, pos, word), codegen
+
+
 @njit(inline="always")
 def _put_word(buf, pos, word, n):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    """The ``n`` bytes packed little-endian in ``word`` at ``pos``."""
+    """The ``n`` bytes packed little-endian in ``word`` at ``pos``: one 8-byte store on a
+    little-endian CPU (the bytes past ``n`` are garbage that the next writes cover: the buffer
+    needs 8 bytes of room past the end, :func:`route_step_bound`), else byte by byte."""
+    if _LITTLE_ENDIAN:
+        _store8(buf, pos, word)
+        return pos + n
     for i in range(n):
         buf[pos + i] = np.uint8((word >> np.uint64(8 * i)) & np.uint64(0xFF))
     return pos + n
@@ -218,9 +241,12 @@ def route_step_rows(buf, pos, t_text, src_id, dst_id, hops, path, length, rtt, l
     with fixed decimals; node ``v``'s text is the ``id_chars[v]`` bytes of ``id_words[v]``
     (:func:`id_words`). The caller sizes ``buf`` (:func:`route_step_bound`)."""
     width = path.shape[1]
+    t_words = np.zeros((t_text.size + 7) // 8, dtype=np.uint64)  # the time's text, 8 bytes a word
+    for i in range(t_text.size):
+        t_words[i >> 3] |= np.uint64(t_text[i]) << np.uint64(8 * (i & 7))
     for p in range(src_id.size):
-        for i in range(t_text.size):
-            buf[pos + i] = t_text[i]
+        for w in range(t_words.size):
+            _put_word(buf, pos + 8 * w, t_words[w], 8)
         pos += t_text.size
         buf[pos] = _COMMA
         pos = _put_word(buf, pos + 1, id_words[src_id[p]], id_chars[src_id[p]])
@@ -273,8 +299,9 @@ def id_words(n_ids: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def route_step_bound(n_pairs: int, width: int, t_chars: int, id_chars: int, length_digits: int, rtt_digits: int) -> int:
-    """Bytes :func:`route_step_rows` may write for one step: every pair with the widest path."""
-    return n_pairs * (t_chars + 2 * id_chars + 21 + width * (id_chars + 1) + 2 * 23 + length_digits + rtt_digits + 8)
+    """Bytes :func:`route_step_rows` may write for one step (every pair with the widest path),
+    and 8 more: its 8-byte stores reach past the last byte written."""
+    return n_pairs * (t_chars + 2 * id_chars + 21 + width * (id_chars + 1) + 2 * 23 + length_digits + rtt_digits + 8) + 16
 
 
 def warm_kernels() -> None:
