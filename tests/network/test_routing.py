@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import networkx as nx
 import numpy as np
+import pytest
 from routing_checks import check_paths_valid
 from shapely.geometry import box
 
@@ -53,6 +54,11 @@ def test_floyd_warshall_small_case_all_pairs() -> None:
         np.testing.assert_allclose(got[keep], want[keep], rtol=1e-9)
         assert np.isfinite(want[keep]).sum() >= 10
         check_paths_valid(routes, r[:, k], g.itrf_km, len(c), k)
+    # The all-pairs overview (what `leonet route` prints for many pairs) against the per-pair summary.
+    summ, o = routes.summary(), routes.overview()
+    assert o["reachable"] == pytest.approx(np.mean([x["reachable"] for x in summ]), abs=1e-12)
+    assert o["ratio_to_fibre_median"] == np.nanmedian([x["ratio_to_fibre_median"] for x in summ])
+    assert o["path_changes"] == sum(x["path_changes"] for x in summ)
 
 
 def test_broken_links_reported_at_the_step_they_break() -> None:

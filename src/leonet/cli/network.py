@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import click
-import numpy as np
 
 from leonet import api
 from leonet.cli.common import err_console, grid_options, handle_errors, load_sources, output_format, progress_bar, source_options, states_option
@@ -88,10 +87,9 @@ def route(sources, preset, repair_checksums, cache_dir, hypatia_dir, src_text, d
         err_console.print(f"  laser {a}-{b} broke at {format_time(t)}", highlight=False)
     if len(broken) > 10:
         err_console.print(f"  ... and {len(broken) - 10} more", highlight=False)
-    summ = r.summary()
     n_sats, names = len(run.satellites), run.endpoints.name
-    if len(summ) <= 10:
-        for s in summ:
+    if routes.hops.shape[1] <= 10:
+        for s in r.summary():
             err_console.print(
                 f"{names[s['src'] - n_sats]} -> {names[s['dst'] - n_sats]}: reachable {100 * s['reachable']:.0f}% of steps, "
                 f"RTT {s['rtt_ms_min']:.1f}/{s['rtt_ms_median']:.1f}/{s['rtt_ms_max']:.1f} ms (min/median/max), median hops {s['hops_median']:g}, "
@@ -99,8 +97,7 @@ def route(sources, preset, repair_checksums, cache_dir, hypatia_dir, src_text, d
                 highlight=False, markup=False,
             )
     else:
-        reach = np.mean([s["reachable"] for s in summ])
-        ratio = np.nanmedian([s["ratio_to_fibre_median"] for s in summ])
-        err_console.print(f"{len(summ)} pairs: reachable {100 * reach:.1f}% of (pair, step); median ratio to great-circle fibre RTT {ratio:.2f}; "
-                          f"{int(sum(s['path_changes'] for s in summ))} path changes in all", highlight=False)
+        o = routes.overview()
+        err_console.print(f"{routes.hops.shape[1]} pairs: reachable {100 * o['reachable']:.1f}% of (pair, step); median ratio to great-circle fibre RTT "
+                          f"{o['ratio_to_fibre_median']:.2f}; {o['path_changes']} path changes in all", highlight=False)
     err_console.print(f"wrote {rows:,} rows to {output} (node names in {output}.nodes.csv)", highlight=False, markup=False)

@@ -268,6 +268,19 @@ class Routes:
         ti, li = np.nonzero(went)
         return [(int(self.t_ns[t + 1]), int(self.laser_links[l, 0]), int(self.laser_links[l, 1])) for t, l in zip(ti, li)]
 
+    def overview(self) -> dict:
+        """All pairs at once: ``reachable`` (fraction of (pair, step)), ``ratio_to_fibre_median``
+        (median over pairs of each pair's median ratio to the great-circle fibre RTT) and
+        ``path_changes`` (in all): :meth:`summary`'s figures for many pairs, without its other
+        columns."""
+        import warnings
+
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            ratio = float(np.nanmedian(nanmedian_columns(self.fibre_ratio))) if self.hops.size else float("nan")
+        return {"reachable": float((self.hops >= 0).mean()) if self.hops.size else float("nan"), "ratio_to_fibre_median": ratio,
+                "path_changes": int(self.path_changes().sum())}
+
     def summary(self) -> list[dict]:
         """Per pair: RTT min/median/max ms, hops median, path changes, median ratio to fibre,
         fraction of steps reachable."""
