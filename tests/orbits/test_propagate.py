@@ -345,3 +345,36 @@ def test_concurrent_calls_on_kept_records(monkeypatch, starlink_small) -> None:
         th.join()
     for k in range(4):
         assert _bits_equal(got[k], want[k])
+
+
+def _threaded_calls_in_daemon(sats, t, q) -> None:  # type: ignore[no-untyped-def]
+    from leonet.orbits import sgp4c
+
+    calls: list[int] = []
+    block = sgp4c.sgp4_block
+    sgp4c.sgp4_block = lambda *a: calls.append(1) or block(*a)
+    prop.THREAD_MIN_STATES = 100
+    propagate(sats, t, workers=1)
+    q.put(len(calls))
+
+
+@needs_fork
+def test_no_sgp4_threads_in_daemonic_workers(monkeypatch, starlink_small) -> None:
+    """A daemonic worker process (Dask's, a pool's) shares the cores with its siblings: its
+    SGP4 stays on one thread; the same call here uses threads."""
+    from leonet.orbits import sgp4c
+
+    sats, t = tuple(starlink_small[0]), starlink_small[1][:12]
+    ctx = mp.get_context("fork")
+    q = ctx.Queue()
+    child = ctx.Process(target=_threaded_calls_in_daemon, args=(sats, t, q), daemon=True)
+    child.start()
+    assert q.get(timeout=60) == 0
+    child.join(timeout=10)
+    calls: list[int] = []
+    block = sgp4c.sgp4_block
+    monkeypatch.setattr(sgp4c, "sgp4_block", lambda *a: calls.append(1) or block(*a))
+    monkeypatch.setattr(prop, "THREAD_MIN_STATES", 100)
+    monkeypatch.setattr(prop, "usable_cores", lambda: 2)
+    propagate(sats, t, workers=1)
+    assert calls

@@ -248,9 +248,10 @@ def propagate(
     ``dtype=np.float32`` halves the stored result. ``workers``: processes (default: the cores
     this process may use; 1 keeps everything in-process). ``threads``: in this process, threads
     sharing each block's SGP4 (default: the cores this process may use, as many as the work is
-    worth, see :data:`THREAD_MIN_STATES`; one in forked workers, and while this process shares
-    work with forked copies, :func:`leonet.cpu.in_fork_share`; ``workers=1`` with threads is
-    still one process: give ``threads=1`` for one core). ``progress`` is called
+    worth, see :data:`THREAD_MIN_STATES`; one in forked workers, in daemonic worker processes
+    such as Dask's, and while this process shares work with forked copies,
+    :func:`leonet.cpu.in_fork_share`; ``workers=1`` with threads is still one process: give
+    ``threads=1`` for one core). ``progress`` is called
     with the number of states finished since the last call.
     """
     frame = frame.lower()
@@ -282,7 +283,8 @@ def propagate(
     block = max(1, BLOCK_STATES // max(m, 1))
     blocks = [(i, min(i + block, n)) for i in range(0, n, block)]
     # In this process, threads share each block's SGP4 (forked workers each run on one core).
-    in_process = (1 if in_fork_share() else usable_cores()) if threads is None else max(1, int(threads))
+    # One thread where processes already share the cores: forked copies, Dask's and pools' workers (daemons).
+    in_process = (1 if in_fork_share() or mp.current_process().daemon else usable_cores()) if threads is None else max(1, int(threads))
     job = _Job(satrecs, jd, fr, theta, pm, r_out, v_out, e_out, threads=1 if parallel else in_process)
     if parallel:
         global _JOB
