@@ -351,9 +351,6 @@ def _received(item: tuple[int, Any, str | None]) -> int:
     return 1 if k < 0 else 0
 
 
-__all__ = ["ForkWorker", "busy_elsewhere", "cores_free", "fork_call", "fork_share", "share_blocks", "thread_pool", "usable_cores"]
-
-
 def anonymous_array(shape: int | tuple[int, ...], dtype: Any) -> np.ndarray:
     """A zeroed array in its own anonymous shared memory map: forked workers write into it, and
     it is in small pages. (NumPy asks for huge pages on big arrays; where the kernel has to
@@ -378,3 +375,7 @@ class Scratch:
         if buf is None or buf.dtype != np.dtype(dtype) or buf.size < size:
             buf = self._bufs[key] = np.empty(size + size // 4, dtype)
         return buf[:size]
+
+
+__all__ = ["ForkWorker", "Scratch", "anonymous_array", "busy_elsewhere", "can_fork", "cores_free", "fork_call", "fork_share", "in_fork_share", "share_blocks",
+           "thread_pool", "usable_cores"]

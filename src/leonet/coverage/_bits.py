@@ -12,12 +12,15 @@ intrinsics: LLVM's own operations, which numba does not expose.
   architectures lack it).
 
 Numba's on-disk cache is keyed by the CPU name and features, so code compiled with one choice
-is never loaded on a CPU that would make the other.
+is never loaded on a CPU that would make the other. Where numba compiles for a named CPU
+(``NUMBA_CPU_NAME``, e.g. ``generic`` for a portable cache), the host's features are not
+used: the portable paths are.
 """
 
 from __future__ import annotations
 
 import llvmlite.binding as llvm
+import numba
 import numpy as np
 from llvmlite import ir
 from numba import njit, types
@@ -31,6 +34,8 @@ try:
     _CPU = llvm.get_host_cpu_name()
 except Exception:  # pragma: no cover - a host whose features LLVM cannot read
     _FEATURES, _CPU = {}, ""
+if numba.config.CPU_NAME:  # pragma: no cover - compiled for a named CPU (e.g. a portable cache): not the host's features
+    _FEATURES, _CPU = {}, str(numba.config.CPU_NAME)
 VECTOR_COMPRESS = bool(_FEATURES.get("avx512f", False))
 FAST_PDEP = bool(_FEATURES.get("bmi2", False)) and _CPU not in SLOW_PDEP_CPUS
 

@@ -259,16 +259,18 @@ def _cos_reach(r_ground: float, r_sat: float, cos_e: float, sin_e: float) -> flo
 # bit per entry for each point.
 
 
-def _new_array(key: str, size: int, dtype: type) -> np.ndarray:
+def new_array(key: str, size: int, dtype: type) -> np.ndarray:
+    """A fresh ``(size,)`` array: :func:`new_store`'s allocator where nothing is kept."""
     return np.empty(size, dtype)
 
 
 def new_store(block_start: np.ndarray, block_sub: np.ndarray, bound: np.ndarray,
-              alloc: Callable[[str, int, type], np.ndarray] = _new_array) -> tuple:
+              alloc: Callable[[str, int, type], np.ndarray] = new_array) -> tuple:
     """Storage for one step's pairs, from each block's bound on its gathered satellites
     (:func:`gather_bounds`, ``(blocks,)``): block ``b`` may keep ``bound[b]`` entries and
-    ``ceil(bound[b] / 64)`` words of bits per sub-block and per point; it fills its words from
-    the start of its share, so only the pages it fills are touched. ``alloc(name, size, dtype)``:
+    ``ceil(bound[b] / 64)`` words of bits two per sub-block (its sure bits and its unsure
+    entries') and one per point; it fills its words from the start of its share, so only the
+    pages it fills are touched. ``alloc(name, size, dtype)``:
     where the big arrays come from (e.g. :meth:`leonet.cpu.Scratch.get`, reused between calls)."""
     blocks = bound.shape[0]
     n_subs = int(block_sub[-1]) if block_sub.size else 0

@@ -71,6 +71,7 @@ from leonet.coverage.scan import (
     TINY_KM,
     bin_satellites,
     gather_bounds,
+    new_array,
     new_store,
     no_store,
     scan_step,
@@ -612,8 +613,8 @@ def visibility(
     del max_sin_all
     if not pairs:
         return Visibility(counts, None, None, max_elevation_deg)
-    if rows is not None:  # kept rows -> the caller's rows, in place (take buffers an overlapping out)
-        np.take(rows.astype(np.int32), sat_index, out=sat_index)
+    if rows is not None:  # kept rows -> the caller's rows, in place (mode "raise" would buffer the whole out)
+        np.take(rows.astype(np.int32), sat_index, out=sat_index, mode="clip")
     return Visibility(counts, offsets, sat_index, max_elevation_deg)
 
 
@@ -661,8 +662,7 @@ def _pairs_output(size: int) -> np.ndarray:
                 return buf[:size]
         buf = anonymous_array(size + size // 32, np.int32)  # room for a step with a few more pairs
         out = buf[:size]
-        if out.base is not buf:  # the reference count would not see the caller's arrays: do not keep it
-            return out
+        assert out.base is buf  # anonymous_array's 1-D array is a base of its own: the count sees the caller's views
         while len(_OUTPUTS) >= OUTPUT_REUSE_KEPT:  # make room: a free one that did not fit, else the oldest
             free = [k for k in range(len(_OUTPUTS)) if sys.getrefcount(_OUTPUTS[k]) <= 2]
             _OUTPUTS.pop(free[0] if free else 0)
@@ -697,7 +697,7 @@ def _scan_pairs(points: BlockedPoints, pts: tuple, steps: tuple, test: tuple, n_
     total = 0
     cells = (points.inv_perm, points.cell_sub, points.sub_start, points.sub_block)
     kept = _SCRATCH_LOCK.acquire(blocking=False)
-    alloc = _SCRATCH.get if kept else (lambda key, size, dtype: np.empty(size, dtype))
+    alloc = _SCRATCH.get if kept else new_array
     try:
         for t in range(n_times):
             if lam[t] < 0.0:

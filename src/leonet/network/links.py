@@ -15,6 +15,7 @@ from leonet.constants import WGS72_A_KM
 from leonet.cpu import cores_free, share_blocks
 from leonet.errors import InputError
 from leonet.geometry import above_mask_jit, mask_sin
+from leonet.network.shortest import grow
 
 # Hypatia's (satgenpy) laser limits for Starlink-550: the line of sight between two satellites
 # must clear 80 km above a spherical Earth of SGP4's radius, which at 550 km gives 5,016.6 km.
@@ -259,7 +260,7 @@ def _links_within(gs, gg, rr, us, ug, sin_mask, masked, max_d2, usable):  # type
             continue
         if k + hits > cap:
             cap = 2 * (k + hits)
-            gi, si, ln = _grow(gi, cap), _grow(si, cap), _grow(ln, cap)
+            gi, si, ln = grow(gi, cap), grow(si, cap), grow(ln, cap)
         for w in range(words.size):
             if words[w] == 0:
                 continue
@@ -272,11 +273,6 @@ def _links_within(gs, gg, rr, us, ug, sin_mask, masked, max_d2, usable):  # type
     return gi[:k].copy(), si[:k].copy(), ln[:k].copy()
 
 
-@njit(cache=True)
-def _grow(a, cap):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    out = np.empty(cap, dtype=a.dtype)
-    out[: a.size] = a
-    return out
 
 
 def warm_kernels() -> None:

@@ -23,7 +23,8 @@ endpoints ``N + e``, gateways ``N + E + w``, PoPs ``N + E + W + q``; with Hypati
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -273,10 +274,7 @@ class Routes:
         (median over pairs of each pair's median ratio to the great-circle fibre RTT) and
         ``path_changes`` (in all): :meth:`summary`'s figures for many pairs, without its other
         columns."""
-        import warnings
-
-        with np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
+        with _quiet_nans():
             ratio = float(np.nanmedian(nanmedian_columns(self.fibre_ratio))) if self.hops.size else float("nan")
         return {"reachable": float((self.hops >= 0).mean()) if self.hops.size else float("nan"), "ratio_to_fibre_median": ratio,
                 "path_changes": int(self.path_changes().sum())}
@@ -286,20 +284,26 @@ class Routes:
         fraction of steps reachable."""
         changes = self.path_changes()
         reach = self.hops >= 0
-        with np.errstate(all="ignore"):
-            import warnings
-
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                rmin, rmed, rmax = np.nanmin(self.rtt_ms, 0), nanmedian_columns(self.rtt_ms), np.nanmax(self.rtt_ms, 0)
-                ratio = nanmedian_columns(self.fibre_ratio)
-                hops_med = nanmedian_columns(np.where(reach, self.hops, np.nan))  # NaN where never reachable
+        with _quiet_nans():
+            rmin, rmed, rmax = np.nanmin(self.rtt_ms, 0), nanmedian_columns(self.rtt_ms), np.nanmax(self.rtt_ms, 0)
+            ratio = nanmedian_columns(self.fibre_ratio)
+            hops_med = nanmedian_columns(np.where(reach, self.hops, np.nan))  # NaN where never reachable
         cols = {
             "src": self.src_id.astype(int).tolist(), "dst": self.dst_id.astype(int).tolist(), "reachable": reach.mean(axis=0).tolist(),
             "rtt_ms_min": rmin.tolist(), "rtt_ms_median": rmed.tolist(), "rtt_ms_max": rmax.tolist(), "hops_median": hops_med.tolist(),
             "path_changes": changes.astype(int).tolist(), "fibre_rtt_ms": self.fibre_rtt_ms.tolist(), "ratio_to_fibre_median": ratio.tolist(),
         }
         return [dict(zip(cols, row)) for row in zip(*cols.values())]
+
+
+@contextmanager
+def _quiet_nans() -> Iterator[None]:
+    """NumPy's warnings for NaN-only columns (a pair never reachable) silenced: they are NaN by design."""
+    import warnings
+
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield
 
 
 @njit(cache=True)

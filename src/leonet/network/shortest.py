@@ -484,7 +484,7 @@ def _search_walk(indptr, indices, weights, sources, lo, hi, first, order, target
                 c += 1
             hops[p] = c
             if used + c + 1 > out.size:
-                out = _grow_int(out, 2 * (used + c + 1))
+                out = grow(out, 2 * (used + c + 1))
             v = t
             for j in range(c, -1, -1):
                 out[used + j] = node_ids[v]
@@ -494,7 +494,9 @@ def _search_walk(indptr, indices, weights, sources, lo, hi, first, order, target
 
 
 @njit(cache=True)
-def _grow_int(a, size):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+def grow(a, size):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """``a`` (1-D) copied to the front of a new array of ``size`` entries (``size >= a.size``),
+    for the network kernels' outputs of unknown length."""
     out = np.empty(size, dtype=a.dtype)
     out[: a.size] = a
     return out

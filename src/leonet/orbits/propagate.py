@@ -282,8 +282,8 @@ def propagate(
 
     block = max(1, BLOCK_STATES // max(m, 1))
     blocks = [(i, min(i + block, n)) for i in range(0, n, block)]
-    # In this process, threads share each block's SGP4 (forked workers each run on one core).
-    # One thread where processes already share the cores: forked copies, Dask's and pools' workers (daemons).
+    # In this process, threads share each block's SGP4; one thread where processes already share
+    # the cores (forked copies, Dask's and pools' workers, which are daemons), and in forked workers.
     in_process = (1 if in_fork_share() or mp.current_process().daemon else usable_cores()) if threads is None else max(1, int(threads))
     job = _Job(satrecs, jd, fr, theta, pm, r_out, v_out, e_out, threads=1 if parallel else in_process)
     if parallel:
