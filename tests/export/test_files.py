@@ -124,7 +124,7 @@ def _boundary_values() -> np.ndarray:
     ]
 
 
-@pytest.mark.parametrize("digits", [0, 1, 3, 6, 9, 12])
+@pytest.mark.parametrize("digits", [0, 1, 2, 3, 5, 6, 8, 9, 12])
 def test_fixed_decimals_equal_pythons_at_rounding_boundaries(digits: int, tmp_path) -> None:
     """Fixed decimals formatted in compiled code (export/text.py) equal ``f"{v:.{d}f}"`` byte
     for byte, including round-half-to-even on the exact binary value; values whose scaled size
@@ -140,6 +140,34 @@ def test_fixed_decimals_equal_pythons_at_rounding_boundaries(digits: int, tmp_pa
         assert plain is not None and plain[1].tobytes().decode() == _python_minimal_csv(small, {"x": digits}).partition("\n")[2]
     else:
         assert plain is None
+
+
+def test_eight_digit_words_equal_str() -> None:
+    """The word-at-a-time digits (export/text.py's ``_put_digits8``, whole parts of fixed
+    decimals below 10**8): every value below 10**5, each power of ten and its predecessor,
+    and random values up to 10**8 - 1 equal ``str``; the lane quotients are exact over their
+    whole ranges."""
+    from numba import njit
+
+    from leonet.export.text import _put_digits8
+
+    x = np.arange(10**4, dtype=np.uint64)
+    assert np.array_equal((x * np.uint64(5243)) >> np.uint64(19), x // np.uint64(100))
+    assert np.array_equal((x[:100] * np.uint64(103)) >> np.uint64(10), x[:100] // np.uint64(10))
+
+    @njit
+    def lines(values):  # type: ignore[no-untyped-def]
+        buf = np.zeros(values.size * 9 + 8, dtype=np.uint8)
+        pos = 0
+        for v in values:
+            pos = _put_digits8(buf, pos, v)
+            buf[pos] = 10
+            pos += 1
+        return buf[:pos]
+
+    edges = [10**k + d for k in range(1, 8) for d in (-1, 0, 1)] + [10**8 - 1]
+    values = np.r_[np.arange(10**5), edges, np.random.default_rng(10).integers(0, 10**8, 200_000)].astype(np.uint64)
+    assert lines(values).tobytes().decode().split("\n")[:-1] == [str(int(v)) for v in values]
 
 
 def test_integers_and_text_in_compiled_code_equal_pythons(tmp_path) -> None:

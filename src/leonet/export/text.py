@@ -17,6 +17,7 @@ import sys
 import numpy as np
 from llvmlite import ir
 from numba import njit, types
+from numba.cpython.unsafe.numbers import trailing_zeros
 from numba.extending import intrinsic
 
 #: Most decimals formatted here (10**d must stay below 2**32 for the exact product).
@@ -28,6 +29,21 @@ _COMMA, _NL, _MINUS, _DOT, _ZERO, _DASH = 44, 10, 45, 46, 48, 45
 _POW10 = np.array([10**i for i in range(20)], dtype=np.uint64)
 _POW10F = np.array([10.0**i for i in range(20)])  # exact up to 10**22
 _PAIRS = np.frombuffer("".join(f"{i:02d}" for i in range(100)).encode(), dtype=np.uint8).copy()
+
+
+_LITTLE_ENDIAN = sys.byteorder == "little"
+
+
+@intrinsic
+def _store8(typingctx, buf, pos, word):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """The uint64 ``word`` stored at byte ``pos`` of the uint8 array ``buf`` (unaligned; no
+    bounds check: the caller leaves 8 bytes of room)."""
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        b, p, w = args
+        ptr = builder.gep(context.make_array(signature.args[0])(context, builder, b).data, [p])
+        builder.store(w, builder.bitcast(ptr, ir.IntType(64).as_pointer()), align=1)
+        return context.get_dummy_value()
+    return types.none(buf, pos, word), codegen
 
 
 @njit(cache=True, inline="always")
@@ -97,7 +113,8 @@ def _round_exact(a, scale):  # type: ignore[no-untyped-def]  # pragma: no cover 
 @njit(cache=True, inline="always")
 def _put_fixed(buf, pos, v, d):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     """``f"{v:.{d}f}"`` at ``pos``; returns the new position, or -1 where ``|v| * 10**d`` could
-    reach 2**63 (the caller formats the table in Python)."""
+    reach 2**63 (the caller formats the table in Python). Writes up to 8 bytes past the text
+    (:func:`_put_digits8`): callers leave that room."""
     if math.isinf(v):
         if v < 0:
             buf[pos] = _MINUS
@@ -114,17 +131,58 @@ def _put_fixed(buf, pos, v, d):  # type: ignore[no-untyped-def]  # pragma: no co
     q = np.uint64(x)
     frac = x - np.float64(q)
     if abs(frac - 0.5) > x * 2.0**-50 + 2.0**-1000:  # clear of a half: rounds as the exact product does
-        if frac > 0.5:
-            q += np.uint64(1)
+        q += np.uint64(frac > 0.5)  # no branch: a coin toss per value
     elif a != 0.0:  # near a half: decide in integers
         q = _round_exact(a, _POW10[d])
-    end = _put_uint(buf, pos, q, d + 1)  # all digits, then the point slid in before the last d
-    if d > 0:
+    if d == 0:
+        return _put_uint(buf, pos, q, 1)
+    if d > 8 or not _LITTLE_ENDIAN:  # all digits, then the point slid in before the last d
+        end = _put_uint(buf, pos, q, d + 1)
         for i in range(end, end - d, -1):
             buf[i] = buf[i - 1]
         buf[end - d] = _DOT
-        end += 1
-    return end
+        return end + 1
+    whole = _div_pow10(q, d)
+    pos = _put_digits8(buf, pos, whole) if whole < np.uint64(10**8) else _put_uint(buf, pos, whole, 1)
+    buf[pos] = _DOT
+    # the fraction's 8 digits with leading zeros, the first 8 - d dropped
+    _store8(buf, pos + 1, _digit_word(q - whole * _POW10[d]) >> np.uint64(8 * (8 - d)))
+    return pos + 1 + d
+
+
+@njit(cache=True, inline="always")
+def _div_pow10(q, d):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """``q // 10**d``; the route table's 3 and 6 decimals by constants (a multiply, not a divide)."""
+    if d == 3:
+        return q // np.uint64(1000)
+    if d == 6:
+        return q // np.uint64(1000000)
+    return q // _POW10[d]
+
+
+@njit(cache=True, inline="always")
+def _digit_word(x):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """The 8 decimal digits of ``x`` (``0 <= x < 10**8``, zero-padded) as one little-endian
+    word of digit values 0-9, the most significant in the lowest byte; no division: the halves
+    are split in parallel lanes (4 digits in 32 bits, then 2 in 16, then 1 in 8), each lane's
+    quotient by 100 or 10 a multiply and shift exact over the lane's range (tested)."""
+    x = np.uint64(x)
+    hi = x // np.uint64(10000)
+    v = hi | ((x - hi * np.uint64(10000)) << np.uint64(32))
+    t = ((v * np.uint64(5243)) >> np.uint64(19)) & np.uint64(0x0000007F0000007F)  # // 100 below 10**4
+    v = t | ((v - t * np.uint64(100)) << np.uint64(16))
+    t = ((v * np.uint64(103)) >> np.uint64(10)) & np.uint64(0x000F000F000F000F)  # // 10 below 100
+    return t | ((v - t * np.uint64(10)) << np.uint64(8)) | np.uint64(0x3030303030303030)
+
+
+@njit(cache=True, inline="always")
+def _put_digits8(buf, pos, x):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """``str(x)`` (``0 <= x < 10**8``) at ``pos`` in one 8-byte store (8 bytes of room needed);
+    returns the new position. The leading zeros are the low bytes that hold '0'."""
+    w = _digit_word(x)
+    zeros = trailing_zeros((w ^ np.uint64(0x3030303030303030)) | np.uint64(1 << 63)) >> np.uint64(3)  # 7 for x == 0: one '0' stays
+    _store8(buf, pos, w >> (np.uint64(8) * zeros))
+    return pos + 8 - np.int64(zeros)
 
 
 @njit(cache=True)
@@ -204,21 +262,6 @@ def joined_ints(values, offsets, sep):  # type: ignore[no-untyped-def]  # pragma
     return out_off, buf[:pos]
 
 
-_LITTLE_ENDIAN = sys.byteorder == "little"
-
-
-@intrinsic
-def _store8(typingctx, buf, pos, word):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
-    """The uint64 ``word`` stored at byte ``pos`` of the uint8 array ``buf`` (unaligned; no
-    bounds check: the caller leaves 8 bytes of room)."""
-    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
-        b, p, w = args
-        ptr = builder.gep(context.make_array(signature.args[0])(context, builder, b).data, [p])
-        builder.store(w, builder.bitcast(ptr, ir.IntType(64).as_pointer()), align=1)
-        return context.get_dummy_value()
-    return types.none(buf, pos, word), codegen
-
-
 @njit(inline="always")
 def _put_word(buf, pos, word, n):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     """The ``n`` bytes packed little-endian in ``word`` at ``pos``: one 8-byte store on a
@@ -256,17 +299,16 @@ def route_step_rows(buf, pos, t_text, src_id, dst_id, hops, path, length, rtt, l
         pos += 1
         h = hops[p]
         if h >= 0:
-            pos = _put_int(buf, pos, h)
+            pos = _put_word(buf, pos, id_words[h], id_chars[h]) if h < id_words.size else _put_int(buf, pos, h)
             buf[pos] = _COMMA
             pos += 1
-            for k in range(width - h - 1, width):
-                if k > width - h - 1:
-                    buf[pos] = _DASH
-                    pos += 1
+            for k in range(width - h - 1, width):  # each node and a dash; the last dash becomes the comma
                 v = path[p, k]
                 pos = _put_word(buf, pos, id_words[v], id_chars[v])
-            buf[pos] = _COMMA
-            pos = _put_fixed(buf, pos + 1, length[p], length_digits) if length[p] == length[p] else pos + 1
+                buf[pos] = _DASH
+                pos += 1
+            buf[pos - 1] = _COMMA
+            pos = _put_fixed(buf, pos, length[p], length_digits) if length[p] == length[p] else pos
             if pos < 0:
                 return -1
             buf[pos] = _COMMA

@@ -388,8 +388,8 @@ def route_series(
             k = c0 + j
             st = router.step(np.ascontiguousarray(r[:, j]), src, dst, None if endpoint_active is None else endpoint_active[:, k])
             ok = np.isfinite(st.latency_m)
-            length[k, ok] = st.length_m[ok]
-            fibre[k, ok] = st.fibre_m[ok]
+            np.copyto(length[k], st.length_m, where=ok)  # in place: no boolean-index temporaries
+            np.copyto(fibre[k], st.fibre_m, where=ok)
             hops[k] = st.hops
             laser_up[k] = st.laser_up
             paths.append(st.path)
