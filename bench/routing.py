@@ -14,8 +14,8 @@ baseline install measured in the same run.
 2. The 10,744-satellite snapshot of 2026-08-22 with shells, planes and slots inferred and +Grid
    per shell (5,016.6 km, 80 km grazing), the 100 most populous cities, 25 deg mask, all 100 x
    99 pairs. Target (issue 17): at most 0.03 s per step.
-3. ``leonet route --hypatia ... --all-pairs`` end to end (CSV written), run for 10 and for 130
-   steps: its cost per step is the difference over the 120 extra steps (start-up and loading
+3. ``leonet route --hypatia ... --all-pairs`` end to end (CSV written), run for 10 and for 250
+   steps, 5 times each: its cost per step is the difference over the 240 extra steps (start-up and loading
    cancel), CPU seconds (user + system): a mean over those steps. It is set against the router's
    own mean CPU per step (part 1's Hypatia child), from runs in between the CLI runs so that both
    see the machine in the same minutes; the ratio to part 1's median is printed too.
@@ -53,7 +53,9 @@ data_path, fmt_s, machine_info, print_lines, print_table, run_child, verdict, wr
 TARGET_HYPATIA_S = 0.008
 TARGET_SNAPSHOT_S = 0.03
 TARGET_ROUTE_RATIO = 1.3
-LONG_RUN = 130  # steps of the long leonet route run (the short one has 10): 120 steps' difference
+LONG_RUN = 250  # steps of the long leonet route run (the short one has 10): 240 steps' difference, so the
+# start-up's spread (~0.3 s of CPU from run to run here) weighs ~1 ms per step
+CLI_RUNS = 5  # runs of each length (and of the router between them); medians
 ROUTER_STEPS = 60  # steps of the router runs between the leonet route runs
 SCENARIOS = {"hypatia": ("Hypatia S-550, 100x99", TARGET_HYPATIA_S), "snapshot": ("10,744 sats, 100 cities, 100x99", TARGET_SNAPSHOT_S)}
 
@@ -121,32 +123,38 @@ def same_routes(a: Path, b: Path, steps: int) -> tuple[int, int]:
     return same, steps
 
 
-def route_cli_cpu_per_step(env: dict[str, str], folder: Path, keep: Path) -> tuple[float, float]:
-    """(CPU seconds per step of ``leonet route --hypatia FOLDER --all-pairs``, the router's own CPU
-    seconds per step in the same minutes). The first is (130 steps - 10 steps) / 120, each the
-    median of 3 runs (user + system of the process and its children): a mean over the extra
-    steps. The second is the mean CPU per step of a part-1 child (:data:`ROUTER_STEPS` steps),
-    run between the CLI runs of each round, the median of the 3 rounds: both figures are means
-    and see the machine in the same minutes. The 10-step CSV is kept at ``keep``."""
+def route_cli_cpu_per_step(envs: dict[str, dict[str, str]], folder: Path, keep: dict[str, Path]) -> dict[str, tuple[float, float]]:
+    """Per install (``envs``: name -> environment): (CPU seconds per step of ``leonet route
+    --hypatia FOLDER --all-pairs``, the router's own CPU seconds per step in the same minutes).
+    The first is (:data:`LONG_RUN` steps - 10 steps) / (:data:`LONG_RUN` - 10), each the median
+    of :data:`CLI_RUNS` runs (user + system of the process and its children): a mean over the
+    extra steps. The second is the mean CPU per step of a part-1 child (:data:`ROUTER_STEPS`
+    steps) run after the CLI runs of each round, the median of the rounds: both figures are
+    means and see the machine in the same minutes. Each round runs every install in turn
+    (alternating the order). The 10-step CSVs are kept at ``keep[name]``."""
     leonet = str(Path(sys.executable).with_name("leonet"))
 
-    def cpu(minutes: int, out: Path) -> float:
+    def cpu(minutes: int, out: Path, env: dict[str, str]) -> float:
         code = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); "
                 "u = resource.getrusage(resource.RUSAGE_CHILDREN); print(u.ru_utime + u.ru_stime)")
         run = subprocess.run([sys.executable, "-c", code, leonet, "route", "--hypatia", str(folder), "--all-pairs", "--duration", f"{minutes}min",
                               "--step", "1min", "-o", str(out)], check=True, capture_output=True, text=True, env=env)
         return float(run.stdout.split()[-1])
 
+    names = list(envs)
+    runs: dict[str, dict[int, list[float]]] = {n: {10: [], LONG_RUN: []} for n in names}
+    router: dict[str, list[float]] = {n: [] for n in names}
     with tempfile.TemporaryDirectory() as tmp:
-        cpu(10, keep)  # warm the file cache and numba's; its CSV is compared
-        runs: dict[int, list[float]] = {10: [], LONG_RUN: []}
-        router: list[float] = []
-        for _ in range(3):
-            for m in runs:
-                runs[m].append(cpu(m, Path(tmp) / "routes.csv"))
-            r = run_child([__file__, "--_child", "hypatia", "--steps", ROUTER_STEPS, "--_out", Path(tmp) / "router.npz"], env=env)
-            router.append(float(np.mean(r["cpu"])))
-    return (float(np.median(runs[LONG_RUN])) - float(np.median(runs[10]))) / (LONG_RUN - 10), float(np.median(router))
+        for n in names:
+            cpu(10, keep[n], envs[n])  # warm the file cache and numba's; its CSV is compared
+        for k in range(CLI_RUNS):
+            for n in names if k % 2 == 0 else names[::-1]:
+                for m in runs[n]:
+                    runs[n][m].append(cpu(m, Path(tmp) / "routes.csv", envs[n]))
+                r = run_child([__file__, "--_child", "hypatia", "--steps", ROUTER_STEPS, "--_out", Path(tmp) / "router.npz"], env=envs[n])
+                router[n].append(float(np.mean(r["cpu"])))
+    return {n: ((float(np.median(runs[n][LONG_RUN])) - float(np.median(runs[n][10]))) / (LONG_RUN - 10), float(np.median(router[n])))
+            for n in names}
 
 
 def hypatia_floyd_warshall(r_km: np.ndarray, isls: np.ndarray, ground, max_gsl_km: float, max_isl_km: float) -> np.ndarray:  # type: ignore[no-untyped-def]
@@ -240,10 +248,8 @@ def main() -> None:
             notes.append(f"{label}: setup {fmt_s(float(np.median([r['setup'] for r in res['this']])))}; {i['links']:,} laser links, "
                          f"{100 * i['laser_up']:.1f}% up and {100 * i['reach']:.1f}% of pairs reachable at the last step"
                          + (f"; {i['shells']} shells, {i['unassigned']} satellites unassigned" if "shells" in i else ""))
-        csvs = {}
-        for name, env in envs.items():
-            csvs[name] = Path(tmp) / f"route-{name}.csv"
-            per_step, own = route_cli_cpu_per_step(env, data_path("hypatia-starlink550"), csvs[name])
+        csvs = {name: Path(tmp) / f"route-{name}.csv" for name in envs}
+        for name, (per_step, own) in route_cli_cpu_per_step(envs, data_path("hypatia-starlink550"), csvs).items():
             rows.append(["leonet route (Hypatia)" if name == "this" else "", f"{name}: CPU/step, {LONG_RUN}-10", "", f"{per_step:.4f}", "",
                          f"{per_step / own:.2f}x rtr", "<= 1.3x" if name == "this" else "",
                          verdict(per_step <= TARGET_ROUTE_RATIO * own) if name == "this" else ""])

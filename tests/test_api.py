@@ -201,9 +201,52 @@ def test_only_operational_satellites_serve_by_default(tmp_path: Path) -> None:
     np.testing.assert_array_equal(pd.read_csv(out)["sats_in_view_max"], every.to_pandas()["sats_in_view_max"])
 
 
+@pytest.mark.parametrize("mode", ["isl", "gateway"])
+def test_route_output_written_while_routing_is_the_same_file_without_the_paths(gen1, tmp_path: Path, mode: str) -> None:
+    """``route(..., output=)`` writes the CSV step by step as it routes: the same bytes and nodes
+    file as ``Route.write``, the same figures and path changes, and no paths kept (what needs
+    them says so)."""
+    grid = leonet.TimeGrid(T0, "4min", "60s")
+    kept = leonet.route(gen1, grid=grid, all_pairs=True, cities=6, mode=mode)
+    kept_csv, streamed_csv = tmp_path / "kept.csv", tmp_path / "streamed.csv"
+    rows = kept.write(kept_csv)
+    streamed = leonet.route(gen1, grid=grid, all_pairs=True, cities=6, mode=mode, output=streamed_csv)
+    assert streamed.rows_written == rows == 4 * 30 and kept.rows_written is None
+    assert streamed_csv.read_bytes() == kept_csv.read_bytes()
+    assert Path(f"{streamed_csv}.nodes.csv").read_bytes() == Path(f"{kept_csv}.nodes.csv").read_bytes()
+    a, b = kept.run.routes, streamed.run.routes
+    assert b.paths is None and a.paths is not None
+    for name in ("rtt_ms", "length_m", "hops"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+    np.testing.assert_array_equal(a.path_changed(), b.path_changed())
+    assert a.path_changed().sum() > 10  # paths change from minute to minute: the kept changes are exercised
+    assert kept.summary() == streamed.summary()
+    for needs_paths in (streamed.to_arrow, lambda: streamed.write(tmp_path / "again.csv"), streamed.to_geojson):
+        with pytest.raises(InputError, match="paths were not kept"):
+            needs_paths()
+
+
+def test_route_output_is_not_left_half_written(gen1, tmp_path: Path) -> None:
+    """A run that stops part-way (here its progress callback raises) leaves neither the CSV nor
+    a temporary file, and a file already at that name is untouched."""
+    out = tmp_path / "r.csv"
+    out.write_text("before\n")
+    steps = []
+
+    def stop_at_the_second_step(n: int) -> None:
+        steps.append(n)
+        if len(steps) == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        leonet.route(gen1, grid=leonet.TimeGrid(T0, "4min", "60s"), all_pairs=True, cities=4, output=out, progress=stop_at_the_second_step)
+    assert out.read_text() == "before\n" and sorted(p.name for p in tmp_path.iterdir()) == ["r.csv"]
+
+
 def test_route_csv_is_the_tables_bytes_and_falls_back_mid_file(gen1, tmp_path: Path, monkeypatch) -> None:
     """The compiled route writer gives the bytes write_table gives for routes_table; a step it
-    cannot format sends the whole file through write_table instead, leaving no partial file."""
+    cannot format goes through write_table, the steps around it stay compiled, and the bytes are
+    the same, with no partial file left."""
     import leonet.export.results as results
     from leonet.export.files import write_table
 
@@ -222,6 +265,6 @@ def test_route_csv_is_the_tables_bytes_and_falls_back_mid_file(gen1, tmp_path: P
 
     monkeypatch.setattr(results, "route_step_rows", fails_on_the_second_step)
     again = tmp_path / "again.csv"
-    assert results.write_routes(run, again)[0] == 3 and len(calls) == 2
+    assert results.write_routes(run, again)[0] == 3 and len(calls) == 3
     assert again.read_bytes() == slow.read_bytes()
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []  # no partial file left

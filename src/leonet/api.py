@@ -31,7 +31,8 @@ from leonet.coverage.regional import RegionalResult, build_area, run_regional
 from leonet.cpu import ForkWorker, fork_call
 from leonet.deployment.batch import as_satellites
 from leonet.errors import InputError
-from leonet.export.results import coverage_table, passes_table, routes_table, write_passes, write_routes
+from leonet.export.files import atomic_binary
+from leonet.export.results import RouteCsvWriter, coverage_table, passes_table, routes_table, write_passes, write_route_nodes, write_routes
 from leonet.ground.regions import Region
 from leonet.jobs.regional import ScenarioRun
 from leonet.jobs.regional import run_scenario as _run_scenario
@@ -480,6 +481,9 @@ class Route:
     ``(times, pairs)``, hops, paths; ``run.router`` numbers the nodes)."""
 
     run: RouteRun
+    #: Rows written to the ``output`` file given to :func:`route` / :func:`route_hypatia`
+    #: (written as the routes were computed; the paths were then not kept), else None.
+    rows_written: int | None = None
 
     def to_arrow(self):
         """One row per (time, pair): ``t_ns, src, dst, hops, path, length_m, rtt_ms`` (``t_ns``
@@ -524,6 +528,7 @@ def route(
     allow_stale_elements: bool = False,
     states: str | Sequence[str] | None = SERVING_STATES,
     progress: Callable[[int], None] | None = None,
+    output: str | Path | None = None,
 ) -> Route:
     """Shortest-latency routes from ``src`` to ``dst`` (a city name, 'lat,lon', or a gateway /
     PoP name) at every instant of ``grid``, or between every ordered pair of the ``cities`` most
@@ -531,7 +536,9 @@ def route(
     (user-satellite-gateway in one footprint, then fibre) or 'gateway' (user to gateway over
     lasers, then fibre). ``inactive``: countries where service is off (their users get no
     route). ``gateways``: a gateways/PoPs file (default: the packaged set). Only satellites in
-    ``states`` carry traffic (default operational; ``None`` for all); node ids number those."""
+    ``states`` carry traffic (default operational; ``None`` for all); node ids number those.
+    ``output``: write the CSV of :meth:`Route.write` there as the routes are computed, without
+    keeping the paths (memory stays one instant's paths; see :func:`route_hypatia`)."""
     if grid is None:
         raise InputError("give the time grid: leonet.TimeGrid(start, duration, step)")
     grid = _grid(grid)
@@ -540,9 +547,22 @@ def route(
                                                     min_grazing_alt_km=min_grazing_alt_km, gateways=gateways, inactive=inactive)
     check_element_age(as_satellites(satellites), grid.start_ns, grid.t_ns[-1], allow_stale_elements)
     sats, _, serving_note = serving_satellites(satellites, states)
-    run = run_routes(sats, endpoints, grid.t_ns, pairs=pairs, progress=progress, **options)
-    run.notes[:0] = [*notes, serving_note]
-    return Route(run)
+    out = _routes_to(output, grid.start_ns, lambda kw: run_routes(sats, endpoints, grid.t_ns, pairs=pairs, progress=progress, **options, **kw))
+    out.run.notes[:0] = [*notes, serving_note]
+    return out
+
+
+def _routes_to(output: str | Path | None, start_ns: int, go: Callable[[dict], RouteRun]) -> Route:
+    """``go`` (:func:`~leonet.network.run.run_routes` given extra keywords) run as it is, or,
+    with ``output``, writing the route CSV there step by step (atomically, then its nodes
+    file) with the paths not kept."""
+    if output is None:
+        return Route(go({}))
+    with atomic_binary(output) as fh:
+        writer = RouteCsvWriter(fh, start_ns)
+        run = go({"on_step": writer, "keep_paths": False})
+    write_route_nodes(run, output)
+    return Route(run, rows_written=writer.rows)
 
 
 def route_inputs(
@@ -605,12 +625,16 @@ def route_hypatia(
     inactive: Sequence[str] | str = (),
     time_convention: str = "hypatia",
     progress: Callable[[int], None] | None = None,
+    output: str | Path | None = None,
 ) -> Route:
     """Routes on a Hypatia (satgenpy) scenario folder with its own satellites, laser links,
     ground stations (Hypatia's node ids) and link-length limits. ``start`` defaults to the
     scenario's TLE epoch; ``src``/``dst`` are station names or places within 100 km of one.
     ``time_convention``: 'hypatia' (Earth rotation at UTC, as satgenpy) or 'ut1' (the true
-    Earth); see :mod:`leonet.network.hypatia`."""
+    Earth); see :mod:`leonet.network.hypatia`. ``output``: the route CSV (:meth:`Route.write`'s
+    bytes and its nodes file) written there as each instant is routed, the paths not kept:
+    memory does not grow with them over a long run, and :meth:`Route.to_arrow`, ``write`` and
+    ``to_geojson`` then say so; the figures (RTTs, hops, path changes) stay."""
     from leonet.ground.gateways import load_gateways
     from leonet.network.hypatia import hypatia_earth_orientation, read_hypatia
     from leonet.network.routing import LinkRule
@@ -624,12 +648,13 @@ def route_hypatia(
     pairs = None if all_pairs else (np.array([_hypatia_station(src, ground, notes)]), np.array([_hypatia_station(dst, ground, notes)]))
     rule = LinkRule(None, scen.max_gsl_length_m / 1e3 if max_range_km is None else max_range_km)
     codes = [c.strip() for c in (inactive.split(",") if isinstance(inactive, str) else inactive) if c.strip()]
-    run = run_routes(scen.constellation, ground, grid.t_ns, pairs=pairs, mode=mode, user_links=rule,
-                     isl_max_range_km=scen.max_isl_length_m / 1e3 if isl_max_range_km is None else isl_max_range_km,
-                     min_grazing_alt_km=min_grazing_alt_km, sites=load_gateways(gateways) if mode != "isl" else None,
-                     laser_links=scen.isls, inactive=codes, progress=progress, eop=hypatia_earth_orientation(time_convention))
-    run.notes[:0] = notes
-    return Route(run)
+    sites = load_gateways(gateways) if mode != "isl" else None
+    out = _routes_to(output, grid.start_ns, lambda kw: run_routes(
+        scen.constellation, ground, grid.t_ns, pairs=pairs, mode=mode, user_links=rule,
+        isl_max_range_km=scen.max_isl_length_m / 1e3 if isl_max_range_km is None else isl_max_range_km, min_grazing_alt_km=min_grazing_alt_km,
+        sites=sites, laser_links=scen.isls, inactive=codes, progress=progress, eop=hypatia_earth_orientation(time_convention), **kw))
+    out.run.notes[:0] = notes
+    return out
 
 
 def _endpoints(texts: Sequence[str], sites, notes: list[str]):

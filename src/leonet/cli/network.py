@@ -63,7 +63,7 @@ def route(sources, preset, repair_checksums, cache_dir, hypatia_dir, src_text, d
             raise InputError("--states does not apply to --hypatia: its satellites are the scenario's filed shell, all in service")
         with progress_bar("routing", None, "steps") as advance:  # the step count is known once the scenario is read
             r = api.route_hypatia(hypatia_dir, src_text, dst_text, duration=duration, step=step, start=start, all_pairs=all_pairs,
-                                  time_convention=time_convention or "hypatia", progress=advance, **links)
+                                  time_convention=time_convention or "hypatia", progress=advance, output=output, **links)
     else:
         if not start:
             raise InputError("--start is required (ISO-8601 UTC, e.g. 2024-10-23T00:00:00Z)")
@@ -71,7 +71,7 @@ def route(sources, preset, repair_checksums, cache_dir, hypatia_dir, src_text, d
         const = load_sources(sources, preset, repair_checksums, cache_dir, epoch=grid.start_ns, window=grid)
         with progress_bar("routing", grid.count, "steps") as advance:
             r = api.route(const, src_text, dst_text, grid, all_pairs=all_pairs, cities=n_cities, min_elevation_deg=min_elevation_deg,
-                          allow_stale_elements=True, progress=advance, **links, **({} if states == "default" else {"states": states}))
+                          allow_stale_elements=True, progress=advance, output=output, **links, **({} if states == "default" else {"states": states}))
     run, routes = r.run, r.run.routes
     for s in run.shells:
         err_console.print(f"  {s}", highlight=False, markup=False)
@@ -79,7 +79,7 @@ def route(sources, preset, repair_checksums, cache_dir, hypatia_dir, src_text, d
         err_console.print(f"  {run.unassigned} satellites in no shell (carry no traffic)", highlight=False)
     for n in run.notes:
         err_console.print(f"note: {n}", highlight=False, markup=False)
-    rows = r.write(output)
+    rows = r.rows_written  # written step by step while routing
     broken = routes.broken_links()
     down0 = int((~routes.laser_up[0]).sum()) if routes.laser_up.size else 0
     err_console.print(f"{len(run.router.links)} laser links: {down0} down at the first step, {len(broken)} breaks after it", highlight=False)

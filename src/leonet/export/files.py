@@ -6,9 +6,10 @@ from __future__ import annotations
 import csv
 import json
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
 import numpy as np
 import pyarrow as pa
@@ -113,21 +114,33 @@ def write_text(text: str, path: str | Path) -> None:
 def write_chunks(chunks: Iterable[bytes | np.ndarray], path: str | Path) -> None:
     """Write byte chunks (``bytes`` or uint8 arrays) one after another to a file atomically;
     ``chunks`` may be a generator (each chunk is written before the next is asked for)."""
+    with atomic_binary(path) as fh:
+        for c in chunks:
+            fh.write(c)
 
-    def write(tmp: Path) -> None:
-        with open(tmp, "wb") as fh:
-            for c in chunks:
-                fh.write(c)
 
-    _atomic(Path(path), write)
+@contextmanager
+def atomic_binary(path: str | Path) -> Iterator[BinaryIO]:
+    """A binary file written atomically: the block writes to the open file (beside ``path``,
+    under a temporary name), which takes the name ``path`` when the block ends, and is removed
+    if it raises."""
+    with _replacing(Path(path)) as tmp, open(tmp, "wb") as fh:
+        yield fh
 
 
 def _atomic(out: Path, write: Callable[[Path], object]) -> None:
+    with _replacing(out) as tmp:
+        write(tmp)
+
+
+@contextmanager
+def _replacing(out: Path) -> Iterator[Path]:
+    """A temporary path beside ``out`` that replaces ``out`` once the block succeeds."""
     if not out.parent.is_dir():
         raise InputError(f"output folder {out.parent} does not exist; create it first")
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     try:
-        write(tmp)
+        yield tmp
         tmp.replace(out)
     finally:
         tmp.unlink(missing_ok=True)

@@ -251,6 +251,7 @@ def route_feature_collection(run: Any, **members: Any) -> dict:
     from leonet.times import format_time
 
     r = run.routes
+    kept = r.kept_paths()
     cols = run.node_columns()
     kinds, names = np.asarray(cols["kind"], dtype=object), np.asarray(cols["name"], dtype=object)
     n_sats = len(run.satellites)
@@ -261,7 +262,7 @@ def route_feature_collection(run: Any, **members: Any) -> dict:
     # Every satellite node of every path at its instant, positioned in one call.
     paths: list[tuple[int, int, np.ndarray]] = []
     for k in range(len(r.t_ns)):
-        rows, h = r.paths[k], r.hops[k]
+        rows, h = kept[k], r.hops[k]
         for p in range(h.size):
             paths.append((k, p, rows[p, -(h[p] + 1):] if h[p] >= 0 else np.zeros(0, np.int64)))
     sat_nodes = [(k, node) for k, _, nodes in paths for node in nodes if node < n_sats]

@@ -23,9 +23,10 @@ endpoints ``N + e``, gateways ``N + E + w``, PoPs ``N + E + W + q``; with Hypati
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
@@ -80,6 +81,25 @@ class StepRoutes:
     path: np.ndarray
     hops: np.ndarray
     laser_up: np.ndarray
+
+
+class StepRows(NamedTuple):
+    """One instant's rows of :class:`Routes`, handed to :func:`route_series`'s ``on_step`` as
+    soon as they are computed (a writer formats them while they are in cache): instant ``k`` at
+    ``t_ns``; ``src_id``, ``dst_id`` (P,) node ids; every node id is below ``id_bound``;
+    ``hops`` (P,) (-1: unreachable); ``path`` (P, H) right-aligned node ids; ``length_m`` and
+    ``rtt_ms`` (P,) (NaN: unreachable). The arrays are views of the run's tables: read them
+    during the call, do not keep them."""
+
+    k: int
+    t_ns: int
+    src_id: np.ndarray
+    dst_id: np.ndarray
+    id_bound: int
+    hops: np.ndarray
+    path: np.ndarray
+    length_m: np.ndarray
+    rtt_ms: np.ndarray
 
 
 class Router:
@@ -220,7 +240,8 @@ class Routes:
     endpoint indices and ``src_id``, ``dst_id`` (P,) output node ids; ``length_m``,
     ``fibre_m``, ``rtt_ms`` (T, P) (NaN when unreachable); ``hops`` (T, P) (-1 when
     unreachable); ``paths``: T arrays (P, H_t) of int32 node ids, right-aligned (a path is the last ``hops + 1``
-    entries of its row, -1 before); ``laser_up`` (T, L)
+    entries of its row, -1 before), or None where the run handed each step's paths to a writer
+    and kept only ``changed`` (T, P) bool (:meth:`path_changed`); ``laser_up`` (T, L)
     bool; ``laser_links`` (L, 2); ``gc_km`` (P,) great-circle distance between the endpoints."""
 
     t_ns: np.ndarray
@@ -232,11 +253,19 @@ class Routes:
     fibre_m: np.ndarray
     rtt_ms: np.ndarray
     hops: np.ndarray
-    paths: list[np.ndarray]
+    paths: list[np.ndarray] | None
     laser_up: np.ndarray
     laser_links: np.ndarray
     gc_km: np.ndarray
     notes: list[str] = field(default_factory=list)
+    changed: np.ndarray | None = None
+
+    def kept_paths(self) -> list[np.ndarray]:
+        """``paths``, or an :class:`InputError` where they were written out as the run went."""
+        if self.paths is None:
+            raise InputError("these routes were written to a file as they were computed and their paths were not kept; "
+                             "route again without an output file to keep them")
+        return self.paths
 
     @property
     def fibre_rtt_ms(self) -> np.ndarray:
@@ -252,10 +281,13 @@ class Routes:
     def path_changed(self) -> np.ndarray:
         """(T, P) bool: the path differs from the previous step's (False at the first step;
         becoming reachable or unreachable counts as a change)."""
+        if self.changed is not None:
+            return self.changed.copy()
         t, p = self.hops.shape
         out = np.zeros((t, p), bool)
+        paths = self.kept_paths()
         for k in range(1, t):  # over time steps, not satellites: each compares all pairs at once
-            out[k] = _paths_differ(self.paths[k - 1], self.paths[k])
+            out[k] = _paths_differ(paths[k - 1], paths[k])
         return out
 
     def path_changes(self) -> np.ndarray:
@@ -349,6 +381,8 @@ def route_series(
     times_per_chunk: int = 64,
     progress=None,
     eop=None,
+    on_step: Callable[[StepRows], None] | None = None,
+    keep_paths: bool = True,
 ) -> Routes:
     """Route ``src[p] -> dst[p]`` (endpoint indices, (P,)) at every instant of ``t_ns`` (T,).
 
@@ -358,6 +392,9 @@ def route_series(
     :meth:`Router.step`).
     ``eop``: the Earth orientation of the ITRF (default the true one, UT1); Hypatia's scenarios
     use :func:`leonet.orbits.eop.utc_as_ut1` (see :mod:`leonet.network.hypatia`).
+    ``on_step``: called with each instant's :class:`StepRows` as soon as it is routed (e.g. a
+    CSV writer). ``keep_paths=False``: the paths are not kept (``Routes.paths`` is None; the
+    path changes are kept instead), so memory does not grow with the paths of every instant.
     """
     sats = as_satellites(satellites)
     if len(sats) != router.n_sats:
@@ -375,9 +412,15 @@ def route_series(
     tn, p = t.size, src.size
     length = np.full((tn, p), np.nan)
     fibre = np.full((tn, p), np.nan)
+    rtt = np.empty((tn, p))
     hops = np.full((tn, p), -1, dtype=np.int64)
     laser_up = np.zeros((tn, len(router.links)), bool)
     paths: list[np.ndarray] = []
+    changed = None if keep_paths else np.zeros((tn, p), bool)
+    n = router.n_sats
+    src_id, dst_id = n + src, n + dst
+    id_bound = int(max(router.out_id.max(initial=0), n + e - 1)) + 1
+    last = None
     for c0 in range(0, tn, times_per_chunk):
         chunk = t[c0 : c0 + times_per_chunk]
         if eop is None:
@@ -390,22 +433,28 @@ def route_series(
             ok = np.isfinite(st.latency_m)
             np.copyto(length[k], st.length_m, where=ok)  # in place: no boolean-index temporaries
             np.copyto(fibre[k], st.fibre_m, where=ok)
+            # 2 * (length + (n - 1) * fibre) / c * 1e3 in place, in this order (the bits every
+            # writer and test expect)
+            row = np.multiply(fibre[k], FIBRE_REFRACTIVE_INDEX - 1.0, out=rtt[k])
+            row += length[k]
+            row *= 2.0
+            row /= C_M_S
+            row *= 1e3
             hops[k] = st.hops
             laser_up[k] = st.laser_up
-            paths.append(st.path)
+            if keep_paths:
+                paths.append(st.path)
+            elif last is not None:
+                changed[k] = _paths_differ(last, st.path)
+            last = st.path
+            if on_step is not None:
+                on_step(StepRows(k, int(t[k]), src_id, dst_id, id_bound, hops[k], st.path, length[k], rtt[k]))
             if progress:
                 progress(1)
-    # 2 * (length + (n - 1) * fibre) / c * 1e3 in one (T, P) array rather than five temporaries
-    # (each a fresh array to fault in); the same operations in the same order: the same bits.
-    rtt = (FIBRE_REFRACTIVE_INDEX - 1.0) * fibre
-    rtt += length
-    rtt *= 2.0
-    rtt /= C_M_S
-    rtt *= 1e3
     ep = router.endpoints
     gc = great_circle_km(ep.lat_deg[src], ep.lon_deg[src], ep.lat_deg[dst], ep.lon_deg[dst])
-    n = router.n_sats
-    return Routes(t, src, dst, n + src, n + dst, length, fibre, rtt, hops, paths, laser_up, router.links, gc)
+    return Routes(t, src, dst, src_id, dst_id, length, fibre, rtt, hops, paths if keep_paths else None, laser_up, router.links, gc,
+                  changed=changed)
 
 
 def endpoint_activity(policy, endpoints: GroundPoints, t_ns: np.ndarray, res: int = 5) -> np.ndarray:

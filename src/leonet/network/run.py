@@ -18,7 +18,7 @@ from leonet.ground.gateways import GroundSites
 from leonet.ground.points import GroundPoints
 from leonet.ground.regions import Region
 from leonet.network.links import DEFAULT_ISL_MAX_RANGE_KM, DEFAULT_MIN_GRAZING_ALT_KM, plus_grid
-from leonet.network.routing import MODES, LinkRule, Router, Routes, endpoint_activity, route_series
+from leonet.network.routing import MODES, LinkRule, Router, Routes, StepRows, endpoint_activity, route_series
 from leonet.network.shells import infer_shells
 from leonet.orbits.eop import EarthOrientation
 from leonet.orbits.satellites import Satellites, SatelliteUnion
@@ -95,6 +95,8 @@ def run_routes(
     progress: Callable[[int], None] | None = None,
     epoch_ns: int | None = None,
     eop: EarthOrientation | None = None,
+    on_step: Callable[[StepRows], None] | None = None,
+    keep_paths: bool = True,
 ) -> RouteRun:
     """Shortest-latency routes between ``endpoints`` at every instant of ``t_ns`` (T,) UTC ns.
 
@@ -106,7 +108,9 @@ def run_routes(
     shells are inferred and ``t_ns`` of the rows count from (default ``t_ns[0]``; a time chunk
     of a longer run gives the run's start, so that every chunk has the same lasers). ``eop``: the
     Earth orientation of the ITRF (default the true one; Hypatia's convention is
-    :func:`leonet.orbits.eop.utc_as_ut1`).
+    :func:`leonet.orbits.eop.utc_as_ut1`). ``on_step``, ``keep_paths``: each instant's rows
+    handed to a writer as they are routed, and whether the paths stay in memory
+    (:func:`~leonet.network.routing.route_series`).
     """
     if mode not in MODES:
         raise InputError(f"routing mode {mode!r} is not one of {', '.join(MODES)}")
@@ -139,7 +143,7 @@ def run_routes(
         for code in inactive:
             policy = policy.deactivate(Region.country(code))
     active = endpoint_activity(policy, endpoints, t) if policy is not None else None
-    routes = route_series(router, satellites, t, src, dst, active, progress=progress, eop=eop)
+    routes = route_series(router, satellites, t, src, dst, active, progress=progress, eop=eop, on_step=on_step, keep_paths=keep_paths)
     return RouteRun(routes, router, satellites, endpoints, int(t[0]) if epoch_ns is None else int(epoch_ns), shells, unassigned)
 
 
