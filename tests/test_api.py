@@ -222,7 +222,7 @@ def test_route_output_written_while_routing_is_the_same_file_without_the_paths(g
     assert a.path_changed().sum() > 10  # paths change from minute to minute: the kept changes are exercised
     assert kept.summary() == streamed.summary()
     for needs_paths in (streamed.to_arrow, lambda: streamed.write(tmp_path / "again.csv"), streamed.to_geojson):
-        with pytest.raises(InputError, match="paths were not kept"):
+        with pytest.raises(InputError, match="paths of these routes were not kept"):
             needs_paths()
 
 

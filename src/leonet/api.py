@@ -561,6 +561,7 @@ def _routes_to(output: str | Path | None, start_ns: int, go: Callable[[dict], Ro
     with atomic_binary(output) as fh:
         writer = RouteCsvWriter(fh, start_ns)
         run = go({"on_step": writer, "keep_paths": False})
+        assert run.start_ns == start_ns  # the writer's t_ns origin is the run's
     write_route_nodes(run, output)
     return Route(run, rows_written=writer.rows)
 

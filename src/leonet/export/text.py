@@ -113,7 +113,7 @@ def _round_exact(a, scale):  # type: ignore[no-untyped-def]  # pragma: no cover 
 @njit(cache=True, inline="always")
 def _put_fixed(buf, pos, v, d):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
     """``f"{v:.{d}f}"`` at ``pos``; returns the new position, or -1 where ``|v| * 10**d`` could
-    reach 2**63 (the caller formats the table in Python). Writes up to 8 bytes past the text
+    reach 2**63 (the caller formats the table in Python). Writes up to 7 bytes past the text
     (:func:`_put_digits8`): callers leave that room."""
     if math.isinf(v):
         if v < 0:
@@ -215,7 +215,8 @@ def csv_rows(n_rows, kind, index, ints, int_valid, floats, digits, text_offsets,
             width[c] = 20
         elif kind[c] == FLOAT:
             width[c] = 22 + digits[j]
-    buf = np.empty(n_rows * (width.sum() + n_cols) + text.size + 1, dtype=np.uint8)
+    # + 8: a float's last 8-byte store may reach 7 bytes past its text (_put_fixed)
+    buf = np.empty(n_rows * (width.sum() + n_cols) + text.size + 1 + 8, dtype=np.uint8)
     pos = 0
     for r in range(n_rows):
         for c in range(n_cols):

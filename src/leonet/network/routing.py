@@ -261,9 +261,10 @@ class Routes:
     changed: np.ndarray | None = None
 
     def kept_paths(self) -> list[np.ndarray]:
-        """``paths``, or an :class:`InputError` where they were written out as the run went."""
+        """``paths``, or an :class:`InputError` where the run did not keep them (``keep_paths=False``,
+        e.g. routes written to a file as they were computed)."""
         if self.paths is None:
-            raise InputError("these routes were written to a file as they were computed and their paths were not kept; "
+            raise InputError("the paths of these routes were not kept (they were written to a file as the routes were computed); "
                              "route again without an output file to keep them")
         return self.paths
 
@@ -292,7 +293,7 @@ class Routes:
 
     def path_changes(self) -> np.ndarray:
         """Number of path changes per pair over the run, (P,)."""
-        return self.path_changed().sum(axis=0)
+        return (self.changed if self.changed is not None else self.path_changed()).sum(axis=0)
 
     def broken_links(self) -> list[tuple[int, int, int]]:
         """Laser links that go down at a step after being up at the previous one:
