@@ -24,8 +24,8 @@ sixth of those it sees at resolution 5), and the highest elevation only on the f
 whose upper bound reaches the best lower bound. Satellites with no position in the call, or
 that come nowhere near the points' cap at any step (a regional study), are dropped first.
 Without pairs, all steps of a call run in one numba kernel call: on one thread for small work
-or when other processes keep the cores busy (:func:`leonet.cpu.cores_free`), else threads share
-the steps, or for few steps the blocks of each step (a parallel region per step). With pairs,
+(where threads wait for each other more than they save, above all on a busy machine), else
+threads share the steps, or for few steps the blocks of each step (a parallel region per step). With pairs,
 each step runs alone (threads share its blocks) and its pairs are written before the next.
 :func:`visibility_brute_force` is a pure-NumPy reference that tests every pair with the same
 floating-point expression, so the two agree exactly.
@@ -81,7 +81,7 @@ from leonet.coverage.scan import (
     write_pairs,
     write_pairs_serial,
 )
-from leonet.cpu import Scratch, anonymous_array, cores_free, share_blocks
+from leonet.cpu import Scratch, anonymous_array, in_fork_share, share_blocks
 from leonet.errors import InputError
 from leonet.geometry import above_mask, mask_sin
 from leonet.ground.points import GroundPoints
@@ -522,23 +522,25 @@ def _near_satellites(points: BlockedPoints, r: np.ndarray, lam: np.ndarray,
     return rows if rows.size < 0.8 * r.shape[0] else None
 
 
-PARALLEL_MIN_PAIRS = 20_000_000  # candidate tests per call below which threads cost more than they save
+PARALLEL_MIN_PAIRS = 10_000_000  # candidate tests per call below which threads cost more than they save
 
 
 def _threads_for(points: BlockedPoints, n_sats: int, n_times: int, lam: float) -> int:
     """Threads for a call: one for small work (a parallel region's start-up and, on a busy
-    machine, waiting for descheduled threads cost more than the work), else numba's threads
-    less the cores other processes keep busy (:func:`leonet.cpu.cores_free`), at least one."""
+    machine, waiting for descheduled threads cost more than the work) and in a process that
+    shares work with forked copies, else all of numba's threads, busy machine or not: with a
+    CPU-bound competitor on every core, two threads still finished Taiwan's 240 steps (~16
+    million candidate tests) 1.29x and a global resolution-4 step 1.35-1.65x sooner than one
+    (each thread takes its share of the cores), while 4 million tests came out even and 1
+    million slower (an A/B of one against two threads; ``bench/busy.py``)."""
     import numba
 
     threads = numba.get_num_threads()
-    if threads <= 1:
+    if threads <= 1 or in_fork_share():
         return 1
     frac = (1.0 - math.cos(min(math.pi, 2.0 * lam))) / 2.0  # share of satellites a block gathers, roughly
     work = len(points) * max(1, n_sats) * max(frac, 1e-3) * n_times
-    if work < PARALLEL_MIN_PAIRS:
-        return 1
-    return cores_free(threads, samples=4)  # a call this big can afford ~2 ms to look again
+    return 1 if work < PARALLEL_MIN_PAIRS else threads
 
 
 def visibility(
