@@ -2,14 +2,14 @@
 
 Starts one CPU-bound competitor process per usable core (a pure-Python loop, stopped by PID at
 the end), then times each parallel kernel three ways, interleaved, in this one process:
-``default`` (leonet's own choice of workers/threads from the work size and the load),
-``single`` (one worker or thread) and ``forced`` (every core, what leonet did before it looked
-at the load), alternating call by call (each repeat in another of the six orders, a 20 ms
-pause before each call); a sample is the
-sum of a few calls (the row says how many). ``default`` runs the very code of ``single``
-when leonet sees no free core, so there the ratio differs from 1 by noise alone: on a machine
-that others load too, single timings of one configuration spread by 2x; use many repeats. Target: no kernel slower than its single-thread version, ``single / default``
->= 0.95. Prints medians and ratios from the same run. A report: exits 0 whatever the verdict.
+``default`` (leonet's own choice of workers/threads, from the work size: see
+:mod:`leonet.cpu`), ``single`` (one worker or thread) and ``forced`` (every core),
+alternating call by call (each repeat in another of the six orders, a 20 ms pause before each
+call); a sample is the sum of a few calls (the row says how many). Where ``default`` makes the
+same choice as ``single`` (small work) or ``forced`` (large work), their ratio differs from 1
+by noise alone: on a machine that others load too, single timings of one configuration spread
+by 2x; use many repeats. Target: no kernel slower than its single-thread version,
+``single / default`` >= 0.95. Prints medians and ratios from the same run. A report: exits 0 whatever the verdict.
 
 Kernels: regional coverage of the demo's day (``regional_counts``: time chunks shared with
 forked copies, ``leonet.cpu.fork_share``); the routers' Dijkstra (numba threads) from 100 city

@@ -1,10 +1,14 @@
 """How many cores a parallel kernel should use now: the usable cores less those other
 processes keep busy.
 
-Threads that meet at a barrier collapse on an oversubscribed machine (each waits for a
-descheduled sibling), so the threaded kernels ask :func:`cores_free` before each call and run
-on fewer threads, down to one. A process pool that hands out many small blocks does not wait
-for its slowest worker and keeps every usable core (:func:`usable_cores`).
+Kernels share work by its size, not by the load: small calls stay on one thread (there a
+sibling that other processes deschedule holds the others up longer than the work), large ones
+keep every core, handing out small blocks as threads or processes free up
+(:func:`share_blocks`, :func:`share_range`, :func:`fork_share`), so each takes its share of a
+busy machine. Where this process already shares the cores with copies of itself
+(:func:`cores_shared`: a :func:`fork_share`, a daemonic worker such as Dask's) kernels start no
+threads. Only the ground links' threads count the cores other processes keep busy
+(:func:`cores_free`).
 
 Memory for that work: :func:`anonymous_array` (shared with forked workers, small pages) and
 :class:`Scratch` (buffers kept between calls).
@@ -125,6 +129,13 @@ def in_fork_share() -> bool:
     """Whether this process shares work with forked copies right now (:func:`fork_share`): the
     cores are taken, so kernels here should not start threads of their own."""
     return _SHARING
+
+
+def cores_shared() -> bool:
+    """Whether this process's siblings already use the cores: it shares work with forked copies
+    (:func:`in_fork_share`) or is a daemonic worker process (Dask's, a pool's). Kernels then run
+    on one thread."""
+    return _SHARING or mp.current_process().daemon
 
 
 def _fork_share(work: Callable[[int], Any], n: int, processes: int) -> Iterator[tuple[int, Any]]:
@@ -299,6 +310,16 @@ def thread_pool(threads: int) -> Any:
     return _POOL[1]
 
 
+def share_range(work: Callable[[int, int], Any], count: int, threads: int, per_thread: int) -> list[Any]:
+    """``work(a, b)`` over ``range(count)`` cut into ~``per_thread`` blocks a thread, which the
+    threads take as they free up (:func:`share_blocks`): a thread that other processes slow
+    down holds up the call by one small block at most. One thread: one block."""
+    if threads <= 1:
+        return [work(0, count)]
+    size = max(1, -(-count // (per_thread * threads)))
+    return share_blocks(lambda k: work(k * size, min((k + 1) * size, count)), -(-count // size), threads)
+
+
 def share_blocks(work: Callable[[int], Any], n: int, threads: int) -> list[Any]:
     """``[work(0), ..., work(n - 1)]``, computed by this thread and ``threads - 1`` of
     :func:`thread_pool`'s, each taking the next ``k`` as it frees up (a thread that the machine
@@ -377,5 +398,5 @@ class Scratch:
         return buf[:size]
 
 
-__all__ = ["ForkWorker", "Scratch", "anonymous_array", "busy_elsewhere", "can_fork", "cores_free", "fork_call", "fork_share", "in_fork_share", "share_blocks",
-           "thread_pool", "usable_cores"]
+__all__ = ["ForkWorker", "Scratch", "anonymous_array", "busy_elsewhere", "can_fork", "cores_free", "cores_shared", "fork_call", "fork_share",
+           "in_fork_share", "share_blocks", "share_range", "thread_pool", "usable_cores"]

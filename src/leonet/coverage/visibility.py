@@ -81,7 +81,7 @@ from leonet.coverage.scan import (
     write_pairs,
     write_pairs_serial,
 )
-from leonet.cpu import Scratch, anonymous_array, in_fork_share, share_blocks
+from leonet.cpu import Scratch, anonymous_array, cores_shared, share_blocks
 from leonet.errors import InputError
 from leonet.geometry import above_mask, mask_sin
 from leonet.ground.points import GroundPoints
@@ -527,8 +527,8 @@ PARALLEL_MIN_PAIRS = 10_000_000  # candidate tests per call below which threads 
 
 def _threads_for(points: BlockedPoints, n_sats: int, n_times: int, lam: float) -> int:
     """Threads for a call: one for small work (a parallel region's start-up and, on a busy
-    machine, waiting for descheduled threads cost more than the work) and in a process that
-    shares work with forked copies, else all of numba's threads, busy machine or not: with a
+    machine, waiting for descheduled threads cost more than the work) and where this process's
+    siblings already use the cores (:func:`leonet.cpu.cores_shared`), else all of numba's threads, busy machine or not: with a
     CPU-bound competitor on every core, two threads still finished Taiwan's 240 steps (~16
     million candidate tests) 1.29x and a global resolution-4 step 1.35-1.65x sooner than one
     (each thread takes its share of the cores), while 4 million tests came out even and 1
@@ -536,7 +536,7 @@ def _threads_for(points: BlockedPoints, n_sats: int, n_times: int, lam: float) -
     import numba
 
     threads = numba.get_num_threads()
-    if threads <= 1 or in_fork_share():
+    if threads <= 1 or cores_shared():
         return 1
     frac = (1.0 - math.cos(min(math.pi, 2.0 * lam))) / 2.0  # share of satellites a block gathers, roughly
     work = len(points) * max(1, n_sats) * max(frac, 1e-3) * n_times

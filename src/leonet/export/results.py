@@ -110,11 +110,10 @@ def write_routes(run: RouteRun, path: str | Path) -> tuple[int, Path]:
 
     r = run.routes
     paths = r.kept_paths()
-    bound = int(max(r.src_id.max(initial=0), r.dst_id.max(initial=0), *(x.max(initial=0) for x in paths))) + 1
     with atomic_binary(path) as fh:
         w = RouteCsvWriter(fh, run.start_ns)
         for k in range(r.hops.shape[0]):
-            w(StepRows(k, int(r.t_ns[k]), r.src_id, r.dst_id, bound, r.hops[k], paths[k], r.length_m[k], r.rtt_ms[k]))
+            w(StepRows(int(r.t_ns[k]), r.src_id, r.dst_id, run.router.id_bound, r.hops[k], paths[k], r.length_m[k], r.rtt_ms[k]))
     return w.rows, write_route_nodes(run, path)
 
 
@@ -138,7 +137,7 @@ class RouteCsvWriter:
     def __init__(self, fh: BinaryIO, start_ns: int) -> None:
         self.fh, self.start_ns, self.rows = fh, int(start_ns), 0
         self._buf = np.empty(0, dtype=np.uint8)
-        self._ids: tuple[int, np.ndarray, np.ndarray] | None = None
+        self._ids: tuple[int, np.ndarray, np.ndarray] | None = None  # (id bound, id_words of it), built once
         fh.write((",".join(ROUTE_COLUMNS) + "\n").encode())
 
     def __call__(self, s: StepRows) -> None:
@@ -154,7 +153,7 @@ class RouteCsvWriter:
         self.rows += s.hops.size
 
     def _compiled(self, t_rel: int, s: StepRows) -> int:
-        if self._ids is None or self._ids[0] < s.id_bound:
+        if self._ids is None or self._ids[0] != s.id_bound:
             self._ids = (s.id_bound, *id_words(s.id_bound))
         _, words, chars = self._ids
         t_text = np.frombuffer(str(t_rel).encode(), np.uint8)

@@ -343,7 +343,7 @@ def id_words(n_ids: int) -> tuple[np.ndarray, np.ndarray]:
 
 def route_step_bound(n_pairs: int, width: int, t_chars: int, id_chars: int, length_digits: int, rtt_digits: int) -> int:
     """Bytes :func:`route_step_rows` may write for one step (every pair with the widest path),
-    and 8 more: its 8-byte stores reach past the last byte written."""
+    and 16 more: its 8-byte stores reach past the last byte written."""
     return n_pairs * (t_chars + 2 * id_chars + 21 + width * (id_chars + 1) + 2 * 23 + length_digits + rtt_digits + 8) + 16
 
 

@@ -85,13 +85,12 @@ class StepRoutes:
 
 class StepRows(NamedTuple):
     """One instant's rows of :class:`Routes`, handed to :func:`route_series`'s ``on_step`` as
-    soon as they are computed (a writer formats them while they are in cache): instant ``k`` at
+    soon as they are computed (a writer formats them while they are in cache): the instant
     ``t_ns``; ``src_id``, ``dst_id`` (P,) node ids; every node id is below ``id_bound``;
     ``hops`` (P,) (-1: unreachable); ``path`` (P, H) right-aligned node ids; ``length_m`` and
     ``rtt_ms`` (P,) (NaN: unreachable). The arrays are views of the run's tables: read them
     during the call, do not keep them."""
 
-    k: int
     t_ns: int
     src_id: np.ndarray
     dst_id: np.ndarray
@@ -166,6 +165,8 @@ class Router:
                 np.concatenate([self._pop0 + self.home_pop, self._dst0 + ea.ravel()]),
                 np.concatenate([np.maximum(self.gw_fibre_m, 1e-3), pd.ravel()]) * FIBRE_REFRACTIVE_INDEX,
             )
+        #: Every node id written out (``out_id``, ``src``/``dst``) is below this.
+        self.id_bound = int(self.out_id.max(initial=-1)) + 1
 
     def edges(self, r_sat_km: np.ndarray, endpoint_active: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The graph at one instant: ``(heads, tails, weights, laser_up)``, edges ``heads[k] ->
@@ -241,7 +242,8 @@ class Routes:
     ``fibre_m``, ``rtt_ms`` (T, P) (NaN when unreachable); ``hops`` (T, P) (-1 when
     unreachable); ``paths``: T arrays (P, H_t) of int32 node ids, right-aligned (a path is the last ``hops + 1``
     entries of its row, -1 before), or None where the run handed each step's paths to a writer
-    and kept only ``changed`` (T, P) bool (:meth:`path_changed`); ``laser_up`` (T, L)
+    and did not keep them; ``changed`` (T, P) bool: the path differs from the previous step's
+    (:meth:`path_changed`); ``laser_up`` (T, L)
     bool; ``laser_links`` (L, 2); ``gc_km`` (P,) great-circle distance between the endpoints."""
 
     t_ns: np.ndarray
@@ -257,8 +259,8 @@ class Routes:
     laser_up: np.ndarray
     laser_links: np.ndarray
     gc_km: np.ndarray
+    changed: np.ndarray
     notes: list[str] = field(default_factory=list)
-    changed: np.ndarray | None = None
 
     def kept_paths(self) -> list[np.ndarray]:
         """``paths``, or an :class:`InputError` where the run did not keep them (``keep_paths=False``,
@@ -282,18 +284,11 @@ class Routes:
     def path_changed(self) -> np.ndarray:
         """(T, P) bool: the path differs from the previous step's (False at the first step;
         becoming reachable or unreachable counts as a change)."""
-        if self.changed is not None:
-            return self.changed.copy()
-        t, p = self.hops.shape
-        out = np.zeros((t, p), bool)
-        paths = self.kept_paths()
-        for k in range(1, t):  # over time steps, not satellites: each compares all pairs at once
-            out[k] = _paths_differ(paths[k - 1], paths[k])
-        return out
+        return self.changed.copy()
 
     def path_changes(self) -> np.ndarray:
         """Number of path changes per pair over the run, (P,)."""
-        return (self.changed if self.changed is not None else self.path_changed()).sum(axis=0)
+        return self.changed.sum(axis=0)
 
     def broken_links(self) -> list[tuple[int, int, int]]:
         """Laser links that go down at a step after being up at the previous one:
@@ -395,7 +390,7 @@ def route_series(
     use :func:`leonet.orbits.eop.utc_as_ut1` (see :mod:`leonet.network.hypatia`).
     ``on_step``: called with each instant's :class:`StepRows` as soon as it is routed (e.g. a
     CSV writer). ``keep_paths=False``: the paths are not kept (``Routes.paths`` is None; the
-    path changes are kept instead), so memory does not grow with the paths of every instant.
+    path changes are kept either way), so memory does not grow with the paths of every instant.
     """
     sats = as_satellites(satellites)
     if len(sats) != router.n_sats:
@@ -417,10 +412,9 @@ def route_series(
     hops = np.full((tn, p), -1, dtype=np.int64)
     laser_up = np.zeros((tn, len(router.links)), bool)
     paths: list[np.ndarray] = []
-    changed = None if keep_paths else np.zeros((tn, p), bool)
+    changed = np.zeros((tn, p), bool)  # the first step's stay False
     n = router.n_sats
     src_id, dst_id = n + src, n + dst
-    id_bound = int(max(router.out_id.max(initial=0), n + e - 1)) + 1
     last = None
     for c0 in range(0, tn, times_per_chunk):
         chunk = t[c0 : c0 + times_per_chunk]
@@ -445,17 +439,16 @@ def route_series(
             laser_up[k] = st.laser_up
             if keep_paths:
                 paths.append(st.path)
-            elif last is not None:
+            if last is not None:  # compared while both are in cache; over time steps, all pairs at once
                 changed[k] = _paths_differ(last, st.path)
             last = st.path
             if on_step is not None:
-                on_step(StepRows(k, int(t[k]), src_id, dst_id, id_bound, hops[k], st.path, length[k], rtt[k]))
+                on_step(StepRows(int(t[k]), src_id, dst_id, router.id_bound, hops[k], st.path, length[k], rtt[k]))
             if progress:
                 progress(1)
     ep = router.endpoints
     gc = great_circle_km(ep.lat_deg[src], ep.lon_deg[src], ep.lat_deg[dst], ep.lon_deg[dst])
-    return Routes(t, src, dst, src_id, dst_id, length, fibre, rtt, hops, paths if keep_paths else None, laser_up, router.links, gc,
-                  changed=changed)
+    return Routes(t, src, dst, src_id, dst_id, length, fibre, rtt, hops, paths if keep_paths else None, laser_up, router.links, gc, changed)
 
 
 def endpoint_activity(policy, endpoints: GroundPoints, t_ns: np.ndarray, res: int = 5) -> np.ndarray:

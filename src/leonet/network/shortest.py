@@ -31,7 +31,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from leonet.cpu import share_blocks
+from leonet.cpu import share_blocks, share_range
 
 #: Predecessor of a node that has none (the source itself, or unreachable): scipy's value.
 NO_PREDECESSOR = -9999
@@ -328,7 +328,7 @@ def bucket_ring(weights: np.ndarray, n_nodes: int) -> tuple[float, int]:
 def threads_for(n_sources: int, n_edges: int) -> int:
     """Threads worth using for ``n_sources`` searches over ``n_edges``: one below
     :data:`PARALLEL_MIN_WORK`, else all of numba's (at most one per source). The threads take
-    blocks of sources as they free up (:func:`_share`), so one that other processes slow down
+    blocks of sources as they free up (:func:`leonet.cpu.share_range`), so one that other processes slow down
     holds up the call by one block at most: with a CPU-bound competitor on each core, two
     threads still finished the snapshot's 100 searches 1.6x sooner than one (``bench/busy.py``).
     """
@@ -354,17 +354,6 @@ def _graph(csr, sources, threads):  # type: ignore[no-untyped-def]
     return indptr, indices.astype(np.int32), weights, inv_width, ring_mask, src, threads
 
 
-def _share(work, count: int, threads: int, per_thread: int) -> list:  # type: ignore[no-untyped-def]
-    """``work(a, b)`` over ``range(count)`` cut into ~``per_thread`` blocks a thread, which the
-    threads take as they free up (:func:`leonet.cpu.share_blocks`): a thread that other
-    processes slow down holds up the call by one small block at most; idle pool threads sleep
-    rather than spin. One thread: one block."""
-    if threads == 1:
-        return [work(0, count)]
-    size = max(1, -(-count // (per_thread * threads)))
-    return share_blocks(lambda k: work(k * size, min((k + 1) * size, count)), -(-count // size), threads)
-
-
 def dijkstra(csr: tuple[np.ndarray, np.ndarray, np.ndarray], sources: np.ndarray, threads: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Distances ``(S, n)`` float64 (inf where unreachable) and predecessors ``(S, n)`` int32
     (:data:`NO_PREDECESSOR` for a source and unreachable nodes) from each of ``sources`` (S,)
@@ -380,7 +369,7 @@ def dijkstra(csr: tuple[np.ndarray, np.ndarray, np.ndarray], sources: np.ndarray
     def block(a: int, b: int) -> None:
         _many(indptr, idx32, weights, src[a:b], no_target, -1, inv_width, ring_mask, dist[a:b], pred[a:b])
 
-    _share(block, src.size, threads, 4)
+    share_range(block, src.size, threads, 4)
     return dist, pred
 
 
@@ -426,7 +415,7 @@ def paths_to(csr: tuple[np.ndarray, np.ndarray, np.ndarray], sources: np.ndarray
     def block(a: int, b: int) -> np.ndarray:
         return _search_walk(indptr, idx32, weights, src, a, b, first, order, tgt, ids, inv_width, ring_mask, length, hops)
 
-    nodes = np.concatenate(_share(block, src.size, threads, PATH_BLOCKS_PER_THREAD)) if src.size else np.zeros(0, np.int32)
+    nodes = np.concatenate(share_range(block, src.size, threads, PATH_BLOCKS_PER_THREAD)) if src.size else np.zeros(0, np.int32)
     longest = int(hops.max()) + 1 if hops.size else 1
     # int32: half the bytes of a fresh output whose page faults cost as much as writing it.
     path = np.empty((tgt.size, max(longest, 1)), dtype=np.int32)

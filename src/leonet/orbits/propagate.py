@@ -21,7 +21,7 @@ import numpy as np
 from sgp4.api import SGP4_ERRORS, Satrec, SatrecArray
 
 from leonet.constants import EARTH_ROTATION_RAD_S, WGS72_A_KM, WGS72_MU_KM3_S2, WGS84_A_KM, WGS84_B_KM
-from leonet.cpu import Scratch, anonymous_array, in_fork_share, share_blocks, usable_cores
+from leonet.cpu import Scratch, anonymous_array, cores_shared, share_range, usable_cores
 from leonet.errors import InputError
 from leonet.orbits import sgp4c
 from leonet.orbits.eop import EarthOrientation, builtin_eop
@@ -222,7 +222,7 @@ def default_workers() -> int:
     small blocks as workers free up, so a worker that other processes slow down only takes
     fewer blocks, and each extra process gets its own share of a busy machine: with a CPU-bound
     competitor on every core the pool is still faster than one process (``bench/busy.py``).
-    Threaded kernels that wait at barriers choose differently (:func:`leonet.cpu.cores_free`)."""
+    The threads of in-process jobs share blocks the same way (:func:`leonet.cpu.share_range`)."""
     return usable_cores()
 
 
@@ -250,7 +250,7 @@ def propagate(
     sharing each block's SGP4 (default: the cores this process may use, as many as the work is
     worth, see :data:`THREAD_MIN_STATES`; one in forked workers, in daemonic worker processes
     such as Dask's, and while this process shares work with forked copies,
-    :func:`leonet.cpu.in_fork_share`; ``workers=1`` with threads is still one process: give
+    :func:`leonet.cpu.cores_shared`; ``workers=1`` with threads is still one process: give
     ``threads=1`` for one core). ``progress`` is called
     with the number of states finished since the last call.
     """
@@ -284,7 +284,7 @@ def propagate(
     blocks = [(i, min(i + block, n)) for i in range(0, n, block)]
     # In this process, threads share each block's SGP4; one thread where processes already share
     # the cores (forked copies, Dask's and pools' workers, which are daemons), and in forked workers.
-    in_process = (1 if in_fork_share() or mp.current_process().daemon else usable_cores()) if threads is None else max(1, int(threads))
+    in_process = (1 if cores_shared() else usable_cores()) if threads is None else max(1, int(threads))
     job = _Job(satrecs, jd, fr, theta, pm, r_out, v_out, e_out, threads=1 if parallel else in_process)
     if parallel:
         global _JOB
@@ -365,10 +365,8 @@ class _Job:
             return
         ok = np.empty((rows, m), dtype=np.bool_)
         epoch_jd, epoch_fr = models.epochs()
-        size = max(1, -(-rows // (4 * threads)))  # blocks taken as threads free up
-        share_blocks(lambda k: sgp4c.sgp4_block(models.arr, epoch_jd, epoch_fr, k * size, min(rows, (k + 1) * size), self.jd, self.fr,
-                                                 r[k * size:(k + 1) * size], v[k * size:(k + 1) * size], ok[k * size:(k + 1) * size]),
-                     -(-rows // size), threads)
+        share_range(lambda a, b: sgp4c.sgp4_block(models.arr, epoch_jd, epoch_fr, a, b, self.jd, self.fr, r[a:b], v[a:b], ok[a:b]),
+                    rows, threads, 4)
         err[...] = 0
         bad = np.flatnonzero(~ok.all(axis=1))
         if bad.size:  # their codes (and states) as SatrecArray gives them

@@ -34,7 +34,6 @@ from numba.extending import intrinsic
 from sgp4.api import Satrec, SatrecArray
 
 _SYMBOL = "_ZN9SGP4Funcs4sgp4ER8elsetrecdPdS2_"  # SGP4Funcs::sgp4(elsetrec&, double, double*, double*)
-_STATE_BYTES = 24  # three float64
 
 
 @intrinsic
@@ -151,7 +150,7 @@ def _agrees() -> bool:
     ep, epf = epochs(sats)
     r, v = np.full_like(want_r, np.nan), np.full_like(want_v, np.nan)
     ok = np.zeros(want_e.shape, bool)
-    _kernel(_FN, id(models) + SatrecArray.__basicsize__, SatrecArray.__itemsize__, 0, len(sats), ep, epf, jd, fr, r.ctypes.data, v.ctypes.data, ok)
+    sgp4_block(models, ep, epf, 0, len(sats), jd, fr, r, v, ok)
     good = want_e == 0
     return (bool(good.any()) and bool((~good).any()) and np.array_equal(ok, good)
             and np.array_equal(r[good], want_r[good]) and np.array_equal(v[good], want_v[good]))

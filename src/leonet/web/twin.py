@@ -227,7 +227,9 @@ class Twin:
         g_lon = np.concatenate([np.asarray(g.lon_deg, float) for g in ground])
         g_lat = np.concatenate([np.asarray(g.lat_deg, float) for g in ground])
         n = len(run.satellites)
-        used = sorted({int(x) for p in routes.kept_paths() for x in np.asarray(p).ravel() if 0 <= x < n})
+        paths = routes.kept_paths()
+        nodes = np.concatenate([np.asarray(p).ravel() for p in paths]) if paths else np.zeros(0, np.int64)
+        used = np.unique(nodes[(nodes >= 0) & (nodes < n)]).tolist()
         pos = None
         if used:
             st = run.satellites.take(np.array(used)).at(routes.t_ns.astype(np.int64))
@@ -238,7 +240,7 @@ class Twin:
             hops = int(routes.hops[k, 0])
             path = []
             if hops >= 0:
-                for node in np.asarray(routes.kept_paths()[k])[0, -(hops + 1):]:
+                for node in np.asarray(paths[k])[0, -(hops + 1):]:
                     node = int(node)
                     if node < n and pos is not None:
                         j = pos[node]
