@@ -320,7 +320,8 @@ def scan_block(b: int, pts: tuple, bins: tuple, test: tuple, keep_pairs: bool, w
     # sees it (k_in; 2 = none) and beyond which none can (k_out; -2 = no bound, 2 = none sees it).
     # One workspace of each type for the block (rows used up to m, n_kept, n_mid or n_top):
     # a few allocations per block rather than dozens.
-    fw = np.empty((28, m + LANES))
+    fw = np.empty((35, m + LANES))
+    gux, guy, guz, g_r, g_in, g_hi, g_lo = fw[28], fw[29], fw[30], fw[31], fw[32], fw[33], fw[34]
     k_in, k_out, r_sat, c_blk, s_blk = fw[0], fw[1], fw[2], fw[3], fw[4]
     kx, ky, kz, ux, uy, uz = fw[5], fw[6], fw[7], fw[8], fw[9], fw[10]
     mux, muy, muz, m_in, m_out, sin_in_m, sin_out_m = fw[11], fw[12], fw[13], fw[14], fw[15], fw[16], fw[17]
@@ -395,8 +396,14 @@ def scan_block(b: int, pts: tuple, bins: tuple, test: tuple, keep_pairs: bool, w
     for i in range(n_top):
         k = keep[top[i]]
         tux[i], tuy[i], tuz[i], t_r[i], t_in[i] = gu[0, k], gu[1, k], gu[2, k], r_sat[k], k_in[k]
-    n_sp = 0  # n_s padded
-    n_s = 0  # the candidates of the current group of sub-blocks: s_top[:n_s] (kept index), at tx, ty, tz
+    # Padded to a multiple of LANES with candidates whose bounds are NaN (never kept) and whose
+    # lower bound is -2: the bound loops then run vectorised to the end.
+    n_topp = (n_top + LANES - 1) // LANES * LANES
+    for i in range(n_top, n_topp):
+        tux[i] = tuy[i] = tuz[i] = math.nan
+        t_r[i], t_in[i] = 1.0, 2.0
+    n_g = n_gp = 0  # the candidates of the current group of sub-blocks: s_top[:n_g] (kept index), gux.. (n_g padded)
+    n_s = n_sp = 0  # those of the current sub-block, at tx, ty, tz (n_s padded)
     cnt = np.empty(max(1, block_start[b + 1] - block_start[b]), np.int64)
     # keep_pairs: the block's entries are its kept satellites (ascending rows). Each sub-block
     # keeps one bit per entry for the satellites all its points see (the block's sure ones, then
@@ -437,24 +444,33 @@ def scan_block(b: int, pts: tuple, bins: tuple, test: tuple, keep_pairs: bool, w
                     g_rad = max(g_rad, math.acos(min(1.0, max(-1.0, c))) + sub_radius[t])
                 g_rad += 1e-7  # acos near 1 is good to ~2e-8 rad
             gcr, gsr = math.cos(min(g_rad, math.pi)), math.sin(min(g_rad, math.pi))
-            best_lo = -math.inf
-            for i in range(n_top):  # branch-free, so that it vectorises
-                c = tux[i] * gx + tuy[i] * gy + tuz[i] * gz
-                sn = math.sqrt(max(0.0, 1.0 - c * c))
-                c_far = c * gcr - sn * gsr
-                c_near = 1.0 if c >= gcr else c * gcr + sn * gsr
-                t_hi[i] = _sin_elevation_bound(c_near, r_lo, t_r[i]) + dev + SURE_MARGIN
-                lo = _sin_elevation_bound(c_far, r_hi, t_r[i]) - dev - SURE_MARGIN
-                best_lo = max(best_lo, lo if c_far >= t_in[i] else -math.inf)
+            best_lo = _cap_elevation_bounds(n_topp, tux, tuy, tuz, t_r, t_in, gx, gy, gz, gcr, gsr, r_lo, r_hi, dev, t_hi, g_lo)
             if not sure or g_rad >= SURE_MAX_RADIUS_RAD:
                 best_lo = -math.inf
-            n_s = 0
+            n_g = 0
             for i in range(n_top):
-                s_top[n_s] = top[i]
-                n_s += t_hi[i] >= best_lo
-            for i in range(n_s):
+                s_top[n_g] = i
+                n_g += t_hi[i] >= best_lo
+            for i in range(n_g):
                 j = s_top[i]
-                tx[i], ty[i], tz[i] = kx[j], ky[j], kz[j]
+                gux[i], guy[i], guz[i], g_r[i], g_in[i] = tux[j], tuy[j], tuz[j], t_r[j], t_in[j]
+                s_top[i] = top[j]
+            n_gp = (n_g + LANES - 1) // LANES * LANES
+            for i in range(n_g, n_gp):  # padding, as for the block's
+                gux[i] = guy[i] = guz[i] = math.nan
+                g_r[i], g_in[i] = 1.0, 2.0
+                s_top[i] = 0
+        if want_max:
+            # The group's candidates narrowed again by the bounds over this sub-block's cap:
+            # ~4 of ~19 at resolution 5, so each point evaluates one vector of LANES.
+            best_lo = _cap_elevation_bounds(n_gp, gux, guy, guz, g_r, g_in, sx, sy, sz, scr, ssr, r_lo, r_hi, dev, g_hi, g_lo)
+            if not sure or sub_radius[s] >= SURE_MAX_RADIUS_RAD:
+                best_lo = -math.inf
+            n_s = 0
+            for i in range(n_gp):
+                j = s_top[i]
+                tx[n_s], ty[n_s], tz[n_s] = kx[j], ky[j], kz[j]
+                n_s += g_hi[i] >= best_lo
             n_sp = (n_s + LANES - 1) // LANES * LANES
             for i in range(n_s, n_sp):  # padding: never in view, elevation -2
                 tx[i] = ty[i] = tz[i] = math.nan
@@ -553,6 +569,27 @@ def scan_block(b: int, pts: tuple, bins: tuple, test: tuple, keep_pairs: bool, w
                 ok = above_mask_jit(du, dd, sin_m) & (dd <= max_range2)
                 sv[i] = du / max(math.sqrt(dd), TINY_KM) if ok else -2.0
             max_sin[perm[q], col] = _max_reduce(sv, n_sp)
+
+
+@njit(cache=True, inline="always")
+def _cap_elevation_bounds(n: int, ux: np.ndarray, uy: np.ndarray, uz: np.ndarray, r_sat: np.ndarray, k_in: np.ndarray,
+                          cx: float, cy: float, cz: float, cos_rho: float, sin_rho: float, r_lo: float, r_hi: float,
+                          dev: float, hi: np.ndarray, lo: np.ndarray) -> float:  # pragma: no cover - compiled
+    """Bounds on the sine of elevation of candidates ``i < n`` (directions ``ux, uy, uz``,
+    radii ``r_sat``, block's sure-cosines ``k_in``) over the points of a cap of radius ``rho``
+    around ``(cx, cy, cz)`` (in a block with radii ``[r_lo, r_hi]`` and deviation ``dev``):
+    ``hi[i]`` above the sine at every point, ``lo[i]`` below it where every point surely sees
+    the candidate (else -2). Returns the largest ``lo`` (-2 when none): no candidate whose
+    ``hi`` is below it can be a point's highest. Branch-free, so that it vectorises."""
+    for i in range(n):
+        c = ux[i] * cx + uy[i] * cy + uz[i] * cz
+        sn = math.sqrt(max(0.0, 1.0 - c * c))
+        c_far = c * cos_rho - sn * sin_rho
+        c_near = 1.0 if c >= cos_rho else c * cos_rho + sn * sin_rho
+        hi[i] = _sin_elevation_bound(c_near, r_lo, r_sat[i]) + dev + SURE_MARGIN
+        low = _sin_elevation_bound(c_far, r_hi, r_sat[i]) - dev - SURE_MARGIN
+        lo[i] = low if c_far >= k_in[i] else -2.0
+    return _max_reduce(lo, n)
 
 
 @njit(cache=True, fastmath={"nnan", "nsz"})
