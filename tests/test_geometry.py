@@ -13,10 +13,13 @@ from leonet.constants import EARTH_MEAN_RADIUS_KM, WGS84_A_KM
 from leonet.errors import InputError
 from leonet.geometry import (
     above_mask,
+    above_mask8,
     above_mask_jit,
     chord_for_distance,
     elevation_deg,
     great_circle_km,
+    highest_sin8,
+    line_of_sight_jit,
     mask_sin,
     sin_elevation,
     unit_vector,
@@ -114,6 +117,66 @@ def test_above_mask_is_the_elevation_test_in_numpy_and_numba() -> None:
     assert above_mask(3.0, 25.0, 0.6) and not above_mask(2.9999999999, 25.0, 0.6)
     assert above_mask(0.0, 4.0, 0.0)  # on the horizon with a 0 deg mask: in view
     assert _kernel_verdicts(np.array([3.0]), np.array([25.0]), 0.6)[0]
+
+
+@njit(cache=False)
+def _lane_verdicts(s: np.ndarray, p: np.ndarray, u: np.ndarray, sin_m: float, max_range2: float, tiny_km: float
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per point (row of ``p``, ``u``) and group of eight targets (``s`` ``(3, 8 k)``): the
+    intrinsics' mask and highest sine, and the same from the scalar functions target by target."""
+    groups = s.shape[1] // 8
+    masks = np.empty((p.shape[0], groups), np.uint64)
+    best = np.empty((p.shape[0], groups))
+    masks_ref = np.zeros((p.shape[0], groups), np.uint64)
+    best_ref = np.full((p.shape[0], groups), -2.0)
+    sx, sy, sz = s[0], s[1], s[2]
+    for q in range(p.shape[0]):
+        px, py, pz, ux, uy, uz = p[q, 0], p[q, 1], p[q, 2], u[q, 0], u[q, 1], u[q, 2]
+        for g in range(groups):
+            masks[q, g] = above_mask8(sx, sy, sz, 8 * g, px, py, pz, ux, uy, uz, sin_m, max_range2)
+            best[q, g] = highest_sin8(sx, sy, sz, 8 * g, px, py, pz, ux, uy, uz, sin_m, max_range2, tiny_km)
+            for k in range(8):
+                i = 8 * g + k
+                du, dd = line_of_sight_jit(sx[i], sy[i], sz[i], px, py, pz, ux, uy, uz)
+                if above_mask_jit(du, dd, sin_m) and dd <= max_range2:
+                    masks_ref[q, g] |= np.uint64(1) << np.uint64(k)
+                    best_ref[q, g] = max(best_ref[q, g], du / max(math.sqrt(dd), tiny_km))
+    return masks, best, masks_ref, best_ref
+
+
+def test_eight_lane_forms_give_the_scalar_verdicts_and_highest_sine() -> None:
+    """above_mask8 and highest_sin8 equal the scalar test and sine target by target, bit for
+    bit: random skies, NaN targets, range limits, negative and steep masks, and targets exactly
+    at the mask (where the verdict depends on the last bit of sqrt(dd) * sin_m)."""
+    rng = np.random.default_rng(11)
+    n = 3000
+    p = unit_vector(rng.uniform(-90, 90, n), rng.uniform(-180, 180, n)) * 6371.0
+    u = unit_vector(rng.uniform(-90, 90, n), rng.uniform(-180, 180, n)) * 0.001 + p / 6371.0
+    u /= np.linalg.norm(u, axis=1)[:, None]
+    s = unit_vector(rng.uniform(-90, 90, 64), rng.uniform(-180, 180, 64)).T * rng.uniform(6500.0, 8000.0, 64)
+    s[:, 5] = np.nan  # a failed state: never in view
+    s[1, 17] = np.nan
+    s[:, 30] = p[0]  # at the first point itself: dd = 0, the range floor decides the sine
+    s = np.ascontiguousarray(s)
+    for mask, max_range in ((25.0, None), (0.0, None), (-30.0, 2500.0), (-90.0, None), (80.0, None), (10.0, 1800.0)):
+        r2 = math.inf if max_range is None else max_range**2
+        masks, best, masks_ref, best_ref = _lane_verdicts(s, p, u, mask_sin(mask), r2, 1e-300)
+        np.testing.assert_array_equal(masks, masks_ref)
+        np.testing.assert_array_equal(best, best_ref)
+        assert masks.any() and not (masks == 0xFF).all()
+    # Targets exactly at a 25 deg mask from one point, in every direction.
+    m = math.radians(25.0)
+    east = np.cross([0.0, 0.0, 1.0], u[1])
+    east /= np.linalg.norm(east)
+    north = np.cross(u[1], east)
+    az = rng.uniform(0.0, 2.0 * math.pi, 64)
+    sky = math.cos(m) * (np.cos(az)[:, None] * north + np.sin(az)[:, None] * east) + math.sin(m) * u[1]
+    s = np.ascontiguousarray((p[1] + rng.uniform(500.0, 2500.0, (64, 1)) * sky).T)
+    masks, best, masks_ref, best_ref = _lane_verdicts(s, p[1:2], u[1:2], mask_sin(25.0), math.inf, 1e-300)
+    np.testing.assert_array_equal(masks, masks_ref)
+    np.testing.assert_array_equal(best, best_ref)
+    seen = int(np.unpackbits(masks.view(np.uint8)).sum())
+    assert 0 < seen < 64  # rounding puts some on each side: the test is at the boundary
 
 
 def test_mask_sin_values_and_errors() -> None:

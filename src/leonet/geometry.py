@@ -13,7 +13,8 @@ is at or above the mask ``m`` when::
 :func:`above_mask` is that test on ``du = d . u`` and ``dd = d . d`` and nothing else: no
 division, no inverse trigonometry, so it is exact at the horizon and at the zenith, NaN
 positions fail it, and the same floating-point expression gives the same verdict in NumPy and
-in numba kernels (:data:`above_mask_jit`, inlined into them). Every stage that asks "is this
+in numba kernels (:data:`above_mask_jit`, inlined into them; :func:`above_mask8` and
+:func:`highest_sin8` take eight targets at once, lane by lane the same operations). Every stage that asks "is this
 satellite in view" (coverage counts, ground links of the network, gateway contacts) uses it;
 searches that need the elevation itself (passes, imaging access) use :func:`elevation_deg`.
 """
@@ -23,7 +24,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from leonet.constants import EARTH_MEAN_RADIUS_KM
 from leonet.errors import InputError
@@ -36,6 +40,8 @@ __all__ = [
     "above_mask",
     "above_mask_jit",
     "line_of_sight_jit",
+    "above_mask8",
+    "highest_sin8",
     "mask_sin",
     "sin_elevation",
     "elevation_deg",
@@ -131,6 +137,75 @@ def line_of_sight_jit(sx: float, sy: float, sz: float, px: float, py: float, pz:
     dy = sy - py
     dz = sz - pz
     return dx * ux + dy * uy + dz * uz, dx * dx + dy * dy + dz * dz
+
+
+# Eight targets at once. Numba's loop vectorizer handles a loop over targets well but then
+# reduces its lanes (a count, a bit mask, a maximum) after every loop, at every ground point:
+# as costly as the loop itself where each point sees a few dozen targets. These intrinsics
+# write the eight lanes as one LLVM vector expression of the same operations in the same order
+# (no fast-math flags, so no fused multiply-adds and no reordering: each lane rounds as the
+# scalar code does) and reduce them in registers.
+_LANES = 8
+_F8 = ir.VectorType(ir.DoubleType(), _LANES)
+
+
+def _splat(builder: ir.IRBuilder, x: ir.Value) -> ir.Value:
+    v = builder.insert_element(ir.Constant(_F8, None), x, ir.Constant(ir.IntType(32), 0))
+    return builder.shuffle_vector(v, ir.Constant(_F8, None), ir.Constant(ir.VectorType(ir.IntType(32), _LANES), [0] * _LANES))
+
+
+def _sight8(context, builder, sig, args):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """The shared start of the intrinsics below: :func:`line_of_sight_jit` and
+    :func:`above_mask`'s verdict with the range limit, on eight lanes. Returns ``du``, ``dd``,
+    ``sqrt(dd)`` and the verdicts (``<8 x i1>``)."""
+    sx, sy, sz, i, px, py, pz, ux, uy, uz, sin_m, max_range2 = args[:12]
+
+    def load(k: int) -> ir.Value:
+        data = context.make_array(sig.args[k])(context, builder, args[k]).data
+        return builder.load(builder.bitcast(builder.gep(data, [i]), _F8.as_pointer()), align=8)
+
+    dx = builder.fsub(load(0), _splat(builder, px))
+    dy = builder.fsub(load(1), _splat(builder, py))
+    dz = builder.fsub(load(2), _splat(builder, pz))
+    du = builder.fadd(builder.fadd(builder.fmul(dx, _splat(builder, ux)), builder.fmul(dy, _splat(builder, uy))),
+                      builder.fmul(dz, _splat(builder, uz)))
+    dd = builder.fadd(builder.fadd(builder.fmul(dx, dx), builder.fmul(dy, dy)), builder.fmul(dz, dz))
+    root = builder.call(cgutils.get_or_insert_function(builder.module, ir.FunctionType(_F8, [_F8]), "llvm.sqrt.v8f64"), [dd])
+    seen = builder.and_(builder.fcmp_ordered(">=", du, builder.fmul(root, _splat(builder, sin_m))),
+                        builder.fcmp_ordered("<=", dd, _splat(builder, max_range2)))
+    return du, dd, root, seen
+
+
+@intrinsic
+def above_mask8(typingctx, sx, sy, sz, i, px, py, pz, ux, uy, uz, sin_m, max_range2):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """In numba kernels: bit ``k`` (of a uint64) set where target ``i + k`` (``k < 8``) of the
+    float64 arrays ``sx, sy, sz`` (km) is in view of the ground point ``p`` with vertical ``u``:
+    :func:`above_mask` of :func:`line_of_sight_jit` with ``sin_m`` and ``dd <= max_range2``,
+    the same verdicts as those functions give target by target. No bounds checks: the caller
+    pads the arrays to whole groups of eight (with NaN targets, never in view)."""
+    def codegen(context, builder, sig, args):  # type: ignore[no-untyped-def]
+        seen = _sight8(context, builder, sig, args)[3]
+        return builder.zext(builder.bitcast(seen, ir.IntType(_LANES)), ir.IntType(64))
+    return types.uint64(sx, sy, sz, i, px, py, pz, ux, uy, uz, sin_m, max_range2), codegen
+
+
+@intrinsic
+def highest_sin8(typingctx, sx, sy, sz, i, px, py, pz, ux, uy, uz, sin_m, max_range2, tiny_km):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """In numba kernels: the largest sine of elevation ``du / max(sqrt(dd), tiny_km)`` among
+    targets ``i .. i + 7`` in view (as :func:`above_mask8`), -2 when none is; each lane's
+    value is the scalar expression's, and a maximum is exact. Same padding rule."""
+    def codegen(context, builder, sig, args):  # type: ignore[no-untyped-def]
+        du, _, root, seen = _sight8(context, builder, sig, args)
+        tiny = _splat(builder, args[12])
+        val = builder.select(seen, builder.fdiv(du, builder.select(builder.fcmp_ordered(">", root, tiny), root, tiny)),
+                             _splat(builder, ir.Constant(ir.DoubleType(), -2.0)))
+        for width in (4, 2, 1):  # halves in registers (no NaN here: a lane not in view is -2)
+            idx = ir.VectorType(ir.IntType(32), width)
+            lo = builder.shuffle_vector(val, val, ir.Constant(idx, list(range(width))))
+            hi = builder.shuffle_vector(val, val, ir.Constant(idx, list(range(width, 2 * width))))
+            val = builder.select(builder.fcmp_ordered(">", lo, hi), lo, hi)
+        return builder.extract_element(val, ir.Constant(ir.IntType(32), 0))
+    return types.float64(sx, sy, sz, i, px, py, pz, ux, uy, uz, sin_m, max_range2, tiny_km), codegen
 
 
 def mask_sin(min_elevation_deg: float) -> float:

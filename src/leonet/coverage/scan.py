@@ -21,7 +21,8 @@ radius ``rho`` around its centre:
   ``theta_centre + rho <= acos(R_hi cos(m + dev) / r) - (m + dev)``;
 - no point sees it when ``theta_centre - rho > acos(R_lo cos(m - dev) / r) - (m - dev)``;
 - only the satellites in between (*unsure*, a ring ~1-2 deg wide at the footprint's edge)
-  get the exact test (:func:`leonet.geometry.above_mask_jit`, the project's one elevation test).
+  get the exact test (:func:`leonet.geometry.above_mask_jit`, the project's one elevation test,
+  eight satellites at a time through :func:`leonet.geometry.above_mask8`).
 
 Comparisons run on cosines with a margin of ``SURE_MARGIN`` (1e-7, centimetres on the ground),
 far above rounding, so a pair decided without the test is decided as the test would decide it.
@@ -45,10 +46,10 @@ from numba import njit, prange
 from numba.cpython.unsafe.numbers import trailing_zeros
 
 from leonet.coverage._bits import VECTOR_COMPRESS, compress16, pdep, popcount
-from leonet.geometry import above_mask_jit, line_of_sight_jit
+from leonet.geometry import above_mask8, above_mask_jit, highest_sin8, line_of_sight_jit
 
 SURE_MARGIN = 1e-7  # on cosines and sines of elevation: far above rounding, centimetres on the ground
-LANES = 8  # loops over satellites run in multiples of this (padded): AVX2 vectors of 4, unrolled twice
+LANES = 8  # loops over satellites run in multiples of this (padded): the width of geometry's above_mask8 and highest_sin8, vectorised loops' too
 U_CAP = 64  # unsure satellites of a sub-block that one word per point covers; more: a bit per entry
 MAX_GROUP_SUBS = 8  # sub-blocks that share one narrowed list of candidates for the highest elevation
 SURE_MAX_RADIUS_RAD = 0.5  # blocks wider than this (scattered points) test every pair
@@ -320,12 +321,12 @@ def scan_block(b: int, pts: tuple, bins: tuple, test: tuple, keep_pairs: bool, w
     # sees it (k_in; 2 = none) and beyond which none can (k_out; -2 = no bound, 2 = none sees it).
     # One workspace of each type for the block (rows used up to m, n_kept, n_mid or n_top):
     # a few allocations per block rather than dozens.
-    fw = np.empty((35, m + LANES))
-    gux, guy, guz, g_r, g_in, g_hi, g_lo = fw[28], fw[29], fw[30], fw[31], fw[32], fw[33], fw[34]
+    fw = np.empty((34, m + LANES))
+    gux, guy, guz, g_r, g_in, g_hi, g_lo = fw[27], fw[28], fw[29], fw[30], fw[31], fw[32], fw[33]
     k_in, k_out, r_sat, c_blk, s_blk = fw[0], fw[1], fw[2], fw[3], fw[4]
     kx, ky, kz, ux, uy, uz = fw[5], fw[6], fw[7], fw[8], fw[9], fw[10]
     mux, muy, muz, m_in, m_out, sin_in_m, sin_out_m = fw[11], fw[12], fw[13], fw[14], fw[15], fw[16], fw[17]
-    tux, tuy, tuz, t_r, t_in, t_hi, tx, ty, tz, sv = fw[18], fw[19], fw[20], fw[21], fw[22], fw[23], fw[24], fw[25], fw[26], fw[27]
+    tux, tuy, tuz, t_r, t_in, t_hi, tx, ty, tz = fw[18], fw[19], fw[20], fw[21], fw[22], fw[23], fw[24], fw[25], fw[26]
     iw = np.empty((5, m + 1), np.int64)
     keep, mid, top, s_top, u_at = iw[0], iw[1], iw[2], iw[3], iw[4]
     bw = np.empty((3, m + 1), np.uint8)
@@ -517,15 +518,11 @@ def scan_block(b: int, pts: tuple, bins: tuple, test: tuple, keep_pairs: bool, w
                     q = q0 + qq
                     px, py, pz = pos[0, q], pos[1, q], pos[2, q]
                     vx, vy, vz = up[0, q], up[1, q], up[2, q]
-                    n = n_sure
                     acc = np.uint64(0)
-                    for i in range(n_up):  # branch-free, so that it vectorises
-                        du, dd = line_of_sight_jit(ux[i], uy[i], uz[i], px, py, pz, vx, vy, vz)
-                        h = above_mask_jit(du, dd, sin_m) & (dd <= max_range2)
-                        acc |= np.uint64(h) << np.uint64(i)
-                        n += h
+                    for i in range(0, n_up, LANES):
+                        acc |= above_mask8(ux, uy, uz, i, px, py, pz, vx, vy, vz, sin_m, max_range2) << np.uint64(i)
                     bits[h_at + qq] = acc
-                    cnt[qq] = n
+                    cnt[qq] = n_sure + popcount(acc)
                 h_at += nq
             else:
                 cnt[:nq] = n_sure
@@ -551,10 +548,9 @@ def scan_block(b: int, pts: tuple, bins: tuple, test: tuple, keep_pairs: bool, w
                 q = q0 + qq
                 px, py, pz = pos[0, q], pos[1, q], pos[2, q]
                 vx, vy, vz = up[0, q], up[1, q], up[2, q]
-                n = n_sure
-                for i in range(n_up):
-                    du, dd = line_of_sight_jit(ux[i], uy[i], uz[i], px, py, pz, vx, vy, vz)
-                    n += above_mask_jit(du, dd, sin_m) & (dd <= max_range2)
+                n = np.uint64(n_sure)
+                for i in range(0, n_up, LANES):
+                    n += popcount(above_mask8(ux, uy, uz, i, px, py, pz, vx, vy, vz, sin_m, max_range2))
                 cnt[qq] = n
         for qq in range(nq):
             counts[perm[q0 + qq], col] = cnt[qq]
@@ -564,11 +560,10 @@ def scan_block(b: int, pts: tuple, bins: tuple, test: tuple, keep_pairs: bool, w
             q = q0 + qq
             px, py, pz = pos[0, q], pos[1, q], pos[2, q]
             vx, vy, vz = up[0, q], up[1, q], up[2, q]
-            for i in range(n_sp):
-                du, dd = line_of_sight_jit(tx[i], ty[i], tz[i], px, py, pz, vx, vy, vz)
-                ok = above_mask_jit(du, dd, sin_m) & (dd <= max_range2)
-                sv[i] = du / max(math.sqrt(dd), TINY_KM) if ok else -2.0
-            max_sin[perm[q], col] = _max_reduce(sv, n_sp)
+            best = -2.0
+            for i in range(0, n_sp, LANES):
+                best = max(best, highest_sin8(tx, ty, tz, i, px, py, pz, vx, vy, vz, sin_m, max_range2, TINY_KM))
+            max_sin[perm[q], col] = best
 
 
 @njit(cache=True, inline="always")
