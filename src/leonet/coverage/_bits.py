@@ -7,6 +7,8 @@ intrinsics: LLVM's own operations, which numba does not expose.
   AVX-512, a generic expansion elsewhere, so it is correct on every target and fast on some).
 - :data:`VECTOR_COMPRESS`: whether this CPU compresses in one instruction (AVX-512), i.e.
   whether the writer should prefer :func:`compress16` to its scalar loop.
+- :func:`prefetch`: asks the CPU to bring an array element's cache line in ahead of use
+  (``llvm.prefetch``; a hint, nothing where the CPU has no such instruction).
 - :func:`pdep`: the low bits of ``x`` deposited, in order, at the set bits of ``mask`` (BMI2's
   ``pdep`` where it is fast, :func:`pdep_loop` elsewhere: Zen 1 and 2 microcode it, and other
   architectures lack it).
@@ -67,6 +69,21 @@ def compress16(typingctx, src, e, mask, dst, w):  # type: ignore[no-untyped-def]
         builder.store(builder.call(fn, [v, mv, ir.Constant(_V16, None)]), builder.bitcast(dp, _V16.as_pointer()), align=4)
         return context.get_dummy_value()
     return types.none(src, e, mask, dst, w), codegen
+
+
+@intrinsic
+def prefetch(typingctx, arr, i):  # type: ignore[no-untyped-def]  # pragma: no cover - compiled
+    """Hint that element ``i`` (unsigned, a flat index into the C-contiguous ``arr``) will be
+    read soon. No bounds check is needed: a prefetch never faults."""
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        data = context.make_array(signature.args[0])(context, builder, args[0]).data
+        ptr = builder.bitcast(builder.gep(data, [args[1]]), ir.IntType(8).as_pointer())
+        i32 = ir.IntType(32)
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), [ptr.type, i32, i32, i32]),
+                                            "llvm.prefetch.p0i8")
+        builder.call(fn, [ptr, ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])  # read, keep, data
+        return context.get_dummy_value()
+    return types.none(arr, i), codegen
 
 
 @intrinsic
