@@ -15,6 +15,7 @@ from leonet.constants import WGS84_A_KM, WGS84_B_KM
 from leonet.coverage.visibility import (
     BLOCK_POINTS,
     SUB_POINTS,
+    _to_degrees,
     blocked,
     footprint_half_angle_rad,
     iter_visibility,
@@ -438,3 +439,18 @@ def test_big_pairs_buffers_are_reused_only_once_dropped(monkeypatch: pytest.Monk
     del joined
     vis.release_buffers()
     assert all(sys.getrefcount(b) > 2 for b in vis._OUTPUTS)
+
+
+def test_highest_sines_to_degrees_is_numpys_arcsin_and_degrees() -> None:
+    """_to_degrees (kernel and reference both use it) gives np.degrees(np.arcsin(...)) as
+    float32 bit for bit, NaN for the -2 of 'nothing in view', whatever the threads."""
+    rng = np.random.default_rng(5)
+    s = np.concatenate([rng.uniform(-1.0, 1.0, 300_000), rng.uniform(0.99, 1.0, 10_000), [1.0, -1.0, 0.0, -0.0, 1.0 + 2e-16,
+                        -1.0 - 2e-16, 5e-324, 1e-300, -2.0]])
+    s[::97] = -2.0
+    want = np.degrees(np.arcsin(np.clip(s, -1.0, 1.0))).astype(np.float32)
+    want[s <= -1.5] = np.nan
+    for threads in (1, 2):
+        got = _to_degrees(s.reshape(-1, 1), threads)
+        assert got.dtype == np.float32 and got.shape == (s.size, 1)
+        np.testing.assert_array_equal(got[:, 0], want)
