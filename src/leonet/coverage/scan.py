@@ -32,8 +32,11 @@ satellite is unsure and tested, as before.
 The highest elevation in view per point is the largest ``du / |d|`` over the satellites it
 sees; by the same monotony the block bounds every satellite's sine of elevation from above and
 every sure satellite's from below (``|sin a - sin b| <= |a - b|`` takes care of ``dev``), and
-only satellites whose upper bound reaches the best lower bound can be the highest: each point
-evaluates those few exactly, with the same floating-point expression as the reference.
+only satellites whose upper bound reaches the best lower bound can be the highest. The block
+narrows its candidates so, each group of ``MAX_GROUP_SUBS`` sub-blocks narrows the block's, each
+sub-block the group's (over ever smaller caps: ~56, ~19, then ~4 satellites at resolution 5),
+and each point evaluates the sub-block's few exactly, with the same floating-point expression as
+the reference (:func:`leonet.geometry.highest_sin8`, eight at a time).
 """
 
 from __future__ import annotations
