@@ -531,7 +531,7 @@ def scan_block(b: int, pts: tuple, bins: tuple, test: tuple, keep_pairs: bool, w
                     for i in range(0, n_up, LANES):
                         acc |= above_mask8(ux, uy, uz, i, px, py, pz, vx, vy, vz, sin_m, max_range2) << np.uint64(i)
                     bits[h_at + qq] = acc
-                    cnt[qq] = n_sure + popcount(acc)
+                    cnt[qq] = np.uint64(n_sure) + popcount(acc)
                 h_at += nq
             else:
                 cnt[:nq] = n_sure
