@@ -161,8 +161,10 @@ def test_operator_approves_partner_cannot_and_service_map_changes(site, browser)
     op.fill("#cov-countries", "DEU")
     op.fill("#cov-neighbours", "0")
     op.click("#cov-go")
-    # The view opens on its default countries: wait for Germany's own service map.
-    wait_for(op, "window.leonet.state().coverage_countries === 'DEU' && window.leonet.state().cells_served !== null", 60)
+    # The view opens on its default countries, and a refresh may ask for Germany before the
+    # neighbours field reads 0: wait for the service map of exactly this query.
+    wait_for(op, "window.leonet.state().coverage_countries === 'DEU' && window.leonet.state().coverage_neighbours_km === '0'"
+             " && window.leonet.state().cells_served !== null", 60)
     before = state(op)
     assert before["cells_served"] > 1000  # Germany served everywhere before the approval
     shot(op, "coverage-before")

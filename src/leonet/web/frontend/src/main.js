@@ -343,7 +343,7 @@ async function coverageAt(tMs, force = false) {
     await loadCells(q);
     const tq = Math.floor(tMs / 60000) * 60000;
     const s = await api('/dash/service?' + new URLSearchParams({ countries: q.countries, neighbours_km: q.neighbours_km, min_elevation_deg: q.min_elevation_deg, t: new Date(tq).toISOString() }));
-    S.service = s; S.serviceCountries = q.countries; S.covT = tq; S.cells.version += 1;
+    S.service = s; S.serviceCountries = q.countries; S.serviceNeighbours = q.neighbours_km; S.covT = tq; S.cells.version += 1;
     const m = s.summary;
     $('cov-summary').innerHTML = `<p>at ${esc(s.time_utc)}${s.policy ? `<br>policy: ${esc(s.policy)}` : '<br><span class="muted">your role does not read the policy: satellites in view only</span>'}</p>
       <table><tr><td>cells</td><td>${fmt(m.cells)}</td></tr><tr><td>mean satellites in view</td><td>${fmt(m.sats_in_view_mean, 1)}</td></tr>
@@ -596,7 +596,8 @@ window.leonet = {
     last_redraw_ms: S.lastRedrawMs, ready_ms: S.readyMs ?? null, sample: S.pos ? Array.from(S.pos.slice(0, 9)) : [],
     selected_norad_id: S.selected >= 0 && S.index ? S.index.norad_id[S.selected] : null,
     cells_served: S.service && S.service.summary ? S.service.summary.cells_served : null,
-    coverage_countries: S.service ? S.serviceCountries : null, route_steps: S.route ? S.route.steps.length : 0,
+    coverage_countries: S.service ? S.serviceCountries : null, coverage_neighbours_km: S.service ? S.serviceNeighbours : null,
+    route_steps: S.route ? S.route.steps.length : 0,
     route_points: S.route && S.routeStep >= 0 ? S.route.steps[S.routeStep].path.length : 0,
   }),
   setTime, setView, play, signIn, selectSatellite,
