@@ -222,3 +222,34 @@ def test_pairs_writers_agree(monkeypatch: pytest.MonkeyPatch) -> None:
         out = np.full(written.size, -1, np.int32)
         write_pairs_serial(cells, store, offsets, out, simd)
         np.testing.assert_array_equal(out, written)
+
+
+_BOUNDS_CHECKED = """
+import numpy as np
+from leonet.coverage.visibility import visibility, visibility_brute_force
+from leonet.ground.points import GroundPoints
+rng = np.random.default_rng(4)
+pts = GroundPoints.from_geodetic(np.degrees(np.arcsin(rng.uniform(-1, 1, 3000))), rng.uniform(-180, 180, 3000))
+u = rng.normal(size=(400, 2, 3))
+r = u / np.linalg.norm(u, axis=2, keepdims=True) * rng.uniform(6700.0, 7400.0, (400, 1, 1))
+for mask in (0.0, 25.0):
+    for threads in (1, 2):
+        v = visibility(pts, r, mask, pairs=True, max_elevation=True, threads=threads)
+        ref = visibility_brute_force(pts, r, mask, pairs=True, max_elevation=True)
+        assert np.array_equal(v.counts, ref.counts) and np.array_equal(v.sat_index, ref.sat_index)
+        assert np.array_equal(v.max_elevation_deg, ref.max_elevation_deg, equal_nan=True)
+print("ok")
+"""
+
+
+def test_kernels_stay_in_bounds(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The scan and the pairs writer compiled with numba's bounds checks (a fresh cache): no
+    padded candidate list or store word reaches past its array, with and without the shortcut
+    (masks 0 and 25 deg), pairs and highest elevations on, one thread and two."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, NUMBA_BOUNDSCHECK="1", NUMBA_CACHE_DIR=str(tmp_path))
+    run = subprocess.run([sys.executable, "-c", _BOUNDS_CHECKED], env=env, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0 and run.stdout.strip() == "ok", run.stderr[-2000:]

@@ -331,7 +331,7 @@ def scan_block(b: int, pts: tuple, bins: tuple, test: tuple, keep_pairs: bool, w
     kx, ky, kz, ux, uy, uz = fw[5], fw[6], fw[7], fw[8], fw[9], fw[10]
     mux, muy, muz, m_in, m_out, sin_in_m, sin_out_m = fw[11], fw[12], fw[13], fw[14], fw[15], fw[16], fw[17]
     tux, tuy, tuz, t_r, t_in, t_hi, tx, ty, tz = fw[18], fw[19], fw[20], fw[21], fw[22], fw[23], fw[24], fw[25], fw[26]
-    iw = np.empty((5, m + 1), np.int64)
+    iw = np.empty((5, m + LANES), np.int64)  # s_top holds padded candidates too
     keep, mid, top, s_top, u_at = iw[0], iw[1], iw[2], iw[3], iw[4]
     bw = np.empty((3, m + 1), np.uint8)
     # Per sub-block: which of the block's middle satellites are sure (s_sure), which unsure
@@ -401,12 +401,7 @@ def scan_block(b: int, pts: tuple, bins: tuple, test: tuple, keep_pairs: bool, w
     for i in range(n_top):
         k = keep[top[i]]
         tux[i], tuy[i], tuz[i], t_r[i], t_in[i] = gu[0, k], gu[1, k], gu[2, k], r_sat[k], k_in[k]
-    # Padded to a multiple of LANES with candidates whose bounds are NaN (never kept) and whose
-    # lower bound is -2: the bound loops then run vectorised to the end.
-    n_topp = (n_top + LANES - 1) // LANES * LANES
-    for i in range(n_top, n_topp):
-        tux[i] = tuy[i] = tuz[i] = math.nan
-        t_r[i], t_in[i] = 1.0, 2.0
+    n_topp = _pad_candidates(n_top, tux, tuy, tuz, t_r, t_in)
     n_g = n_gp = 0  # the candidates of the current group of sub-blocks: s_top[:n_g] (kept index), gux.. (n_g padded)
     n_s = n_sp = 0  # those of the current sub-block, at tx, ty, tz (n_s padded)
     cnt = np.empty(max(1, block_start[b + 1] - block_start[b]), np.int64)
@@ -418,12 +413,13 @@ def scan_block(b: int, pts: tuple, bins: tuple, test: tuple, keep_pairs: bool, w
     # per entry instead.
     words = (n_kept + 63) >> 6
     block_bits = np.zeros(words, np.uint64)
-    mid_w = np.empty(words + 1, np.int64)  # mid[mid_w[w]:mid_w[w + 1]]: the middle entries in word w
-    i = 0
-    for w in range(words + 1):
-        while i < n_mid and mid[i] < 64 * w:
-            i += 1
-        mid_w[w] = i
+    mid_w = np.zeros(words + 1 if keep_pairs else 1, np.int64)  # mid[mid_w[w]:mid_w[w + 1]]: the middle entries in word w
+    if keep_pairs:
+        i = 0
+        for w in range(words + 1):
+            while i < n_mid and mid[i] < 64 * w:
+                i += 1
+            mid_w[w] = i
     h_at = info[b, 2] if keep_pairs else 0  # where the next sub-block's words go
     if keep_pairs:
         e0 = info[b, 0]
@@ -466,11 +462,8 @@ def scan_block(b: int, pts: tuple, bins: tuple, test: tuple, keep_pairs: bool, w
                 j = s_top[i]
                 gux[i], guy[i], guz[i], g_r[i], g_in[i] = tux[j], tuy[j], tuz[j], t_r[j], t_in[j]
                 s_top[i] = top[j]
-            n_gp = (n_g + LANES - 1) // LANES * LANES
-            for i in range(n_g, n_gp):  # padding, as for the block's
-                gux[i] = guy[i] = guz[i] = math.nan
-                g_r[i], g_in[i] = 1.0, 2.0
-                s_top[i] = 0
+            n_gp = _pad_candidates(n_g, gux, guy, guz, g_r, g_in)
+            s_top[n_g:n_gp] = 0  # padding reads a real entry's position (never kept)
         if want_max:
             # The group's candidates narrowed again by the bounds over this sub-block's cap:
             # ~4 of ~19 at resolution 5, so each point evaluates one vector of LANES.
@@ -573,6 +566,18 @@ def scan_block(b: int, pts: tuple, bins: tuple, test: tuple, keep_pairs: bool, w
             for i in range(0, n_sp, LANES):
                 best = max(best, highest_sin8(tx, ty, tz, i, px, py, pz, vx, vy, vz, sin_m, max_range2, TINY_KM))
             max_sin[perm[q], col] = best
+
+
+@njit(cache=True, inline="always")
+def _pad_candidates(n: int, ux: np.ndarray, uy: np.ndarray, uz: np.ndarray, r_sat: np.ndarray, k_in: np.ndarray) -> int:  # pragma: no cover - compiled
+    """Pads candidates ``i < n`` for :func:`_cap_elevation_bounds` to a multiple of ``LANES``
+    with ones whose bounds are NaN (never kept) and whose lower bound is -2, so that its loop
+    runs vectorised to the end; returns the padded count."""
+    n_pad = (n + LANES - 1) // LANES * LANES
+    for i in range(n, n_pad):
+        ux[i] = uy[i] = uz[i] = math.nan
+        r_sat[i], k_in[i] = 1.0, 2.0
+    return n_pad
 
 
 @njit(cache=True, inline="always")

@@ -532,11 +532,12 @@ PARALLEL_MIN_PAIRS = 10_000_000  # candidate tests per call below which threads 
 def _threads_for(points: BlockedPoints, n_sats: int, n_times: int, lam: float) -> int:
     """Threads for a call: one for small work (a parallel region's start-up and, on a busy
     machine, waiting for descheduled threads cost more than the work) and where this process's
-    siblings already use the cores (:func:`leonet.cpu.cores_shared`), else all of numba's threads, busy machine or not: with a
-    CPU-bound competitor on every core, two threads still finished Taiwan's 240 steps (~16
-    million candidate tests) 1.29x and a global resolution-4 step 1.35-1.65x sooner than one
-    (each thread takes its share of the cores), while 4 million tests came out even and 1
-    million slower (an A/B of one against two threads; ``bench/busy.py``)."""
+    siblings already use the cores (:func:`leonet.cpu.cores_shared`), else all of numba's
+    threads, busy machine or not: with a CPU-bound competitor on every core, two threads still
+    finished Taiwan's 240 steps (~16 million candidate tests) 1.29x and a global resolution-4
+    step 1.35-1.65x sooner than one (each thread takes its share of the cores), while 4 million
+    tests came out even and 1 million slower (an A/B of one against two threads;
+    ``bench/busy.py``)."""
     import numba
 
     threads = numba.get_num_threads()
